@@ -1,0 +1,150 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// Defaults for commands that talk to a running server.
+const (
+	defaultAPIBase = "http://127.0.0.1:12800"
+	defaultAPIKey  = "sk_test_billclock"
+)
+
+// clientOptions are the settings every client command shares.
+type clientOptions struct {
+	APIBase string
+	APIKey  string
+}
+
+// AddFlags registers --api-base and --api-key.
+func (o *clientOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.APIBase, "api-base", defaultAPIBase, "billclock server to talk to (env BILLCLOCK_API_BASE)")
+	fs.StringVar(&o.APIKey, "api-key", defaultAPIKey, "API key to send (env BILLCLOCK_API_KEY)")
+}
+
+// resolve applies the environment to settings whose flag was not given.
+func (o clientOptions) resolve(changed func(string) bool, getenv getenvFunc) clientOptions {
+	if v := getenv("BILLCLOCK_API_BASE"); v != "" && !changed("api-base") {
+		o.APIBase = v
+	}
+	if v := getenv("BILLCLOCK_API_KEY"); v != "" && !changed("api-key") {
+		o.APIKey = v
+	}
+	o.APIBase = strings.TrimRight(o.APIBase, "/")
+	return o
+}
+
+// apiClient calls a billclock server's Stripe API.
+type apiClient struct {
+	base, key string
+	http      *http.Client
+}
+
+func (o clientOptions) client() *apiClient {
+	return &apiClient{base: o.APIBase, key: o.APIKey, http: &http.Client{Timeout: 30 * time.Second}}
+}
+
+// apiError is an error answer from the server, in Stripe's envelope.
+type apiError struct {
+	Status  int
+	Type    string `json:"type"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Param   string `json:"param"`
+}
+
+func (e *apiError) Error() string {
+	msg := e.Message
+	if e.Param != "" {
+		msg += " (param: " + e.Param + ")"
+	}
+	return fmt.Sprintf("%s [%d %s]", msg, e.Status, e.Type)
+}
+
+// do sends one request; params go in the query for GET and DELETE and in
+// the form body otherwise. It returns the raw JSON body of a 2xx answer.
+func (c *apiClient) do(method, path string, params url.Values) ([]byte, error) {
+	u := c.base + path
+	var body io.Reader
+	if method == http.MethodGet || method == http.MethodDelete {
+		if len(params) > 0 {
+			u += "?" + params.Encode()
+		}
+	} else {
+		body = strings.NewReader(params.Encode())
+	}
+	req, err := http.NewRequest(method, u, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.key)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode/100 != 2 {
+		var env struct {
+			Error *apiError `json:"error"`
+		}
+		if json.Unmarshal(raw, &env) != nil || env.Error == nil {
+			return nil, fmt.Errorf("%s %s: HTTP %d: %s", method, path, resp.StatusCode, bytes.TrimSpace(raw))
+		}
+		env.Error.Status = resp.StatusCode
+		return nil, env.Error
+	}
+	return raw, nil
+}
+
+// parseTimestamp accepts Unix seconds or RFC 3339.
+func parseTimestamp(s string) (int64, error) {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return n, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return 0, fmt.Errorf("invalid timestamp %q: want Unix seconds or RFC 3339 (2025-01-31T00:00:00Z)", s)
+	}
+	return t.Unix(), nil
+}
+
+// addDataParams merges -d key=value pairs into params.
+func addDataParams(params url.Values, data []string) error {
+	for _, kv := range data {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return fmt.Errorf("invalid -d %q: want key=value", kv)
+		}
+		params.Add(k, v)
+	}
+	return nil
+}
+
+// printJSON writes an API answer indented, as the Stripe CLI does.
+func printJSON(w io.Writer, raw []byte) error {
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, raw, "", "  "); err != nil {
+		_, err = w.Write(raw)
+		return err
+	}
+	buf.WriteByte('\n')
+	_, err := w.Write(buf.Bytes())
+	return err
+}

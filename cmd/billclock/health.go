@@ -1,0 +1,36 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// newHealthCommand checks that a server answers /healthz; it suits a
+// container HEALTHCHECK.
+func newHealthCommand(getenv getenvFunc) *cobra.Command {
+	var flags clientOptions
+	cmd := &cobra.Command{
+		Use:   "health",
+		Short: "Exit 0 if the server at --api-base is ready to serve",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o := flags.resolve(cmd.Flags().Changed, getenv)
+			hc := &http.Client{Timeout: 3 * time.Second}
+			resp, err := hc.Get(o.APIBase + "/healthz")
+			if err != nil {
+				return fmt.Errorf("not healthy: %w", err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("not healthy: /healthz answered %s", resp.Status)
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "ok")
+			return nil
+		},
+	}
+	flags.AddFlags(cmd.Flags())
+	return cmd
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/billclock/billclock/emulator"
+)
+
+// Defaults for serve.
+const (
+	defaultAddr     = "127.0.0.1:12800"
+	defaultDB       = "billclock.db"
+	defaultLogLevel = "info"
+)
+
+// serveOptions are serve's settings, from flags, environment and defaults.
+type serveOptions struct {
+	Addr         string
+	DB           string
+	AdvanceDelay time.Duration
+	APIKeys      []string
+	LogLevel     string
+}
+
+// AddFlags registers serve's flags, with the built-in defaults.
+func (o *serveOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.Addr, "addr", defaultAddr, "address to listen on (env BILLCLOCK_ADDR)")
+	fs.StringVar(&o.DB, "db", defaultDB, "bbolt database file (env BILLCLOCK_DB)")
+	fs.DurationVar(&o.AdvanceDelay, "advance-delay", 0, "keep an advancing clock advancing at least this long (env BILLCLOCK_ADVANCE_DELAY)")
+	fs.StringArrayVar(&o.APIKeys, "api-key", nil, "accept only this API key; repeatable (env BILLCLOCK_API_KEYS, comma-separated)")
+	fs.StringVar(&o.LogLevel, "log-level", defaultLogLevel, "debug, info, warn or error; debug logs every request (env BILLCLOCK_LOG_LEVEL)")
+}
+
+// resolveServeOptions applies the environment to every setting whose flag
+// was not given: flags beat environment beat defaults.
+func resolveServeOptions(flags serveOptions, changed func(flag string) bool, getenv getenvFunc) (serveOptions, error) {
+	o := flags
+	if v := getenv("BILLCLOCK_ADDR"); v != "" && !changed("addr") {
+		o.Addr = v
+	}
+	if v := getenv("BILLCLOCK_DB"); v != "" && !changed("db") {
+		o.DB = v
+	}
+	if v := getenv("BILLCLOCK_ADVANCE_DELAY"); v != "" && !changed("advance-delay") {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return o, fmt.Errorf("BILLCLOCK_ADVANCE_DELAY: %w", err)
+		}
+		o.AdvanceDelay = d
+	}
+	if v := getenv("BILLCLOCK_API_KEYS"); v != "" && !changed("api-key") {
+		o.APIKeys = nil
+		for _, k := range strings.Split(v, ",") {
+			if k = strings.TrimSpace(k); k != "" {
+				o.APIKeys = append(o.APIKeys, k)
+			}
+		}
+	}
+	if v := getenv("BILLCLOCK_LOG_LEVEL"); v != "" && !changed("log-level") {
+		o.LogLevel = v
+	}
+	if o.AdvanceDelay < 0 {
+		return o, fmt.Errorf("--advance-delay must not be negative")
+	}
+	if _, err := parseLogLevel(o.LogLevel); err != nil {
+		return o, err
+	}
+	return o, nil
+}
+
+func parseLogLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("invalid log level %q: want debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+func newServeCommand(getenv getenvFunc) *cobra.Command {
+	var flags serveOptions
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the emulator",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o, err := resolveServeOptions(flags, cmd.Flags().Changed, getenv)
+			if err != nil {
+				return err
+			}
+			level, _ := parseLogLevel(o.LogLevel)
+			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+			srv, err := emulator.Open(emulator.Config{Addr: o.Addr, DBPath: o.DB, AdvanceDelay: o.AdvanceDelay,
+				APIKeys: o.APIKeys, Logger: log})
+			if err != nil {
+				return err
+			}
+			log.Info("billclock serving", "url", srv.URL(), "db", o.DB)
+			err = srv.Run(cmd.Context())
+			log.Info("billclock stopped")
+			return err
+		},
+	}
+	flags.AddFlags(cmd.Flags())
+	return cmd
+}

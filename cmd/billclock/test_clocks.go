@@ -1,0 +1,250 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// newTestHelpersCommand is `billclock test_helpers`, the Stripe CLI's
+// resource command tree for test helpers.
+func newTestHelpersCommand(getenv getenvFunc) *cobra.Command {
+	var flags clientOptions
+	cmd := &cobra.Command{
+		Use:   "test_helpers",
+		Short: "Call Stripe's test helper endpoints on a running billclock",
+	}
+	flags.AddFlags(cmd.PersistentFlags())
+	client := func(cmd *cobra.Command) *apiClient {
+		return flags.resolve(cmd.Flags().Changed, getenv).client()
+	}
+	clocks := &cobra.Command{Use: "test_clocks", Short: "Create, inspect and advance test clocks"}
+	clocks.AddCommand(
+		newClockCreateCommand(client),
+		newClockRetrieveCommand(client),
+		newClockListCommand(client),
+		newClockDeleteCommand(client),
+		newClockAdvanceCommand(client),
+	)
+	cmd.AddCommand(clocks)
+	return cmd
+}
+
+const clocksPath = "/v1/test_helpers/test_clocks"
+
+// clientFunc gives a command its API client, once flags are parsed.
+type clientFunc func(*cobra.Command) *apiClient
+
+func newClockCreateCommand(client clientFunc) *cobra.Command {
+	var frozen, name string
+	var data []string
+	cmd := &cobra.Command{
+		Use:   "create --frozen-time T [--name N]",
+		Short: "Create a test clock (T: Unix seconds or RFC 3339)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			params := url.Values{}
+			if frozen != "" {
+				t, err := parseTimestamp(frozen)
+				if err != nil {
+					return err
+				}
+				params.Set("frozen_time", strconv.FormatInt(t, 10))
+			}
+			if name != "" {
+				params.Set("name", name)
+			}
+			if err := addDataParams(params, data); err != nil {
+				return err
+			}
+			return callAndPrint(cmd, client(cmd), http.MethodPost, clocksPath, params)
+		},
+	}
+	cmd.Flags().StringVar(&frozen, "frozen-time", "", "the clock's initial time (Unix seconds or RFC 3339)")
+	cmd.Flags().StringVar(&name, "name", "", "a name for the clock")
+	addDataFlag(cmd, &data)
+	return cmd
+}
+
+func newClockRetrieveCommand(client clientFunc) *cobra.Command {
+	var data []string
+	cmd := &cobra.Command{
+		Use:   "retrieve ID",
+		Short: "Show a test clock",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			params := url.Values{}
+			if err := addDataParams(params, data); err != nil {
+				return err
+			}
+			return callAndPrint(cmd, client(cmd), http.MethodGet, clocksPath+"/"+url.PathEscape(args[0]), params)
+		},
+	}
+	addDataFlag(cmd, &data)
+	return cmd
+}
+
+func newClockListCommand(client clientFunc) *cobra.Command {
+	var limit int
+	var startingAfter, endingBefore string
+	var data []string
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List test clocks, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			params := url.Values{}
+			if cmd.Flags().Changed("limit") {
+				params.Set("limit", strconv.Itoa(limit))
+			}
+			if startingAfter != "" {
+				params.Set("starting_after", startingAfter)
+			}
+			if endingBefore != "" {
+				params.Set("ending_before", endingBefore)
+			}
+			if err := addDataParams(params, data); err != nil {
+				return err
+			}
+			return callAndPrint(cmd, client(cmd), http.MethodGet, clocksPath, params)
+		},
+	}
+	cmd.Flags().IntVar(&limit, "limit", 10, "how many clocks to list (1-100)")
+	cmd.Flags().StringVar(&startingAfter, "starting-after", "", "list clocks older than this id")
+	cmd.Flags().StringVar(&endingBefore, "ending-before", "", "list clocks newer than this id")
+	addDataFlag(cmd, &data)
+	return cmd
+}
+
+func newClockDeleteCommand(client clientFunc) *cobra.Command {
+	var data []string
+	cmd := &cobra.Command{
+		Use:   "delete ID",
+		Short: "Delete a test clock, with its customers",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			params := url.Values{}
+			if err := addDataParams(params, data); err != nil {
+				return err
+			}
+			return callAndPrint(cmd, client(cmd), http.MethodDelete, clocksPath+"/"+url.PathEscape(args[0]), params)
+		},
+	}
+	addDataFlag(cmd, &data)
+	return cmd
+}
+
+func newClockAdvanceCommand(client clientFunc) *cobra.Command {
+	var frozen string
+	var wait bool
+	var timeout time.Duration
+	var data []string
+	cmd := &cobra.Command{
+		Use:   "advance ID --frozen-time T [--wait]",
+		Short: "Advance a test clock; --wait polls until it is ready",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			params := url.Values{}
+			if frozen != "" {
+				t, err := parseTimestamp(frozen)
+				if err != nil {
+					return err
+				}
+				params.Set("frozen_time", strconv.FormatInt(t, 10))
+			}
+			if err := addDataParams(params, data); err != nil {
+				return err
+			}
+			c := client(cmd)
+			path := clocksPath + "/" + url.PathEscape(args[0])
+			raw, err := c.do(http.MethodPost, path+"/advance", params)
+			if err != nil {
+				return err
+			}
+			if wait {
+				if raw, err = waitReady(c, path, timeout, progressWriter(cmd.ErrOrStderr())); err != nil {
+					return err
+				}
+			}
+			return printJSON(cmd.OutOrStdout(), raw)
+		},
+	}
+	cmd.Flags().StringVar(&frozen, "frozen-time", "", "the time to advance to (Unix seconds or RFC 3339)")
+	cmd.Flags().BoolVar(&wait, "wait", false, "poll until the clock is ready, then print it")
+	cmd.Flags().DurationVar(&timeout, "wait-timeout", 5*time.Minute, "give up waiting after this long")
+	addDataFlag(cmd, &data)
+	return cmd
+}
+
+func addDataFlag(cmd *cobra.Command, data *[]string) {
+	cmd.Flags().StringArrayVarP(data, "data", "d", nil, "extra parameter as key=value; repeatable")
+}
+
+func callAndPrint(cmd *cobra.Command, c *apiClient, method, path string, params url.Values) error {
+	raw, err := c.do(method, path, params)
+	if err != nil {
+		return err
+	}
+	return printJSON(cmd.OutOrStdout(), raw)
+}
+
+// progressWriter returns w if it is a terminal, else nil: progress is for
+// people, not for logs or pipes.
+func progressWriter(w io.Writer) io.Writer {
+	f, ok := w.(*os.File)
+	if !ok {
+		return nil
+	}
+	st, err := f.Stat()
+	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	return w
+}
+
+// waitReady polls the clock at path until it leaves "advancing", showing
+// progress on progress (if not nil), and returns its last state.
+func waitReady(c *apiClient, path string, timeout time.Duration, progress io.Writer) ([]byte, error) {
+	start := time.Now()
+	for {
+		raw, err := c.do(http.MethodGet, path, nil)
+		if err != nil {
+			return nil, err
+		}
+		var clock struct {
+			ID     string `json:"id"`
+			Status string `json:"status"`
+		}
+		if err := json.Unmarshal(raw, &clock); err != nil {
+			return nil, fmt.Errorf("decode clock: %w", err)
+		}
+		elapsed := time.Since(start)
+		if progress != nil {
+			fmt.Fprintf(progress, "\r%s: %s (%s)  ", clock.ID, clock.Status, elapsed.Round(100*time.Millisecond))
+		}
+		switch clock.Status {
+		case "advancing":
+		case "internal_failure":
+			if progress != nil {
+				fmt.Fprintln(progress)
+			}
+			return nil, fmt.Errorf("clock %s failed to advance (status internal_failure)", clock.ID)
+		default:
+			if progress != nil {
+				fmt.Fprintln(progress)
+			}
+			return raw, nil
+		}
+		if elapsed > timeout {
+			return nil, fmt.Errorf("clock %s still advancing after %s", clock.ID, timeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

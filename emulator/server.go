@@ -1,0 +1,161 @@
+// Package emulator is billclock's server: it owns the store, the HTTP
+// listener and the provider surfaces, and runs them until told to stop.
+package emulator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/billclock/billclock/emulator/stripe"
+	"github.com/billclock/billclock/store"
+)
+
+// Config configures a Server.
+type Config struct {
+	// Addr is the address to listen on; port 0 picks a free port.
+	Addr string
+	// DBPath is the bbolt file to persist to.
+	DBPath string
+	// AdvanceDelay keeps a clock advancing at least this long.
+	AdvanceDelay time.Duration
+	// APIKeys, when not empty, restricts the API to these keys.
+	APIKeys []string
+	// Logger receives server logs; nil discards them.
+	Logger *slog.Logger
+	// Now is the wall clock; nil means time.Now.
+	Now func() time.Time
+	// NoSync skips fsync (throwaway databases only).
+	NoSync bool
+}
+
+// ShutdownTimeout bounds how long a stopping server waits for requests in
+// flight.
+const ShutdownTimeout = 10 * time.Second
+
+// Server is a running billclock.
+type Server struct {
+	log    *slog.Logger
+	db     *store.DB
+	ln     net.Listener
+	http   *http.Server
+	stripe *stripe.Surface
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open opens the database and starts listening, so that Addr is known before
+// Run serves.
+func Open(cfg Config) (*Server, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	db, err := store.Open(cfg.DBPath, &store.Options{NoSync: cfg.NoSync})
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	s := &Server{log: log, db: db, ln: ln}
+	s.stripe = stripe.New(stripe.Options{DB: db, Now: cfg.Now, APIKeys: cfg.APIKeys,
+		AdvanceDelay: cfg.AdvanceDelay, Logger: log})
+	s.http = &http.Server{Handler: s.handler(), ReadHeaderTimeout: 10 * time.Second}
+	return s, nil
+}
+
+// handler builds the whole HTTP surface.
+func (s *Server) handler() http.Handler {
+	r := mux.NewRouter()
+	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"status":"ok"}` + "\n"))
+	}).Methods(http.MethodGet, http.MethodHead)
+	s.stripe.Routes(r)
+	if s.log.Enabled(context.Background(), slog.LevelDebug) {
+		return logRequests(s.log, r)
+	}
+	return r
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// URL is the server's base URL.
+func (s *Server) URL() string { return "http://" + s.Addr() }
+
+// Run serves until ctx ends, then shuts down gracefully: requests in flight
+// finish and their writes commit before the database closes.
+func (s *Server) Run(ctx context.Context) error {
+	bgCtx, stopBg := context.WithCancel(context.Background())
+	bgDone := make(chan error, 1)
+	go func() { bgDone <- s.stripe.Run(bgCtx) }()
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- s.http.Serve(s.ln) }()
+
+	var err error
+	select {
+	case <-ctx.Done():
+		shutCtx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+		err = s.http.Shutdown(shutCtx)
+		cancel()
+	case err = <-serveErr:
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	stopBg()
+	if bgErr := <-bgDone; err == nil {
+		err = bgErr
+	}
+	if cerr := s.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Close closes the listener and the database. Run calls it on its way out;
+// call it directly only for a server that was opened but never run.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		s.http.Close()
+		s.ln.Close()
+		s.closeErr = s.db.Close()
+	})
+	return s.closeErr
+}
+
+// statusRecorder captures the status a handler wrote, for the request log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// logRequests logs one line per request. It never logs headers, so API keys
+// stay out of the log.
+func logRequests(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+			"duration", time.Since(start).Round(time.Microsecond), "request_id", w.Header().Get("Request-Id"))
+	})
+}

@@ -1,0 +1,243 @@
+package stripe
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/billclock/billclock/emulator/billing"
+	"github.com/billclock/billclock/store"
+)
+
+// advanceQueue is the store queue of pending clock advances. A job is
+// written in the same transaction that marks its clock advancing and removed
+// in the one that makes it ready, so a crash in between leaves the job to be
+// finished after restart.
+const advanceQueue = "clock_advances"
+
+// maxParallelAdvances bounds how many clocks advance at once.
+const maxParallelAdvances = 4
+
+type advanceJob struct {
+	Account string `json:"account"`
+	Clock   string `json:"clock"`
+	Target  int64  `json:"target"`
+	// NotBefore (wall time, Unix nanoseconds) honours --advance-delay.
+	NotBefore int64 `json:"not_before"`
+}
+
+func jobKey(account, clock string) string { return account + "\x00" + clock }
+
+// advancer finishes clock advances in the background.
+type advancer struct {
+	s       *Surface
+	wakeup  chan struct{}
+	mu      sync.Mutex
+	running map[string]bool // job keys being applied
+	slots   chan struct{}
+	wg      sync.WaitGroup
+}
+
+func newAdvancer(s *Surface) *advancer {
+	return &advancer{s: s, wakeup: make(chan struct{}, 1), running: map[string]bool{},
+		slots: make(chan struct{}, maxParallelAdvances)}
+}
+
+// wake makes the advancer look at the queue now.
+func (a *advancer) wake() {
+	select {
+	case a.wakeup <- struct{}{}:
+	default:
+	}
+}
+
+// schedule queues the advance of clock, which BeginAdvance has just marked.
+func (a *advancer) schedule(tx *store.Tx, account string, clock *billing.Clock, notBefore time.Time) error {
+	q, err := tx.Queue(advanceQueue)
+	if err != nil {
+		return err
+	}
+	raw, err := json.Marshal(advanceJob{Account: account, Clock: clock.ID, Target: clock.TargetTime, NotBefore: notBefore.UnixNano()})
+	if err != nil {
+		return err
+	}
+	return q.Put(jobKey(account, clock.ID), raw)
+}
+
+// cancel drops the pending advance of a clock, if any.
+func (a *advancer) cancel(tx *store.Tx, account, clock string) error {
+	q, err := tx.Queue(advanceQueue)
+	if err != nil {
+		return err
+	}
+	return q.Delete(jobKey(account, clock))
+}
+
+func (a *advancer) run(ctx context.Context) error {
+	defer a.wg.Wait()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		next, err := a.dispatch(ctx)
+		if err != nil {
+			a.s.log.Error("advance queue", "err", err)
+			next = time.Second
+		}
+		if next >= 0 {
+			timer.Reset(next)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-a.wakeup:
+		case <-timer.C:
+		}
+	}
+}
+
+// dispatch starts every due job and returns how long until the next one
+// falls due (-1: none pending).
+func (a *advancer) dispatch(ctx context.Context) (time.Duration, error) {
+	var due []string
+	next := time.Duration(-1)
+	now := a.s.now()
+	err := a.s.db.View(func(tx *store.Tx) error {
+		q, err := tx.Queue(advanceQueue)
+		if err != nil {
+			return err
+		}
+		return q.ForEach(func(key string, raw []byte) error {
+			var job advanceJob
+			if err := json.Unmarshal(raw, &job); err != nil {
+				return fmt.Errorf("decode advance job: %w", err)
+			}
+			if wait := time.Unix(0, job.NotBefore).Sub(now); wait > 0 {
+				if next < 0 || wait < next {
+					next = wait
+				}
+				return nil
+			}
+			due = append(due, key)
+			return nil
+		})
+	})
+	for _, key := range due {
+		a.mu.Lock()
+		busy := a.running[key]
+		a.running[key] = true
+		a.mu.Unlock()
+		if busy {
+			continue
+		}
+		select {
+		case a.slots <- struct{}{}:
+		case <-ctx.Done():
+			a.done(key)
+			return next, err
+		}
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			defer func() { <-a.slots }()
+			defer a.done(key)
+			if err := a.apply(key); err != nil {
+				a.s.log.Error("advance failed", "job", key, "err", err)
+				if err := a.fail(key); err != nil {
+					a.s.log.Error("marking advance failed", "job", key, "err", err)
+				}
+			}
+		}()
+	}
+	return next, err
+}
+
+func (a *advancer) done(key string) {
+	a.mu.Lock()
+	delete(a.running, key)
+	a.mu.Unlock()
+}
+
+// apply finishes one advance in one transaction: the clock moves, the
+// engine's work between the two times is applied and its events recorded,
+// and the job is removed — all or nothing.
+func (a *advancer) apply(key string) error {
+	return a.s.db.Batch(func(tx *store.Tx) error {
+		q, err := tx.Queue(advanceQueue)
+		if err != nil {
+			return err
+		}
+		raw, err := q.Get(key)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil // finished or cancelled meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		var job advanceJob
+		if err := json.Unmarshal(raw, &job); err != nil {
+			return err
+		}
+		if err := q.Delete(key); err != nil {
+			return err
+		}
+		clocks, err := accountClocks(tx, job.Account)
+		if err != nil {
+			return err
+		}
+		clock, err := loadClock(clocks, job.Clock, "")
+		var missing *Error
+		if errors.As(err, &missing) {
+			return nil // deleted meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		if clock.Status != billing.ClockAdvancing || clock.TargetTime != job.Target {
+			return nil
+		}
+		for _, ev := range billing.Advance(clock, a.s.now().Unix()) {
+			if err := a.s.record(tx, job.Account, nil, ev); err != nil {
+				return err
+			}
+		}
+		return saveClock(clocks, clock)
+	})
+}
+
+// fail gives up on a job whose advance could not be applied: like Stripe,
+// the clock is left in internal_failure.
+func (a *advancer) fail(key string) error {
+	return a.s.db.Update(func(tx *store.Tx) error {
+		q, err := tx.Queue(advanceQueue)
+		if err != nil {
+			return err
+		}
+		raw, err := q.Get(key)
+		if err != nil {
+			return err
+		}
+		var job advanceJob
+		if err := json.Unmarshal(raw, &job); err != nil {
+			return q.Delete(key)
+		}
+		if err := q.Delete(key); err != nil {
+			return err
+		}
+		clocks, err := accountClocks(tx, job.Account)
+		if err != nil {
+			return err
+		}
+		clock, err := loadClock(clocks, job.Clock, "")
+		if err != nil {
+			return nil
+		}
+		clock.Status = billing.ClockInternalFailure
+		if err := saveClock(clocks, clock); err != nil {
+			return err
+		}
+		return a.s.record(tx, job.Account, nil, billing.Event{Type: billing.EventClockInternalFailure, Time: a.s.now().Unix(), Object: clock})
+	})
+}

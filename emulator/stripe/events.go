@@ -1,0 +1,165 @@
+package stripe
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/billclock/billclock/emulator/billing"
+	"github.com/billclock/billclock/store"
+)
+
+const eventsCollection = "events"
+
+// eventTypes maps engine events to Stripe's event types.
+var eventTypes = map[billing.EventType]string{
+	billing.EventClockCreated:         "test_helpers.test_clock.created",
+	billing.EventClockAdvancing:       "test_helpers.test_clock.advancing",
+	billing.EventClockReady:           "test_helpers.test_clock.ready",
+	billing.EventClockDeleted:         "test_helpers.test_clock.deleted",
+	billing.EventClockInternalFailure: "test_helpers.test_clock.internal_failure",
+}
+
+// eventObject is a Stripe event, stored as rendered: events are snapshots.
+type eventObject struct {
+	ID              string       `json:"id"`
+	Object          string       `json:"object"`
+	APIVersion      string       `json:"api_version"`
+	Created         int64        `json:"created"`
+	Data            eventData    `json:"data"`
+	Livemode        bool         `json:"livemode"`
+	PendingWebhooks int          `json:"pending_webhooks"`
+	Request         eventRequest `json:"request"`
+	Type            string       `json:"type"`
+}
+
+type eventData struct {
+	Object json.RawMessage `json:"object"`
+}
+
+type eventRequest struct {
+	ID             *string `json:"id"`
+	IdempotencyKey *string `json:"idempotency_key"`
+}
+
+// renderObject turns an engine object into its Stripe JSON.
+func renderObject(v any) (json.RawMessage, error) {
+	switch o := v.(type) {
+	case *billing.Clock:
+		return json.Marshal(renderClock(o))
+	}
+	return nil, fmt.Errorf("render: no Stripe shape for %T", v)
+}
+
+// record stores a Stripe event for an engine event. c is the API call that
+// caused it, or nil for background work.
+func (s *Surface) record(tx *store.Tx, account string, c *call, ev billing.Event) error {
+	typ, ok := eventTypes[ev.Type]
+	if !ok {
+		return fmt.Errorf("record: no Stripe event type for %s", ev.Type)
+	}
+	obj, err := renderObject(ev.Object)
+	if err != nil {
+		return err
+	}
+	e := eventObject{ID: newID("evt_", 24), Object: "event", APIVersion: DefaultAPIVersion, Created: ev.Time,
+		Data: eventData{Object: obj}, Type: typ}
+	if c != nil {
+		id := c.requestID
+		e.Request.ID = &id
+		if c.idemKey != "" {
+			key := c.idemKey
+			e.Request.IdempotencyKey = &key
+		}
+	}
+	raw, err := json.Marshal(&e)
+	if err != nil {
+		return err
+	}
+	acct, err := tx.Account(account)
+	if err != nil {
+		return err
+	}
+	events, err := acct.Collection(eventsCollection)
+	if err != nil {
+		return err
+	}
+	return events.Put(e.ID, e.Created, raw)
+}
+
+func accountEvents(tx *store.Tx, account string) (*store.Collection, error) {
+	acct, err := tx.Account(account)
+	if err != nil {
+		return nil, err
+	}
+	return acct.Collection(eventsCollection)
+}
+
+func (s *Surface) retrieveEvent(c *call, tx *store.Tx) (any, error) {
+	if err := c.p.expand(); err != nil {
+		return nil, err
+	}
+	events, err := accountEvents(tx, c.account)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := events.Get(c.vars["id"])
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errNoSuch("event", c.vars["id"], "id")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return json.RawMessage(append([]byte(nil), raw...)), nil
+}
+
+// typeMatcher matches event types against Stripe's filters, where a
+// trailing "*" matches any suffix (e.g. "invoice.*").
+func typeMatcher(patterns []string) func(string) bool {
+	return func(typ string) bool {
+		for _, p := range patterns {
+			if prefix, wild := strings.CutSuffix(p, "*"); wild && strings.HasPrefix(typ, prefix) || p == typ {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+func (s *Surface) listEvents(c *call, tx *store.Tx) (any, error) {
+	pg := pageParams(c.p)
+	typ, hasType := c.p.str("type")
+	types := c.p.strings("types")
+	created := rangeParam(c.p, "created")
+	if hasType && len(types) > 0 {
+		c.p.fail(invalid("", "You may only specify one of these parameters: type, types."))
+	}
+	if len(types) > 20 {
+		c.p.fail(invalid("types", "You may pass at most 20 event types."))
+	}
+	if err := c.p.expand(); err != nil {
+		return nil, err
+	}
+	if hasType {
+		types = []string{typ}
+	}
+	matchType := typeMatcher(types)
+	events, err := accountEvents(tx, c.account)
+	if err != nil {
+		return nil, err
+	}
+	match := func(raw []byte) (bool, error) {
+		var head struct {
+			Type    string `json:"type"`
+			Created int64  `json:"created"`
+		}
+		if err := json.Unmarshal(raw, &head); err != nil {
+			return false, err
+		}
+		return (len(types) == 0 || matchType(head.Type)) && created.match(head.Created), nil
+	}
+	return listCollection(events, pg, "/v1/events", "event", match, func(raw []byte) (json.RawMessage, error) {
+		return append(json.RawMessage(nil), raw...), nil
+	})
+}

@@ -1,0 +1,174 @@
+package stripe
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// params reads typed parameters from a Form, remembering which ones were
+// read so that anything left over can be refused as unknown, and keeping the
+// first problem met so a handler can read everything and check once.
+type params struct {
+	form *Form
+	seen map[string]bool
+	err  error
+}
+
+func newParams(f *Form) *params { return &params{form: f, seen: map[string]bool{}} }
+
+func (p *params) fail(err error) {
+	if p.err == nil {
+		p.err = err
+	}
+}
+
+// leaf returns the value of a top-level scalar parameter. An empty value
+// reads as absent (Stripe's "unset").
+func (p *params) leaf(name string) (string, bool) {
+	p.seen[name] = true
+	n := p.form.lookup(name)
+	if n == nil {
+		return "", false
+	}
+	if !n.leaf {
+		p.fail(invalid(name, "Invalid %s: must be a string, not a hash.", name))
+		return "", false
+	}
+	return n.value, n.value != ""
+}
+
+// present reports whether name was sent at all, even empty.
+func (p *params) present(name string) bool { return p.form.lookup(name) != nil }
+
+func (p *params) str(name string) (string, bool) { return p.leaf(name) }
+
+func (p *params) int64(name string) (int64, bool) {
+	v, ok := p.leaf(name)
+	if !ok {
+		return 0, false
+	}
+	i, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		p.fail(errInvalidInteger(name, v))
+		return 0, false
+	}
+	return i, true
+}
+
+func (p *params) requiredInt64(name string) int64 {
+	i, ok := p.int64(name)
+	if !ok && p.err == nil {
+		p.fail(errMissing(name))
+	}
+	return i
+}
+
+func (p *params) bool(name string) (bool, bool) {
+	v, ok := p.leaf(name)
+	if !ok {
+		return false, false
+	}
+	switch v {
+	case "true":
+		return true, true
+	case "false":
+		return false, true
+	}
+	p.fail(errInvalidBoolean(name, v))
+	return false, false
+}
+
+// enum reads a string that must be one of allowed.
+func (p *params) enum(name string, allowed ...string) (string, bool) {
+	v, ok := p.leaf(name)
+	if !ok {
+		return "", false
+	}
+	for _, a := range allowed {
+		if v == a {
+			return v, true
+		}
+	}
+	list := strings.Join(allowed[:len(allowed)-1], ", ") + ", or " + allowed[len(allowed)-1]
+	if len(allowed) == 1 {
+		list = allowed[0]
+	}
+	p.fail(invalid(name, "Invalid %s: must be one of %s", name, list))
+	return "", false
+}
+
+// strings reads an array of strings sent as name[]=a or name[0]=a (or, for
+// convenience, a single name=a).
+func (p *params) strings(name string) []string {
+	p.seen[name] = true
+	n := p.form.lookup(name)
+	if n == nil {
+		return nil
+	}
+	if n.leaf {
+		if n.value == "" {
+			return nil
+		}
+		return []string{n.value}
+	}
+	items, ok := n.list()
+	if !ok {
+		p.fail(invalid(name, "Invalid array"))
+		return nil
+	}
+	out := make([]string, 0, len(items))
+	for _, it := range items {
+		if !it.leaf {
+			p.fail(invalid(name, "Invalid array"))
+			return nil
+		}
+		out = append(out, it.value)
+	}
+	return out
+}
+
+// timestamp reads Unix seconds; "now" is accepted where allowNow is set and
+// reads as now.
+func (p *params) timestamp(name string, now time.Time, allowNow bool) (int64, bool) {
+	if allowNow {
+		if v, _ := p.form.lookup(name).leafValue(); v == "now" {
+			p.seen[name] = true
+			return now.Unix(), true
+		}
+	}
+	return p.int64(name)
+}
+
+func (n *node) leafValue() (string, bool) {
+	if n == nil || !n.leaf {
+		return "", false
+	}
+	return n.value, true
+}
+
+// check returns the first problem: an unknown parameter first (as Stripe
+// does), then the first invalid or missing one.
+func (p *params) check() error {
+	for _, k := range p.form.Keys() {
+		if !p.seen[k] {
+			return errUnknown(k)
+		}
+	}
+	return p.err
+}
+
+// expand reads expand[] against the paths the endpoint can expand, then
+// checks the whole request (see check). It returns the paths asked for.
+func (p *params) expand(allowed ...string) error {
+	for _, path := range p.strings("expand") {
+		ok := false
+		for _, a := range allowed {
+			ok = ok || a == path
+		}
+		if !ok {
+			p.fail(invalid("expand", "This property cannot be expanded (%s).", path))
+		}
+	}
+	return p.check()
+}

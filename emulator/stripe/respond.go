@@ -1,0 +1,302 @@
+package stripe
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/billclock/billclock/store"
+)
+
+// call is one API request as handlers see it.
+type call struct {
+	r         *http.Request
+	p         *params
+	vars      map[string]string
+	account   string
+	requestID string
+	idemKey   string
+	version   string
+	now       time.Time
+	// after holds work to do once the transaction has committed.
+	after []func()
+}
+
+// handler serves one route inside a store transaction and returns the value
+// to render as JSON.
+type handler func(c *call, tx *store.Tx) (any, error)
+
+// idemRecord is a stored response to an idempotent request.
+type idemRecord struct {
+	Fingerprint string          `json:"fingerprint"`
+	Status      int             `json:"status"`
+	Body        json.RawMessage `json:"body"`
+	RequestID   string          `json:"request_id"`
+	Created     int64           `json:"created"`
+}
+
+// idempotencyTTL is how long idempotency keys are remembered.
+const idempotencyTTL = 24 * time.Hour
+
+const idempotencyCollection = "idempotency_keys"
+
+// read serves a route in a read-only transaction.
+func (s *Surface) read(h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { s.serve(w, r, h, false) }
+}
+
+// write serves a route in a read-write transaction, honouring
+// Idempotency-Key.
+func (s *Surface) write(h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { s.serve(w, r, h, true) }
+}
+
+// serve is the one adapter every Stripe response goes through.
+func (s *Surface) serve(w http.ResponseWriter, r *http.Request, h handler, writable bool) {
+	c, err := s.begin(w, r)
+	if err != nil {
+		s.writeError(w, c, err)
+		return
+	}
+	if !writable {
+		var body []byte
+		err := s.db.View(func(tx *store.Tx) error {
+			v, err := h(c, tx)
+			if err != nil {
+				return err
+			}
+			body, err = json.Marshal(v)
+			return err
+		})
+		if err != nil {
+			s.writeError(w, c, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, body)
+		return
+	}
+	s.serveWrite(w, c, h)
+}
+
+// begin checks auth and decodes the request; c is returned even on error so
+// the error response carries the request's id and version.
+func (s *Surface) begin(w http.ResponseWriter, r *http.Request) (*call, error) {
+	c := &call{r: r, vars: mux.Vars(r), requestID: newID("req_", 14), now: s.now()}
+	c.version = r.Header.Get("Stripe-Version")
+	if c.version == "" {
+		c.version = DefaultAPIVersion
+	}
+	h := w.Header()
+	h.Set("Request-Id", c.requestID)
+	h.Set("Stripe-Version", c.version)
+	account, err := s.authenticate(r)
+	if err != nil {
+		return c, err
+	}
+	c.account = account
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return c, &Error{Status: http.StatusRequestEntityTooLarge, Type: typeInvalidRequest,
+			Message: "Request body too large: billclock accepts at most 1 MiB."}
+	}
+	if err != nil {
+		return c, invalid("", "Invalid request: could not read the request body.")
+	}
+	form, err := ParseForm(r.URL.RawQuery, string(body))
+	if err != nil {
+		return c, err
+	}
+	c.p = newParams(form)
+	if r.Method != http.MethodGet {
+		c.idemKey = r.Header.Get("Idempotency-Key")
+		if len(c.idemKey) > 255 {
+			return c, invalid("", "Invalid Idempotency-Key: must be at most 255 characters.")
+		}
+	}
+	return c, nil
+}
+
+// authenticate returns the account (the API key) the request acts for.
+func (s *Surface) authenticate(r *http.Request) (string, error) {
+	auth := r.Header.Get("Authorization")
+	var key string
+	switch {
+	case auth == "":
+		return "", errNoAPIKey()
+	case strings.HasPrefix(auth, "Bearer "):
+		key = strings.TrimSpace(auth[len("Bearer "):])
+	case strings.HasPrefix(auth, "Basic "):
+		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(auth[len("Basic "):]))
+		if err != nil {
+			return "", errInvalidAPIKey(auth[len("Basic "):])
+		}
+		key, _, _ = strings.Cut(string(raw), ":")
+	default:
+		return "", errInvalidAPIKey(auth)
+	}
+	if key == "" {
+		return "", errNoAPIKey()
+	}
+	if strings.HasPrefix(key, "sk_live_") || strings.HasPrefix(key, "rk_live_") {
+		if s.apiKeys != nil && !s.apiKeys[key] {
+			return "", errInvalidAPIKey(key)
+		}
+		return "", errLiveKey()
+	}
+	if !strings.HasPrefix(key, "sk_test_") && !strings.HasPrefix(key, "rk_test_") {
+		return "", errInvalidAPIKey(key)
+	}
+	if s.apiKeys != nil && !s.apiKeys[key] {
+		return "", errInvalidAPIKey(key)
+	}
+	return key, nil
+}
+
+// serveWrite runs a mutating handler, replaying or recording its response
+// under the request's idempotency key.
+func (s *Surface) serveWrite(w http.ResponseWriter, c *call, h handler) {
+	var fingerprint string
+	if c.idemKey != "" {
+		slot := c.account + "\x00" + c.idemKey
+		if _, busy := s.inflight.LoadOrStore(slot, struct{}{}); busy {
+			s.writeError(w, c, errIdempotencyInUse(c.idemKey))
+			return
+		}
+		defer s.inflight.Delete(slot)
+		sum := sha256.Sum256([]byte(c.r.Method + " " + c.r.URL.Path + "\n" + c.p.form.Canonical()))
+		fingerprint = hex.EncodeToString(sum[:])
+	}
+	var body []byte
+	var replay *idemRecord
+	err := s.db.Batch(func(tx *store.Tx) error {
+		body, replay, c.after = nil, nil, nil
+		acct, err := tx.Account(c.account)
+		if err != nil {
+			return err
+		}
+		var keys *store.Collection
+		if c.idemKey != "" {
+			if keys, err = acct.Collection(idempotencyCollection); err != nil {
+				return err
+			}
+			if rec, ok, err := s.idemLookup(keys, c); err != nil || ok {
+				if err == nil && rec.Fingerprint != fingerprint {
+					err = errIdempotencyMismatch(c.idemKey)
+				}
+				replay = rec
+				return err
+			}
+		}
+		v, err := h(c, tx)
+		if err != nil {
+			return err
+		}
+		if body, err = json.Marshal(v); err != nil {
+			return err
+		}
+		if keys == nil {
+			return nil
+		}
+		return s.idemStore(keys, c, fingerprint, http.StatusOK, body)
+	})
+	if err != nil {
+		if e, known := apiError(err); !known && c.idemKey != "" {
+			// Stripe replays 500s too: remember this one.
+			s.logInternal(c, err)
+			b, _ := json.Marshal(envelope{Error: errorBody{Error: e}})
+			s.db.Update(func(tx *store.Tx) error {
+				acct, err := tx.Account(c.account)
+				if err != nil {
+					return err
+				}
+				keys, err := acct.Collection(idempotencyCollection)
+				if err != nil {
+					return err
+				}
+				return s.idemStore(keys, c, fingerprint, e.Status, b)
+			})
+			writeJSON(w, e.Status, b)
+			return
+		}
+		s.writeError(w, c, err)
+		return
+	}
+	if replay != nil {
+		w.Header().Set("Idempotent-Replayed", "true")
+		w.Header().Set("Original-Request", replay.RequestID)
+		writeJSON(w, replay.Status, replay.Body)
+		return
+	}
+	if c.idemKey != "" {
+		w.Header().Set("Idempotency-Key", c.idemKey)
+	}
+	for _, f := range c.after {
+		f()
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+func (s *Surface) idemLookup(keys *store.Collection, c *call) (*idemRecord, bool, error) {
+	raw, err := keys.Get(c.idemKey)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	var rec idemRecord
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		return nil, false, err
+	}
+	if time.Unix(rec.Created, 0).Add(idempotencyTTL).Before(c.now) {
+		return nil, false, nil
+	}
+	return &rec, true, nil
+}
+
+func (s *Surface) idemStore(keys *store.Collection, c *call, fingerprint string, status int, body []byte) error {
+	rec, err := json.Marshal(idemRecord{Fingerprint: fingerprint, Status: status, Body: body,
+		RequestID: c.requestID, Created: c.now.Unix()})
+	if err != nil {
+		return err
+	}
+	return keys.Put(c.idemKey, c.now.Unix(), rec)
+}
+
+func (s *Surface) logInternal(c *call, err error) {
+	s.log.Error("internal error", "request_id", c.requestID, "method", c.r.Method, "path", c.r.URL.Path, "err", err)
+}
+
+// writeError renders err in Stripe's envelope.
+func (s *Surface) writeError(w http.ResponseWriter, c *call, err error) {
+	e, known := apiError(err)
+	if !known {
+		s.logInternal(c, err)
+	}
+	b, _ := json.Marshal(envelope{Error: errorBody{Error: e}})
+	writeJSON(w, e.Status, b)
+}
+
+func writeJSON(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// unrecognized answers a request for a route Stripe does not have.
+func (s *Surface) unrecognized(w http.ResponseWriter, r *http.Request) {
+	c, err := s.begin(w, r)
+	if err == nil {
+		err = errUnrecognizedURL(r.Method, r.URL.Path)
+	}
+	s.writeError(w, c, err)
+}

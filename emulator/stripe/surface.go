@@ -1,0 +1,86 @@
+// Package stripe is billclock's Stripe surface: Stripe's wire format (form
+// bodies, error envelope, pagination, idempotency, auth) over the billing
+// engine and the store.
+package stripe
+
+import (
+	"context"
+	"crypto/rand"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/billclock/billclock/store"
+)
+
+// DefaultAPIVersion is the Stripe API version billclock speaks when a
+// request names none.
+const DefaultAPIVersion = "2026-08-26.dahlia"
+
+// maxBodyBytes bounds a request body; Stripe's own requests are far smaller.
+const maxBodyBytes = 1 << 20
+
+// Options configure a Surface.
+type Options struct {
+	// DB is the open store. Required.
+	DB *store.DB
+	// Now is the wall clock. Nil means time.Now.
+	Now func() time.Time
+	// APIKeys, when not empty, are the only keys accepted.
+	APIKeys []string
+	// AdvanceDelay keeps a clock advancing at least this long.
+	AdvanceDelay time.Duration
+	// Logger receives errors and, at debug level, request lines.
+	Logger *slog.Logger
+}
+
+// Surface serves Stripe's API. Create it with New, start its background
+// work with Run.
+type Surface struct {
+	db       *store.DB
+	now      func() time.Time
+	apiKeys  map[string]bool
+	delay    time.Duration
+	log      *slog.Logger
+	inflight sync.Map // account + "\x00" + idempotency key -> struct{}
+	advancer *advancer
+}
+
+// New returns a Surface over opts.DB.
+func New(opts Options) *Surface {
+	s := &Surface{db: opts.DB, now: opts.Now, delay: opts.AdvanceDelay, log: opts.Logger}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if len(opts.APIKeys) > 0 {
+		s.apiKeys = map[string]bool{}
+		for _, k := range opts.APIKeys {
+			s.apiKeys[k] = true
+		}
+	}
+	s.advancer = newAdvancer(s)
+	return s
+}
+
+// Run does the surface's background work (finishing clock advances) until
+// ctx ends, then waits for work in progress to commit.
+func (s *Surface) Run(ctx context.Context) error {
+	return s.advancer.run(ctx)
+}
+
+const idAlphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// newID returns prefix followed by n random base62 characters.
+func newID(prefix string, n int) string {
+	buf := make([]byte, len(prefix)+n)
+	copy(buf, prefix)
+	r := buf[len(prefix):]
+	rand.Read(r)
+	for i, b := range r {
+		r[i] = idAlphabet[int(b)%len(idAlphabet)]
+	}
+	return string(buf)
+}

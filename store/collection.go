@@ -1,0 +1,178 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+var (
+	subRecords = []byte("records")
+	subIndex   = []byte("index")
+)
+
+// sortKeyLen is the length of the (created, sequence) prefix stored in front
+// of every record and used as its key in the index.
+const sortKeyLen = 16
+
+// Collection holds one kind of object of one account, listed newest first.
+type Collection struct {
+	records *bolt.Bucket // id -> sortKey ++ data
+	index   *bolt.Bucket // sortKey -> id
+	seq     *bolt.Bucket // owner of the insertion sequence
+}
+
+func sortKey(created int64, seq uint64) []byte {
+	k := make([]byte, sortKeyLen)
+	// Flip the sign bit so that negative times sort before positive ones.
+	binary.BigEndian.PutUint64(k, uint64(created)^(1<<63))
+	binary.BigEndian.PutUint64(k[8:], seq)
+	return k
+}
+
+// Put inserts or replaces the record id. created orders the record in
+// listings; on replace, the record keeps its original place.
+func (c *Collection) Put(id string, created int64, data []byte) error {
+	if c.records == nil {
+		return fmt.Errorf("store: put %s: read-only transaction", id)
+	}
+	var key []byte
+	if old := c.records.Get([]byte(id)); old != nil {
+		key = append([]byte(nil), old[:sortKeyLen]...)
+	} else {
+		seq, err := c.seq.NextSequence()
+		if err != nil {
+			return err
+		}
+		key = sortKey(created, seq)
+		if err := c.index.Put(key, []byte(id)); err != nil {
+			return err
+		}
+	}
+	v := make([]byte, 0, sortKeyLen+len(data))
+	v = append(append(v, key...), data...)
+	return c.records.Put([]byte(id), v)
+}
+
+// Get returns the record id, or ErrNotFound. The bytes are valid only inside
+// the transaction.
+func (c *Collection) Get(id string) ([]byte, error) {
+	if c.records == nil {
+		return nil, ErrNotFound
+	}
+	v := c.records.Get([]byte(id))
+	if v == nil {
+		return nil, ErrNotFound
+	}
+	return v[sortKeyLen:], nil
+}
+
+// Delete removes the record id, or returns ErrNotFound.
+func (c *Collection) Delete(id string) error {
+	if c.records == nil {
+		return ErrNotFound
+	}
+	v := c.records.Get([]byte(id))
+	if v == nil {
+		return ErrNotFound
+	}
+	if err := c.index.Delete(v[:sortKeyLen]); err != nil {
+		return err
+	}
+	return c.records.Delete([]byte(id))
+}
+
+// Each calls fn for every record, oldest first, until fn returns an error.
+func (c *Collection) Each(fn func(id string, data []byte) error) error {
+	if c.index == nil {
+		return nil
+	}
+	return c.index.ForEach(func(_, id []byte) error {
+		return fn(string(id), c.records.Get(id)[sortKeyLen:])
+	})
+}
+
+// Page selects a window of a listing, with Stripe's cursor semantics.
+type Page struct {
+	// Limit is the most records to return; it must be positive.
+	Limit int
+	// StartingAfter, when set, returns the records older than this id.
+	StartingAfter string
+	// EndingBefore, when set, returns the Limit records just newer than this
+	// id. Results are still newest first.
+	EndingBefore string
+}
+
+// List walks the collection newest first (for EndingBefore: the window just
+// newer than the cursor, still emitted newest first). match, if not nil,
+// filters records; emit receives up to p.Limit matching records. hasMore
+// reports whether more matching records lie beyond the window. A cursor that
+// names no record gives ErrNotFound.
+func (c *Collection) List(p Page, match func(data []byte) (bool, error), emit func(data []byte) error) (hasMore bool, err error) {
+	if p.Limit <= 0 {
+		return false, fmt.Errorf("store: list: limit %d", p.Limit)
+	}
+	if c.index == nil {
+		if p.StartingAfter != "" || p.EndingBefore != "" {
+			return false, ErrNotFound
+		}
+		return false, nil
+	}
+	cur := c.index.Cursor()
+	var k, id []byte
+	var next func() ([]byte, []byte)
+	switch {
+	case p.EndingBefore != "":
+		rec := c.records.Get([]byte(p.EndingBefore))
+		if rec == nil {
+			return false, ErrNotFound
+		}
+		k, id = cur.Seek(rec[:sortKeyLen])
+		if k != nil && bytes.Equal(k, rec[:sortKeyLen]) {
+			k, id = cur.Next()
+		}
+		next = cur.Next
+	case p.StartingAfter != "":
+		rec := c.records.Get([]byte(p.StartingAfter))
+		if rec == nil {
+			return false, ErrNotFound
+		}
+		cur.Seek(rec[:sortKeyLen])
+		k, id = cur.Prev()
+		next = cur.Prev
+	default:
+		k, id = cur.Last()
+		next = cur.Prev
+	}
+	var window [][]byte
+	for ; k != nil; k, id = next() {
+		data := c.records.Get(id)[sortKeyLen:]
+		if match != nil {
+			ok, err := match(data)
+			if err != nil {
+				return false, err
+			}
+			if !ok {
+				continue
+			}
+		}
+		if len(window) == p.Limit {
+			hasMore = true
+			break
+		}
+		window = append(window, data)
+	}
+	if p.EndingBefore != "" {
+		for i, j := 0, len(window)-1; i < j; i, j = i+1, j-1 {
+			window[i], window[j] = window[j], window[i]
+		}
+	}
+	for _, data := range window {
+		if err := emit(data); err != nil {
+			return false, err
+		}
+	}
+	return hasMore, nil
+}
