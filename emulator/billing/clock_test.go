@@ -1,0 +1,93 @@
+package billing
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func utc(s string) int64 {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return t.Unix()
+}
+
+func TestIntervalNth(t *testing.T) {
+	cases := []struct {
+		name   string
+		iv     Interval
+		anchor string
+		n      int
+		want   string
+	}{
+		{"month", Interval{Month, 1}, "2024-11-23T00:00:00Z", 2, "2025-01-23T00:00:00Z"},
+		{"31st into February", Interval{Month, 1}, "2024-01-31T10:00:00Z", 1, "2024-02-29T10:00:00Z"},
+		{"31st back to March 31", Interval{Month, 1}, "2024-01-31T10:00:00Z", 2, "2024-03-31T10:00:00Z"},
+		{"31st into April", Interval{Month, 1}, "2024-01-31T10:00:00Z", 3, "2024-04-30T10:00:00Z"},
+		{"quarterly", Interval{Month, 3}, "2025-11-30T00:00:00Z", 1, "2026-02-28T00:00:00Z"},
+		{"leap day yearly", Interval{Year, 1}, "2024-02-29T00:00:00Z", 1, "2025-02-28T00:00:00Z"},
+		{"leap day back", Interval{Year, 1}, "2024-02-29T00:00:00Z", 4, "2028-02-29T00:00:00Z"},
+		{"weeks", Interval{Week, 2}, "2024-12-25T00:00:00Z", 1, "2025-01-08T00:00:00Z"},
+		{"days", Interval{Day, 1}, "2024-12-31T23:59:59Z", 1, "2025-01-01T23:59:59Z"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, utc(tc.want), tc.iv.Nth(utc(tc.anchor), tc.n))
+		})
+	}
+}
+
+func TestAdvanceLimit(t *testing.T) {
+	from := utc("2024-11-23T00:00:00Z")
+	assert.Equal(t, utc("2026-11-23T00:00:00Z"), AdvanceLimit(from, nil), "no subscriptions: two years")
+	assert.Equal(t, utc("2025-01-23T00:00:00Z"), AdvanceLimit(from, []Interval{{Year, 1}, {Month, 1}}),
+		"two of the shortest interval")
+	assert.Equal(t, utc("2024-12-07T00:00:00Z"), AdvanceLimit(from, []Interval{{Week, 1}, {Month, 1}}))
+}
+
+func TestClockAdvanceCycle(t *testing.T) {
+	c, err := NewClock("clock_1", "", 1732320000, 1790000000)
+	require.NoError(t, err)
+	assert.Equal(t, ClockReady, c.Status)
+	assert.EqualValues(t, 1790000000+30*86400, c.DeletesAfter())
+
+	limit := AdvanceLimit(c.FrozenTime, nil)
+	var be *Error
+	require.ErrorAs(t, c.BeginAdvance(c.FrozenTime, limit), &be)
+	assert.Equal(t, "frozen_time", be.Param)
+	require.ErrorAs(t, c.BeginAdvance(limit+1, limit), &be)
+	assert.Equal(t, "The frozen time of this clock is 1732320000 (2024-11-23 00:00:00 UTC). "+
+		"You can only advance it up to 1795392000 (2026-11-23 00:00:00 UTC). You can only advance a test clock up to two intervals "+
+		"from the current frozen time at a time, based on the shortest subscription interval in the test clock. For example, "+
+		"if a test clock has a monthly and yearly subscription, you may only advance up to two months at a time. If the test "+
+		"clock has no subscriptions or subscription schedules, you can advance up to 2 years from the current frozen time.", be.Message)
+
+	require.NoError(t, c.BeginAdvance(limit, limit))
+	assert.Equal(t, ClockAdvancing, c.Status)
+	assert.Equal(t, int64(1732320000), c.FrozenTime, "frozen_time stays until the advance completes")
+	err = c.BeginAdvance(limit, limit)
+	require.True(t, errors.As(err, &be))
+	assert.True(t, strings.Contains(be.Message, "already advancing"))
+
+	events := Advance(&c, 1790000100)
+	assert.Equal(t, ClockReady, c.Status)
+	assert.Equal(t, limit, c.FrozenTime)
+	require.Len(t, events, 1)
+	assert.Equal(t, EventClockReady, events[0].Type)
+	assert.EqualValues(t, 1790000100, events[0].Time)
+}
+
+func TestClockNameLimit(t *testing.T) {
+	_, err := NewClock("clock_1", strings.Repeat("n", MaxClockNameLen), 0, 0)
+	require.NoError(t, err)
+	_, err = NewClock("clock_1", strings.Repeat("n", MaxClockNameLen+1), 0, 0)
+	var be *Error
+	require.ErrorAs(t, err, &be)
+	assert.Equal(t, "name", be.Param)
+}

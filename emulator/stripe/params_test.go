@@ -1,0 +1,122 @@
+package stripe
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+func paramsOf(t *testing.T, raw string) *params {
+	t.Helper()
+	f, err := ParseForm(raw)
+	require.NoError(t, err)
+	return newParams(f)
+}
+
+func requireAPIError(t *testing.T, err error, status int, code, param, msg string) {
+	t.Helper()
+	var e *Error
+	require.ErrorAs(t, err, &e)
+	assert.Equal(t, status, e.Status)
+	assert.Equal(t, code, e.Code)
+	assert.Equal(t, param, e.Param)
+	assert.Equal(t, msg, e.Message)
+}
+
+func TestParamsTyped(t *testing.T) {
+	p := paramsOf(t, "n=42&b=true&s=hi&e=month&list[]=x&list[]=y&empty=")
+	n, ok := p.int64("n")
+	assert.True(t, ok)
+	assert.EqualValues(t, 42, n)
+	b, ok := p.bool("b")
+	assert.True(t, ok && b)
+	s, _ := p.str("s")
+	assert.Equal(t, "hi", s)
+	e, ok := p.enum("e", "day", "month")
+	assert.True(t, ok)
+	assert.Equal(t, "month", e)
+	assert.Equal(t, []string{"x", "y"}, p.strings("list"))
+	_, ok = p.str("empty")
+	assert.False(t, ok, "an empty value reads as unset")
+	assert.True(t, p.present("empty"))
+	require.NoError(t, p.check())
+}
+
+func TestParamsErrors(t *testing.T) {
+	cases := []struct {
+		name, raw            string
+		read                 func(p *params)
+		status               int
+		code, param, message string
+	}{
+		{"missing", "", func(p *params) { p.requiredInt64("frozen_time") },
+			400, "parameter_missing", "frozen_time", "Missing required param: frozen_time."},
+		{"empty is missing", "frozen_time=", func(p *params) { p.requiredInt64("frozen_time") },
+			400, "parameter_missing", "frozen_time", "Missing required param: frozen_time."},
+		{"unknown wins over invalid", "frozen_time=abc&foo=1", func(p *params) { p.requiredInt64("frozen_time") },
+			400, "parameter_unknown", "foo", "Received unknown parameter: foo"},
+		{"bad integer", "frozen_time=abc", func(p *params) { p.requiredInt64("frozen_time") },
+			400, "parameter_invalid_integer", "frozen_time", "Invalid integer: abc"},
+		{"bad boolean", "b=yes", func(p *params) { p.bool("b") },
+			400, "", "b", "Invalid boolean: yes"},
+		{"bad enum", "interval=fortnight", func(p *params) { p.enum("interval", "day", "week", "month", "year") },
+			400, "", "interval", "Invalid interval: must be one of day, week, month, or year"},
+		{"hash for a string", "name[a]=1", func(p *params) { p.str("name") },
+			400, "", "name", "Invalid name: must be a string, not a hash."},
+		{"limit too high", "limit=101", func(p *params) { pageParams(p) },
+			400, "", "limit", "This value must be less than or equal to 100 (it currently is '101')."},
+		{"limit too low", "limit=0", func(p *params) { pageParams(p) },
+			400, "", "limit", "This value must be greater than or equal to 1."},
+		{"both cursors", "starting_after=a&ending_before=b", func(p *params) { pageParams(p) },
+			400, "", "", "You may only specify one of these parameters: ending_before, starting_after."},
+		{"bad expand", "expand[]=nope", func(p *params) { p.expand("customer") },
+			400, "", "expand", "This property cannot be expanded (nope)."},
+		{"bad range bound", "created[gte]=x", func(p *params) { rangeParam(p, "created") },
+			400, "parameter_invalid_integer", "created[gte]", "Invalid integer: x"},
+		{"unknown range bound", "created[near]=1", func(p *params) { rangeParam(p, "created") },
+			400, "parameter_unknown", "created[near]", "Received unknown parameter: created[near]"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := paramsOf(t, tc.raw)
+			tc.read(p)
+			requireAPIError(t, p.check(), tc.status, tc.code, tc.param, tc.message)
+		})
+	}
+}
+
+func TestPageParams(t *testing.T) {
+	p := paramsOf(t, "limit=5&starting_after=clock_1")
+	pg := pageParams(p)
+	require.NoError(t, p.check())
+	assert.Equal(t, 5, pg.Limit)
+	assert.Equal(t, "clock_1", pg.StartingAfter)
+	p = paramsOf(t, "")
+	assert.Equal(t, defaultListLimit, pageParams(p).Limit)
+}
+
+func TestRangeFilter(t *testing.T) {
+	p := paramsOf(t, "created[gte]=10&created[lt]=20")
+	f := rangeParam(p, "created")
+	require.NoError(t, p.check())
+	assert.False(t, f.match(9))
+	assert.True(t, f.match(10))
+	assert.True(t, f.match(19))
+	assert.False(t, f.match(20))
+	p = paramsOf(t, "created=15")
+	f = rangeParam(p, "created")
+	assert.True(t, f.match(15))
+	assert.False(t, f.match(16))
+	assert.True(t, rangeFilter{}.match(123))
+}
+
+func TestMaskKey(t *testing.T) {
+	assert.Equal(t, "sk_test_****abcd", maskKey("sk_test_123456789abcd"))
+	assert.Equal(t, "sk_live_****wxyz", maskKey("sk_live_0000wxyz"))
+	assert.Equal(t, "****", maskKey("abc"))
+	assert.Equal(t, "****oops", maskKey("whoops"))
+}

@@ -1,0 +1,247 @@
+package store_test
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/billclock/billclock/store"
+)
+
+func openTemp(t *testing.T) *store.DB {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "test.db"), nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func put(t *testing.T, db *store.DB, account, coll, id string, created int64) {
+	t.Helper()
+	require.NoError(t, db.Update(func(tx *store.Tx) error {
+		a, err := tx.Account(account)
+		if err != nil {
+			return err
+		}
+		c, err := a.Collection(coll)
+		if err != nil {
+			return err
+		}
+		return c.Put(id, created, []byte(id))
+	}))
+}
+
+func list(t *testing.T, db *store.DB, account, coll string, p store.Page) ([]string, bool, error) {
+	t.Helper()
+	var ids []string
+	var more bool
+	err := db.View(func(tx *store.Tx) error {
+		a, err := tx.Account(account)
+		if err != nil {
+			return err
+		}
+		c, err := a.Collection(coll)
+		if err != nil {
+			return err
+		}
+		more, err = c.List(p, nil, func(d []byte) error { ids = append(ids, string(d)); return nil })
+		return err
+	})
+	return ids, more, err
+}
+
+func TestGetPutDelete(t *testing.T) {
+	db := openTemp(t)
+	put(t, db, "acct", "things", "a", 10)
+	put(t, db, "acct", "things", "a", 99) // replace keeps place and takes new data
+	err := db.View(func(tx *store.Tx) error {
+		a, _ := tx.Account("acct")
+		c, _ := a.Collection("things")
+		v, err := c.Get("a")
+		require.NoError(t, err)
+		assert.Equal(t, "a", string(v))
+		_, err = c.Get("nope")
+		assert.ErrorIs(t, err, store.ErrNotFound)
+		return nil
+	})
+	require.NoError(t, err)
+	require.NoError(t, db.Update(func(tx *store.Tx) error {
+		a, _ := tx.Account("acct")
+		c, _ := a.Collection("things")
+		require.NoError(t, c.Delete("a"))
+		assert.ErrorIs(t, c.Delete("a"), store.ErrNotFound)
+		return nil
+	}))
+	ids, more, err := list(t, db, "acct", "things", store.Page{Limit: 10})
+	require.NoError(t, err)
+	assert.Empty(t, ids)
+	assert.False(t, more)
+}
+
+func TestAccountsAreIsolated(t *testing.T) {
+	db := openTemp(t)
+	put(t, db, "one", "things", "a", 1)
+	ids, _, err := list(t, db, "two", "things", store.Page{Limit: 10})
+	require.NoError(t, err)
+	assert.Empty(t, ids)
+	_, _, err = list(t, db, "two", "things", store.Page{Limit: 10, StartingAfter: "a"})
+	assert.ErrorIs(t, err, store.ErrNotFound)
+}
+
+func TestListOrderAndCursors(t *testing.T) {
+	db := openTemp(t)
+	// Six records, several sharing a created second, one in the distant past
+	// and one before 1970: newest first, ties in insertion order reversed.
+	for i, created := range []int64{100, 100, 100, -5, 200, 100} {
+		put(t, db, "acct", "things", fmt.Sprintf("r%d", i), created)
+	}
+	all := []string{"r4", "r5", "r2", "r1", "r0", "r3"}
+
+	cases := []struct {
+		name string
+		page store.Page
+		want []string
+		more bool
+	}{
+		{"first page", store.Page{Limit: 2}, all[:2], true},
+		{"all", store.Page{Limit: 10}, all, false},
+		{"exact fit", store.Page{Limit: 6}, all, false},
+		{"starting_after", store.Page{Limit: 2, StartingAfter: "r5"}, []string{"r2", "r1"}, true},
+		{"starting_after to end", store.Page{Limit: 5, StartingAfter: "r1"}, []string{"r0", "r3"}, false},
+		{"starting_after last", store.Page{Limit: 5, StartingAfter: "r3"}, nil, false},
+		{"ending_before", store.Page{Limit: 2, EndingBefore: "r0"}, []string{"r2", "r1"}, true},
+		{"ending_before to start", store.Page{Limit: 5, EndingBefore: "r2"}, []string{"r4", "r5"}, false},
+		{"ending_before first", store.Page{Limit: 5, EndingBefore: "r4"}, nil, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ids, more, err := list(t, db, "acct", "things", tc.page)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, ids)
+			assert.Equal(t, tc.more, more)
+		})
+	}
+	_, _, err := list(t, db, "acct", "things", store.Page{Limit: 2, StartingAfter: "ghost"})
+	assert.ErrorIs(t, err, store.ErrNotFound)
+	_, _, err = list(t, db, "acct", "things", store.Page{Limit: 2, EndingBefore: "ghost"})
+	assert.ErrorIs(t, err, store.ErrNotFound)
+}
+
+func TestListFilter(t *testing.T) {
+	db := openTemp(t)
+	for i := range 10 {
+		put(t, db, "acct", "things", fmt.Sprintf("r%d", i), int64(i))
+	}
+	var ids []string
+	var more bool
+	require.NoError(t, db.View(func(tx *store.Tx) error {
+		a, _ := tx.Account("acct")
+		c, _ := a.Collection("things")
+		var err error
+		even := func(d []byte) (bool, error) { return (d[1]-'0')%2 == 0, nil }
+		more, err = c.List(store.Page{Limit: 3}, even, func(d []byte) error { ids = append(ids, string(d)); return nil })
+		return err
+	}))
+	assert.Equal(t, []string{"r8", "r6", "r4"}, ids)
+	assert.True(t, more)
+}
+
+func TestSurvivesReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "test.db")
+	db, err := store.Open(path, nil)
+	require.NoError(t, err)
+	put(t, db, "acct", "things", "a", 1)
+	require.NoError(t, db.Update(func(tx *store.Tx) error {
+		q, err := tx.Queue("jobs")
+		if err != nil {
+			return err
+		}
+		return q.Put("k", []byte("job"))
+	}))
+	require.NoError(t, db.Close())
+
+	db, err = store.Open(path, nil)
+	require.NoError(t, err)
+	defer db.Close()
+	ids, _, err := list(t, db, "acct", "things", store.Page{Limit: 10})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a"}, ids)
+	require.NoError(t, db.View(func(tx *store.Tx) error {
+		q, _ := tx.Queue("jobs")
+		v, err := q.Get("k")
+		assert.Equal(t, "job", string(v))
+		return err
+	}))
+}
+
+func TestSecondOpenFailsFast(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "test.db")
+	db, err := store.Open(path, nil)
+	require.NoError(t, err)
+	defer db.Close()
+	start := time.Now()
+	_, err = store.Open(path, &store.Options{LockTimeout: 200 * time.Millisecond})
+	assert.ErrorIs(t, err, store.ErrLocked)
+	assert.Less(t, time.Since(start), 5*time.Second)
+}
+
+func TestBatchCommitsConcurrentWrites(t *testing.T) {
+	db := openTemp(t)
+	var wg sync.WaitGroup
+	errs := make([]error, 100)
+	for i := range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = db.Batch(func(tx *store.Tx) error {
+				a, err := tx.Account("acct")
+				if err != nil {
+					return err
+				}
+				c, err := a.Collection("things")
+				if err != nil {
+					return err
+				}
+				if i%10 == 0 {
+					// A failing call must not take the others down, nor
+					// leave its own write behind.
+					if err := c.Put(fmt.Sprintf("bad%d", i), 0, nil); err != nil {
+						return err
+					}
+					return fmt.Errorf("call %d fails", i)
+				}
+				return c.Put(fmt.Sprintf("r%d", i), int64(i), []byte("x"))
+			})
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if i%10 == 0 {
+			assert.EqualError(t, err, fmt.Sprintf("call %d fails", i))
+		} else {
+			assert.NoError(t, err)
+		}
+	}
+	ids, _, err := list(t, db, "acct", "things", store.Page{Limit: 100})
+	require.NoError(t, err)
+	assert.Len(t, ids, 90)
+	var count int
+	require.NoError(t, db.View(func(tx *store.Tx) error {
+		a, _ := tx.Account("acct")
+		c, _ := a.Collection("things")
+		return c.Each(func(id string, _ []byte) error {
+			if id[0] == 'b' {
+				return errors.New("failed call left a write: " + id)
+			}
+			count++
+			return nil
+		})
+	}))
+	assert.Equal(t, 90, count)
+}
