@@ -87,8 +87,14 @@ func saveClock(clocks *store.Collection, c *billing.Clock) error {
 func (s *Surface) createClock(c *call, tx *store.Tx) (any, error) {
 	frozen := c.p.requiredInt64("frozen_time")
 	name, _ := c.p.str("name")
+	customer, hasCustomer := c.p.str("customer")
 	if err := c.p.expand("status_details"); err != nil {
 		return nil, err
+	}
+	if hasCustomer {
+		// Attaching an existing customer needs customers, which billclock
+		// does not have yet: every id is unknown.
+		return nil, errNoSuch("customer", customer, "customer")
 	}
 	clock, err := billing.NewClock(newID("clock_", 24), name, frozen, c.now.Unix())
 	if err != nil {
@@ -153,13 +159,7 @@ func (s *Surface) deleteClock(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := clocks.Delete(clock.ID); err != nil {
-		return nil, err
-	}
-	if err := s.advancer.cancel(tx, c.account, clock.ID); err != nil {
-		return nil, err
-	}
-	if err := s.record(tx, c.account, c, billing.Event{Type: billing.EventClockDeleted, Time: c.now.Unix(), Object: clock}); err != nil {
+	if err := s.removeClock(tx, c.account, clocks, clock, c, c.now.Unix()); err != nil {
 		return nil, err
 	}
 	return &deletedObject{ID: clock.ID, Object: "test_helpers.test_clock", Deleted: true}, nil
@@ -192,4 +192,16 @@ func (s *Surface) advanceClock(c *call, tx *store.Tx) (any, error) {
 	}
 	c.after = append(c.after, s.advancer.wake)
 	return renderClock(clock), nil
+}
+
+// removeClock deletes a clock with its pending advance and records the
+// deleted event; c is the API call that asked, or nil for the janitor.
+func (s *Surface) removeClock(tx *store.Tx, account string, clocks *store.Collection, clock *billing.Clock, c *call, now int64) error {
+	if err := clocks.Delete(clock.ID); err != nil {
+		return err
+	}
+	if err := s.advancer.cancel(tx, account, clock.ID); err != nil {
+		return err
+	}
+	return s.record(tx, account, c, billing.Event{Type: billing.EventClockDeleted, Time: now, Object: clock})
 }

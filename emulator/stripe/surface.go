@@ -65,10 +65,18 @@ func New(opts Options) *Surface {
 	return s
 }
 
-// Run does the surface's background work (finishing clock advances) until
+// Run does the surface's background work (finishing clock advances,
+// sweeping what has expired) until
 // ctx ends, then waits for work in progress to commit.
 func (s *Surface) Run(ctx context.Context) error {
-	return s.advancer.run(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.janitor(ctx)
+	}()
+	err := s.advancer.run(ctx)
+	<-done
+	return err
 }
 
 const idAlphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
