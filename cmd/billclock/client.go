@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -28,8 +29,13 @@ type clientOptions struct {
 
 // AddFlags registers --api-base and --api-key.
 func (o *clientOptions) AddFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.APIBase, "api-base", defaultAPIBase, "billclock server to talk to (env BILLCLOCK_API_BASE)")
+	o.addAPIBaseFlag(fs)
 	fs.StringVar(&o.APIKey, "api-key", defaultAPIKey, "API key to send (env BILLCLOCK_API_KEY)")
+}
+
+// addAPIBaseFlag registers --api-base alone, for commands that send no key.
+func (o *clientOptions) addAPIBaseFlag(fs *pflag.FlagSet) {
+	fs.StringVar(&o.APIBase, "api-base", defaultAPIBase, "billclock server to talk to (env BILLCLOCK_API_BASE)")
 }
 
 // resolve applies the environment to settings whose flag was not given.
@@ -73,7 +79,7 @@ func (e *apiError) Error() string {
 
 // do sends one request; params go in the query for GET and DELETE and in
 // the form body otherwise. It returns the raw JSON body of a 2xx answer.
-func (c *apiClient) do(method, path string, params url.Values) ([]byte, error) {
+func (c *apiClient) do(ctx context.Context, method, path string, params url.Values) ([]byte, error) {
 	u := c.base + path
 	var body io.Reader
 	if method == http.MethodGet || method == http.MethodDelete {
@@ -83,7 +89,7 @@ func (c *apiClient) do(method, path string, params url.Values) ([]byte, error) {
 	} else {
 		body = strings.NewReader(params.Encode())
 	}
-	req, err := http.NewRequest(method, u, body)
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
 	if err != nil {
 		return nil, err
 	}

@@ -19,7 +19,11 @@ func newHealthCommand(getenv getenvFunc) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o := flags.resolve(cmd.Flags().Changed, getenv)
 			hc := &http.Client{Timeout: 3 * time.Second}
-			resp, err := hc.Get(o.APIBase + "/healthz")
+			req, err := http.NewRequestWithContext(cmd.Context(), http.MethodGet, o.APIBase+"/healthz", nil)
+			if err != nil {
+				return fmt.Errorf("not healthy: %w", err)
+			}
+			resp, err := hc.Do(req)
 			if err != nil {
 				return fmt.Errorf("not healthy: %w", err)
 			}
@@ -31,6 +35,6 @@ func newHealthCommand(getenv getenvFunc) *cobra.Command {
 			return nil
 		},
 	}
-	flags.AddFlags(cmd.Flags())
+	flags.addAPIBaseFlag(cmd.Flags())
 	return cmd
 }

@@ -1,13 +1,16 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -20,12 +23,13 @@ func newTestHelpersCommand(getenv getenvFunc) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "test_helpers",
 		Short: "Call Stripe's test helper endpoints on a running billclock",
+		RunE:  runGroup,
 	}
 	flags.AddFlags(cmd.PersistentFlags())
 	client := func(cmd *cobra.Command) *apiClient {
 		return flags.resolve(cmd.Flags().Changed, getenv).client()
 	}
-	clocks := &cobra.Command{Use: "test_clocks", Short: "Create, inspect and advance test clocks"}
+	clocks := &cobra.Command{Use: "test_clocks", Short: "Create, inspect and advance test clocks", RunE: runGroup}
 	clocks.AddCommand(
 		newClockCreateCommand(client),
 		newClockRetrieveCommand(client),
@@ -78,7 +82,7 @@ func newClockRetrieveCommand(client clientFunc) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "retrieve ID",
 		Short: "Show a test clock",
-		Args:  cobra.ExactArgs(1),
+		Args:  clockIDArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			params := url.Values{}
 			if err := addDataParams(params, data); err != nil {
@@ -128,7 +132,7 @@ func newClockDeleteCommand(client clientFunc) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "delete ID",
 		Short: "Delete a test clock, with its customers",
-		Args:  cobra.ExactArgs(1),
+		Args:  clockIDArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			params := url.Values{}
 			if err := addDataParams(params, data); err != nil {
@@ -149,7 +153,7 @@ func newClockAdvanceCommand(client clientFunc) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "advance ID --frozen-time T [--wait]",
 		Short: "Advance a test clock; --wait polls until it is ready",
-		Args:  cobra.ExactArgs(1),
+		Args:  clockIDArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			params := url.Values{}
 			if frozen != "" {
@@ -164,12 +168,12 @@ func newClockAdvanceCommand(client clientFunc) *cobra.Command {
 			}
 			c := client(cmd)
 			path := clocksPath + "/" + url.PathEscape(args[0])
-			raw, err := c.do(http.MethodPost, path+"/advance", params)
+			raw, err := c.do(cmd.Context(), http.MethodPost, path+"/advance", params)
 			if err != nil {
 				return err
 			}
 			if wait {
-				if raw, err = waitReady(c, path, timeout, progressWriter(cmd.ErrOrStderr())); err != nil {
+				if raw, err = waitReady(cmd.Context(), c, path, timeout, progressWriter(cmd.ErrOrStderr())); err != nil {
 					return err
 				}
 			}
@@ -183,12 +187,33 @@ func newClockAdvanceCommand(client clientFunc) *cobra.Command {
 	return cmd
 }
 
+// runGroup runs a command that only groups others: it shows help, or fails
+// on an unknown subcommand (cobra would show help and exit 0).
+func runGroup(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return cmd.Help()
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += "; did you mean " + strings.Join(s, " or ") + "?"
+	}
+	return errors.New(msg)
+}
+
+// clockIDArg wants exactly one argument, the clock's id.
+func clockIDArg(cmd *cobra.Command, args []string) error {
+	if len(args) != 1 {
+		return fmt.Errorf("%s takes one clock ID (e.g. clock_123), got %d arguments", cmd.CommandPath(), len(args))
+	}
+	return nil
+}
+
 func addDataFlag(cmd *cobra.Command, data *[]string) {
 	cmd.Flags().StringArrayVarP(data, "data", "d", nil, "extra parameter as key=value; repeatable")
 }
 
 func callAndPrint(cmd *cobra.Command, c *apiClient, method, path string, params url.Values) error {
-	raw, err := c.do(method, path, params)
+	raw, err := c.do(cmd.Context(), method, path, params)
 	if err != nil {
 		return err
 	}
@@ -210,11 +235,16 @@ func progressWriter(w io.Writer) io.Writer {
 }
 
 // waitReady polls the clock at path until it leaves "advancing", showing
-// progress on progress (if not nil), and returns its last state.
-func waitReady(c *apiClient, path string, timeout time.Duration, progress io.Writer) ([]byte, error) {
+// progress on progress (if not nil), and returns its last state. It polls
+// often at first, since an emulated advance is usually quick, then backs off.
+func waitReady(ctx context.Context, c *apiClient, path string, timeout time.Duration, progress io.Writer) ([]byte, error) {
+	if progress != nil {
+		defer fmt.Fprintln(progress)
+	}
 	start := time.Now()
+	interval := 25 * time.Millisecond
 	for {
-		raw, err := c.do(http.MethodGet, path, nil)
+		raw, err := c.do(ctx, http.MethodGet, path, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -232,19 +262,18 @@ func waitReady(c *apiClient, path string, timeout time.Duration, progress io.Wri
 		switch clock.Status {
 		case "advancing":
 		case "internal_failure":
-			if progress != nil {
-				fmt.Fprintln(progress)
-			}
 			return nil, fmt.Errorf("clock %s failed to advance (status internal_failure)", clock.ID)
 		default:
-			if progress != nil {
-				fmt.Fprintln(progress)
-			}
 			return raw, nil
 		}
 		if elapsed > timeout {
 			return nil, fmt.Errorf("clock %s still advancing after %s", clock.ID, timeout)
 		}
-		time.Sleep(50 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("stopped waiting for clock %s (still advancing): %w", clock.ID, ctx.Err())
+		case <-time.After(interval):
+		}
+		interval = min(2*interval, time.Second)
 	}
 }

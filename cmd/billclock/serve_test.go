@@ -1,0 +1,377 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/billclock/billclock/store"
+)
+
+func TestResolveServeOptions(t *testing.T) {
+	defaults := serveOptions{Addr: defaultAddr, DB: defaultDB, LogLevel: defaultLogLevel}
+	allEnv := map[string]string{
+		"BILLCLOCK_ADDR":          "0.0.0.0:9000",
+		"BILLCLOCK_DB":            "/data/env.db",
+		"BILLCLOCK_ADVANCE_DELAY": "2s",
+		"BILLCLOCK_API_KEYS":      "sk_test_a, sk_test_b,,sk_test_c ",
+		"BILLCLOCK_LOG_LEVEL":     "debug",
+	}
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		want    serveOptions
+		wantErr string
+	}{
+		{name: "defaults", want: defaults},
+		{
+			name: "environment beats defaults",
+			env:  allEnv,
+			want: serveOptions{Addr: "0.0.0.0:9000", DB: "/data/env.db", AdvanceDelay: 2 * time.Second,
+				APIKeys: []string{"sk_test_a", "sk_test_b", "sk_test_c"}, LogLevel: "debug"},
+		},
+		{
+			name: "flags beat environment",
+			args: []string{"--addr", "127.0.0.1:7000", "--db", "flag.db", "--advance-delay", "150ms",
+				"--api-key", "sk_test_x", "--api-key", "sk_test_y", "--log-level", "warn"},
+			env: allEnv,
+			want: serveOptions{Addr: "127.0.0.1:7000", DB: "flag.db", AdvanceDelay: 150 * time.Millisecond,
+				APIKeys: []string{"sk_test_x", "sk_test_y"}, LogLevel: "warn"},
+		},
+		{
+			name: "a flag set to its default still beats the environment",
+			args: []string{"--addr", defaultAddr, "--advance-delay", "0s", "--log-level", "info"},
+			env:  allEnv,
+			want: serveOptions{Addr: defaultAddr, DB: "/data/env.db", AdvanceDelay: 0,
+				APIKeys: []string{"sk_test_a", "sk_test_b", "sk_test_c"}, LogLevel: "info"},
+		},
+		{
+			name: "flags and environment mix per setting",
+			args: []string{"--db", "flag.db"},
+			env:  map[string]string{"BILLCLOCK_ADDR": ":1234", "BILLCLOCK_API_KEYS": "sk_test_only"},
+			want: serveOptions{Addr: ":1234", DB: "flag.db", APIKeys: []string{"sk_test_only"}, LogLevel: "info"},
+		},
+		{
+			name: "empty environment values count as unset",
+			env:  map[string]string{"BILLCLOCK_ADDR": "", "BILLCLOCK_DB": "", "BILLCLOCK_ADVANCE_DELAY": "", "BILLCLOCK_LOG_LEVEL": ""},
+			want: defaults,
+		},
+		{
+			name:    "invalid environment duration",
+			env:     map[string]string{"BILLCLOCK_ADVANCE_DELAY": "soon"},
+			wantErr: "BILLCLOCK_ADVANCE_DELAY",
+		},
+		{
+			name: "an invalid environment duration is ignored when the flag is given",
+			args: []string{"--advance-delay", "1s"},
+			env:  map[string]string{"BILLCLOCK_ADVANCE_DELAY": "soon"},
+			want: serveOptions{Addr: defaultAddr, DB: defaultDB, AdvanceDelay: time.Second, LogLevel: "info"},
+		},
+		{
+			name:    "negative delay",
+			args:    []string{"--advance-delay", "-1s"},
+			wantErr: "must not be negative",
+		},
+		{
+			name:    "invalid log level flag",
+			args:    []string{"--log-level", "loud"},
+			wantErr: `invalid log level "loud"`,
+		},
+		{
+			name:    "invalid log level in the environment",
+			env:     map[string]string{"BILLCLOCK_LOG_LEVEL": "verbose"},
+			wantErr: `invalid log level "verbose"`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var flags serveOptions
+			fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+			flags.AddFlags(fs)
+			if err := fs.Parse(tt.args); err != nil {
+				t.Fatal(err)
+			}
+			got, err := resolveServeOptions(flags, fs.Changed, envFunc(tt.env))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got  %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestClientOptionsResolve(t *testing.T) {
+	env := map[string]string{"BILLCLOCK_API_BASE": "http://127.0.0.1:9999/", "BILLCLOCK_API_KEY": "sk_test_env"}
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want clientOptions
+	}{
+		{name: "defaults", want: clientOptions{APIBase: defaultAPIBase, APIKey: defaultAPIKey}},
+		{name: "environment beats defaults", env: env,
+			want: clientOptions{APIBase: "http://127.0.0.1:9999", APIKey: "sk_test_env"}},
+		{name: "flags beat environment", env: env,
+			args: []string{"--api-base", "http://127.0.0.1:1111", "--api-key", "sk_test_flag"},
+			want: clientOptions{APIBase: "http://127.0.0.1:1111", APIKey: "sk_test_flag"}},
+		{name: "a flag set to its default still beats the environment", env: env,
+			args: []string{"--api-key", defaultAPIKey},
+			want: clientOptions{APIBase: "http://127.0.0.1:9999", APIKey: defaultAPIKey}},
+		{name: "trailing slashes are trimmed",
+			args: []string{"--api-base", "http://127.0.0.1:1111//"},
+			want: clientOptions{APIBase: "http://127.0.0.1:1111", APIKey: defaultAPIKey}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var flags clientOptions
+			fs := pflag.NewFlagSet("client", pflag.ContinueOnError)
+			flags.AddFlags(fs)
+			if err := fs.Parse(tt.args); err != nil {
+				t.Fatal(err)
+			}
+			if got := flags.resolve(fs.Changed, envFunc(tt.env)); got != tt.want {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+// runningServe is a `billclock serve` running through the root command.
+type runningServe struct {
+	url    string
+	stderr *syncBuffer
+	cancel context.CancelFunc
+	done   chan error
+}
+
+var servingURL = regexp.MustCompile(`msg="billclock serving" url=(http://\S+)`)
+
+// startServe runs `billclock serve args...` until stop is called or the test
+// ends, and waits for it to answer /healthz. It reads the port serve chose
+// from its "billclock serving" log line, so --addr 127.0.0.1:0 works.
+func startServe(t *testing.T, env map[string]string, args ...string) *runningServe {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &runningServe{stderr: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	cmd := newRootCommand(envFunc(env))
+	cmd.SetArgs(append([]string{"serve"}, args...))
+	cmd.SetOut(&syncBuffer{})
+	cmd.SetErr(s.stderr)
+	go func() { s.done <- cmd.ExecuteContext(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-s.done
+	})
+
+	deadline := time.Now().Add(5 * time.Second)
+	for s.url == "" {
+		if m := servingURL.FindStringSubmatch(s.stderr.String()); m != nil {
+			s.url = m[1]
+			break
+		}
+		select {
+		case err := <-s.done:
+			s.done <- err // for Cleanup
+			t.Fatalf("serve returned early: %v\n%s", err, s.stderr)
+		case <-time.After(5 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve logged no URL:\n%s", s.stderr)
+		}
+	}
+	for {
+		resp, err := http.Get(s.url + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return s
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve never became healthy: %v\n%s", err, s.stderr)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// stop cancels serve's context, as SIGINT does, and returns what it returned.
+func (s *runningServe) stop(t *testing.T) error {
+	t.Helper()
+	s.cancel()
+	select {
+	case err := <-s.done:
+		s.done <- err // for Cleanup
+		return err
+	case <-time.After(5 * time.Second):
+		t.Fatal("serve did not stop within 5s of its context ending")
+		return nil
+	}
+}
+
+func TestServe(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "serve.db")
+	srv := startServe(t, nil, "--addr", "127.0.0.1:0", "--db", db)
+
+	stdout, _, err := runCLI(t, nil, "--api-base", srv.url, "test_helpers", "test_clocks", "create",
+		"--frozen-time", "1732320000", "--name", "persisted")
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := decodeClock(t, stdout)
+	if err := srv.stop(t); err != nil {
+		t.Fatalf("serve returned %v after its context ended, want nil", err)
+	}
+	if !strings.Contains(srv.stderr.String(), `msg="billclock stopped"`) {
+		t.Errorf("no stop line in log:\n%s", srv.stderr)
+	}
+	if _, err := os.Stat(db); err != nil {
+		t.Fatalf("--db file: %v", err)
+	}
+
+	// The clock survives a restart over the same --db, given through the
+	// environment this time.
+	srv = startServe(t, map[string]string{"BILLCLOCK_DB": db, "BILLCLOCK_ADDR": "127.0.0.1:0"})
+	stdout, _, err = runCLI(t, map[string]string{"BILLCLOCK_API_BASE": srv.url},
+		"test_helpers", "test_clocks", "retrieve", created.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := decodeClock(t, stdout); got.Name != "persisted" || got.FrozenTime != 1732320000 {
+		t.Errorf("after restart: %+v", got)
+	}
+	if err := srv.stop(t); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestServeLockedDB(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "locked.db")
+	startServe(t, nil, "--addr", "127.0.0.1:0", "--db", db)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, _, err := runCLIContext(ctx, nil, "serve", "--addr", "127.0.0.1:0", "--db", db)
+	if took := time.Since(start); took > 2500*time.Millisecond {
+		t.Errorf("second serve took %s to fail, want about the 1s lock timeout", took)
+	}
+	if !errors.Is(err, store.ErrLocked) {
+		t.Fatalf("err = %v, want store.ErrLocked", err)
+	}
+	if !strings.Contains(err.Error(), "locked") || !strings.Contains(err.Error(), db) {
+		t.Errorf("error %q should say the db is locked and name it", err)
+	}
+}
+
+func TestServeRequestLog(t *testing.T) {
+	t.Parallel()
+	const key = "sk_test_s3cr3tKeyThatMustNotBeLogged"
+	const wrongKey = "sk_test_wrongKeyThatMustNotBeLogged"
+	for _, tt := range []struct {
+		level     string
+		wantLines int
+	}{
+		{"debug", 4},
+		{"info", 0},
+	} {
+		t.Run(tt.level, func(t *testing.T) {
+			t.Parallel()
+			srv := startServe(t, map[string]string{"BILLCLOCK_API_KEYS": key},
+				"--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "log.db"), "--log-level", tt.level)
+			// startServe's /healthz polls are requests too: count from here.
+			before := strings.Count(srv.stderr.String(), "msg=request")
+
+			env := map[string]string{"BILLCLOCK_API_BASE": srv.url, "BILLCLOCK_API_KEY": key}
+			stdout, _, err := runCLI(t, env, "test_helpers", "test_clocks", "create", "--frozen-time", "1732320000")
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := decodeClock(t, stdout).ID
+			if _, _, err := runCLI(t, env, "test_helpers", "test_clocks", "retrieve", id); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := runCLI(t, env, "test_helpers", "test_clocks", "list", "-d", "api_key="+key); err == nil {
+				t.Fatal("list with an unknown parameter succeeded")
+			}
+			_, _, err = runCLI(t, env, "--api-key", wrongKey, "test_helpers", "test_clocks", "retrieve", id)
+			var apiErr *apiError
+			if !errors.As(err, &apiErr) || apiErr.Status != http.StatusUnauthorized {
+				t.Fatalf("wrong key: err = %v, want a 401", err)
+			}
+			if err := srv.stop(t); err != nil {
+				t.Fatal(err)
+			}
+
+			log := srv.stderr.String()
+			if got := strings.Count(log, "msg=request") - before; got != tt.wantLines {
+				t.Errorf("%d request lines, want %d:\n%s", got, tt.wantLines, log)
+			}
+			if tt.wantLines > 0 {
+				for _, want := range []string{
+					"method=POST path=/v1/test_helpers/test_clocks status=200",
+					"method=GET path=/v1/test_helpers/test_clocks/" + id + " status=200",
+					"method=GET path=/v1/test_helpers/test_clocks status=400",
+					"method=GET path=/v1/test_helpers/test_clocks/" + id + " status=401",
+				} {
+					if !strings.Contains(log, want) {
+						t.Errorf("log lacks %q:\n%s", want, log)
+					}
+				}
+			}
+			for _, secret := range []string{"s3cr3t", "wrongKey"} {
+				if strings.Contains(log, secret) {
+					t.Errorf("log contains the API key:\n%s", log)
+				}
+			}
+		})
+	}
+}
+
+// clock is the part of a printed test clock the tests look at.
+type clock struct {
+	ID            string `json:"id"`
+	Object        string `json:"object"`
+	FrozenTime    int64  `json:"frozen_time"`
+	Name          string `json:"name"`
+	Status        string `json:"status"`
+	Livemode      bool   `json:"livemode"`
+	Deleted       bool   `json:"deleted"`
+	StatusDetails struct {
+		Advancing *struct {
+			TargetFrozenTime int64 `json:"target_frozen_time"`
+		} `json:"advancing"`
+	} `json:"status_details"`
+}
+
+func decodeClock(t *testing.T, out string) clock {
+	t.Helper()
+	var c clock
+	if err := json.Unmarshal([]byte(out), &c); err != nil {
+		t.Fatalf("decode %q: %v", out, err)
+	}
+	if c.Object != "test_helpers.test_clock" || !strings.HasPrefix(c.ID, "clock_") {
+		t.Fatalf("not a test clock: %s", out)
+	}
+	return c
+}
