@@ -1,5 +1,7 @@
 package billing
 
+import "fmt"
+
 // ErrorKind classifies engine errors; each surface maps kinds to its own
 // wire status and envelope.
 type ErrorKind int
@@ -20,6 +22,19 @@ type Error struct {
 	Kind    ErrorKind
 	Param   string
 	Message string
+	// Resource and ID name the missing object of a NotFound error, so that
+	// each surface can word it in its own way.
+	Resource, ID string
+}
+
+// NotFoundError reports that the resource id, given in param, does not exist.
+func NotFoundError(resource, id, param string) *Error {
+	return &Error{Kind: NotFound, Resource: resource, ID: id, Param: param,
+		Message: "No such " + resource + ": '" + id + "'"}
+}
+
+func invalidf(param, format string, args ...any) *Error {
+	return &Error{Kind: Invalid, Param: param, Message: fmt.Sprintf(format, args...)}
 }
 
 func (e *Error) Error() string { return e.Message }

@@ -1,0 +1,891 @@
+package billing
+
+import (
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+)
+
+// Ledger is the engine's access to persisted billing state, inside one
+// transaction. Getters return a NotFound *Error for a missing object.
+type Ledger interface {
+	NewID(prefix string) string
+
+	Customer(id string) (*Customer, error)
+	PutCustomer(*Customer) error
+	DeleteCustomer(id string) error
+	// CustomersOnClock calls fn for every customer attached to clock.
+	CustomersOnClock(clock string, fn func(*Customer) error) error
+
+	Product(id string) (*Product, error)
+	Price(id string) (*Price, error)
+
+	Subscription(id string) (*Subscription, error)
+	PutSubscription(*Subscription) error
+	// SubscriptionsOnClock calls fn for every subscription on clock.
+	SubscriptionsOnClock(clock string, fn func(*Subscription) error) error
+
+	Invoice(id string) (*Invoice, error)
+	PutInvoice(*Invoice) error
+
+	PutInvoiceItem(*InvoiceItem) error
+	// PendingInvoiceItems returns the customer's invoice items that are on
+	// no invoice yet, oldest first.
+	PendingInvoiceItems(customer string) ([]*InvoiceItem, error)
+
+	// Schedule asks for t to run when its clock (or, for clock "", the wall
+	// clock) reaches t.At.
+	Schedule(t Task) error
+	// NextTask removes and returns the earliest task of clock due at or
+	// before until (ties in scheduling order), or nil if there is none.
+	NextTask(clock string, until int64) (*Task, error)
+
+	// Emit records an event.
+	Emit(Event) error
+}
+
+// TaskKind is a kind of work that falls due at a point in time.
+type TaskKind string
+
+// Task kinds.
+const (
+	// TaskPeriodEnd ends a subscription's current period (or trial):
+	// renewal, or cancellation at period end.
+	TaskPeriodEnd TaskKind = "period_end"
+	// TaskFinalize finalizes and pays a draft invoice.
+	TaskFinalize TaskKind = "finalize"
+	// TaskTrialWillEnd announces a trial's end three days ahead.
+	TaskTrialWillEnd TaskKind = "trial_will_end"
+	// TaskCancel cancels a subscription at its cancel_at.
+	TaskCancel TaskKind = "cancel"
+)
+
+// Task is work due at a time. Tasks are never removed when plans change:
+// a task whose Expect no longer matches its subject's state does nothing.
+type Task struct {
+	Clock   string   `json:"clock"`
+	At      int64    `json:"at"`
+	Kind    TaskKind `json:"kind"`
+	Subject string   `json:"subject"`
+	Expect  int64    `json:"expect"`
+}
+
+// TrialWillEndNotice is how long before a trial ends it is announced.
+const TrialWillEndNotice = 3 * 24 * 3600
+
+// Event types of billing objects.
+const (
+	EventCustomerCreated          EventType = "customer.created"
+	EventCustomerUpdated          EventType = "customer.updated"
+	EventCustomerDeleted          EventType = "customer.deleted"
+	EventProductCreated           EventType = "product.created"
+	EventProductUpdated           EventType = "product.updated"
+	EventProductDeleted           EventType = "product.deleted"
+	EventPriceCreated             EventType = "price.created"
+	EventPriceUpdated             EventType = "price.updated"
+	EventSubscriptionCreated      EventType = "subscription.created"
+	EventSubscriptionUpdated      EventType = "subscription.updated"
+	EventSubscriptionDeleted      EventType = "subscription.deleted"
+	EventSubscriptionTrialWillEnd EventType = "subscription.trial_will_end"
+	EventInvoiceCreated           EventType = "invoice.created"
+	EventInvoiceFinalized         EventType = "invoice.finalized"
+	EventInvoicePaid              EventType = "invoice.paid"
+	EventInvoicePaymentSucceeded  EventType = "invoice.payment_succeeded"
+	EventInvoiceUpdated           EventType = "invoice.updated"
+	EventInvoiceVoided            EventType = "invoice.voided"
+	EventInvoiceItemCreated       EventType = "invoiceitem.created"
+	EventInvoiceItemDeleted       EventType = "invoiceitem.deleted"
+)
+
+// Proration behaviours.
+const (
+	ProrateCreate = "create_prorations"
+	ProrateAlways = "always_invoice"
+	ProrateNone   = "none"
+)
+
+// Engine applies billing rules to the state behind a Ledger.
+type Engine struct {
+	L Ledger
+}
+
+func (e *Engine) emit(typ EventType, at int64, obj any) error {
+	return e.L.Emit(Event{Type: typ, Time: at, Object: obj})
+}
+
+// Prorate is the share of amount for the time left in [start, end) after t:
+// amount × (end − t) / (end − start), rounded half away from zero, computed
+// exactly.
+func Prorate(amount, start, end, t int64) int64 {
+	if end <= start {
+		return 0
+	}
+	num := new(big.Int).Mul(big.NewInt(amount), big.NewInt(end-t))
+	den := big.NewInt(end - start)
+	q, r := new(big.Int).QuoRem(num, den, new(big.Int))
+	// Round half away from zero: compare 2|r| with the divisor.
+	r2 := new(big.Int).Abs(r)
+	r2.Lsh(r2, 1)
+	if r2.Cmp(den) >= 0 {
+		if num.Sign() < 0 {
+			q.Sub(q, big.NewInt(1))
+		} else {
+			q.Add(q, big.NewInt(1))
+		}
+	}
+	return q.Int64()
+}
+
+// ItemSpec describes one item in a subscription create or update: a new
+// item (Price set, ID empty), a change to an item (ID set), or a removal.
+type ItemSpec struct {
+	ID       string
+	Price    string
+	Quantity *int64
+	Deleted  bool
+	Metadata map[string]string
+	// Param is the request parameter the spec came from, for errors
+	// (e.g. "items[0]").
+	Param string
+}
+
+// NewSubscription is a request to subscribe a customer.
+type NewSubscription struct {
+	Customer string
+	Items    []ItemSpec
+	// TrialEnd, if after now, puts the subscription in trial until then.
+	TrialEnd int64
+	// BillingCycleAnchor, if after now, makes the first period end then.
+	BillingCycleAnchor int64
+	CancelAtPeriodEnd  bool
+	CancelAt           int64
+	Metadata           map[string]string
+}
+
+// resolvedPrice is a recurring price with its product's name.
+type resolvedPrice struct {
+	*Price
+	productName string
+}
+
+func (e *Engine) recurringPrice(id, param string, sub *Subscription) (*resolvedPrice, error) {
+	p, err := e.L.Price(id)
+	if err != nil {
+		if be, ok := err.(*Error); ok && be.Kind == NotFound {
+			be.Param = param
+		}
+		return nil, err
+	}
+	if p.Recurring == nil {
+		return nil, invalidf(param, "The price specified is set to `type=one_time` but this field only accepts prices with `type=recurring`.")
+	}
+	if sub != nil && sub.Currency != "" && p.Currency != sub.Currency {
+		return nil, invalidf(param, "The price specified (%s) has currency %s, which does not match the subscription's currency %s.", p.ID, p.Currency, sub.Currency)
+	}
+	if sub != nil && sub.Interval.Unit != "" && *p.Recurring != sub.Interval {
+		return nil, invalidf(param, "The price specified (%s) is billed every %s, but the subscription's other prices are billed every %s. billclock does not support mixing or changing billing intervals in a subscription.",
+			p.ID, p.Recurring.describe(), sub.Interval.describe())
+	}
+	prod, err := e.L.Product(p.Product)
+	if err != nil {
+		return nil, err
+	}
+	return &resolvedPrice{Price: p, productName: prod.Name}, nil
+}
+
+// CreateSubscription subscribes a customer at now: it creates the
+// subscription, invoices its first period (or trial) at once and schedules
+// what will follow.
+func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscription, error) {
+	cust, err := e.L.Customer(in.Customer)
+	if err != nil {
+		if be, ok := err.(*Error); ok {
+			be.Param = "customer"
+		}
+		return nil, err
+	}
+	if len(in.Items) == 0 {
+		return nil, invalidf("items", "Missing required param: items.")
+	}
+	sub := &Subscription{ID: e.L.NewID("sub_"), Customer: cust.ID, Clock: cust.Clock, Created: now, StartDate: now,
+		Status: StatusActive, Metadata: in.Metadata, CancelAtPeriodEnd: in.CancelAtPeriodEnd}
+	prices := map[string]*resolvedPrice{}
+	for i, spec := range in.Items {
+		param := fmt.Sprintf("items[%d][price]", i)
+		if spec.Price == "" {
+			return nil, invalidf(param, "Missing required param: %s.", param)
+		}
+		rp, err := e.recurringPrice(spec.Price, param, sub)
+		if err != nil {
+			return nil, err
+		}
+		sub.Currency, sub.Interval = rp.Currency, *rp.Recurring
+		qty := int64(1)
+		if spec.Quantity != nil {
+			qty = *spec.Quantity
+		}
+		if qty < 0 {
+			return nil, invalidf(fmt.Sprintf("items[%d][quantity]", i), "Invalid non-negative integer")
+		}
+		prices[rp.ID] = rp
+		sub.Items = append(sub.Items, SubscriptionItem{ID: e.L.NewID("si_"), Created: now, Price: rp.ID, Quantity: qty, Metadata: spec.Metadata})
+	}
+
+	switch {
+	case in.TrialEnd > now:
+		sub.Status = StatusTrialing
+		sub.TrialStart, sub.TrialEnd = now, in.TrialEnd
+		sub.BillingCycleAnchor, sub.PeriodIndex = in.TrialEnd, 0
+		sub.PeriodStart, sub.PeriodEnd = now, in.TrialEnd
+	case in.BillingCycleAnchor > now:
+		if natural := sub.Interval.Nth(now, 1); in.BillingCycleAnchor > natural {
+			return nil, invalidf("billing_cycle_anchor", "billing_cycle_anchor cannot be later than next natural billing date (%d) for plan", natural)
+		}
+		sub.BillingCycleAnchor, sub.PeriodIndex = in.BillingCycleAnchor, 0
+		sub.PeriodStart, sub.PeriodEnd = now, in.BillingCycleAnchor
+	default:
+		sub.BillingCycleAnchor, sub.PeriodIndex = now, 1
+		sub.PeriodStart, sub.PeriodEnd = now, sub.Interval.Nth(now, 1)
+	}
+	if in.CancelAt != 0 {
+		if in.CancelAt <= now {
+			return nil, invalidf("cancel_at", "cancel_at must be in the future.")
+		}
+		sub.CancelAt = in.CancelAt
+	}
+	if err := e.emit(EventSubscriptionCreated, now, snapshotSub(sub)); err != nil {
+		return nil, err
+	}
+
+	inv := e.newInvoice(cust, sub, ReasonSubscriptionCreate, now)
+	if err := e.sweepPending(inv, func(*InvoiceItem) bool { return true }); err != nil {
+		return nil, err
+	}
+	for _, it := range sub.Items {
+		rp := prices[it.Price]
+		line := InvoiceLine{ID: e.L.NewID("il_"), Quantity: it.Quantity, Price: it.Price, SubscriptionItem: it.ID,
+			PeriodStart: sub.PeriodStart, PeriodEnd: sub.PeriodEnd}
+		switch {
+		case sub.Status == StatusTrialing:
+			line.Description = "Trial period for " + rp.productName
+		case sub.PeriodIndex == 0:
+			// First period cut short by the anchor: prorated against the
+			// full period that ends at the anchor.
+			full := sub.Interval.Nth(sub.BillingCycleAnchor, -1)
+			line.Amount = Prorate(rp.UnitAmount*it.Quantity, full, sub.PeriodEnd, now)
+			line.Proration = true
+			line.Description = fmt.Sprintf("Remaining time on %d × %s after %s", it.Quantity, rp.productName, formatDate(now))
+		default:
+			line.Amount = rp.UnitAmount * it.Quantity
+			line.Description = periodLineDescription(it.Quantity, rp)
+		}
+		inv.Lines = append(inv.Lines, line)
+	}
+	sub.LatestInvoice = inv.ID
+	if err := e.createAndCharge(inv, now); err != nil {
+		return nil, err
+	}
+	if err := e.scheduleSubscription(sub, now); err != nil {
+		return nil, err
+	}
+	return sub, e.L.PutSubscription(sub)
+}
+
+// scheduleSubscription schedules the end of the current period, the trial
+// notice and cancel_at, as far as they lie after now.
+func (e *Engine) scheduleSubscription(sub *Subscription, now int64) error {
+	tasks := []Task{{Clock: sub.Clock, At: sub.PeriodEnd, Kind: TaskPeriodEnd, Subject: sub.ID, Expect: sub.PeriodEnd}}
+	if sub.Status == StatusTrialing && sub.TrialEnd-TrialWillEndNotice > now {
+		tasks = append(tasks, Task{Clock: sub.Clock, At: sub.TrialEnd - TrialWillEndNotice, Kind: TaskTrialWillEnd, Subject: sub.ID, Expect: sub.TrialEnd})
+	}
+	for _, t := range tasks {
+		if err := e.L.Schedule(t); err != nil {
+			return err
+		}
+	}
+	return e.scheduleCancel(sub)
+}
+
+func (e *Engine) scheduleCancel(sub *Subscription) error {
+	if sub.CancelAt == 0 {
+		return nil
+	}
+	return e.L.Schedule(Task{Clock: sub.Clock, At: sub.CancelAt, Kind: TaskCancel, Subject: sub.ID, Expect: sub.CancelAt})
+}
+
+func (e *Engine) newInvoice(cust *Customer, sub *Subscription, reason BillingReason, now int64) *Invoice {
+	inv := &Invoice{ID: e.L.NewID("in_"), Customer: cust.ID, Clock: cust.Clock, Created: now, Status: InvoiceDraft,
+		BillingReason: reason, Currency: "usd", PeriodStart: now, PeriodEnd: now, AutoAdvance: true}
+	if sub != nil {
+		inv.Subscription, inv.Currency = sub.ID, sub.Currency
+	}
+	return inv
+}
+
+// sweepPending moves the customer's pending invoice items that keep
+// accepts onto inv.
+func (e *Engine) sweepPending(inv *Invoice, keep func(*InvoiceItem) bool) error {
+	items, err := e.L.PendingInvoiceItems(inv.Customer)
+	if err != nil {
+		return err
+	}
+	for _, ii := range items {
+		if !keep(ii) {
+			continue
+		}
+		ii.Invoice = inv.ID
+		if err := e.L.PutInvoiceItem(ii); err != nil {
+			return err
+		}
+		inv.Lines = append(inv.Lines, InvoiceLine{ID: e.L.NewID("il_"), Amount: ii.Amount, Description: ii.Description,
+			PeriodStart: ii.PeriodStart, PeriodEnd: ii.PeriodEnd, Proration: ii.Proration, Quantity: ii.Quantity,
+			Price: ii.Price, SubscriptionItem: ii.SubscriptionItem, InvoiceItem: ii.ID})
+	}
+	return nil
+}
+
+// createAndCharge records a new invoice, then finalizes and pays it at once.
+func (e *Engine) createAndCharge(inv *Invoice, now int64) error {
+	if err := e.emit(EventInvoiceCreated, now, snapshotInvoice(inv)); err != nil {
+		return err
+	}
+	return e.finalizeAndPay(inv, now)
+}
+
+// Finalize turns a draft into an open invoice with a number.
+func (e *Engine) Finalize(inv *Invoice, now int64) error {
+	if inv.Status != InvoiceDraft {
+		return invalidf("", "This invoice is already finalized, you can't re-finalize a non-draft invoice.")
+	}
+	cust, err := e.L.Customer(inv.Customer)
+	if err != nil {
+		return err
+	}
+	cust.NextInvoiceSequence++
+	inv.Number = fmt.Sprintf("%s-%04d", cust.InvoicePrefix, cust.NextInvoiceSequence)
+	if err := e.L.PutCustomer(cust); err != nil {
+		return err
+	}
+	inv.Status, inv.FinalizedAt, inv.AutomaticallyFinalizesAt = InvoiceOpen, now, 0
+	if err := e.L.PutInvoice(inv); err != nil {
+		return err
+	}
+	return e.emit(EventInvoiceFinalized, now, snapshotInvoice(inv))
+}
+
+// Pay charges an open invoice. Payments always succeed.
+func (e *Engine) Pay(inv *Invoice, now int64) error {
+	switch inv.Status {
+	case InvoicePaid:
+		return invalidf("", "Invoice is already paid")
+	case InvoiceVoid:
+		return invalidf("", "This invoice has been voided and can no longer be paid.")
+	case InvoiceDraft:
+		return invalidf("", "You cannot pay a draft invoice. Finalize it first.")
+	}
+	inv.Status, inv.PaidAt, inv.AmountPaid = InvoicePaid, now, inv.AmountDue()
+	inv.AttemptCount++
+	if err := e.L.PutInvoice(inv); err != nil {
+		return err
+	}
+	if err := e.emit(EventInvoicePaid, now, snapshotInvoice(inv)); err != nil {
+		return err
+	}
+	return e.emit(EventInvoicePaymentSucceeded, now, snapshotInvoice(inv))
+}
+
+// Void voids an open invoice.
+func (e *Engine) Void(inv *Invoice, now int64) error {
+	if inv.Status != InvoiceOpen {
+		return invalidf("", "You can only void invoices that are open or uncollectible; this invoice is %s.", inv.Status)
+	}
+	inv.Status, inv.VoidedAt = InvoiceVoid, now
+	if err := e.L.PutInvoice(inv); err != nil {
+		return err
+	}
+	if err := e.emit(EventInvoiceVoided, now, snapshotInvoice(inv)); err != nil {
+		return err
+	}
+	return e.emit(EventInvoiceUpdated, now, snapshotInvoice(inv))
+}
+
+func (e *Engine) finalizeAndPay(inv *Invoice, now int64) error {
+	if err := e.Finalize(inv, now); err != nil {
+		return err
+	}
+	return e.Pay(inv, now)
+}
+
+// SubscriptionChange is an update to a subscription.
+type SubscriptionChange struct {
+	Items []ItemSpec
+	// ProrationBehavior is one of the Prorate* constants; empty means
+	// create_prorations.
+	ProrationBehavior string
+	// ProrationDate, if not zero, is the time prorations are computed for.
+	ProrationDate     int64
+	CancelAtPeriodEnd *bool
+	// CancelAt: nil leaves it, 0 clears it.
+	CancelAt *int64
+	Metadata map[string]string
+}
+
+// UpdateSubscription changes a subscription at now: items, seats, prices
+// and cancellation, with prorations for the time left in the period.
+func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64) (*Subscription, error) {
+	sub, err := e.L.Subscription(id)
+	if err != nil {
+		return nil, err
+	}
+	if sub.Status == StatusCanceled {
+		return nil, invalidf("", "A canceled subscription can only update its cancellation_details and metadata.")
+	}
+	behavior := ch.ProrationBehavior
+	if behavior == "" {
+		behavior = ProrateCreate
+	}
+	t := now
+	if ch.ProrationDate != 0 {
+		if ch.ProrationDate < sub.PeriodStart || ch.ProrationDate > sub.PeriodEnd {
+			return nil, invalidf("proration_date", "proration_date must be within the current billing period (%d to %d).", sub.PeriodStart, sub.PeriodEnd)
+		}
+		t = ch.ProrationDate
+	}
+	cust, err := e.L.Customer(sub.Customer)
+	if err != nil {
+		return nil, err
+	}
+	// Each change is a (old, new) pair of price × quantity; either may be
+	// absent (a new or a removed item).
+	type seat struct {
+		price *resolvedPrice
+		qty   int64
+	}
+	type change struct {
+		item     string
+		old, new *seat
+	}
+	var changes []change
+	for _, spec := range ch.Items {
+		if spec.ID == "" {
+			if spec.Price == "" {
+				return nil, invalidf(spec.Param+"[price]", "Missing required param: %s[price].", spec.Param)
+			}
+			rp, err := e.recurringPrice(spec.Price, spec.Param+"[price]", sub)
+			if err != nil {
+				return nil, err
+			}
+			qty := int64(1)
+			if spec.Quantity != nil {
+				qty = *spec.Quantity
+			}
+			it := SubscriptionItem{ID: e.L.NewID("si_"), Created: now, Price: rp.ID, Quantity: qty, Metadata: spec.Metadata}
+			sub.Items = append(sub.Items, it)
+			changes = append(changes, change{item: it.ID, new: &seat{rp, qty}})
+			continue
+		}
+		it := sub.Item(spec.ID)
+		if it == nil {
+			return nil, &Error{Kind: NotFound, Resource: "subscription_item", ID: spec.ID, Param: spec.Param + "[id]",
+				Message: fmt.Sprintf("No such subscription item: '%s'", spec.ID)}
+		}
+		oldPrice, err := e.recurringPrice(it.Price, spec.Param+"[price]", nil)
+		if err != nil {
+			return nil, err
+		}
+		old := &seat{oldPrice, it.Quantity}
+		if spec.Deleted {
+			if len(sub.Items) == 1 {
+				return nil, invalidf(spec.Param, "A subscription must have at least one active plan. To cancel a subscription, please use the cancel API endpoint.")
+			}
+			changes = append(changes, change{item: it.ID, old: old})
+			kept := sub.Items[:0]
+			for _, other := range sub.Items {
+				if other.ID != it.ID {
+					kept = append(kept, other)
+				}
+			}
+			sub.Items = kept
+			continue
+		}
+		next := &seat{oldPrice, it.Quantity}
+		if spec.Price != "" && spec.Price != it.Price {
+			if next.price, err = e.recurringPrice(spec.Price, spec.Param+"[price]", sub); err != nil {
+				return nil, err
+			}
+			it.Price = spec.Price
+		}
+		if spec.Quantity != nil {
+			if *spec.Quantity < 0 {
+				return nil, invalidf(spec.Param+"[quantity]", "Invalid non-negative integer")
+			}
+			next.qty = *spec.Quantity
+			it.Quantity = next.qty
+		}
+		for k, v := range spec.Metadata {
+			if it.Metadata == nil {
+				it.Metadata = map[string]string{}
+			}
+			if v == "" {
+				delete(it.Metadata, k)
+			} else {
+				it.Metadata[k] = v
+			}
+		}
+		if next.price.ID != old.price.ID || next.qty != old.qty {
+			changes = append(changes, change{item: it.ID, old: old, new: next})
+		}
+	}
+	if ch.CancelAtPeriodEnd != nil {
+		sub.CancelAtPeriodEnd = *ch.CancelAtPeriodEnd
+		if sub.CancelAtPeriodEnd {
+			sub.CanceledAt = now
+		} else if sub.CancelAt == 0 {
+			sub.CanceledAt = 0
+		}
+	}
+	if ch.CancelAt != nil {
+		if *ch.CancelAt != 0 && *ch.CancelAt <= now {
+			return nil, invalidf("cancel_at", "cancel_at must be in the future.")
+		}
+		sub.CancelAt = *ch.CancelAt
+		if err := e.scheduleCancel(sub); err != nil {
+			return nil, err
+		}
+	}
+	sub.Metadata = mergeMetadata(sub.Metadata, ch.Metadata)
+
+	prorate := behavior != ProrateNone && sub.Status == StatusActive && t < sub.PeriodEnd
+	var created []*InvoiceItem
+	if prorate {
+		for _, c := range changes {
+			for _, s := range []struct {
+				seat *seat
+				sign int64
+				verb string
+			}{{c.old, -1, "Unused time on"}, {c.new, 1, "Remaining time on"}} {
+				if s.seat == nil {
+					continue
+				}
+				amount := s.sign * Prorate(s.seat.price.UnitAmount*s.seat.qty, sub.PeriodStart, sub.PeriodEnd, t)
+				ii := &InvoiceItem{ID: e.L.NewID("ii_"), Customer: sub.Customer, Clock: sub.Clock, Date: now,
+					Amount: amount, Currency: sub.Currency, Proration: true, Price: s.seat.price.ID, Quantity: s.seat.qty,
+					Subscription: sub.ID, SubscriptionItem: c.item, PeriodStart: t, PeriodEnd: sub.PeriodEnd,
+					Description: fmt.Sprintf("%s %d × %s after %s", s.verb, s.seat.qty, s.seat.price.productName, formatDate(t))}
+				if err := e.L.PutInvoiceItem(ii); err != nil {
+					return nil, err
+				}
+				if err := e.emit(EventInvoiceItemCreated, now, snapshotInvoiceItem(ii)); err != nil {
+					return nil, err
+				}
+				created = append(created, ii)
+			}
+		}
+	}
+	if behavior == ProrateAlways && len(created) > 0 {
+		inv := e.newInvoice(cust, sub, ReasonSubscriptionUpdate, now)
+		if err := e.sweepPending(inv, func(ii *InvoiceItem) bool { return ii.Subscription == sub.ID }); err != nil {
+			return nil, err
+		}
+		inv.PeriodStart, inv.PeriodEnd = t, t
+		sub.LatestInvoice = inv.ID
+		if err := e.createAndCharge(inv, now); err != nil {
+			return nil, err
+		}
+	}
+	if err := e.L.PutSubscription(sub); err != nil {
+		return nil, err
+	}
+	return sub, e.emit(EventSubscriptionUpdated, now, snapshotSub(sub))
+}
+
+// CancelSubscription cancels a subscription at now. prorate credits the
+// unused time as pending invoice items; invoiceNow invoices the
+// subscription's pending items at once.
+func (e *Engine) CancelSubscription(id string, invoiceNow, prorate bool, now int64) (*Subscription, error) {
+	sub, err := e.L.Subscription(id)
+	if err != nil {
+		return nil, err
+	}
+	if sub.Status == StatusCanceled {
+		return nil, &Error{Kind: NotFound, Resource: "subscription", ID: id, Param: "id",
+			Message: fmt.Sprintf("No such subscription: '%s'", id)}
+	}
+	if prorate && sub.Status == StatusActive && now < sub.PeriodEnd {
+		for _, it := range sub.Items {
+			rp, err := e.recurringPrice(it.Price, "", nil)
+			if err != nil {
+				return nil, err
+			}
+			ii := &InvoiceItem{ID: e.L.NewID("ii_"), Customer: sub.Customer, Clock: sub.Clock, Date: now,
+				Amount: -Prorate(rp.UnitAmount*it.Quantity, sub.PeriodStart, sub.PeriodEnd, now), Currency: sub.Currency,
+				Proration: true, Price: rp.ID, Quantity: it.Quantity, Subscription: sub.ID, SubscriptionItem: it.ID,
+				PeriodStart: now, PeriodEnd: sub.PeriodEnd,
+				Description: fmt.Sprintf("Unused time on %d × %s after %s", it.Quantity, rp.productName, formatDate(now))}
+			if err := e.L.PutInvoiceItem(ii); err != nil {
+				return nil, err
+			}
+			if err := e.emit(EventInvoiceItemCreated, now, snapshotInvoiceItem(ii)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if invoiceNow {
+		cust, err := e.L.Customer(sub.Customer)
+		if err != nil {
+			return nil, err
+		}
+		inv := e.newInvoice(cust, sub, ReasonSubscriptionUpdate, now)
+		if err := e.sweepPending(inv, func(ii *InvoiceItem) bool { return ii.Subscription == sub.ID }); err != nil {
+			return nil, err
+		}
+		if len(inv.Lines) > 0 {
+			sub.LatestInvoice = inv.ID
+			if err := e.createAndCharge(inv, now); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return sub, e.end(sub, now)
+}
+
+// end cancels sub at the time at.
+func (e *Engine) end(sub *Subscription, at int64) error {
+	sub.Status, sub.EndedAt = StatusCanceled, at
+	if sub.CanceledAt == 0 {
+		sub.CanceledAt = at
+	}
+	if err := e.L.PutSubscription(sub); err != nil {
+		return err
+	}
+	return e.emit(EventSubscriptionDeleted, at, snapshotSub(sub))
+}
+
+// Run does the work of clock that falls due up to until, in time order, at
+// most budget tasks (budget ≤ 0: no limit). done reports whether nothing
+// due is left.
+func (e *Engine) Run(clock string, until int64, budget int) (done bool, err error) {
+	for n := 0; budget <= 0 || n < budget; n++ {
+		t, err := e.L.NextTask(clock, until)
+		if err != nil {
+			return false, err
+		}
+		if t == nil {
+			return true, nil
+		}
+		if err := e.apply(t); err != nil {
+			return false, fmt.Errorf("%s %s at %d: %w", t.Kind, t.Subject, t.At, err)
+		}
+	}
+	return false, nil
+}
+
+func (e *Engine) apply(t *Task) error {
+	switch t.Kind {
+	case TaskFinalize:
+		inv, err := e.L.Invoice(t.Subject)
+		if err != nil || inv.Status != InvoiceDraft || !inv.AutoAdvance {
+			return ignoreNotFound(err)
+		}
+		return e.finalizeAndPay(inv, t.At)
+	}
+	sub, err := e.L.Subscription(t.Subject)
+	if err != nil || sub.Status == StatusCanceled {
+		return ignoreNotFound(err)
+	}
+	switch t.Kind {
+	case TaskTrialWillEnd:
+		if sub.Status != StatusTrialing || sub.TrialEnd != t.Expect {
+			return nil
+		}
+		return e.emit(EventSubscriptionTrialWillEnd, t.At, snapshotSub(sub))
+	case TaskCancel:
+		if sub.CancelAt != t.Expect {
+			return nil
+		}
+		return e.end(sub, t.At)
+	case TaskPeriodEnd:
+		if sub.PeriodEnd != t.Expect {
+			return nil
+		}
+		return e.endPeriod(sub, t.At)
+	}
+	return fmt.Errorf("unknown task kind %q", t.Kind)
+}
+
+func ignoreNotFound(err error) error {
+	if be, ok := err.(*Error); ok && be.Kind == NotFound {
+		return nil
+	}
+	return err
+}
+
+// endPeriod renews sub at the end of its period (or trial), or ends it if
+// it was set to cancel then.
+func (e *Engine) endPeriod(sub *Subscription, at int64) error {
+	if sub.CancelAtPeriodEnd || sub.CancelAt != 0 && sub.CancelAt <= at {
+		return e.end(sub, at)
+	}
+	sub.PeriodIndex++
+	sub.PeriodStart, sub.PeriodEnd = at, sub.Interval.Nth(sub.BillingCycleAnchor, sub.PeriodIndex)
+	sub.Status = StatusActive
+	cust, err := e.L.Customer(sub.Customer)
+	if err != nil {
+		return err
+	}
+	inv := e.newInvoice(cust, sub, ReasonSubscriptionCycle, at)
+	// A renewal invoice covers the period just ended for swept items and
+	// the new period for the items' lines.
+	if err := e.sweepPending(inv, func(*InvoiceItem) bool { return true }); err != nil {
+		return err
+	}
+	for _, it := range sub.Items {
+		rp, err := e.recurringPrice(it.Price, "", nil)
+		if err != nil {
+			return err
+		}
+		inv.Lines = append(inv.Lines, InvoiceLine{ID: e.L.NewID("il_"), Amount: rp.UnitAmount * it.Quantity,
+			Description: periodLineDescription(it.Quantity, rp), PeriodStart: sub.PeriodStart, PeriodEnd: sub.PeriodEnd,
+			Quantity: it.Quantity, Price: it.Price, SubscriptionItem: it.ID})
+	}
+	inv.AutomaticallyFinalizesAt = at + FinalizeDelay
+	sub.LatestInvoice = inv.ID
+	if err := e.L.PutSubscription(sub); err != nil {
+		return err
+	}
+	if err := e.emit(EventSubscriptionUpdated, at, snapshotSub(sub)); err != nil {
+		return err
+	}
+	if err := e.L.PutInvoice(inv); err != nil {
+		return err
+	}
+	if err := e.emit(EventInvoiceCreated, at, snapshotInvoice(inv)); err != nil {
+		return err
+	}
+	if err := e.L.Schedule(Task{Clock: sub.Clock, At: at + FinalizeDelay, Kind: TaskFinalize, Subject: inv.ID}); err != nil {
+		return err
+	}
+	return e.L.Schedule(Task{Clock: sub.Clock, At: sub.PeriodEnd, Kind: TaskPeriodEnd, Subject: sub.ID, Expect: sub.PeriodEnd})
+}
+
+// ClockAdvanceLimit is the latest time clock, frozen at frozen, may be
+// advanced to: two of the shortest interval among its live subscriptions.
+func (e *Engine) ClockAdvanceLimit(clock string, frozen int64) (int64, error) {
+	seen := map[Interval]bool{}
+	var intervals []Interval
+	err := e.L.SubscriptionsOnClock(clock, func(s *Subscription) error {
+		if s.Status != StatusCanceled && !seen[s.Interval] {
+			seen[s.Interval] = true
+			intervals = append(intervals, s.Interval)
+		}
+		return nil
+	})
+	return AdvanceLimit(frozen, intervals), err
+}
+
+// DeleteClockObjects cancels every subscription on clock and deletes its
+// customers, as deleting a clock does.
+func (e *Engine) DeleteClockObjects(clock string, now int64) error {
+	var subs []*Subscription
+	if err := e.L.SubscriptionsOnClock(clock, func(s *Subscription) error {
+		if s.Status != StatusCanceled {
+			subs = append(subs, s)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, s := range subs {
+		if err := e.end(s, now); err != nil {
+			return err
+		}
+	}
+	var custs []*Customer
+	if err := e.L.CustomersOnClock(clock, func(c *Customer) error { custs = append(custs, c); return nil }); err != nil {
+		return err
+	}
+	for _, c := range custs {
+		if err := e.L.DeleteCustomer(c.ID); err != nil {
+			return err
+		}
+		if err := e.emit(EventCustomerDeleted, now, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func mergeMetadata(m, update map[string]string) map[string]string {
+	for k, v := range update {
+		if m == nil {
+			m = map[string]string{}
+		}
+		if v == "" {
+			delete(m, k)
+		} else {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// Snapshots: events carry copies, so later changes don't reach them.
+func snapshotSub(s *Subscription) *Subscription {
+	c := *s
+	c.Items = append([]SubscriptionItem(nil), s.Items...)
+	return &c
+}
+
+func snapshotInvoice(inv *Invoice) *Invoice {
+	c := *inv
+	c.Lines = append([]InvoiceLine(nil), inv.Lines...)
+	return &c
+}
+
+func snapshotInvoiceItem(ii *InvoiceItem) *InvoiceItem {
+	c := *ii
+	return &c
+}
+
+func formatDate(t int64) string { return time.Unix(t, 0).UTC().Format("02 Jan 2006") }
+
+func (iv Interval) describe() string {
+	if iv.Count == 1 {
+		return string(iv.Unit)
+	}
+	return fmt.Sprintf("%d %ss", iv.Count, iv.Unit)
+}
+
+// periodLineDescription is Stripe's wording for a whole period's line,
+// e.g. "3 × Seats (at $10.00 / month)".
+func periodLineDescription(qty int64, rp *resolvedPrice) string {
+	per := rp.Recurring.describe()
+	if rp.Recurring.Count != 1 {
+		per = "every " + per
+	}
+	return fmt.Sprintf("%d × %s (at %s / %s)", qty, rp.productName, FormatMoney(rp.UnitAmount, rp.Currency), per)
+}
+
+// FormatMoney renders an amount in minor units, e.g. 1000 usd as "$10.00".
+func FormatMoney(amount int64, currency string) string {
+	symbols := map[string]string{"usd": "$", "eur": "€", "gbp": "£", "cad": "CA$", "aud": "A$"}
+	sign := ""
+	if amount < 0 {
+		sign, amount = "-", -amount
+	}
+	if zeroDecimal[currency] {
+		return fmt.Sprintf("%s%s%d", sign, symbolOr(symbols, currency), amount)
+	}
+	return fmt.Sprintf("%s%s%d.%02d", sign, symbolOr(symbols, currency), amount/100, amount%100)
+}
+
+func symbolOr(symbols map[string]string, currency string) string {
+	if s, ok := symbols[currency]; ok {
+		return s
+	}
+	return strings.ToUpper(currency) + " "
+}
+
+// zeroDecimal currencies have no minor unit.
+var zeroDecimal = map[string]bool{"jpy": true, "krw": true, "vnd": true, "clp": true, "isk": true, "ugx": true}

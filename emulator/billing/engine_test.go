@@ -1,0 +1,351 @@
+package billing
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func TestProrate(t *testing.T) {
+	cases := []struct {
+		name                         string
+		amount, start, end, at, want int64
+	}{
+		// Stripe's worked example: a 1000 price replaced by a 3252 one.
+		{"docs credit", 1000, 1596749288, 1599427688, 1598982148, 166}, // 166.35
+		{"docs debit", 3252, 1596749288, 1599427688, 1598982148, 541},  // 540.96
+		{"half rounds up", 1, 0, 2, 1, 1},                              // 0.5
+		{"negative half rounds away", -1, 0, 2, 1, -1},                 // -0.5
+		{"just under half", 49, 0, 100, 0, 49},                         // whole period
+		{"at start is whole", 3000, 100, 200, 100, 3000},               // nothing used
+		{"at end is nothing", 3000, 100, 200, 200, 0},                  // nothing left
+		{"big amounts exact", 99999999, 0, 2678400, 1339200, 50000000}, // 49999999.5
+		{"thirds", 1000, 0, 3, 1, 667},                                 // 666.67
+		{"empty period", 1000, 5, 5, 5, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, Prorate(tc.amount, tc.start, tc.end, tc.at))
+		})
+	}
+}
+
+// scenario drives the engine over a memLedger on one clock.
+type scenario struct {
+	t     *testing.T
+	l     *memLedger
+	e     *Engine
+	clock string
+	now   int64
+	// step, if not zero, advances in steps of at most this many seconds.
+	step int64
+}
+
+func newScenario(t *testing.T, start int64) *scenario {
+	l := newMemLedger()
+	s := &scenario{t: t, l: l, e: &Engine{L: l}, clock: "clock_1", now: start}
+	require.NoError(t, l.PutCustomer(&Customer{ID: "cus_0001", Created: start, Clock: s.clock, InvoicePrefix: "TESTPFX"}))
+	return s
+}
+
+func (s *scenario) product(id, name string) {
+	require.NoError(s.t, s.l.put(id, &Product{ID: id, Name: name, Active: true}))
+}
+
+func (s *scenario) price(id, product string, amount int64, unit IntervalUnit, count int) {
+	require.NoError(s.t, s.l.put(id, &Price{ID: id, Product: product, Currency: "usd", UnitAmount: amount,
+		Recurring: &Interval{Unit: unit, Count: count}, Active: true}))
+}
+
+func (s *scenario) advance(to int64) {
+	s.t.Helper()
+	require.Greater(s.t, to, s.now)
+	for s.now < to {
+		next := to
+		if s.step > 0 && s.now+s.step < to {
+			next = s.now + s.step
+		}
+		done, err := s.e.Run(s.clock, next, 0)
+		require.NoError(s.t, err)
+		require.True(s.t, done)
+		s.now = next
+	}
+}
+
+func qty(n int64) *int64 { return &n }
+
+// goldenView is what a scenario's golden file records.
+type goldenView struct {
+	Invoices []goldenInvoice `json:"invoices"`
+	Events   []string        `json:"events"`
+}
+
+type goldenInvoice struct {
+	ID          string        `json:"id"`
+	Reason      BillingReason `json:"billing_reason"`
+	Status      InvoiceStatus `json:"status"`
+	Number      string        `json:"number,omitempty"`
+	Created     string        `json:"created"`
+	FinalizesAt string        `json:"automatically_finalizes_at,omitempty"`
+	PaidAt      string        `json:"paid_at,omitempty"`
+	Total       int64         `json:"total"`
+	AmountPaid  int64         `json:"amount_paid"`
+	Lines       []goldenLine  `json:"lines"`
+}
+
+type goldenLine struct {
+	Description string `json:"description"`
+	Amount      int64  `json:"amount"`
+	Period      string `json:"period"`
+	Proration   bool   `json:"proration,omitempty"`
+}
+
+func ts(t int64) string {
+	if t == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d (%s)", t, formatUTC(t))
+}
+
+func (s *scenario) view() goldenView {
+	var v goldenView
+	for _, inv := range s.l.invoices() {
+		g := goldenInvoice{ID: inv.ID, Reason: inv.BillingReason, Status: inv.Status, Number: inv.Number,
+			Created: ts(inv.Created), FinalizesAt: ts(inv.AutomaticallyFinalizesAt), PaidAt: ts(inv.PaidAt),
+			Total: inv.Total(), AmountPaid: inv.AmountPaid}
+		for _, l := range inv.Lines {
+			g.Lines = append(g.Lines, goldenLine{Description: l.Description, Amount: l.Amount, Proration: l.Proration,
+				Period: fmt.Sprintf("%s – %s", formatUTC(l.PeriodStart), formatUTC(l.PeriodEnd))})
+		}
+		v.Invoices = append(v.Invoices, g)
+	}
+	for _, ev := range s.l.events {
+		subject := ""
+		switch o := ev.Object.(type) {
+		case *Subscription:
+			subject = fmt.Sprintf("%s %s", o.ID, o.Status)
+		case *Invoice:
+			subject = fmt.Sprintf("%s %s %d", o.ID, o.Status, o.Total())
+		case *InvoiceItem:
+			subject = fmt.Sprintf("%s %d", o.ID, o.Amount)
+		}
+		v.Events = append(v.Events, fmt.Sprintf("%s %s %s", formatUTC(ev.Time), ev.Type, subject))
+	}
+	return v
+}
+
+func checkGolden(t *testing.T, name string, v goldenView) {
+	t.Helper()
+	got, err := json.MarshalIndent(v, "", "  ")
+	require.NoError(t, err)
+	got = append(got, '\n')
+	path := filepath.Join("..", "..", "testdata", "engine", name+".golden.json")
+	if *update {
+		require.NoError(t, os.WriteFile(path, got, 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test ./emulator/billing -update to create golden files")
+	assert.Equal(t, string(want), string(got))
+}
+
+// scenarios are whole stories, each a function of the scenario so that
+// they can be replayed with different advance step sizes.
+var scenarios = map[string]func(s *scenario){
+	// Stripe's documented proration example must total 3627.
+	"stripe_docs_upgrade": func(s *scenario) {
+		s.product("prod_basic", "Basic")
+		s.product("prod_pro", "Pro")
+		s.price("price_1000", "prod_basic", 1000, Month, 1)
+		s.price("price_3252", "prod_pro", 3252, Month, 1)
+		sub, err := s.e.CreateSubscription(NewSubscription{Customer: "cus_0001", Items: []ItemSpec{{Price: "price_1000"}}}, s.now)
+		require.NoError(s.t, err)
+		s.advance(1598982148)
+		_, err = s.e.UpdateSubscription(sub.ID, SubscriptionChange{Items: []ItemSpec{{ID: sub.Items[0].ID, Price: "price_3252"}}}, s.now)
+		require.NoError(s.t, err)
+		s.advance(1599427688 + FinalizeDelay)
+	},
+	// Seats on a subscription anchored on the 31st: up mid-period, down in
+	// the next, over three periods.
+	"seats_month_end": func(s *scenario) {
+		s.product("prod_seats", "Seats")
+		s.price("price_seat", "prod_seats", 1500, Month, 1)
+		sub, err := s.e.CreateSubscription(NewSubscription{Customer: "cus_0001",
+			Items: []ItemSpec{{Price: "price_seat", Quantity: qty(3)}}}, s.now)
+		require.NoError(s.t, err)
+		s.advance(s.now + 10*86400)
+		_, err = s.e.UpdateSubscription(sub.ID, SubscriptionChange{Items: []ItemSpec{{ID: sub.Items[0].ID, Quantity: qty(5)}}}, s.now)
+		require.NoError(s.t, err)
+		s.advance(s.now + 30*86400)
+		_, err = s.e.UpdateSubscription(sub.ID, SubscriptionChange{Items: []ItemSpec{{ID: sub.Items[0].ID, Quantity: qty(2)}}}, s.now)
+		require.NoError(s.t, err)
+		s.advance(s.now + 60*86400)
+	},
+	"trial_to_paid": func(s *scenario) {
+		s.product("prod_pro", "Pro")
+		s.price("price_pro", "prod_pro", 2000, Month, 1)
+		_, err := s.e.CreateSubscription(NewSubscription{Customer: "cus_0001", Items: []ItemSpec{{Price: "price_pro"}},
+			TrialEnd: s.now + 14*86400}, s.now)
+		require.NoError(s.t, err)
+		s.advance(s.now + 14*86400 + 2*3600)
+	},
+	"cancel_at_period_end": func(s *scenario) {
+		s.product("prod_pro", "Pro")
+		s.price("price_pro", "prod_pro", 2000, Week, 2)
+		sub, err := s.e.CreateSubscription(NewSubscription{Customer: "cus_0001", Items: []ItemSpec{{Price: "price_pro"}}}, s.now)
+		require.NoError(s.t, err)
+		s.advance(s.now + 20*86400)
+		yes := true
+		_, err = s.e.UpdateSubscription(sub.ID, SubscriptionChange{CancelAtPeriodEnd: &yes}, s.now)
+		require.NoError(s.t, err)
+		s.advance(s.now + 30*86400)
+	},
+	"always_invoice_and_new_item": func(s *scenario) {
+		s.product("prod_seats", "Seats")
+		s.product("prod_addon", "Addon")
+		s.price("price_seat", "prod_seats", 1000, Year, 1)
+		s.price("price_addon", "prod_addon", 12000, Year, 1)
+		sub, err := s.e.CreateSubscription(NewSubscription{Customer: "cus_0001",
+			Items: []ItemSpec{{Price: "price_seat", Quantity: qty(10)}}}, s.now)
+		require.NoError(s.t, err)
+		s.advance(s.now + 100*86400)
+		_, err = s.e.UpdateSubscription(sub.ID, SubscriptionChange{ProrationBehavior: ProrateAlways,
+			Items: []ItemSpec{{ID: sub.Items[0].ID, Quantity: qty(12)}, {Price: "price_addon", Param: "items[1]"}}}, s.now)
+		require.NoError(s.t, err)
+		s.advance(s.now + 200*86400)
+		_, err = s.e.UpdateSubscription(sub.ID, SubscriptionChange{ProrationBehavior: ProrateNone,
+			Items: []ItemSpec{{ID: sub.Items[0].ID, Quantity: qty(1)}}}, s.now)
+		require.NoError(s.t, err)
+		s.advance(s.now + 100*86400)
+	},
+	"anchor_and_cancel_at": func(s *scenario) {
+		s.product("prod_pro", "Pro")
+		s.price("price_pro", "prod_pro", 3100, Month, 1)
+		_, err := s.e.CreateSubscription(NewSubscription{Customer: "cus_0001", Items: []ItemSpec{{Price: "price_pro"}},
+			BillingCycleAnchor: s.now + 10*86400, CancelAt: s.now + 75*86400}, s.now)
+		require.NoError(s.t, err)
+		s.advance(s.now + 100*86400)
+	},
+}
+
+var scenarioStarts = map[string]int64{
+	"stripe_docs_upgrade":         1596749288,
+	"seats_month_end":             1706698800, // 2024-01-31 11:00:00 UTC
+	"trial_to_paid":               1732320000, // 2024-11-23
+	"cancel_at_period_end":        1732320000,
+	"always_invoice_and_new_item": 1709251200, // 2024-03-01
+	"anchor_and_cancel_at":        1735689600, // 2025-01-01
+}
+
+func TestScenarios(t *testing.T) {
+	for name, run := range scenarios {
+		t.Run(name, func(t *testing.T) {
+			s := newScenario(t, scenarioStarts[name])
+			run(s)
+			checkGolden(t, name, s.view())
+		})
+	}
+}
+
+func TestStripeDocsExampleTotals3627(t *testing.T) {
+	s := newScenario(t, scenarioStarts["stripe_docs_upgrade"])
+	scenarios["stripe_docs_upgrade"](s)
+	invs := s.l.invoices()
+	require.Len(t, invs, 2)
+	renewal := invs[1]
+	assert.Equal(t, ReasonSubscriptionCycle, renewal.BillingReason)
+	assert.EqualValues(t, 3627, renewal.Total())
+	assert.Equal(t, InvoicePaid, renewal.Status)
+	var amounts []int64
+	for _, l := range renewal.Lines {
+		amounts = append(amounts, l.Amount)
+	}
+	assert.ElementsMatch(t, []int64{-166, 541, 3252}, amounts)
+}
+
+// Advancing in one step or in many small ones must give the same
+// invoices and events.
+func TestAdvanceStepSizeDoesNotMatter(t *testing.T) {
+	for name, run := range scenarios {
+		t.Run(name, func(t *testing.T) {
+			whole := newScenario(t, scenarioStarts[name])
+			run(whole)
+			for _, step := range []int64{3600, 86400 - 1, 7 * 86400} {
+				steps := newScenario(t, scenarioStarts[name])
+				steps.step = step
+				run(steps)
+				assert.Equal(t, whole.view(), steps.view(), "step %d", step)
+			}
+		})
+	}
+}
+
+func TestAdvanceLimitFollowsShortestSubscription(t *testing.T) {
+	s := newScenario(t, utc("2024-11-23T00:00:00Z"))
+	s.product("prod", "P")
+	s.price("price_y", "prod", 100, Year, 1)
+	s.price("price_m", "prod", 100, Month, 1)
+	limit, err := s.e.ClockAdvanceLimit(s.clock, s.now)
+	require.NoError(t, err)
+	assert.Equal(t, utc("2026-11-23T00:00:00Z"), limit)
+	_, err = s.e.CreateSubscription(NewSubscription{Customer: "cus_0001", Items: []ItemSpec{{Price: "price_y"}}}, s.now)
+	require.NoError(t, err)
+	_, err = s.e.CreateSubscription(NewSubscription{Customer: "cus_0001", Items: []ItemSpec{{Price: "price_m"}}}, s.now)
+	require.NoError(t, err)
+	limit, err = s.e.ClockAdvanceLimit(s.clock, s.now)
+	require.NoError(t, err)
+	assert.Equal(t, utc("2025-01-23T00:00:00Z"), limit)
+}
+
+func TestDeleteClockObjects(t *testing.T) {
+	s := newScenario(t, utc("2024-11-23T00:00:00Z"))
+	s.product("prod", "P")
+	s.price("price_m", "prod", 100, Month, 1)
+	sub, err := s.e.CreateSubscription(NewSubscription{Customer: "cus_0001", Items: []ItemSpec{{Price: "price_m"}}}, s.now)
+	require.NoError(t, err)
+	require.NoError(t, s.e.DeleteClockObjects(s.clock, s.now+10))
+	got, err := s.l.Subscription(sub.ID)
+	require.NoError(t, err)
+	assert.Equal(t, StatusCanceled, got.Status)
+	_, err = s.l.Customer("cus_0001")
+	assert.Error(t, err)
+	s.advance(s.now + 60*86400)
+	assert.Len(t, s.l.invoices(), 1, "no renewal after the clock's objects are gone")
+}
+
+func TestUpdateErrors(t *testing.T) {
+	s := newScenario(t, utc("2024-11-23T00:00:00Z"))
+	s.product("prod", "P")
+	s.price("price_m", "prod", 100, Month, 1)
+	s.price("price_y", "prod", 100, Year, 1)
+	require.NoError(t, s.l.put("price_once", &Price{ID: "price_once", Product: "prod", Currency: "usd", UnitAmount: 5}))
+	_, err := s.e.CreateSubscription(NewSubscription{Customer: "cus_0001", Items: []ItemSpec{{Price: "price_once"}}}, s.now)
+	var be *Error
+	require.ErrorAs(t, err, &be)
+	assert.Equal(t, "items[0][price]", be.Param)
+	_, err = s.e.CreateSubscription(NewSubscription{Customer: "cus_nope", Items: []ItemSpec{{Price: "price_m"}}}, s.now)
+	require.ErrorAs(t, err, &be)
+	assert.Equal(t, NotFound, be.Kind)
+	assert.Equal(t, "customer", be.Param)
+	sub, err := s.e.CreateSubscription(NewSubscription{Customer: "cus_0001", Items: []ItemSpec{{Price: "price_m"}}}, s.now)
+	require.NoError(t, err)
+	_, err = s.e.UpdateSubscription(sub.ID, SubscriptionChange{Items: []ItemSpec{{Price: "price_y", Param: "items[0]"}}}, s.now)
+	require.ErrorAs(t, err, &be)
+	assert.Equal(t, "items[0][price]", be.Param)
+	_, err = s.e.UpdateSubscription(sub.ID, SubscriptionChange{ProrationDate: s.now - 1}, s.now)
+	require.ErrorAs(t, err, &be)
+	assert.Equal(t, "proration_date", be.Param)
+	_, err = s.e.UpdateSubscription(sub.ID, SubscriptionChange{Items: []ItemSpec{{ID: sub.Items[0].ID, Deleted: true, Param: "items[0]"}}}, s.now)
+	require.ErrorAs(t, err, &be)
+	_, err = s.e.CancelSubscription(sub.ID, false, false, s.now)
+	require.NoError(t, err)
+	_, err = s.e.UpdateSubscription(sub.ID, SubscriptionChange{Metadata: map[string]string{"a": "b"}}, s.now)
+	require.ErrorAs(t, err, &be)
+}

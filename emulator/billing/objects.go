@@ -1,0 +1,205 @@
+package billing
+
+// Customer is someone who is billed. A customer on a test clock lives in the
+// clock's time, and so does everything billed to them.
+type Customer struct {
+	ID          string            `json:"id"`
+	Created     int64             `json:"created"`
+	Clock       string            `json:"clock,omitempty"`
+	Email       string            `json:"email,omitempty"`
+	Name        string            `json:"name,omitempty"`
+	Description string            `json:"description,omitempty"`
+	Metadata    map[string]string `json:"metadata,omitempty"`
+	// DefaultPaymentMethod is the payment method invoices are charged to.
+	// Payments always succeed; a customer without one is billed all the same.
+	DefaultPaymentMethod string `json:"default_payment_method,omitempty"`
+	// InvoicePrefix and NextInvoiceSequence number the customer's invoices.
+	InvoicePrefix       string `json:"invoice_prefix"`
+	NextInvoiceSequence int    `json:"next_invoice_sequence"`
+}
+
+// Product is something sold.
+type Product struct {
+	ID           string            `json:"id"`
+	Created      int64             `json:"created"`
+	Updated      int64             `json:"updated"`
+	Name         string            `json:"name"`
+	Description  string            `json:"description,omitempty"`
+	Active       bool              `json:"active"`
+	DefaultPrice string            `json:"default_price,omitempty"`
+	Metadata     map[string]string `json:"metadata,omitempty"`
+}
+
+// Price is what a product costs, once or per interval.
+type Price struct {
+	ID         string `json:"id"`
+	Created    int64  `json:"created"`
+	Product    string `json:"product"`
+	Currency   string `json:"currency"`
+	UnitAmount int64  `json:"unit_amount"`
+	// Recurring is nil for a one-time price.
+	Recurring *Interval         `json:"recurring,omitempty"`
+	Active    bool              `json:"active"`
+	LookupKey string            `json:"lookup_key,omitempty"`
+	Nickname  string            `json:"nickname,omitempty"`
+	Metadata  map[string]string `json:"metadata,omitempty"`
+}
+
+// SubscriptionStatus is where a subscription is in its life.
+type SubscriptionStatus string
+
+// Subscription statuses.
+const (
+	StatusActive   SubscriptionStatus = "active"
+	StatusTrialing SubscriptionStatus = "trialing"
+	StatusCanceled SubscriptionStatus = "canceled"
+)
+
+// Subscription bills a customer for its items every period.
+type Subscription struct {
+	ID        string             `json:"id"`
+	Customer  string             `json:"customer"`
+	Clock     string             `json:"clock,omitempty"`
+	Created   int64              `json:"created"`
+	StartDate int64              `json:"start_date"`
+	Status    SubscriptionStatus `json:"status"`
+	Currency  string             `json:"currency"`
+	Items     []SubscriptionItem `json:"items"`
+	// Interval is the billing interval, shared by every item's price.
+	Interval Interval `json:"interval"`
+	// BillingCycleAnchor fixes the period boundaries: boundary k is
+	// Interval.Nth(BillingCycleAnchor, k). PeriodIndex is the k of the
+	// current period's end.
+	BillingCycleAnchor int64 `json:"billing_cycle_anchor"`
+	PeriodIndex        int   `json:"period_index"`
+	PeriodStart        int64 `json:"period_start"`
+	PeriodEnd          int64 `json:"period_end"`
+
+	TrialStart        int64             `json:"trial_start,omitempty"`
+	TrialEnd          int64             `json:"trial_end,omitempty"`
+	CancelAtPeriodEnd bool              `json:"cancel_at_period_end,omitempty"`
+	CancelAt          int64             `json:"cancel_at,omitempty"`
+	CanceledAt        int64             `json:"canceled_at,omitempty"`
+	EndedAt           int64             `json:"ended_at,omitempty"`
+	LatestInvoice     string            `json:"latest_invoice,omitempty"`
+	Metadata          map[string]string `json:"metadata,omitempty"`
+}
+
+// SubscriptionItem is one price, times a quantity (seats), in a subscription.
+type SubscriptionItem struct {
+	ID       string            `json:"id"`
+	Created  int64             `json:"created"`
+	Price    string            `json:"price"`
+	Quantity int64             `json:"quantity"`
+	Metadata map[string]string `json:"metadata,omitempty"`
+}
+
+// Item returns the subscription's item id, or nil.
+func (s *Subscription) Item(id string) *SubscriptionItem {
+	for i := range s.Items {
+		if s.Items[i].ID == id {
+			return &s.Items[i]
+		}
+	}
+	return nil
+}
+
+// InvoiceStatus is where an invoice is in its life.
+type InvoiceStatus string
+
+// Invoice statuses.
+const (
+	InvoiceDraft InvoiceStatus = "draft"
+	InvoiceOpen  InvoiceStatus = "open"
+	InvoicePaid  InvoiceStatus = "paid"
+	InvoiceVoid  InvoiceStatus = "void"
+)
+
+// BillingReason says why an invoice was made.
+type BillingReason string
+
+// Billing reasons.
+const (
+	ReasonSubscriptionCreate BillingReason = "subscription_create"
+	ReasonSubscriptionCycle  BillingReason = "subscription_cycle"
+	ReasonSubscriptionUpdate BillingReason = "subscription_update"
+	ReasonManual             BillingReason = "manual"
+)
+
+// FinalizeDelay is how long a renewal invoice stays a draft before it is
+// finalized and paid.
+const FinalizeDelay = 3600
+
+// Invoice is a bill.
+type Invoice struct {
+	ID            string        `json:"id"`
+	Customer      string        `json:"customer"`
+	Subscription  string        `json:"subscription,omitempty"`
+	Clock         string        `json:"clock,omitempty"`
+	Created       int64         `json:"created"`
+	Status        InvoiceStatus `json:"status"`
+	BillingReason BillingReason `json:"billing_reason"`
+	Currency      string        `json:"currency"`
+	Lines         []InvoiceLine `json:"lines"`
+	PeriodStart   int64         `json:"period_start"`
+	PeriodEnd     int64         `json:"period_end"`
+	AutoAdvance   bool          `json:"auto_advance"`
+	// AutomaticallyFinalizesAt is when a draft will be finalized.
+	AutomaticallyFinalizesAt int64             `json:"automatically_finalizes_at,omitempty"`
+	Number                   string            `json:"number,omitempty"`
+	FinalizedAt              int64             `json:"finalized_at,omitempty"`
+	PaidAt                   int64             `json:"paid_at,omitempty"`
+	VoidedAt                 int64             `json:"voided_at,omitempty"`
+	AmountPaid               int64             `json:"amount_paid"`
+	AttemptCount             int               `json:"attempt_count"`
+	Metadata                 map[string]string `json:"metadata,omitempty"`
+}
+
+// Total is the sum of the invoice's lines.
+func (inv *Invoice) Total() int64 {
+	var t int64
+	for _, l := range inv.Lines {
+		t += l.Amount
+	}
+	return t
+}
+
+// AmountDue is what the customer owes on the invoice (never negative).
+func (inv *Invoice) AmountDue() int64 { return max(inv.Total(), 0) }
+
+// InvoiceLine is one line of an invoice.
+type InvoiceLine struct {
+	ID          string `json:"id"`
+	Amount      int64  `json:"amount"`
+	Description string `json:"description"`
+	PeriodStart int64  `json:"period_start"`
+	PeriodEnd   int64  `json:"period_end"`
+	Proration   bool   `json:"proration,omitempty"`
+	Quantity    int64  `json:"quantity"`
+	Price       string `json:"price,omitempty"`
+	// SubscriptionItem is set for lines billing a subscription item;
+	// InvoiceItem for lines swept from a pending invoice item.
+	SubscriptionItem string `json:"subscription_item,omitempty"`
+	InvoiceItem      string `json:"invoice_item,omitempty"`
+}
+
+// InvoiceItem is a charge or credit waiting for an invoice (pending) or
+// already on one. Prorations are invoice items.
+type InvoiceItem struct {
+	ID               string            `json:"id"`
+	Customer         string            `json:"customer"`
+	Clock            string            `json:"clock,omitempty"`
+	Date             int64             `json:"date"`
+	Amount           int64             `json:"amount"`
+	Currency         string            `json:"currency"`
+	Description      string            `json:"description"`
+	PeriodStart      int64             `json:"period_start"`
+	PeriodEnd        int64             `json:"period_end"`
+	Proration        bool              `json:"proration"`
+	Price            string            `json:"price,omitempty"`
+	Quantity         int64             `json:"quantity"`
+	Subscription     string            `json:"subscription,omitempty"`
+	SubscriptionItem string            `json:"subscription_item,omitempty"`
+	Invoice          string            `json:"invoice,omitempty"`
+	Metadata         map[string]string `json:"metadata,omitempty"`
+}
