@@ -245,3 +245,80 @@ func TestBatchCommitsConcurrentWrites(t *testing.T) {
 	}))
 	assert.Equal(t, 90, count)
 }
+
+func TestIndex(t *testing.T) {
+	db := openTemp(t)
+	require.NoError(t, db.Update(func(tx *store.Tx) error {
+		a, _ := tx.Account("acct")
+		x, err := a.Index("by_clock")
+		require.NoError(t, err)
+		for _, id := range []string{"c", "a", "b"} {
+			require.NoError(t, x.Add("clock_1", id))
+		}
+		require.NoError(t, x.Add("clock_1", "c"), "re-adding keeps the first place")
+		require.NoError(t, x.Add("clock_10", "z"))
+		require.NoError(t, x.Add("", "w"))
+		require.NoError(t, x.Remove("clock_1", "a"))
+		require.NoError(t, x.Remove("clock_1", "missing"))
+		return nil
+	}))
+	require.NoError(t, db.View(func(tx *store.Tx) error {
+		a, _ := tx.Account("acct")
+		x, _ := a.Index("by_clock")
+		ids, err := x.IDs("clock_1")
+		require.NoError(t, err)
+		assert.Equal(t, []string{"c", "b"}, ids)
+		ids, _ = x.IDs("")
+		assert.Equal(t, []string{"w"}, ids)
+		ids, _ = x.IDs("clock_")
+		assert.Empty(t, ids)
+		none, _ := tx.Account("other")
+		y, err := none.Index("by_clock")
+		require.NoError(t, err)
+		ids, _ = y.IDs("clock_1")
+		assert.Empty(t, ids)
+		return nil
+	}))
+}
+
+func TestTimeline(t *testing.T) {
+	db := openTemp(t)
+	require.NoError(t, db.Update(func(tx *store.Tx) error {
+		a, _ := tx.Account("acct")
+		tl, err := a.Timeline()
+		require.NoError(t, err)
+		for _, e := range []struct {
+			clock string
+			at    int64
+			p     string
+		}{{"c1", 200, "late"}, {"c1", 100, "first"}, {"c1", 100, "second"}, {"c1", -50, "past"}, {"c2", 10, "other clock"}, {"", 5, "wall"}} {
+			require.NoError(t, tl.Add(e.clock, e.at, []byte(e.p)))
+		}
+		next, ok := tl.Next("c1")
+		assert.True(t, ok)
+		assert.EqualValues(t, -50, next)
+		var got []string
+		for {
+			p, ok, err := tl.PopDue("c1", 150)
+			require.NoError(t, err)
+			if !ok {
+				break
+			}
+			got = append(got, string(p))
+		}
+		assert.Equal(t, []string{"past", "first", "second"}, got)
+		next, ok = tl.Next("c1")
+		assert.True(t, ok)
+		assert.EqualValues(t, 200, next)
+		require.NoError(t, tl.Clear("c1"))
+		_, ok = tl.Next("c1")
+		assert.False(t, ok)
+		p, ok, _ := tl.PopDue("c2", 10)
+		assert.True(t, ok)
+		assert.Equal(t, "other clock", string(p))
+		p, ok, _ = tl.PopDue("", 100)
+		assert.True(t, ok)
+		assert.Equal(t, "wall", string(p))
+		return nil
+	}))
+}

@@ -1,0 +1,354 @@
+package stripe
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/billclock/billclock/emulator/billing"
+	"github.com/billclock/billclock/store"
+)
+
+// Collections and indexes of billing objects in an account.
+const (
+	customersCollection    = "customers"
+	productsCollection     = "products"
+	pricesCollection       = "prices"
+	subscriptionCollection = "subscriptions"
+	itemsCollection        = "subscription_items" // item id -> subscription id
+	invoicesCollection     = "invoices"
+	invoiceItemsCollection = "invoiceitems"
+
+	customersByClock     = "customers_by_clock"
+	subscriptionsByClock = "subscriptions_by_clock"
+	pendingItems         = "pending_invoice_items" // by customer
+)
+
+// ledger is the engine's Ledger (and the renderers' lookup) over one
+// account's data in one transaction. Events it is given are recorded as
+// Stripe events caused by call c (nil for background work).
+type ledger struct {
+	s       *Surface
+	tx      *store.Tx
+	acct    *store.Account
+	account string
+	c       *call
+	colls   map[string]*store.Collection
+}
+
+var _ billing.Ledger = (*ledger)(nil)
+
+func (s *Surface) ledger(tx *store.Tx, account string, c *call) (*ledger, error) {
+	acct, err := tx.Account(account)
+	if err != nil {
+		return nil, err
+	}
+	return &ledger{s: s, tx: tx, acct: acct, account: account, c: c, colls: map[string]*store.Collection{}}, nil
+}
+
+func (l *ledger) engine() *billing.Engine { return &billing.Engine{L: l} }
+
+func (l *ledger) coll(name string) (*store.Collection, error) {
+	if c, ok := l.colls[name]; ok {
+		return c, nil
+	}
+	c, err := l.acct.Collection(name)
+	if err != nil {
+		return nil, err
+	}
+	l.colls[name] = c
+	return c, nil
+}
+
+// get decodes object id of a collection; resource names it in errors.
+func (l *ledger) get(collection, resource, id string, v any) error {
+	c, err := l.coll(collection)
+	if err != nil {
+		return err
+	}
+	raw, err := c.Get(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return billing.NotFoundError(resource, id, "id")
+	}
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("decode %s %s: %w", resource, id, err)
+	}
+	return nil
+}
+
+func (l *ledger) put(collection, id string, created int64, v any) error {
+	c, err := l.coll(collection)
+	if err != nil {
+		return err
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return c.Put(id, created, raw)
+}
+
+func (l *ledger) index(name string) (*store.Index, error) { return l.acct.Index(name) }
+
+// NewID returns a fresh id in Stripe's style for prefix.
+func (l *ledger) NewID(prefix string) string {
+	switch prefix {
+	case "cus_", "si_", "prod_":
+		return newID(prefix, 14)
+	}
+	return newID(prefix, 24)
+}
+
+func (l *ledger) Customer(id string) (*billing.Customer, error) {
+	var c billing.Customer
+	return &c, l.get(customersCollection, "customer", id, &c)
+}
+
+func (l *ledger) PutCustomer(c *billing.Customer) error {
+	if err := l.put(customersCollection, c.ID, c.Created, c); err != nil {
+		return err
+	}
+	x, err := l.index(customersByClock)
+	if err != nil {
+		return err
+	}
+	return x.Add(c.Clock, c.ID)
+}
+
+func (l *ledger) DeleteCustomer(id string) error {
+	c, err := l.Customer(id)
+	if err != nil {
+		return err
+	}
+	coll, err := l.coll(customersCollection)
+	if err != nil {
+		return err
+	}
+	if err := coll.Delete(id); err != nil {
+		return err
+	}
+	x, err := l.index(customersByClock)
+	if err != nil {
+		return err
+	}
+	return x.Remove(c.Clock, id)
+}
+
+func (l *ledger) CustomersOnClock(clock string, fn func(*billing.Customer) error) error {
+	x, err := l.index(customersByClock)
+	if err != nil {
+		return err
+	}
+	ids, err := x.IDs(clock)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		c, err := l.Customer(id)
+		if err != nil {
+			return err
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *ledger) Product(id string) (*billing.Product, error) {
+	var p billing.Product
+	return &p, l.get(productsCollection, "product", id, &p)
+}
+
+func (l *ledger) PutProduct(p *billing.Product) error {
+	return l.put(productsCollection, p.ID, p.Created, p)
+}
+
+func (l *ledger) Price(id string) (*billing.Price, error) {
+	var p billing.Price
+	return &p, l.get(pricesCollection, "price", id, &p)
+}
+
+func (l *ledger) PutPrice(p *billing.Price) error {
+	return l.put(pricesCollection, p.ID, p.Created, p)
+}
+
+func (l *ledger) Subscription(id string) (*billing.Subscription, error) {
+	var s billing.Subscription
+	return &s, l.get(subscriptionCollection, "subscription", id, &s)
+}
+
+func (l *ledger) PutSubscription(s *billing.Subscription) error {
+	items, err := l.coll(itemsCollection)
+	if err != nil {
+		return err
+	}
+	if old, err := l.Subscription(s.ID); err == nil {
+		for _, it := range old.Items {
+			if s.Item(it.ID) == nil {
+				if err := items.Delete(it.ID); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for _, it := range s.Items {
+		if _, err := items.Get(it.ID); errors.Is(err, store.ErrNotFound) {
+			if err := items.Put(it.ID, it.Created, []byte(s.ID)); err != nil {
+				return err
+			}
+		}
+	}
+	if err := l.put(subscriptionCollection, s.ID, s.Created, s); err != nil {
+		return err
+	}
+	x, err := l.index(subscriptionsByClock)
+	if err != nil {
+		return err
+	}
+	return x.Add(s.Clock, s.ID)
+}
+
+// SubscriptionOfItem returns the subscription holding item id.
+func (l *ledger) SubscriptionOfItem(id, param string) (*billing.Subscription, error) {
+	items, err := l.coll(itemsCollection)
+	if err != nil {
+		return nil, err
+	}
+	sub, err := items.Get(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, billing.NotFoundError("subscription_item", id, param)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return l.Subscription(string(sub))
+}
+
+func (l *ledger) SubscriptionsOnClock(clock string, fn func(*billing.Subscription) error) error {
+	x, err := l.index(subscriptionsByClock)
+	if err != nil {
+		return err
+	}
+	ids, err := x.IDs(clock)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		s, err := l.Subscription(id)
+		if err != nil {
+			return err
+		}
+		if err := fn(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *ledger) Invoice(id string) (*billing.Invoice, error) {
+	var inv billing.Invoice
+	return &inv, l.get(invoicesCollection, "invoice", id, &inv)
+}
+
+func (l *ledger) PutInvoice(inv *billing.Invoice) error {
+	return l.put(invoicesCollection, inv.ID, inv.Created, inv)
+}
+
+func (l *ledger) InvoiceItem(id string) (*billing.InvoiceItem, error) {
+	var ii billing.InvoiceItem
+	return &ii, l.get(invoiceItemsCollection, "invoiceitem", id, &ii)
+}
+
+func (l *ledger) PutInvoiceItem(ii *billing.InvoiceItem) error {
+	if err := l.put(invoiceItemsCollection, ii.ID, ii.Date, ii); err != nil {
+		return err
+	}
+	x, err := l.index(pendingItems)
+	if err != nil {
+		return err
+	}
+	if ii.Invoice == "" {
+		return x.Add(ii.Customer, ii.ID)
+	}
+	return x.Remove(ii.Customer, ii.ID)
+}
+
+func (l *ledger) PendingInvoiceItems(customer string) ([]*billing.InvoiceItem, error) {
+	x, err := l.index(pendingItems)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := x.IDs(customer)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*billing.InvoiceItem, 0, len(ids))
+	for _, id := range ids {
+		ii, err := l.InvoiceItem(id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ii)
+	}
+	return out, nil
+}
+
+func (l *ledger) Schedule(t billing.Task) error {
+	tl, err := l.acct.Timeline()
+	if err != nil {
+		return err
+	}
+	raw, err := json.Marshal(t)
+	if err != nil {
+		return err
+	}
+	return tl.Add(t.Clock, t.At, raw)
+}
+
+func (l *ledger) NextTask(clock string, until int64) (*billing.Task, error) {
+	tl, err := l.acct.Timeline()
+	if err != nil {
+		return nil, err
+	}
+	raw, ok, err := tl.PopDue(clock, until)
+	if err != nil || !ok {
+		return nil, err
+	}
+	var t billing.Task
+	if err := json.Unmarshal(raw, &t); err != nil {
+		return nil, fmt.Errorf("decode task: %w", err)
+	}
+	return &t, nil
+}
+
+// Emit records the engine's event as a Stripe event.
+func (l *ledger) Emit(ev billing.Event) error {
+	return l.s.record(l.tx, l.account, l.c, ev)
+}
+
+// Clock returns a test clock of the account.
+func (l *ledger) Clock(id string) (*billing.Clock, error) {
+	var c billing.Clock
+	return &c, l.get(clocksCollection, "billingclock", id, &c)
+}
+
+// timeOn is "now" for objects on clock: its frozen time, or the wall time
+// for objects on no clock. A clock that is advancing refuses changes.
+func (l *ledger) timeOn(clock string, wall int64) (int64, error) {
+	if clock == "" {
+		return wall, nil
+	}
+	c, err := l.Clock(clock)
+	if err != nil {
+		return 0, err
+	}
+	if c.Status == billing.ClockAdvancing {
+		return 0, &billing.Error{Kind: billing.Invalid, Message: fmt.Sprintf(
+			"The test clock %s is advancing. Objects on it cannot be changed until it is ready.", clock)}
+	}
+	return c.FrozenTime, nil
+}
