@@ -160,51 +160,74 @@ func (a *advancer) done(key string) {
 	a.mu.Unlock()
 }
 
-// apply finishes one advance in one transaction: the clock moves, the
-// engine's work between the two times is applied and its events recorded,
-// and the job is removed — all or nothing.
+// advanceChunk bounds the engine tasks applied in one transaction, so that
+// a large advance neither holds every change in memory nor blocks other
+// writers for long.
+const advanceChunk = 500
+
+// apply finishes one advance: the engine's work between the clock's two
+// times runs in time order, in chunks of one transaction each; the last
+// chunk moves the clock, records its ready event and removes the job. Each
+// chunk removes the tasks it applied, so a crash between chunks resumes
+// where it stopped: nothing is missed and nothing is applied twice.
 func (a *advancer) apply(key string) error {
-	return a.s.db.Batch(func(tx *store.Tx) error {
-		q, err := tx.Queue(advanceQueue)
-		if err != nil {
-			return err
-		}
-		raw, err := q.Get(key)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil // finished or cancelled meanwhile
-		}
-		if err != nil {
-			return err
-		}
-		var job advanceJob
-		if err := json.Unmarshal(raw, &job); err != nil {
-			return err
-		}
-		if err := q.Delete(key); err != nil {
-			return err
-		}
-		clocks, err := accountClocks(tx, job.Account)
-		if err != nil {
-			return err
-		}
-		clock, err := loadClock(clocks, job.Clock, "")
-		var missing *Error
-		if errors.As(err, &missing) {
-			return nil // deleted meanwhile
-		}
-		if err != nil {
-			return err
-		}
-		if clock.Status != billing.ClockAdvancing || clock.TargetTime != job.Target {
-			return nil
-		}
-		for _, ev := range billing.Advance(clock, a.s.now().Unix()) {
-			if err := a.s.record(tx, job.Account, nil, ev); err != nil {
+	for {
+		finished := false
+		err := a.s.db.Batch(func(tx *store.Tx) error {
+			finished = true
+			q, err := tx.Queue(advanceQueue)
+			if err != nil {
 				return err
 			}
+			raw, err := q.Get(key)
+			if errors.Is(err, store.ErrNotFound) {
+				return nil // finished or cancelled meanwhile
+			}
+			if err != nil {
+				return err
+			}
+			var job advanceJob
+			if err := json.Unmarshal(raw, &job); err != nil {
+				return err
+			}
+			l, err := a.s.ledger(tx, job.Account, nil)
+			if err != nil {
+				return err
+			}
+			clock, err := l.Clock(job.Clock)
+			var missing *billing.Error
+			if errors.As(err, &missing) {
+				return q.Delete(key) // the clock was deleted meanwhile
+			}
+			if err != nil {
+				return err
+			}
+			if clock.Status != billing.ClockAdvancing || clock.TargetTime != job.Target {
+				return q.Delete(key) // stale job
+			}
+			done, err := l.engine().Run(clock.ID, job.Target, advanceChunk)
+			if err != nil || !done {
+				finished = false
+				return err
+			}
+			if err := q.Delete(key); err != nil {
+				return err
+			}
+			for _, ev := range billing.Advance(clock, a.s.now().Unix()) {
+				if err := l.Emit(ev); err != nil {
+					return err
+				}
+			}
+			clocks, err := accountClocks(tx, job.Account)
+			if err != nil {
+				return err
+			}
+			return saveClock(clocks, clock)
+		})
+		if err != nil || finished {
+			return err
 		}
-		return saveClock(clocks, clock)
-	})
+	}
 }
 
 // fail gives up on a job whose advance could not be applied: like Stripe,

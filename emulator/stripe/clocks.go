@@ -178,7 +178,15 @@ func (s *Surface) advanceClock(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := clock.BeginAdvance(target, billing.AdvanceLimit(clock.FrozenTime, nil)); err != nil {
+	l, err := s.ledger(tx, c.account, c)
+	if err != nil {
+		return nil, err
+	}
+	limit, err := l.engine().ClockAdvanceLimit(clock.ID, clock.FrozenTime)
+	if err != nil {
+		return nil, err
+	}
+	if err := clock.BeginAdvance(target, limit); err != nil {
 		return nil, err
 	}
 	if err := saveClock(clocks, clock); err != nil {
@@ -197,6 +205,21 @@ func (s *Surface) advanceClock(c *call, tx *store.Tx) (any, error) {
 // removeClock deletes a clock with its pending advance and records the
 // deleted event; c is the API call that asked, or nil for the janitor.
 func (s *Surface) removeClock(tx *store.Tx, account string, clocks *store.Collection, clock *billing.Clock, c *call, now int64) error {
+	l, err := s.ledger(tx, account, c)
+	if err != nil {
+		return err
+	}
+	// Everything on the clock goes with it, in the clock's time.
+	if err := l.engine().DeleteClockObjects(clock.ID, clock.FrozenTime); err != nil {
+		return err
+	}
+	tl, err := l.acct.Timeline()
+	if err != nil {
+		return err
+	}
+	if err := tl.Clear(clock.ID); err != nil {
+		return err
+	}
 	if err := clocks.Delete(clock.ID); err != nil {
 		return err
 	}
