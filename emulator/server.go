@@ -34,6 +34,9 @@ type Config struct {
 	Now func() time.Time
 	// NoSync skips fsync (throwaway databases only).
 	NoSync bool
+	// StripeLimits enforces Stripe's per-clock caps (3 customers per clock,
+	// 3 subscriptions per customer); billclock lifts them by default.
+	StripeLimits bool
 }
 
 // ShutdownTimeout bounds how long a stopping server waits for requests in
@@ -70,7 +73,7 @@ func Open(cfg Config) (*Server, error) {
 	}
 	s := &Server{log: log, db: db, ln: ln}
 	s.stripe = stripe.New(stripe.Options{DB: db, Now: cfg.Now, APIKeys: cfg.APIKeys,
-		AdvanceDelay: cfg.AdvanceDelay, Logger: log})
+		AdvanceDelay: cfg.AdvanceDelay, Logger: log, StripeLimits: cfg.StripeLimits})
 	s.http = &http.Server{Handler: s.handler(), ReadHeaderTimeout: 10 * time.Second}
 	return s, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,6 +27,7 @@ type serveOptions struct {
 	AdvanceDelay time.Duration
 	APIKeys      []string
 	LogLevel     string
+	StripeLimits bool
 }
 
 // AddFlags registers serve's flags, with the built-in defaults.
@@ -34,6 +36,7 @@ func (o *serveOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.DB, "db", defaultDB, "bbolt database file (env BILLCLOCK_DB)")
 	fs.DurationVar(&o.AdvanceDelay, "advance-delay", 0, "keep an advancing clock advancing at least this long (env BILLCLOCK_ADVANCE_DELAY)")
 	fs.StringArrayVar(&o.APIKeys, "api-key", nil, "accept only this API key; repeatable (env BILLCLOCK_API_KEYS, comma-separated)")
+	fs.BoolVar(&o.StripeLimits, "stripe-limits", false, "enforce Stripe's caps: 3 customers per test clock, 3 subscriptions per customer (env BILLCLOCK_STRIPE_LIMITS)")
 	fs.StringVar(&o.LogLevel, "log-level", defaultLogLevel, "debug, info, warn or error; debug logs every request (env BILLCLOCK_LOG_LEVEL)")
 }
 
@@ -61,6 +64,13 @@ func resolveServeOptions(flags serveOptions, changed func(flag string) bool, get
 				o.APIKeys = append(o.APIKeys, k)
 			}
 		}
+	}
+	if v := getenv("BILLCLOCK_STRIPE_LIMITS"); v != "" && !changed("stripe-limits") {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return o, fmt.Errorf("BILLCLOCK_STRIPE_LIMITS: want true or false, got %q", v)
+		}
+		o.StripeLimits = b
 	}
 	if v := getenv("BILLCLOCK_LOG_LEVEL"); v != "" && !changed("log-level") {
 		o.LogLevel = v
@@ -96,7 +106,7 @@ func newServeCommand(getenv getenvFunc) *cobra.Command {
 			level, _ := parseLogLevel(o.LogLevel)
 			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
 			srv, err := emulator.Open(emulator.Config{Addr: o.Addr, DBPath: o.DB, AdvanceDelay: o.AdvanceDelay,
-				APIKeys: o.APIKeys, Logger: log})
+				APIKeys: o.APIKeys, Logger: log, StripeLimits: o.StripeLimits})
 			if err != nil {
 				return err
 			}

@@ -14,11 +14,31 @@ const eventsCollection = "events"
 
 // eventTypes maps engine events to Stripe's event types.
 var eventTypes = map[billing.EventType]string{
-	billing.EventClockCreated:         "test_helpers.test_clock.created",
-	billing.EventClockAdvancing:       "test_helpers.test_clock.advancing",
-	billing.EventClockReady:           "test_helpers.test_clock.ready",
-	billing.EventClockDeleted:         "test_helpers.test_clock.deleted",
-	billing.EventClockInternalFailure: "test_helpers.test_clock.internal_failure",
+	billing.EventClockCreated:             "test_helpers.test_clock.created",
+	billing.EventClockAdvancing:           "test_helpers.test_clock.advancing",
+	billing.EventClockReady:               "test_helpers.test_clock.ready",
+	billing.EventClockDeleted:             "test_helpers.test_clock.deleted",
+	billing.EventClockInternalFailure:     "test_helpers.test_clock.internal_failure",
+	billing.EventCustomerCreated:          "customer.created",
+	billing.EventCustomerUpdated:          "customer.updated",
+	billing.EventCustomerDeleted:          "customer.deleted",
+	billing.EventProductCreated:           "product.created",
+	billing.EventProductUpdated:           "product.updated",
+	billing.EventProductDeleted:           "product.deleted",
+	billing.EventPriceCreated:             "price.created",
+	billing.EventPriceUpdated:             "price.updated",
+	billing.EventSubscriptionCreated:      "customer.subscription.created",
+	billing.EventSubscriptionUpdated:      "customer.subscription.updated",
+	billing.EventSubscriptionDeleted:      "customer.subscription.deleted",
+	billing.EventSubscriptionTrialWillEnd: "customer.subscription.trial_will_end",
+	billing.EventInvoiceCreated:           "invoice.created",
+	billing.EventInvoiceFinalized:         "invoice.finalized",
+	billing.EventInvoicePaid:              "invoice.paid",
+	billing.EventInvoicePaymentSucceeded:  "invoice.payment_succeeded",
+	billing.EventInvoiceUpdated:           "invoice.updated",
+	billing.EventInvoiceVoided:            "invoice.voided",
+	billing.EventInvoiceItemCreated:       "invoiceitem.created",
+	billing.EventInvoiceItemDeleted:       "invoiceitem.deleted",
 }
 
 // eventObject is a Stripe event, stored as rendered: events are snapshots.
@@ -43,13 +63,34 @@ type eventRequest struct {
 	IdempotencyKey *string `json:"idempotency_key"`
 }
 
-// renderObject turns an engine object into its Stripe JSON.
-func renderObject(v any) (json.RawMessage, error) {
+// renderObject turns an engine object into its Stripe JSON. Deleted
+// objects (typ ends in ".deleted", other than clocks and subscriptions,
+// whose events carry the full object) render as Stripe's deleted stubs.
+func renderObject(v any, lk renderLookup) (json.RawMessage, error) {
+	var out any
+	var err error
 	switch o := v.(type) {
 	case *billing.Clock:
-		return json.Marshal(renderClock(o))
+		out = renderClock(o)
+	case *billing.Customer:
+		out, err = renderCustomer(o, lk, nil)
+	case *billing.Product:
+		out = renderProduct(o)
+	case *billing.Price:
+		out = renderPrice(o)
+	case *billing.Subscription:
+		out, err = renderSubscription(o, lk, nil)
+	case *billing.Invoice:
+		out, err = renderInvoice(o, lk, nil)
+	case *billing.InvoiceItem:
+		out, err = renderInvoiceItem(o, lk)
+	default:
+		return nil, fmt.Errorf("render: no Stripe shape for %T", v)
 	}
-	return nil, fmt.Errorf("render: no Stripe shape for %T", v)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(out)
 }
 
 // record stores a Stripe event for an engine event. c is the API call that
@@ -59,7 +100,11 @@ func (s *Surface) record(tx *store.Tx, account string, c *call, ev billing.Event
 	if !ok {
 		return fmt.Errorf("record: no Stripe event type for %s", ev.Type)
 	}
-	obj, err := renderObject(ev.Object)
+	l, err := s.ledger(tx, account, c)
+	if err != nil {
+		return err
+	}
+	obj, err := renderObject(ev.Object, l)
 	if err != nil {
 		return err
 	}

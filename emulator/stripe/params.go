@@ -172,3 +172,112 @@ func (p *params) expand(allowed ...string) error {
 	}
 	return p.check()
 }
+
+// metadata reads a metadata hash: metadata[key]=value, where an empty value
+// deletes the key (returned as "" for callers to merge), and metadata=
+// (empty) clears every key (cleared is true).
+func (p *params) metadata(name string) (m map[string]string, cleared bool) {
+	p.seen[name] = true
+	n := p.form.lookup(name)
+	if n == nil {
+		return nil, false
+	}
+	if n.leaf {
+		if n.value != "" {
+			p.fail(invalid(name, "Invalid %s: must be a hash of string keys and values.", name))
+		}
+		return nil, n.value == ""
+	}
+	m = map[string]string{}
+	for _, k := range n.keys {
+		kid := n.kids[k]
+		if !kid.leaf {
+			p.fail(invalid(name+"["+k+"]", "Invalid %s: values must be strings.", name))
+			return nil, false
+		}
+		if len(k) > 40 {
+			p.fail(invalid(name, "Metadata keys can have up to 40 characters; the key %q has %d.", k, len(k)))
+		}
+		if len(kid.value) > 500 {
+			p.fail(invalid(name+"["+k+"]", "Metadata values can have up to 500 characters."))
+		}
+		m[k] = kid.value
+	}
+	if len(m) > 50 {
+		p.fail(invalid(name, "You can have up to 50 metadata keys."))
+	}
+	return m, false
+}
+
+// expansions reads expand[] against the paths the endpoint can expand
+// and checks the whole request, like expand, returning the set asked for.
+func (p *params) expansions(allowed ...string) (map[string]bool, error) {
+	set := map[string]bool{}
+	for _, path := range p.strings("expand") {
+		path = strings.TrimPrefix(path, "data.") // list endpoints expand data.x
+		set[path] = true
+	}
+	for path := range set {
+		ok := false
+		for _, a := range allowed {
+			ok = ok || a == path
+		}
+		if !ok {
+			p.fail(invalid("expand", "This property cannot be expanded (%s).", path))
+		}
+	}
+	p.seen["expand"] = true
+	return set, p.check()
+}
+
+// applyMetadata merges a metadata update into m.
+func applyMetadata(m, update map[string]string, cleared bool) map[string]string {
+	if cleared {
+		m = nil
+	}
+	for k, v := range update {
+		if v == "" {
+			delete(m, k)
+			continue
+		}
+		if m == nil {
+			m = map[string]string{}
+		}
+		m[k] = v
+	}
+	return m
+}
+
+// sub returns a reader for the hash parameter name (such as recurring or
+// product_data) whose keys are read by their full names ("recurring[interval]"),
+// so that errors name them as Stripe does. ok is false when name was not sent
+// or was sent empty. The caller passes sub.check() to p.fail once it has read
+// every key it knows, so unknown keys are refused too.
+func (p *params) sub(name string) (sub *params, ok bool) {
+	p.seen[name] = true
+	sub = newParams(&Form{root: newHash()})
+	n := p.form.lookup(name)
+	if n == nil {
+		return sub, false
+	}
+	if n.leaf {
+		if n.value != "" {
+			p.fail(invalid(name, "Invalid %s: must be a hash.", name))
+		}
+		return sub, false
+	}
+	for _, k := range n.keys {
+		full := name + "[" + k + "]"
+		sub.form.root.keys = append(sub.form.root.keys, full)
+		sub.form.root.kids[full] = n.kids[k]
+	}
+	return sub, true
+}
+
+// cannotUnset refuses an empty value for a parameter that must keep one.
+func (p *params) cannotUnset(name string) {
+	if v, ok := p.form.lookup(name).leafValue(); ok && v == "" {
+		p.fail(invalid(name, "You passed an empty string for '%s'. We assume empty values are an attempt to unset a parameter; "+
+			"however '%s' cannot be unset. You should remove '%s' from your request or supply a non-empty value.", name, name, name))
+	}
+}

@@ -32,6 +32,9 @@ type Options struct {
 	AdvanceDelay time.Duration
 	// Logger receives errors and, at debug level, request lines.
 	Logger *slog.Logger
+	// StripeLimits enforces Stripe's caps on test clocks: 3 customers per
+	// clock and 3 subscriptions per customer on a clock. Off by default.
+	StripeLimits bool
 }
 
 // Surface serves Stripe's API. Create it with New, start its background
@@ -41,6 +44,7 @@ type Surface struct {
 	now      func() time.Time
 	apiKeys  map[string]bool
 	delay    time.Duration
+	limits   bool
 	log      *slog.Logger
 	inflight sync.Map // account + "\x00" + idempotency key -> struct{}
 	advancer *advancer
@@ -48,7 +52,7 @@ type Surface struct {
 
 // New returns a Surface over opts.DB.
 func New(opts Options) *Surface {
-	s := &Surface{db: opts.DB, now: opts.Now, delay: opts.AdvanceDelay, log: opts.Logger}
+	s := &Surface{db: opts.DB, now: opts.Now, delay: opts.AdvanceDelay, log: opts.Logger, limits: opts.StripeLimits}
 	if s.now == nil {
 		s.now = time.Now
 	}

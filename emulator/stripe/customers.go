@@ -1,0 +1,284 @@
+package stripe
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/json"
+	"strings"
+
+	"github.com/billclock/billclock/emulator/billing"
+	"github.com/billclock/billclock/store"
+)
+
+// maxCustomersPerClock is Stripe's cap on customers attached to one test
+// clock, enforced only with Options.StripeLimits.
+const maxCustomersPerClock = 3
+
+// customerExpansions are the fields of a customer that expand[] may name.
+var customerExpansions = []string{"test_clock"}
+
+// customerFields are the scalar fields shared by customer create and update.
+type customerFields struct {
+	email, name, description *string
+	metadata                 map[string]string
+	clearMetadata            bool
+	// defaultPM is invoice_settings[default_payment_method]; nil when not sent.
+	defaultPM *string
+}
+
+// readCustomerFields reads the parameters customer create and update share.
+// A field sent empty reads as "" (clear); a field not sent reads as nil.
+func readCustomerFields(p *params) customerFields {
+	var f customerFields
+	f.email = optString(p, "email")
+	f.name = optString(p, "name")
+	f.description = optString(p, "description")
+	f.metadata, f.clearMetadata = p.metadata("metadata")
+	if settings, ok := p.sub("invoice_settings"); ok {
+		f.defaultPM = optString(settings, "invoice_settings[default_payment_method]")
+		p.fail(settings.check())
+	}
+	if f.defaultPM != nil && *f.defaultPM != "" {
+		p.fail(checkPaymentMethod(*f.defaultPM, "invoice_settings[default_payment_method]"))
+	}
+	return f
+}
+
+// apply sets the fields that were sent on c.
+func (f customerFields) apply(c *billing.Customer) {
+	if f.email != nil {
+		c.Email = *f.email
+	}
+	if f.name != nil {
+		c.Name = *f.name
+	}
+	if f.description != nil {
+		c.Description = *f.description
+	}
+	if f.defaultPM != nil {
+		c.DefaultPaymentMethod = *f.defaultPM
+	}
+	c.Metadata = applyMetadata(c.Metadata, f.metadata, f.clearMetadata)
+}
+
+// optString reads a string parameter that may be cleared: nil when not
+// sent, a pointer to "" when sent empty.
+func optString(p *params, name string) *string {
+	v, _ := p.str(name)
+	if !p.present(name) {
+		return nil
+	}
+	return &v
+}
+
+// checkPaymentMethod accepts Stripe's test payment method ids (pm_card_visa
+// and the like): billclock has no payment methods, and every charge
+// succeeds, so any pm_ id is taken at its word.
+func checkPaymentMethod(id, param string) error {
+	if !strings.HasPrefix(id, "pm_") {
+		return errNoSuch("PaymentMethod", id, param)
+	}
+	return nil
+}
+
+// newInvoicePrefix returns 8 random uppercase letters and digits.
+func newInvoicePrefix() string {
+	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	b := make([]byte, 8)
+	rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
+func customerView(l *ledger, cust *billing.Customer, ex map[string]bool) (any, error) {
+	return renderCustomer(cust, l, expandSet(ex))
+}
+
+func (s *Surface) createCustomer(c *call, tx *store.Tx) (any, error) {
+	f := readCustomerFields(c.p)
+	pm, hasPM := c.p.str("payment_method")
+	if hasPM {
+		c.p.fail(checkPaymentMethod(pm, "payment_method"))
+	}
+	clockID, _ := c.p.str("test_clock")
+	ex, err := c.p.expansions(customerExpansions...)
+	if err != nil {
+		return nil, err
+	}
+	l, err := s.ledger(tx, c.account, c)
+	if err != nil {
+		return nil, err
+	}
+	if clockID != "" {
+		if _, err := l.Clock(clockID); err != nil {
+			return nil, withParam(err, "test_clock")
+		}
+	}
+	// A customer on a test clock lives in the clock's time.
+	created, err := l.timeOn(clockID, c.now.Unix())
+	if err != nil {
+		return nil, err
+	}
+	if clockID != "" && s.limits {
+		n := 0
+		if err := l.CustomersOnClock(clockID, func(*billing.Customer) error { n++; return nil }); err != nil {
+			return nil, err
+		}
+		if n >= maxCustomersPerClock {
+			return nil, invalid("test_clock", "Test clocks can have at most %d customers, and the test clock %s already has %d. "+
+				"billclock enforces this Stripe limit because it was started with --stripe-limits.", maxCustomersPerClock, clockID, n)
+		}
+	}
+	cust := &billing.Customer{ID: l.NewID("cus_"), Created: created, Clock: clockID, InvoicePrefix: newInvoicePrefix()}
+	f.apply(cust)
+	if hasPM && f.defaultPM == nil {
+		// Stripe only attaches payment_method; billclock also makes it the
+		// default, so that the customer's invoices have something to charge.
+		cust.DefaultPaymentMethod = pm
+	}
+	if err := l.PutCustomer(cust); err != nil {
+		return nil, err
+	}
+	if err := l.Emit(billing.Event{Type: billing.EventCustomerCreated, Time: created, Object: cust}); err != nil {
+		return nil, err
+	}
+	return customerView(l, cust, ex)
+}
+
+func (s *Surface) retrieveCustomer(c *call, tx *store.Tx) (any, error) {
+	ex, err := c.p.expansions(customerExpansions...)
+	if err != nil {
+		return nil, err
+	}
+	l, err := s.ledger(tx, c.account, c)
+	if err != nil {
+		return nil, err
+	}
+	cust, err := l.Customer(c.vars["id"])
+	if err != nil {
+		return nil, err
+	}
+	return customerView(l, cust, ex)
+}
+
+func (s *Surface) updateCustomer(c *call, tx *store.Tx) (any, error) {
+	f := readCustomerFields(c.p)
+	ex, err := c.p.expansions(customerExpansions...)
+	if err != nil {
+		return nil, err
+	}
+	l, err := s.ledger(tx, c.account, c)
+	if err != nil {
+		return nil, err
+	}
+	cust, err := l.Customer(c.vars["id"])
+	if err != nil {
+		return nil, err
+	}
+	now, err := l.timeOn(cust.Clock, c.now.Unix())
+	if err != nil {
+		return nil, err
+	}
+	before, err := json.Marshal(cust)
+	if err != nil {
+		return nil, err
+	}
+	f.apply(cust)
+	after, err := json.Marshal(cust)
+	if err != nil {
+		return nil, err
+	}
+	// Stripe sends customer.updated only when something changed.
+	if !bytes.Equal(before, after) {
+		if err := l.PutCustomer(cust); err != nil {
+			return nil, err
+		}
+		if err := l.Emit(billing.Event{Type: billing.EventCustomerUpdated, Time: now, Object: cust}); err != nil {
+			return nil, err
+		}
+	}
+	return customerView(l, cust, ex)
+}
+
+func (s *Surface) deleteCustomer(c *call, tx *store.Tx) (any, error) {
+	if err := c.p.check(); err != nil {
+		return nil, err
+	}
+	l, err := s.ledger(tx, c.account, c)
+	if err != nil {
+		return nil, err
+	}
+	cust, err := l.Customer(c.vars["id"])
+	if err != nil {
+		return nil, err
+	}
+	now, err := l.timeOn(cust.Clock, c.now.Unix())
+	if err != nil {
+		return nil, err
+	}
+	// Deleting a customer cancels their subscriptions at once, without
+	// prorating or invoicing.
+	var live []string
+	if err := l.SubscriptionsOnClock(cust.Clock, func(sub *billing.Subscription) error {
+		if sub.Customer == cust.ID && sub.Status != billing.StatusCanceled {
+			live = append(live, sub.ID)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	for _, id := range live {
+		if _, err := l.engine().CancelSubscription(id, false, false, now); err != nil {
+			return nil, err
+		}
+	}
+	if err := l.DeleteCustomer(cust.ID); err != nil {
+		return nil, err
+	}
+	if err := l.Emit(billing.Event{Type: billing.EventCustomerDeleted, Time: now, Object: cust}); err != nil {
+		return nil, err
+	}
+	return renderDeleted(cust.ID, "customer"), nil
+}
+
+func (s *Surface) listCustomers(c *call, tx *store.Tx) (any, error) {
+	pg := pageParams(c.p)
+	email, _ := c.p.str("email")
+	clock, _ := c.p.str("test_clock")
+	created := rangeParam(c.p, "created")
+	ex, err := c.p.expansions(customerExpansions...)
+	if err != nil {
+		return nil, err
+	}
+	l, err := s.ledger(tx, c.account, c)
+	if err != nil {
+		return nil, err
+	}
+	coll, err := l.coll(customersCollection)
+	if err != nil {
+		return nil, err
+	}
+	match := func(raw []byte) (bool, error) {
+		var cust billing.Customer
+		if err := json.Unmarshal(raw, &cust); err != nil {
+			return false, err
+		}
+		// Customers on a test clock are listed only when asked for by clock.
+		return cust.Clock == clock &&
+			(email == "" || cust.Email == email) &&
+			created.match(cust.Created), nil
+	}
+	return listCollection(coll, pg, "/v1/customers", "customer", match, func(raw []byte) (json.RawMessage, error) {
+		var cust billing.Customer
+		if err := json.Unmarshal(raw, &cust); err != nil {
+			return nil, err
+		}
+		v, err := customerView(l, &cust, ex)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(v)
+	})
+}

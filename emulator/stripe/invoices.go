@@ -1,0 +1,205 @@
+package stripe
+
+import (
+	"encoding/json"
+
+	"github.com/billclock/billclock/emulator/billing"
+	"github.com/billclock/billclock/store"
+)
+
+var invoiceExpansions = []string{"customer", "test_clock"}
+
+// invoiceNow loads an invoice and the time of its clock.
+func (s *Surface) invoiceNow(l *ledger, c *call) (*billing.Invoice, int64, error) {
+	inv, err := l.Invoice(c.vars["id"])
+	if err != nil {
+		return nil, 0, err
+	}
+	now, err := l.timeOn(inv.Clock, c.now.Unix())
+	return inv, now, err
+}
+
+func (s *Surface) retrieveInvoice(c *call, tx *store.Tx) (any, error) {
+	ex, err := c.p.expansions(invoiceExpansions...)
+	if err != nil {
+		return nil, err
+	}
+	l, err := s.ledger(tx, c.account, c)
+	if err != nil {
+		return nil, err
+	}
+	inv, err := l.Invoice(c.vars["id"])
+	if err != nil {
+		return nil, err
+	}
+	return renderInvoice(inv, l, expandSet(ex))
+}
+
+func (s *Surface) listInvoices(c *call, tx *store.Tx) (any, error) {
+	pg := pageParams(c.p)
+	customer, _ := c.p.str("customer")
+	subscription, _ := c.p.str("subscription")
+	status, _ := c.p.enum("status", "draft", "open", "paid", "uncollectible", "void")
+	c.p.enum("collection_method", "charge_automatically", "send_invoice")
+	created := rangeParam(c.p, "created")
+	ex, err := c.p.expansions(invoiceExpansions...)
+	if err != nil {
+		return nil, err
+	}
+	l, err := s.ledger(tx, c.account, c)
+	if err != nil {
+		return nil, err
+	}
+	coll, err := l.coll(invoicesCollection)
+	if err != nil {
+		return nil, err
+	}
+	match := func(raw []byte) (bool, error) {
+		var inv billing.Invoice
+		if err := json.Unmarshal(raw, &inv); err != nil {
+			return false, err
+		}
+		return (customer == "" || inv.Customer == customer) &&
+			(subscription == "" || inv.Subscription == subscription) &&
+			(status == "" || string(inv.Status) == status) && created.match(inv.Created), nil
+	}
+	return listCollection(coll, pg, "/v1/invoices", "invoice", match, func(raw []byte) (json.RawMessage, error) {
+		var inv billing.Invoice
+		if err := json.Unmarshal(raw, &inv); err != nil {
+			return nil, err
+		}
+		v, err := renderInvoice(&inv, l, expandSet(ex))
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(v)
+	})
+}
+
+func (s *Surface) listInvoiceLines(c *call, tx *store.Tx) (any, error) {
+	pg := pageParams(c.p)
+	if _, err := c.p.expansions(); err != nil {
+		return nil, err
+	}
+	l, err := s.ledger(tx, c.account, c)
+	if err != nil {
+		return nil, err
+	}
+	inv, err := l.Invoice(c.vars["id"])
+	if err != nil {
+		return nil, err
+	}
+	// Lines keep the invoice's order, as Stripe lists them.
+	ids := make([]string, len(inv.Lines))
+	byID := map[string]billing.InvoiceLine{}
+	for i, line := range inv.Lines {
+		ids[i] = line.ID
+		byID[line.ID] = line
+	}
+	return listSlice(ids, pg, "/v1/invoices/"+inv.ID+"/lines", "line_item", func(id string) (any, error) {
+		return renderInvoiceLine(byID[id], inv, l)
+	})
+}
+
+// invoiceAction serves the invoice state changes (pay, finalize, void).
+func (s *Surface) invoiceAction(act func(e *billing.Engine, inv *billing.Invoice, now int64, c *call) error, params ...string) handler {
+	return func(c *call, tx *store.Tx) (any, error) {
+		autoAdvance, hasAutoAdvance := false, false
+		for _, p := range params {
+			if p == "auto_advance" {
+				autoAdvance, hasAutoAdvance = c.p.bool("auto_advance")
+			}
+			c.p.seen[p] = true // accepted; payments always succeed
+		}
+		ex, err := c.p.expansions(invoiceExpansions...)
+		if err != nil {
+			return nil, err
+		}
+		l, err := s.ledger(tx, c.account, c)
+		if err != nil {
+			return nil, err
+		}
+		inv, now, err := s.invoiceNow(l, c)
+		if err != nil {
+			return nil, err
+		}
+		if hasAutoAdvance {
+			inv.AutoAdvance = autoAdvance
+		}
+		if err := act(l.engine(), inv, now, c); err != nil {
+			return nil, err
+		}
+		return renderInvoice(inv, l, expandSet(ex))
+	}
+}
+
+func (s *Surface) payInvoice() handler {
+	return s.invoiceAction(func(e *billing.Engine, inv *billing.Invoice, now int64, _ *call) error {
+		return e.Pay(inv, now)
+	}, "payment_method", "off_session", "paid_out_of_band", "source", "forgive", "mandate")
+}
+
+func (s *Surface) finalizeInvoice() handler {
+	return s.invoiceAction(func(e *billing.Engine, inv *billing.Invoice, now int64, _ *call) error {
+		return e.Finalize(inv, now)
+	}, "auto_advance")
+}
+
+func (s *Surface) voidInvoice() handler {
+	return s.invoiceAction(func(e *billing.Engine, inv *billing.Invoice, now int64, _ *call) error {
+		return e.Void(inv, now)
+	})
+}
+
+func (s *Surface) retrieveInvoiceItem(c *call, tx *store.Tx) (any, error) {
+	if _, err := c.p.expansions("customer", "invoice"); err != nil {
+		return nil, err
+	}
+	l, err := s.ledger(tx, c.account, c)
+	if err != nil {
+		return nil, err
+	}
+	ii, err := l.InvoiceItem(c.vars["id"])
+	if err != nil {
+		return nil, err
+	}
+	return renderInvoiceItem(ii, l)
+}
+
+func (s *Surface) listInvoiceItems(c *call, tx *store.Tx) (any, error) {
+	pg := pageParams(c.p)
+	customer, _ := c.p.str("customer")
+	invoice, _ := c.p.str("invoice")
+	pending, hasPending := c.p.bool("pending")
+	created := rangeParam(c.p, "created")
+	if _, err := c.p.expansions("customer", "invoice"); err != nil {
+		return nil, err
+	}
+	l, err := s.ledger(tx, c.account, c)
+	if err != nil {
+		return nil, err
+	}
+	coll, err := l.coll(invoiceItemsCollection)
+	if err != nil {
+		return nil, err
+	}
+	match := func(raw []byte) (bool, error) {
+		var ii billing.InvoiceItem
+		if err := json.Unmarshal(raw, &ii); err != nil {
+			return false, err
+		}
+		return (customer == "" || ii.Customer == customer) && (invoice == "" || ii.Invoice == invoice) &&
+			(!hasPending || pending == (ii.Invoice == "")) && created.match(ii.Date), nil
+	}
+	return listCollection(coll, pg, "/v1/invoiceitems", "invoiceitem", match, func(raw []byte) (json.RawMessage, error) {
+		var ii billing.InvoiceItem
+		if err := json.Unmarshal(raw, &ii); err != nil {
+			return nil, err
+		}
+		v, err := renderInvoiceItem(&ii, l)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(v)
+	})
+}

@@ -1,0 +1,538 @@
+package stripe
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/billclock/billclock/emulator/billing"
+	"github.com/billclock/billclock/store"
+)
+
+// subscriptionExpansions are the paths users expand on subscriptions.
+var subscriptionExpansions = []string{"latest_invoice", "customer", "items.data.price", "test_clock", "items"}
+
+// itemSpecs reads items[n][...] into the engine's item specs.
+func (p *params) itemSpecs(name string, allowed ...string) []billing.ItemSpec {
+	p.seen[name] = true
+	n := p.form.lookup(name)
+	if n == nil {
+		return nil
+	}
+	elems, ok := n.list()
+	if !ok {
+		p.fail(invalid(name, "Invalid array"))
+		return nil
+	}
+	specs := make([]billing.ItemSpec, 0, len(elems))
+	for i, el := range elems {
+		param := fmt.Sprintf("%s[%d]", name, i)
+		if el.leaf {
+			p.fail(invalid(param, "Invalid %s: must be a hash.", param))
+			return nil
+		}
+		sub := newParams(&Form{root: el})
+		spec := billing.ItemSpec{Param: param}
+		for _, field := range allowed {
+			switch field {
+			case "id":
+				spec.ID, _ = sub.str("id")
+			case "price":
+				spec.Price, _ = sub.str("price")
+			case "quantity":
+				if q, ok := sub.int64("quantity"); ok {
+					if q < 0 {
+						sub.fail(invalid("quantity", "Invalid non-negative integer"))
+					}
+					spec.Quantity = &q
+				}
+			case "deleted":
+				spec.Deleted, _ = sub.bool("deleted")
+			case "metadata":
+				spec.Metadata, _ = sub.metadata("metadata")
+			default:
+				sub.seen[field] = true // accepted and ignored (e.g. clear_usage)
+			}
+		}
+		if err := sub.check(); err != nil {
+			if e, ok := err.(*Error); ok && e.Param != "" {
+				e2 := *e
+				e2.Param = param + "[" + e.Param + "]"
+				if e2.Code == "parameter_unknown" {
+					e2.Message = "Received unknown parameter: " + e2.Param
+				}
+				p.fail(&e2)
+			} else {
+				p.fail(err)
+			}
+			return nil
+		}
+		specs = append(specs, spec)
+	}
+	return specs
+}
+
+// prorationParams reads proration_behavior and proration_date.
+func (p *params) prorationParams() (behavior string, date int64) {
+	behavior, _ = p.enum("proration_behavior", billing.ProrateAlways, billing.ProrateCreate, billing.ProrateNone)
+	date, _ = p.int64("proration_date")
+	return behavior, date
+}
+
+// subscriptionView renders a subscription as the response of a call.
+func subscriptionView(l *ledger, sub *billing.Subscription, ex map[string]bool) (any, error) {
+	return renderSubscription(sub, l, expandSet(ex))
+}
+
+func (s *Surface) createSubscription(c *call, tx *store.Tx) (any, error) {
+	customer, _ := c.p.str("customer")
+	items := c.p.itemSpecs("items", "price", "quantity", "metadata", "clear_usage", "tax_rates", "discounts")
+	trialDays, hasTrialDays := c.p.int64("trial_period_days")
+	trialEndNow := false
+	var trialEnd int64
+	if v, _ := c.p.form.lookup("trial_end").leafValue(); v == "now" {
+		c.p.seen["trial_end"], trialEndNow = true, true
+	} else {
+		trialEnd, _ = c.p.int64("trial_end")
+	}
+	anchor, _ := c.p.int64("billing_cycle_anchor")
+	cancelAtPeriodEnd, _ := c.p.bool("cancel_at_period_end")
+	cancelAt, _ := c.p.int64("cancel_at")
+	c.p.prorationParams()
+	metadata, _ := c.p.metadata("metadata")
+	c.p.str("default_payment_method")
+	c.p.str("description")
+	c.p.bool("off_session")
+	c.p.enum("payment_behavior", "allow_incomplete", "default_incomplete", "error_if_incomplete", "pending_if_incomplete")
+	c.p.enum("collection_method", "charge_automatically")
+	ex, err := c.p.expansions(subscriptionExpansions...)
+	if err != nil {
+		return nil, err
+	}
+	if customer == "" {
+		return nil, errMissing("customer")
+	}
+	if len(items) == 0 {
+		return nil, errMissing("items")
+	}
+	if hasTrialDays && (trialDays < 0 || trialDays > 730) {
+		return nil, invalid("trial_period_days", "trial_period_days must be between 0 and 730.")
+	}
+	l, err := s.ledger(tx, c.account, c)
+	if err != nil {
+		return nil, err
+	}
+	cust, err := l.Customer(customer)
+	if err != nil {
+		return nil, withParam(err, "customer")
+	}
+	now, err := l.timeOn(cust.Clock, c.now.Unix())
+	if err != nil {
+		return nil, err
+	}
+	if s.limits && cust.Clock != "" {
+		n := 0
+		if err := l.SubscriptionsOnClock(cust.Clock, func(sub *billing.Subscription) error {
+			if sub.Customer == cust.ID && sub.Status != billing.StatusCanceled {
+				n++
+			}
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+		if n >= 3 {
+			return nil, invalid("customer", "Customers on a test clock can have at most 3 subscriptions. "+
+				"billclock lifts this limit unless started with --stripe-limits.")
+		}
+	}
+	in := billing.NewSubscription{Customer: cust.ID, Items: items, BillingCycleAnchor: anchor,
+		CancelAtPeriodEnd: cancelAtPeriodEnd, CancelAt: cancelAt, Metadata: applyMetadata(nil, metadata, false)}
+	switch {
+	case trialEndNow:
+	case trialEnd != 0:
+		if trialEnd <= now {
+			return nil, invalid("trial_end", "Invalid timestamp: must be an integer Unix timestamp in the future.")
+		}
+		in.TrialEnd = trialEnd
+	case trialDays > 0:
+		in.TrialEnd = now + trialDays*86400
+	}
+	if anchor != 0 && anchor <= now {
+		return nil, invalid("billing_cycle_anchor", "billing_cycle_anchor must be in the future.")
+	}
+	sub, err := l.engine().CreateSubscription(in, now)
+	if err != nil {
+		return nil, err
+	}
+	return subscriptionView(l, sub, ex)
+}
+
+// withParam sets the param of a not-found error that came from a lookup by
+// a request parameter.
+func withParam(err error, param string) error {
+	if be, ok := err.(*billing.Error); ok {
+		e := *be
+		e.Param = param
+		return &e
+	}
+	return err
+}
+
+func (s *Surface) retrieveSubscription(c *call, tx *store.Tx) (any, error) {
+	ex, err := c.p.expansions(subscriptionExpansions...)
+	if err != nil {
+		return nil, err
+	}
+	l, err := s.ledger(tx, c.account, c)
+	if err != nil {
+		return nil, err
+	}
+	sub, err := l.Subscription(c.vars["id"])
+	if err != nil {
+		return nil, err
+	}
+	return subscriptionView(l, sub, ex)
+}
+
+// subscriptionNow loads a subscription and the time of its clock.
+func (s *Surface) subscriptionNow(l *ledger, c *call, id, param string) (*billing.Subscription, int64, error) {
+	sub, err := l.Subscription(id)
+	if err != nil {
+		return nil, 0, withParam(err, param)
+	}
+	now, err := l.timeOn(sub.Clock, c.now.Unix())
+	return sub, now, err
+}
+
+func (s *Surface) updateSubscription(c *call, tx *store.Tx) (any, error) {
+	items := c.p.itemSpecs("items", "id", "price", "quantity", "deleted", "metadata", "clear_usage", "tax_rates", "discounts")
+	behavior, date := c.p.prorationParams()
+	var ch billing.SubscriptionChange
+	if v, ok := c.p.bool("cancel_at_period_end"); ok {
+		ch.CancelAtPeriodEnd = &v
+	}
+	if c.p.present("cancel_at") {
+		v, _ := c.p.int64("cancel_at")
+		ch.CancelAt = &v
+	}
+	metadata, cleared := c.p.metadata("metadata")
+	c.p.str("default_payment_method")
+	c.p.str("description")
+	c.p.bool("off_session")
+	c.p.enum("payment_behavior", "allow_incomplete", "default_incomplete", "error_if_incomplete", "pending_if_incomplete")
+	ex, err := c.p.expansions(subscriptionExpansions...)
+	if err != nil {
+		return nil, err
+	}
+	l, err := s.ledger(tx, c.account, c)
+	if err != nil {
+		return nil, err
+	}
+	sub, now, err := s.subscriptionNow(l, c, c.vars["id"], "id")
+	if err != nil {
+		return nil, err
+	}
+	ch.Items, ch.ProrationBehavior, ch.ProrationDate = items, behavior, date
+	ch.Metadata = metadataUpdate(sub.Metadata, metadata, cleared)
+	sub, err = l.engine().UpdateSubscription(sub.ID, ch, now)
+	if err != nil {
+		return nil, err
+	}
+	return subscriptionView(l, sub, ex)
+}
+
+// metadataUpdate turns a request's metadata into the engine's update form,
+// where "" deletes a key; clearing deletes every existing key.
+func metadataUpdate(current, update map[string]string, cleared bool) map[string]string {
+	if !cleared {
+		return update
+	}
+	out := map[string]string{}
+	for k := range current {
+		out[k] = ""
+	}
+	for k, v := range update {
+		out[k] = v
+	}
+	return out
+}
+
+func (s *Surface) cancelSubscription(c *call, tx *store.Tx) (any, error) {
+	invoiceNow, _ := c.p.bool("invoice_now")
+	prorate, _ := c.p.bool("prorate")
+	c.p.seen["cancellation_details"] = true
+	ex, err := c.p.expansions(subscriptionExpansions...)
+	if err != nil {
+		return nil, err
+	}
+	l, err := s.ledger(tx, c.account, c)
+	if err != nil {
+		return nil, err
+	}
+	sub, now, err := s.subscriptionNow(l, c, c.vars["id"], "id")
+	if err != nil {
+		return nil, err
+	}
+	sub, err = l.engine().CancelSubscription(sub.ID, invoiceNow, prorate, now)
+	if err != nil {
+		return nil, err
+	}
+	return subscriptionView(l, sub, ex)
+}
+
+func (s *Surface) listSubscriptions(c *call, tx *store.Tx) (any, error) {
+	pg := pageParams(c.p)
+	customer, _ := c.p.str("customer")
+	price, _ := c.p.str("price")
+	clock, _ := c.p.str("test_clock")
+	status, hasStatus := c.p.enum("status", "active", "all", "canceled", "ended", "incomplete", "incomplete_expired", "past_due", "paused", "trialing", "unpaid")
+	created := rangeParam(c.p, "created")
+	ex, err := c.p.expansions(subscriptionExpansions...)
+	if err != nil {
+		return nil, err
+	}
+	l, err := s.ledger(tx, c.account, c)
+	if err != nil {
+		return nil, err
+	}
+	coll, err := l.coll(subscriptionCollection)
+	if err != nil {
+		return nil, err
+	}
+	match := func(raw []byte) (bool, error) {
+		var sub billing.Subscription
+		if err := json.Unmarshal(raw, &sub); err != nil {
+			return false, err
+		}
+		switch {
+		case customer != "" && sub.Customer != customer,
+			clock != "" && sub.Clock != clock,
+			customer == "" && clock == "" && sub.Clock != "",
+			!created.match(sub.Created):
+			return false, nil
+		case !hasStatus:
+			if sub.Status == billing.StatusCanceled {
+				return false, nil
+			}
+		case status == "all":
+		case status == "ended" || status == "canceled":
+			if sub.Status != billing.StatusCanceled {
+				return false, nil
+			}
+		case string(sub.Status) != status:
+			return false, nil
+		}
+		if price != "" {
+			for _, it := range sub.Items {
+				if it.Price == price {
+					return true, nil
+				}
+			}
+			return false, nil
+		}
+		return true, nil
+	}
+	return listCollection(coll, pg, "/v1/subscriptions", "subscription", match, func(raw []byte) (json.RawMessage, error) {
+		var sub billing.Subscription
+		if err := json.Unmarshal(raw, &sub); err != nil {
+			return nil, err
+		}
+		v, err := subscriptionView(l, &sub, ex)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(v)
+	})
+}
+
+// Subscription items: each change goes through the engine as a one-item
+// subscription update, so it prorates like one.
+
+func (s *Surface) createSubscriptionItem(c *call, tx *store.Tx) (any, error) {
+	subID, _ := c.p.str("subscription")
+	price, _ := c.p.str("price")
+	qty, hasQty := c.p.int64("quantity")
+	metadata, _ := c.p.metadata("metadata")
+	behavior, date := c.p.prorationParams()
+	c.p.enum("payment_behavior", "allow_incomplete", "default_incomplete", "error_if_incomplete", "pending_if_incomplete")
+	if _, err := c.p.expansions(); err != nil {
+		return nil, err
+	}
+	if subID == "" {
+		return nil, errMissing("subscription")
+	}
+	if price == "" {
+		return nil, errMissing("price")
+	}
+	l, err := s.ledger(tx, c.account, c)
+	if err != nil {
+		return nil, err
+	}
+	sub, now, err := s.subscriptionNow(l, c, subID, "subscription")
+	if err != nil {
+		return nil, err
+	}
+	spec := billing.ItemSpec{Price: price, Metadata: metadata, Param: ""}
+	if hasQty {
+		spec.Quantity = &qty
+	}
+	sub, err = l.engine().UpdateSubscription(sub.ID, billing.SubscriptionChange{Items: []billing.ItemSpec{spec},
+		ProrationBehavior: behavior, ProrationDate: date}, now)
+	if err != nil {
+		return nil, fixItemParam(err)
+	}
+	return renderSubscriptionItem(sub.Items[len(sub.Items)-1], sub, l)
+}
+
+// fixItemParam turns the engine's "[price]"-style params of a lone item
+// into the subscription item endpoint's plain ones.
+func fixItemParam(err error) error {
+	if be, ok := err.(*billing.Error); ok && len(be.Param) > 2 && be.Param[0] == '[' {
+		e := *be
+		e.Param = e.Param[1 : len(e.Param)-1]
+		return &e
+	}
+	return err
+}
+
+func (s *Surface) retrieveSubscriptionItem(c *call, tx *store.Tx) (any, error) {
+	if _, err := c.p.expansions(); err != nil {
+		return nil, err
+	}
+	l, err := s.ledger(tx, c.account, c)
+	if err != nil {
+		return nil, err
+	}
+	sub, err := l.SubscriptionOfItem(c.vars["id"], "id")
+	if err != nil {
+		return nil, err
+	}
+	return renderSubscriptionItem(*sub.Item(c.vars["id"]), sub, l)
+}
+
+func (s *Surface) updateSubscriptionItem(c *call, tx *store.Tx) (any, error) {
+	spec := billing.ItemSpec{ID: c.vars["id"]}
+	spec.Price, _ = c.p.str("price")
+	if q, ok := c.p.int64("quantity"); ok {
+		spec.Quantity = &q
+	}
+	spec.Metadata, _ = c.p.metadata("metadata")
+	behavior, date := c.p.prorationParams()
+	c.p.enum("payment_behavior", "allow_incomplete", "default_incomplete", "error_if_incomplete", "pending_if_incomplete")
+	c.p.bool("off_session")
+	if _, err := c.p.expansions(); err != nil {
+		return nil, err
+	}
+	return s.changeItem(c, tx, spec, behavior, date)
+}
+
+func (s *Surface) deleteSubscriptionItem(c *call, tx *store.Tx) (any, error) {
+	behavior, date := c.p.prorationParams()
+	c.p.bool("clear_usage")
+	if err := c.p.check(); err != nil {
+		return nil, err
+	}
+	if _, err := s.changeItem(c, tx, billing.ItemSpec{ID: c.vars["id"], Deleted: true}, behavior, date); err != nil {
+		return nil, err
+	}
+	return renderDeleted(c.vars["id"], "subscription_item"), nil
+}
+
+func (s *Surface) changeItem(c *call, tx *store.Tx, spec billing.ItemSpec, behavior string, date int64) (any, error) {
+	l, err := s.ledger(tx, c.account, c)
+	if err != nil {
+		return nil, err
+	}
+	sub, err := l.SubscriptionOfItem(spec.ID, "id")
+	if err != nil {
+		return nil, err
+	}
+	now, err := l.timeOn(sub.Clock, c.now.Unix())
+	if err != nil {
+		return nil, err
+	}
+	sub, err = l.engine().UpdateSubscription(sub.ID, billing.SubscriptionChange{Items: []billing.ItemSpec{spec},
+		ProrationBehavior: behavior, ProrationDate: date}, now)
+	if err != nil {
+		return nil, fixItemParam(err)
+	}
+	if spec.Deleted {
+		return nil, nil
+	}
+	return renderSubscriptionItem(*sub.Item(spec.ID), sub, l)
+}
+
+func (s *Surface) listSubscriptionItems(c *call, tx *store.Tx) (any, error) {
+	pg := pageParams(c.p)
+	subID, _ := c.p.str("subscription")
+	if _, err := c.p.expansions(); err != nil {
+		return nil, err
+	}
+	if subID == "" {
+		return nil, errMissing("subscription")
+	}
+	l, err := s.ledger(tx, c.account, c)
+	if err != nil {
+		return nil, err
+	}
+	sub, err := l.Subscription(subID)
+	if err != nil {
+		return nil, withParam(err, "subscription")
+	}
+	// Items are listed newest first, like every Stripe list.
+	ids := make([]string, len(sub.Items))
+	for i, it := range sub.Items {
+		ids[len(ids)-1-i] = it.ID
+	}
+	return listSlice(ids, pg, "/v1/subscription_items", "subscription_item", func(id string) (any, error) {
+		return renderSubscriptionItem(*sub.Item(id), sub, l)
+	})
+}
+
+// listSlice pages through ids (already newest first) held in memory.
+func listSlice(ids []string, pg store.Page, url, kind string, render func(id string) (any, error)) (*listObject, error) {
+	start, end := 0, len(ids)
+	cursor := pg.StartingAfter
+	if pg.EndingBefore != "" {
+		cursor = pg.EndingBefore
+	}
+	if cursor != "" {
+		at := -1
+		for i, id := range ids {
+			if id == cursor {
+				at = i
+			}
+		}
+		if at < 0 {
+			param := "starting_after"
+			if pg.EndingBefore != "" {
+				param = "ending_before"
+			}
+			return nil, errNoSuch(kind, cursor, param)
+		}
+		if pg.StartingAfter != "" {
+			start = at + 1
+		} else {
+			end = at
+			start = max(0, end-pg.Limit)
+		}
+	}
+	out := &listObject{Object: "list", URL: url, Data: []json.RawMessage{}}
+	stop := min(end, start+pg.Limit)
+	if pg.EndingBefore != "" {
+		out.HasMore = start > 0
+	} else {
+		out.HasMore = stop < end
+	}
+	for _, id := range ids[start:stop] {
+		v, err := render(id)
+		if err != nil {
+			return nil, err
+		}
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		out.Data = append(out.Data, raw)
+	}
+	return out, nil
+}
