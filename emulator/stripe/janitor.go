@@ -9,9 +9,10 @@ import (
 	"github.com/billclock/billclock/store"
 )
 
-// sweepInterval is how often expired idempotency keys and clocks past their
-// deletes_after are removed.
-const sweepInterval = 10 * time.Minute
+// sweepInterval is how often the janitor runs: billing work of objects on
+// no test clock falls due in wall time, and expired idempotency keys and
+// clocks past their deletes_after are removed.
+const sweepInterval = time.Minute
 
 // janitor sweeps at start and then every sweepInterval until ctx ends.
 func (s *Surface) janitor(ctx context.Context) {
@@ -29,9 +30,10 @@ func (s *Surface) janitor(ctx context.Context) {
 	}
 }
 
-// sweep forgets idempotency keys older than 24 hours and deletes clocks
-// whose deletes_after has passed, as Stripe does, one account per
-// transaction.
+// sweep does the wall-time work of each account in one transaction: the
+// billing work due for objects on no test clock (renewals of ordinary
+// subscriptions), and, as Stripe does, forgetting idempotency keys older
+// than 24 hours and deleting clocks whose deletes_after has passed.
 func (s *Surface) sweep() error {
 	var accounts []string
 	if err := s.db.View(func(tx *store.Tx) error {
@@ -66,7 +68,15 @@ func (s *Surface) sweep() error {
 					return err
 				}
 			}
-			return s.deleteExpiredClocks(tx, account, now.Unix())
+			if err := s.deleteExpiredClocks(tx, account, now.Unix()); err != nil {
+				return err
+			}
+			l, err := s.ledger(tx, account, nil)
+			if err != nil {
+				return err
+			}
+			_, err = l.engine().Run("", now.Unix(), 0)
+			return err
 		})
 		if err != nil {
 			return err

@@ -105,3 +105,34 @@ func TestSweepDeletesExpiredClocksAndIdempotencyKeys(t *testing.T) {
 		return nil
 	}))
 }
+
+func TestSweepRenewsSubscriptionsOnNoClockInWallTime(t *testing.T) {
+	wall := &fakeClock{t: time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)}
+	s, srv := newTestSurface(t, wall.Now)
+	const key = "sk_test_walltime"
+	status, price := doCall(t, srv, "POST", "/v1/prices", key, url.Values{"currency": {"usd"}, "unit_amount": {"700"},
+		"recurring[interval]": {"week"}, "product_data[name]": {"Weekly"}})
+	require.Equal(t, 200, status, price)
+	status, cus := doCall(t, srv, "POST", "/v1/customers", key, url.Values{"email": {"w@example.com"}})
+	require.Equal(t, 200, status, cus)
+	status, sub := doCall(t, srv, "POST", "/v1/subscriptions", key, url.Values{"customer": {cus["id"].(string)},
+		"items[0][price]": {price["id"].(string)}})
+	require.Equal(t, 200, status, sub)
+
+	wall.Add(7*24*time.Hour + 30*time.Minute)
+	require.NoError(t, s.sweep())
+	status, list := doCall(t, srv, "GET", "/v1/invoices?customer="+cus["id"].(string), key, nil)
+	require.Equal(t, 200, status)
+	data := list["data"].([]any)
+	require.Len(t, data, 2, "the renewal is due a week later in wall time")
+	renewal := data[0].(map[string]any)
+	assert.Equal(t, "subscription_cycle", renewal["billing_reason"])
+	assert.Equal(t, "draft", renewal["status"], "finalized an hour after the boundary")
+
+	wall.Add(time.Hour)
+	require.NoError(t, s.sweep())
+	status, inv := doCall(t, srv, "GET", "/v1/invoices/"+renewal["id"].(string), key, nil)
+	require.Equal(t, 200, status)
+	assert.Equal(t, "paid", inv["status"])
+	assert.EqualValues(t, 700, inv["amount_paid"])
+}
