@@ -1,6 +1,7 @@
 package stripe
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -96,13 +97,19 @@ func renderObject(v any, lk renderLookup) (json.RawMessage, error) {
 // record stores a Stripe event for an engine event. c is the API call that
 // caused it, or nil for background work.
 func (s *Surface) record(tx *store.Tx, account string, c *call, ev billing.Event) error {
-	typ, ok := eventTypes[ev.Type]
-	if !ok {
-		return fmt.Errorf("record: no Stripe event type for %s", ev.Type)
-	}
 	l, err := s.ledger(tx, account, c)
 	if err != nil {
 		return err
+	}
+	return l.record(ev)
+}
+
+// record stores ev as a Stripe event of the ledger's account, rendered with
+// the ledger's lookups.
+func (l *ledger) record(ev billing.Event) error {
+	typ, ok := eventTypes[ev.Type]
+	if !ok {
+		return fmt.Errorf("record: no Stripe event type for %s", ev.Type)
 	}
 	obj, err := renderObject(ev.Object, l)
 	if err != nil {
@@ -110,23 +117,19 @@ func (s *Surface) record(tx *store.Tx, account string, c *call, ev billing.Event
 	}
 	e := eventObject{ID: newID("evt_", 24), Object: "event", APIVersion: DefaultAPIVersion, Created: ev.Time,
 		Data: eventData{Object: obj}, Type: typ}
-	if c != nil {
-		id := c.requestID
+	if l.c != nil {
+		id := l.c.requestID
 		e.Request.ID = &id
-		if c.idemKey != "" {
-			key := c.idemKey
+		if l.c.idemKey != "" {
+			key := l.c.idemKey
 			e.Request.IdempotencyKey = &key
 		}
 	}
-	raw, err := json.Marshal(&e)
+	raw, err := e.encode()
 	if err != nil {
 		return err
 	}
-	acct, err := tx.Account(account)
-	if err != nil {
-		return err
-	}
-	events, err := acct.Collection(eventsCollection)
+	events, err := l.coll(eventsCollection)
 	if err != nil {
 		return err
 	}
@@ -211,4 +214,26 @@ func (s *Surface) listEvents(c *call, tx *store.Tx) (any, error) {
 	return listCollection(events, pg, "/v1/events", "event", match, func(raw []byte) (json.RawMessage, error) {
 		return append(json.RawMessage(nil), raw...), nil
 	})
+}
+
+// encode is json.Marshal(e) without re-validating and compacting the
+// already rendered data object, which dominates the cost of recording the
+// many events of a large clock advance.
+func (e *eventObject) encode() ([]byte, error) {
+	data := e.Data.Object
+	e.Data.Object = json.RawMessage(`0`)
+	head, err := json.Marshal(e)
+	e.Data.Object = data
+	if err != nil {
+		return nil, err
+	}
+	const marker = `"data":{"object":0}`
+	i := bytes.Index(head, []byte(marker))
+	if i < 0 {
+		return nil, fmt.Errorf("encode event: no data marker")
+	}
+	out := make([]byte, 0, len(head)+len(data))
+	out = append(out, head[:i+len(marker)-2]...)
+	out = append(out, data...)
+	return append(out, head[i+len(marker)-1:]...), nil
 }

@@ -34,6 +34,10 @@ type ledger struct {
 	account string
 	c       *call
 	colls   map[string]*store.Collection
+	// Prices and products hardly change but are read for every line and
+	// every rendering: decoded once per transaction.
+	prices   map[string]*billing.Price
+	products map[string]*billing.Product
 }
 
 var _ billing.Ledger = (*ledger)(nil)
@@ -43,7 +47,8 @@ func (s *Surface) ledger(tx *store.Tx, account string, c *call) (*ledger, error)
 	if err != nil {
 		return nil, err
 	}
-	return &ledger{s: s, tx: tx, acct: acct, account: account, c: c, colls: map[string]*store.Collection{}}, nil
+	return &ledger{s: s, tx: tx, acct: acct, account: account, c: c, colls: map[string]*store.Collection{},
+		prices: map[string]*billing.Price{}, products: map[string]*billing.Product{}}, nil
 }
 
 func (l *ledger) engine() *billing.Engine { return &billing.Engine{L: l} }
@@ -158,21 +163,45 @@ func (l *ledger) CustomersOnClock(clock string, fn func(*billing.Customer) error
 	return nil
 }
 
+// Product returns a product. Callers that change it must PutProduct it.
 func (l *ledger) Product(id string) (*billing.Product, error) {
+	if p, ok := l.products[id]; ok {
+		c := *p
+		return &c, nil
+	}
 	var p billing.Product
-	return &p, l.get(productsCollection, "product", id, &p)
+	if err := l.get(productsCollection, "product", id, &p); err != nil {
+		return nil, err
+	}
+	l.products[id] = &p
+	c := p
+	return &c, nil
 }
 
 func (l *ledger) PutProduct(p *billing.Product) error {
+	c := *p
+	l.products[p.ID] = &c
 	return l.put(productsCollection, p.ID, p.Created, p)
 }
 
+// Price returns a price. Callers that change it must PutPrice it.
 func (l *ledger) Price(id string) (*billing.Price, error) {
+	if p, ok := l.prices[id]; ok {
+		c := *p
+		return &c, nil
+	}
 	var p billing.Price
-	return &p, l.get(pricesCollection, "price", id, &p)
+	if err := l.get(pricesCollection, "price", id, &p); err != nil {
+		return nil, err
+	}
+	l.prices[id] = &p
+	c := p
+	return &c, nil
 }
 
 func (l *ledger) PutPrice(p *billing.Price) error {
+	c := *p
+	l.prices[p.ID] = &c
 	return l.put(pricesCollection, p.ID, p.Created, p)
 }
 
@@ -326,9 +355,7 @@ func (l *ledger) NextTask(clock string, until int64) (*billing.Task, error) {
 }
 
 // Emit records the engine's event as a Stripe event.
-func (l *ledger) Emit(ev billing.Event) error {
-	return l.s.record(l.tx, l.account, l.c, ev)
-}
+func (l *ledger) Emit(ev billing.Event) error { return l.record(ev) }
 
 // Clock returns a test clock of the account.
 func (l *ledger) Clock(id string) (*billing.Clock, error) {
