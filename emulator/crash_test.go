@@ -1,0 +1,218 @@
+package emulator_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// billclockProcess is the real billclock binary serving on a free port.
+type billclockProcess struct {
+	cmd *exec.Cmd
+	url string
+}
+
+// buildBinary builds cmd/billclock once per test.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "billclock")
+	out, err := exec.Command("go", "build", "-o", bin, "../cmd/billclock").CombinedOutput()
+	require.NoError(t, err, "go build: %s", out)
+	return bin
+}
+
+var servingLine = regexp.MustCompile(`url=(http://\S+)`)
+
+func startBinary(t *testing.T, bin, db string) *billclockProcess {
+	t.Helper()
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", db)
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	lines := bufio.NewScanner(stderr)
+	found := make(chan string, 1)
+	go func() {
+		for lines.Scan() {
+			if m := servingLine.FindStringSubmatch(lines.Text()); m != nil {
+				found <- m[1]
+				break
+			}
+		}
+		io.Copy(io.Discard, stderr)
+	}()
+	select {
+	case u := <-found:
+		return &billclockProcess{cmd: cmd, url: u}
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("billclock did not start serving")
+	}
+	return nil
+}
+
+func (p *billclockProcess) kill() {
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	p.cmd.Wait()
+}
+
+// crashClient calls billclock over plain HTTP.
+type crashClient struct {
+	t    *testing.T
+	base string
+	http *http.Client
+}
+
+func (c *crashClient) call(method, path string, form url.Values) (map[string]any, error) {
+	req, err := http.NewRequest(method, c.base+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.SetBasicAuth("sk_test_crash", "")
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != 200 {
+		return nil, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, raw)
+	}
+	var out map[string]any
+	return out, json.Unmarshal(raw, &out)
+}
+
+func (c *crashClient) must(method, path string, form url.Values) map[string]any {
+	c.t.Helper()
+	out, err := c.call(method, path, form)
+	require.NoError(c.t, err)
+	return out
+}
+
+// TestKillDuringAdvance kills the real server with SIGKILL while a clock
+// with hundreds of subscriptions advances over two renewals, restarts it on
+// the same database, and checks that every renewal invoice exists exactly
+// once and is paid.
+func TestKillDuringAdvance(t *testing.T) {
+	const subscriptions = 600 // more tasks than one advance chunk holds
+	bin := buildBinary(t)
+	db := filepath.Join(t.TempDir(), "crash.db")
+	proc := startBinary(t, bin, db)
+	defer func() { proc.kill() }()
+	c := &crashClient{t: t, base: proc.url, http: &http.Client{Timeout: 10 * time.Second}}
+
+	const start = 1735689600 // 2025-01-01
+	clock := c.must("POST", "/v1/test_helpers/test_clocks", url.Values{"frozen_time": {strconv.Itoa(start)}})["id"].(string)
+	price := c.must("POST", "/v1/prices", url.Values{"currency": {"usd"}, "unit_amount": {"1000"},
+		"recurring[interval]": {"month"}, "product_data[name]": {"Seats"}})["id"].(string)
+	var wg sync.WaitGroup
+	subs := make(chan string, subscriptions)
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < subscriptions; i += 8 {
+				cus, err := c.call("POST", "/v1/customers", url.Values{"test_clock": {clock}})
+				if !assert.NoError(t, err) {
+					return
+				}
+				sub, err := c.call("POST", "/v1/subscriptions", url.Values{"customer": {cus["id"].(string)},
+					"items[0][price]": {price}, "items[0][quantity]": {"2"}})
+				if !assert.NoError(t, err) {
+					return
+				}
+				subs <- sub["id"].(string)
+			}
+		}()
+	}
+	wg.Wait()
+	close(subs)
+	require.Len(t, subs, subscriptions)
+
+	// Two monthly renewals, the most one advance may cover.
+	target := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC).Unix()
+	c.must("POST", "/v1/test_helpers/test_clocks/"+clock+"/advance", url.Values{"frozen_time": {strconv.FormatInt(target, 10)}})
+	time.Sleep(30 * time.Millisecond)
+	proc.kill()
+
+	proc = startBinary(t, bin, db)
+	c.base = proc.url
+	first := c.must("GET", "/v1/test_helpers/test_clocks/"+clock, nil)
+	t.Logf("after the kill and restart the clock reads %s", first["status"])
+	waitReady := func(target int64) {
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			cl := c.must("GET", "/v1/test_helpers/test_clocks/"+clock, nil)
+			if cl["status"] == "ready" {
+				assert.EqualValues(t, target, cl["frozen_time"])
+				return
+			}
+			require.Equal(t, "advancing", cl["status"])
+			require.True(t, time.Now().Before(deadline), "clock never became ready after restart")
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitReady(target)
+	// The second renewal is still a draft: an hour more finalizes and pays it.
+	target += 2 * 3600
+	c.must("POST", "/v1/test_helpers/test_clocks/"+clock+"/advance", url.Values{"frozen_time": {strconv.FormatInt(target, 10)}})
+	waitReady(target)
+
+	// Every subscription has its first invoice and exactly one paid renewal
+	// per boundary.
+	type key struct {
+		sub    string
+		period float64
+	}
+	seen := map[key]int{}
+	after := ""
+	total := 0
+	for {
+		q := "/v1/invoices?limit=100"
+		if after != "" {
+			q += "&starting_after=" + after
+		}
+		page := c.must("GET", q, nil)
+		data := page["data"].([]any)
+		for _, d := range data {
+			inv := d.(map[string]any)
+			total++
+			assert.Equal(t, "paid", inv["status"], inv["id"])
+			sub := inv["parent"].(map[string]any)["subscription_details"].(map[string]any)["subscription"].(string)
+			line := inv["lines"].(map[string]any)["data"].([]any)[0].(map[string]any)
+			seen[key{sub, line["period"].(map[string]any)["start"].(float64)}]++
+			after = inv["id"].(string)
+		}
+		if page["has_more"] != true {
+			break
+		}
+	}
+	assert.Equal(t, 3*subscriptions, total, "one first invoice and two renewals per subscription")
+	for k, n := range seen {
+		assert.Equal(t, 1, n, "invoices for %s period starting %v", k.sub, k.period)
+	}
+	periods := []int64{start, time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC).Unix(), time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC).Unix()}
+	for sub := range subs {
+		for _, p := range periods {
+			assert.Equal(t, 1, seen[key{sub, float64(p)}], "subscription %s period %d", sub, p)
+		}
+	}
+}
