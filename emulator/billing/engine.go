@@ -259,7 +259,7 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 	}
 
 	inv := e.newInvoice(cust, sub, ReasonSubscriptionCreate, now)
-	if err := e.sweepPending(inv, func(*InvoiceItem) bool { return true }); err != nil {
+	if err := e.sweepPending(inv, sweptBy(sub)); err != nil {
 		return nil, err
 	}
 	for _, it := range sub.Items {
@@ -343,6 +343,14 @@ func (e *Engine) sweepPending(inv *Invoice, keep func(*InvoiceItem) bool) error 
 			Price: ii.Price, SubscriptionItem: ii.SubscriptionItem, InvoiceItem: ii.ID})
 	}
 	return nil
+}
+
+// sweptBy is which pending items a scheduled invoice of sub takes: those of
+// no subscription and its own. Stripe: "When set, scheduled invoices for
+// subscriptions other than the specified subscription will ignore the
+// invoice item."
+func sweptBy(sub *Subscription) func(*InvoiceItem) bool {
+	return func(ii *InvoiceItem) bool { return ii.Subscription == "" || ii.Subscription == sub.ID }
 }
 
 // createAndCharge records a new invoice, then finalizes and pays it at once.
@@ -727,6 +735,7 @@ func (e *Engine) endPeriod(sub *Subscription, at int64) error {
 	if sub.CancelAtPeriodEnd || sub.CancelAt != 0 && sub.CancelAt <= at {
 		return e.end(sub, at)
 	}
+	previousStart := sub.PeriodStart
 	sub.PeriodIndex++
 	sub.PeriodStart, sub.PeriodEnd = at, sub.Interval.Nth(sub.BillingCycleAnchor, sub.PeriodIndex)
 	sub.Status = StatusActive
@@ -737,7 +746,7 @@ func (e *Engine) endPeriod(sub *Subscription, at int64) error {
 	inv := e.newInvoice(cust, sub, ReasonSubscriptionCycle, at)
 	// A renewal invoice covers the period just ended for swept items and
 	// the new period for the items' lines.
-	if err := e.sweepPending(inv, func(*InvoiceItem) bool { return true }); err != nil {
+	if err := e.sweepPending(inv, sweptBy(sub)); err != nil {
 		return err
 	}
 	for _, it := range sub.Items {
@@ -749,6 +758,9 @@ func (e *Engine) endPeriod(sub *Subscription, at int64) error {
 			Description: periodLineDescription(it.Quantity, rp), PeriodStart: sub.PeriodStart, PeriodEnd: sub.PeriodEnd,
 			Quantity: it.Quantity, Price: it.Price, SubscriptionItem: it.ID})
 	}
+	// As at Stripe, a renewal invoice's own period is the one just ended,
+	// in which its swept items accrued.
+	inv.PeriodStart, inv.PeriodEnd = previousStart, at
 	inv.AutomaticallyFinalizesAt = at + FinalizeDelay
 	sub.LatestInvoice = inv.ID
 	if err := e.L.PutSubscription(sub); err != nil {

@@ -31,9 +31,9 @@ func changed(before []byte, v any) (bool, error) {
 	return !bytes.Equal(before, after), nil
 }
 
-// productFields are the product parameters shared by create and update (and
-// by a price's product_data); key turns a field's name into the parameter's
-// ("name" or "product_data[name]").
+// productFields are the product parameters shared by create and update (and,
+// but for description, by a price's product_data); key turns a field's name
+// into the parameter's ("name" or "product_data[name]").
 type productFields struct {
 	name, description *string
 	active            *bool
@@ -47,7 +47,6 @@ func readProductFields(p *params, key func(string) string) productFields {
 	if name, ok := p.str(key("name")); ok {
 		f.name = &name
 	}
-	f.description = optString(p, key("description"))
 	if active, ok := p.bool(key("active")); ok {
 		f.active = &active
 	}
@@ -91,6 +90,7 @@ func newProduct(l *ledger, f productFields, custom, idParam string, now int64) (
 
 func (s *Surface) createProduct(c *call, tx *store.Tx) (any, error) {
 	f := readProductFields(c.p, func(k string) string { return k })
+	f.description = c.p.clearable("description")
 	if f.name == nil {
 		c.p.fail(errMissing("name"))
 	}
@@ -126,7 +126,8 @@ func (s *Surface) retrieveProduct(c *call, tx *store.Tx) (any, error) {
 
 func (s *Surface) updateProduct(c *call, tx *store.Tx) (any, error) {
 	f := readProductFields(c.p, func(k string) string { return k })
-	defaultPrice := optString(c.p, "default_price")
+	f.description = c.p.clearable("description")
+	defaultPrice := c.p.clearable("default_price")
 	if err := c.p.expand(); err != nil {
 		return nil, err
 	}
@@ -305,7 +306,7 @@ func readRecurring(p *params) *billing.Interval {
 
 // readLookupKey reads a lookup_key, which may be cleared (pointer to "").
 func readLookupKey(p *params) *string {
-	key := optString(p, "lookup_key")
+	key := p.clearable("lookup_key")
 	if key != nil && len(*key) > maxLookupKeyLen {
 		p.fail(invalid("lookup_key", "Invalid lookup_key: must be at most %d characters.", maxLookupKeyLen))
 	}
@@ -419,7 +420,7 @@ func (s *Surface) retrievePrice(c *call, tx *store.Tx) (any, error) {
 
 func (s *Surface) updatePrice(c *call, tx *store.Tx) (any, error) {
 	active, hasActive := c.p.bool("active")
-	nickname := optString(c.p, "nickname")
+	nickname := c.p.clearable("nickname")
 	lookupKey := readLookupKey(c.p)
 	transfer, _ := c.p.bool("transfer_lookup_key")
 	metadata, cleared := c.p.metadata("metadata")

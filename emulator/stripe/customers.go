@@ -30,12 +30,12 @@ type customerFields struct {
 // A field sent empty reads as "" (clear); a field not sent reads as nil.
 func readCustomerFields(p *params) customerFields {
 	var f customerFields
-	f.email = optString(p, "email")
-	f.name = optString(p, "name")
-	f.description = optString(p, "description")
+	f.email = p.clearable("email")
+	f.name = p.clearable("name")
+	f.description = p.clearable("description")
 	f.metadata, f.clearMetadata = p.metadata("metadata")
 	if settings, ok := p.sub("invoice_settings"); ok {
-		f.defaultPM = optString(settings, "invoice_settings[default_payment_method]")
+		f.defaultPM = settings.clearable("invoice_settings[default_payment_method]")
 		p.fail(settings.check())
 	}
 	if f.defaultPM != nil && *f.defaultPM != "" {
@@ -59,16 +59,6 @@ func (f customerFields) apply(c *billing.Customer) {
 		c.DefaultPaymentMethod = *f.defaultPM
 	}
 	c.Metadata = applyMetadata(c.Metadata, f.metadata, f.clearMetadata)
-}
-
-// optString reads a string parameter that may be cleared: nil when not
-// sent, a pointer to "" when sent empty.
-func optString(p *params, name string) *string {
-	v, _ := p.str(name)
-	if !p.present(name) {
-		return nil
-	}
-	return &v
 }
 
 // checkPaymentMethod accepts Stripe's test payment method ids (pm_card_visa

@@ -281,3 +281,13 @@ func (p *params) cannotUnset(name string) {
 			"however '%s' cannot be unset. You should remove '%s' from your request or supply a non-empty value.", name, name, name))
 	}
 }
+
+// clearable reads a string parameter that may be cleared: nil when not
+// sent, a pointer to "" when sent empty.
+func (p *params) clearable(name string) *string {
+	v, _ := p.str(name)
+	if !p.present(name) {
+		return nil
+	}
+	return &v
+}

@@ -120,3 +120,29 @@ func TestMaskKey(t *testing.T) {
 	assert.Equal(t, "****", maskKey("abc"))
 	assert.Equal(t, "****oops", maskKey("whoops"))
 }
+
+func TestParamsSubHash(t *testing.T) {
+	p := paramsOf(t, "recurring[interval]=month&recurring[extra]=1&plain=x")
+	rec, ok := p.sub("recurring")
+	require.True(t, ok)
+	v, _ := rec.enum("recurring[interval]", "day", "month")
+	assert.Equal(t, "month", v)
+	p.str("plain")
+	require.NoError(t, p.check(), "the hash itself counts as read")
+	p.fail(rec.check())
+	requireAPIError(t, p.check(), 400, "parameter_unknown", "recurring[extra]", "Received unknown parameter: recurring[extra]")
+
+	p = paramsOf(t, "recurring=&name=&desc=")
+	_, ok = p.sub("recurring")
+	assert.False(t, ok, "an empty hash reads as unset")
+	assert.Nil(t, p.clearable("missing"))
+	assert.Equal(t, "", *p.clearable("desc"), "sent empty: clear")
+	p.cannotUnset("name")
+	p.str("name")
+	requireAPIError(t, p.check(), 400, "", "name", "You passed an empty string for 'name'. We assume empty values are an attempt "+
+		"to unset a parameter; however 'name' cannot be unset. You should remove 'name' from your request or supply a non-empty value.")
+
+	p = paramsOf(t, "recurring=month")
+	p.sub("recurring")
+	requireAPIError(t, p.check(), 400, "", "recurring", "Invalid recurring: must be a hash.")
+}
