@@ -163,7 +163,7 @@ func (a *advancer) done(key string) {
 // advanceChunk bounds the engine tasks applied in one transaction, so that
 // a large advance neither holds every change in memory nor blocks other
 // writers for long.
-const advanceChunk = 2000
+const advanceChunk = 1000
 
 // apply finishes one advance: the engine's work between the clock's two
 // times runs in time order, in chunks of one transaction each; the last
