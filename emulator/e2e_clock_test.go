@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -229,4 +230,38 @@ func TestClockAdvanceErrors(t *testing.T) {
 	require.NotNil(t, got.StatusDetails.Advancing)
 	assert.Equal(t, limit, got.StatusDetails.Advancing.TargetFrozenTime, "the refused advance did not change the target")
 	assert.Equal(t, frozen0, got.FrozenTime)
+}
+
+func TestClockExpires(t *testing.T) {
+	t.Parallel()
+	var skew atomic.Int64 // how far the server's wall clock runs ahead
+	e := start(t, emulator.Config{Now: func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }})
+	sc := e.client(testKey)
+	old := createClock(t, sc, "old")
+	skew.Store(int64(15 * 24 * time.Hour))
+	young := createClock(t, sc, "young")
+
+	// Past old's deletes_after; the restart makes the server look at once.
+	skew.Store(int64(30*24*time.Hour + time.Minute))
+	e.srv.Restart()
+	sc = e.client(testKey)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := sc.V1TestHelpersTestClocks.Retrieve(t.Context(), old.ID, nil)
+		if err != nil {
+			se := stripeError(t, err, http.StatusNotFound)
+			assert.Equal(t, "No such billingclock: '"+old.ID+"'", se.Msg)
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "clock %s outlived its deletes_after", old.ID)
+		time.Sleep(2 * time.Millisecond)
+	}
+	assert.Equal(t, []string{young.ID}, clockIDs(t, sc))
+
+	evs := eventsOf(t, sc, &stripe.EventListParams{Type: stripe.String("test_helpers.test_clock.deleted")})
+	require.Len(t, evs, 1)
+	assert.Equal(t, old.ID, evs[0].Data.Object["id"])
+	if evs[0].Request != nil {
+		assert.Empty(t, evs[0].Request.ID, "deleted by no request")
+	}
 }

@@ -72,6 +72,22 @@ func TestIdempotency(t *testing.T) {
 	require.Equal(t, http.StatusOK, ok.Status, "%s", ok.Body)
 	assert.Empty(t, ok.Header.Get("Idempotent-Replayed"))
 
+	// An error raised once the endpoint ran is remembered and replayed,
+	// even after the cause is gone: here, advancing a clock that is not
+	// there, then creating one does not change the key's answer.
+	advanceGhost := func() rawResponse {
+		return e.raw(t, rawRequest{Method: http.MethodPost, Path: clocks + "/clock_ghost/advance", Key: testKey,
+			Body: "frozen_time=1732320001", Header: map[string]string{"Idempotency-Key": "key-3"}})
+	}
+	ghost := advanceGhost()
+	ae = ghost.apiError(t, http.StatusNotFound)
+	assert.Equal(t, "No such billingclock: 'clock_ghost'", ae.Message)
+	replayedGhost := advanceGhost()
+	assert.Equal(t, http.StatusNotFound, replayedGhost.Status)
+	assert.Equal(t, "true", replayedGhost.Header.Get("Idempotent-Replayed"))
+	assert.Equal(t, ghost.Header.Get("Request-Id"), replayedGhost.Header.Get("Original-Request"))
+	assert.Equal(t, string(ghost.Body), string(replayedGhost.Body))
+
 	// Neither is a mismatch.
 	again := create(testKey, "key-1", body)
 	assert.Equal(t, "true", again.Header.Get("Idempotent-Replayed"))

@@ -13,6 +13,8 @@ type params struct {
 	form *Form
 	seen map[string]bool
 	err  error
+	// checked: the request passed validation, so the endpoint ran.
+	checked bool
 }
 
 func newParams(f *Form) *params { return &params{form: f, seen: map[string]bool{}} }
@@ -155,6 +157,7 @@ func (p *params) check() error {
 			return errUnknown(k)
 		}
 	}
+	p.checked = p.err == nil
 	return p.err
 }
 

@@ -209,9 +209,14 @@ func (s *Surface) serveWrite(w http.ResponseWriter, c *call, h handler) {
 		return s.idemStore(keys, c, fingerprint, http.StatusOK, body)
 	})
 	if err != nil {
-		if e, known := apiError(err); !known && c.idemKey != "" {
-			// Stripe replays 500s too: remember this one.
-			s.logInternal(c, err)
+		// Like Stripe, remember the outcome of a request that got past
+		// validation, errors and 500s included; validation failures,
+		// conflicts and idempotency errors are not stored.
+		e, known := apiError(err)
+		if c.idemKey != "" && (!known || c.p.checked && e.Status != http.StatusConflict && e.Type != typeIdempotency) {
+			if !known {
+				s.logInternal(c, err)
+			}
 			b, _ := json.Marshal(envelope{Error: errorBody{Error: e}})
 			s.db.Update(func(tx *store.Tx) error {
 				acct, err := tx.Account(c.account)
