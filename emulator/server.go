@@ -37,6 +37,8 @@ type Config struct {
 	// StripeLimits enforces Stripe's per-clock caps (3 customers per clock,
 	// 3 subscriptions per customer); billclock lifts them by default.
 	StripeLimits bool
+	// Webhooks configure webhook delivery (retries, timeouts).
+	Webhooks stripe.WebhookOptions
 }
 
 // ShutdownTimeout bounds how long a stopping server waits for requests in
@@ -73,7 +75,7 @@ func Open(cfg Config) (*Server, error) {
 	}
 	s := &Server{log: log, db: db, ln: ln}
 	s.stripe = stripe.New(stripe.Options{DB: db, Now: cfg.Now, APIKeys: cfg.APIKeys,
-		AdvanceDelay: cfg.AdvanceDelay, Logger: log, StripeLimits: cfg.StripeLimits})
+		AdvanceDelay: cfg.AdvanceDelay, Logger: log, StripeLimits: cfg.StripeLimits, Webhooks: cfg.Webhooks})
 	s.http = &http.Server{Handler: s.handler(), ReadHeaderTimeout: 10 * time.Second}
 	return s, nil
 }

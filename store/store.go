@@ -10,6 +10,7 @@
 package store
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -264,4 +265,37 @@ func (q *Queue) ForEach(fn func(key string, value []byte) error) error {
 		return nil
 	}
 	return q.b.ForEach(func(k, v []byte) error { return fn(string(k), v) })
+}
+
+// Append adds value at the end of group's FIFO in the queue.
+func (q *Queue) Append(group string, value []byte) (key string, err error) {
+	seq, err := q.b.NextSequence()
+	if err != nil {
+		return "", err
+	}
+	k := binary.BigEndian.AppendUint64(groupKey(group), seq)
+	return string(k), q.b.Put(k, value)
+}
+
+// Heads calls fn with the first entry of every group made by Append, in
+// group order, without visiting the rest of each group.
+func (q *Queue) Heads(fn func(group, key string, value []byte) error) error {
+	if q.b == nil {
+		return nil
+	}
+	c := q.b.Cursor()
+	for k, v := c.First(); k != nil; {
+		if len(k) < 9 || k[len(k)-9] != 0 {
+			k, v = c.Next() // not an Append entry
+			continue
+		}
+		group := string(k[:len(k)-9])
+		if err := fn(group, string(k), v); err != nil {
+			return err
+		}
+		// Skip the rest of the group: every key of it starts with
+		// group + "\x00", so group + "\x01" sorts after them all.
+		k, v = c.Seek(append([]byte(group), 1))
+	}
+	return nil
 }

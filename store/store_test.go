@@ -322,3 +322,34 @@ func TestTimeline(t *testing.T) {
 		return nil
 	}))
 }
+
+func TestQueueGroups(t *testing.T) {
+	db := openTemp(t)
+	require.NoError(t, db.Update(func(tx *store.Tx) error {
+		q, err := tx.Queue("deliveries")
+		require.NoError(t, err)
+		for _, e := range []struct{ group, v string }{{"a\x00we_2", "a2-1"}, {"a\x00we_1", "a1-1"}, {"a\x00we_2", "a2-2"},
+			{"a\x00we_1", "a1-2"}, {"b\x00we_1", "b1-1"}, {"a\x00we_10", "a10-1"}} {
+			_, err := q.Append(e.group, []byte(e.v))
+			require.NoError(t, err)
+		}
+		var heads []string
+		var firstKey string
+		require.NoError(t, q.Heads(func(group, key string, v []byte) error {
+			heads = append(heads, group+"="+string(v))
+			if firstKey == "" {
+				firstKey = key
+			}
+			return nil
+		}))
+		assert.Equal(t, []string{"a\x00we_1=a1-1", "a\x00we_10=a10-1", "a\x00we_2=a2-1", "b\x00we_1=b1-1"}, heads)
+		require.NoError(t, q.Delete(firstKey))
+		heads = nil
+		require.NoError(t, q.Heads(func(group, key string, v []byte) error {
+			heads = append(heads, string(v))
+			return nil
+		}))
+		assert.Equal(t, []string{"a1-2", "a10-1", "a2-1", "b1-1"}, heads, "removing a head exposes the next in its group")
+		return nil
+	}))
+}

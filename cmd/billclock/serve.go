@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/billclock/billclock/emulator"
+	"github.com/billclock/billclock/emulator/stripe"
 )
 
 // Defaults for serve.
@@ -28,6 +29,7 @@ type serveOptions struct {
 	APIKeys      []string
 	LogLevel     string
 	StripeLimits bool
+	Webhooks     stripe.WebhookOptions
 }
 
 // AddFlags registers serve's flags, with the built-in defaults.
@@ -37,7 +39,18 @@ func (o *serveOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.AdvanceDelay, "advance-delay", 0, "keep an advancing clock advancing at least this long (env BILLCLOCK_ADVANCE_DELAY)")
 	fs.StringArrayVar(&o.APIKeys, "api-key", nil, "accept only this API key; repeatable (env BILLCLOCK_API_KEYS, comma-separated)")
 	fs.BoolVar(&o.StripeLimits, "stripe-limits", false, "enforce Stripe's caps: 3 customers per test clock, 3 subscriptions per customer (env BILLCLOCK_STRIPE_LIMITS)")
+	def := defaultWebhookOptions()
+	fs.IntVar(&o.Webhooks.Attempts, "webhook-attempts", def.Attempts, "attempts per event and endpoint before a delivery is given up (env BILLCLOCK_WEBHOOK_ATTEMPTS)")
+	fs.DurationVar(&o.Webhooks.RetryDelay, "webhook-retry-delay", def.RetryDelay, "wait before the first webhook retry; doubles after each failure (env BILLCLOCK_WEBHOOK_RETRY_DELAY)")
+	fs.DurationVar(&o.Webhooks.MaxRetryDelay, "webhook-max-retry-delay", def.MaxRetryDelay, "cap on the wait between webhook retries (env BILLCLOCK_WEBHOOK_MAX_RETRY_DELAY)")
+	fs.DurationVar(&o.Webhooks.Timeout, "webhook-timeout", def.Timeout, "time limit of one webhook attempt (env BILLCLOCK_WEBHOOK_TIMEOUT)")
 	fs.StringVar(&o.LogLevel, "log-level", defaultLogLevel, "debug, info, warn or error; debug logs every request (env BILLCLOCK_LOG_LEVEL)")
+}
+
+// defaultWebhookOptions suit tests: a first retry within 2 s, backoff capped
+// at 30 s, 5 attempts.
+func defaultWebhookOptions() stripe.WebhookOptions {
+	return stripe.WebhookOptions{Attempts: 5, RetryDelay: time.Second, MaxRetryDelay: 30 * time.Second, Timeout: 10 * time.Second}
 }
 
 // resolveServeOptions applies the environment to every setting whose flag
@@ -71,6 +84,35 @@ func resolveServeOptions(flags serveOptions, changed func(flag string) bool, get
 			return o, fmt.Errorf("BILLCLOCK_STRIPE_LIMITS: want true or false, got %q", v)
 		}
 		o.StripeLimits = b
+	}
+	for _, d := range []struct {
+		flag, env string
+		dst       *time.Duration
+	}{
+		{"webhook-retry-delay", "BILLCLOCK_WEBHOOK_RETRY_DELAY", &o.Webhooks.RetryDelay},
+		{"webhook-max-retry-delay", "BILLCLOCK_WEBHOOK_MAX_RETRY_DELAY", &o.Webhooks.MaxRetryDelay},
+		{"webhook-timeout", "BILLCLOCK_WEBHOOK_TIMEOUT", &o.Webhooks.Timeout},
+	} {
+		if v := getenv(d.env); v != "" && !changed(d.flag) {
+			parsed, err := time.ParseDuration(v)
+			if err != nil {
+				return o, fmt.Errorf("%s: %w", d.env, err)
+			}
+			*d.dst = parsed
+		}
+		if *d.dst <= 0 {
+			return o, fmt.Errorf("--%s must be positive", d.flag)
+		}
+	}
+	if v := getenv("BILLCLOCK_WEBHOOK_ATTEMPTS"); v != "" && !changed("webhook-attempts") {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return o, fmt.Errorf("BILLCLOCK_WEBHOOK_ATTEMPTS: %w", err)
+		}
+		o.Webhooks.Attempts = n
+	}
+	if o.Webhooks.Attempts < 1 {
+		return o, fmt.Errorf("--webhook-attempts must be at least 1")
 	}
 	if v := getenv("BILLCLOCK_LOG_LEVEL"); v != "" && !changed("log-level") {
 		o.LogLevel = v
@@ -106,7 +148,7 @@ func newServeCommand(getenv getenvFunc) *cobra.Command {
 			level, _ := parseLogLevel(o.LogLevel)
 			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
 			srv, err := emulator.Open(emulator.Config{Addr: o.Addr, DBPath: o.DB, AdvanceDelay: o.AdvanceDelay,
-				APIKeys: o.APIKeys, Logger: log, StripeLimits: o.StripeLimits})
+				APIKeys: o.APIKeys, Logger: log, StripeLimits: o.StripeLimits, Webhooks: o.Webhooks})
 			if err != nil {
 				return err
 			}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/billclock/billclock/emulator/stripe"
 	"github.com/billclock/billclock/store"
 )
 
@@ -93,6 +94,16 @@ func TestResolveServeOptions(t *testing.T) {
 			env:     map[string]string{"BILLCLOCK_LOG_LEVEL": "verbose"},
 			wantErr: `invalid log level "verbose"`,
 		},
+		{
+			name: "webhook settings from the environment, flags first",
+			args: []string{"--webhook-attempts", "3"},
+			env: map[string]string{"BILLCLOCK_WEBHOOK_ATTEMPTS": "9", "BILLCLOCK_WEBHOOK_RETRY_DELAY": "200ms",
+				"BILLCLOCK_WEBHOOK_MAX_RETRY_DELAY": "2s", "BILLCLOCK_WEBHOOK_TIMEOUT": "500ms"},
+			want: serveOptions{Addr: defaultAddr, DB: defaultDB, LogLevel: defaultLogLevel,
+				Webhooks: stripe.WebhookOptions{Attempts: 3, RetryDelay: 200 * time.Millisecond, MaxRetryDelay: 2 * time.Second, Timeout: 500 * time.Millisecond}},
+		},
+		{name: "zero webhook attempts", args: []string{"--webhook-attempts", "0"}, wantErr: "--webhook-attempts must be at least 1"},
+		{name: "bad webhook timeout", env: map[string]string{"BILLCLOCK_WEBHOOK_TIMEOUT": "soon"}, wantErr: "BILLCLOCK_WEBHOOK_TIMEOUT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,6 +122,9 @@ func TestResolveServeOptions(t *testing.T) {
 			}
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tt.want.Webhooks == (stripe.WebhookOptions{}) {
+				tt.want.Webhooks = defaultWebhookOptions()
 			}
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got  %+v\nwant %+v", got, tt.want)

@@ -224,6 +224,7 @@ func (a *advancer) apply(key string) error {
 			}
 			return saveClock(clocks, clock)
 		})
+		a.s.deliverer.wake()
 		if err != nil || finished {
 			return err
 		}

@@ -125,6 +125,9 @@ func (l *ledger) record(ev billing.Event) error {
 			e.Request.IdempotencyKey = &key
 		}
 	}
+	if e.PendingWebhooks, err = l.enqueueDeliveries(e.ID, typ, ""); err != nil {
+		return err
+	}
 	raw, err := e.encode()
 	if err != nil {
 		return err

@@ -22,6 +22,7 @@ func (s *Surface) janitor(ctx context.Context) {
 		if err := s.sweep(); err != nil {
 			s.log.Error("sweep", "err", err)
 		}
+		s.deliverer.wake()
 		select {
 		case <-ctx.Done():
 			return

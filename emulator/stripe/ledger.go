@@ -38,6 +38,8 @@ type ledger struct {
 	// every rendering: decoded once per transaction.
 	prices   map[string]*billing.Price
 	products map[string]*billing.Product
+	// endpoints caches the account's webhook endpoints (nil: not loaded).
+	endpoints *[]*webhookEndpoint
 }
 
 var _ billing.Ledger = (*ledger)(nil)

@@ -247,6 +247,7 @@ func (s *Surface) serveWrite(w http.ResponseWriter, c *call, h handler) {
 	for _, f := range c.after {
 		f()
 	}
+	s.deliverer.wake() // the request may have queued events for webhooks
 	writeJSON(w, http.StatusOK, body)
 }
 

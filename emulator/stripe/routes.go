@@ -56,8 +56,18 @@ func (s *Surface) Routes(r *mux.Router) {
 	v1.HandleFunc("/invoiceitems", s.read(s.listInvoiceItems)).Methods(http.MethodGet)
 	v1.HandleFunc("/invoiceitems/{id}", s.read(s.retrieveInvoiceItem)).Methods(http.MethodGet)
 
+	v1.HandleFunc("/webhook_endpoints", s.write(s.createWebhookEndpoint)).Methods(http.MethodPost)
+	v1.HandleFunc("/webhook_endpoints", s.read(s.listWebhookEndpoints)).Methods(http.MethodGet)
+	v1.HandleFunc("/webhook_endpoints/{id}", s.read(s.retrieveWebhookEndpoint)).Methods(http.MethodGet)
+	v1.HandleFunc("/webhook_endpoints/{id}", s.write(s.updateWebhookEndpoint)).Methods(http.MethodPost)
+	v1.HandleFunc("/webhook_endpoints/{id}", s.write(s.deleteWebhookEndpoint)).Methods(http.MethodDelete)
+	v1.HandleFunc("/events/{id}/retry", s.write(s.retryEvent)).Methods(http.MethodPost)
+
 	v1.HandleFunc("/events", s.read(s.listEvents)).Methods(http.MethodGet)
 	v1.HandleFunc("/events/{id}", s.read(s.retrieveEvent)).Methods(http.MethodGet)
 
 	v1.PathPrefix("/").HandlerFunc(s.unrecognized)
+
+	// Control routes, outside Stripe's API.
+	r.HandleFunc("/_billclock/webhook_attempts", s.read(s.listWebhookAttempts)).Methods(http.MethodGet)
 }

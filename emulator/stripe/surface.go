@@ -35,19 +35,22 @@ type Options struct {
 	// StripeLimits enforces Stripe's caps on test clocks: 3 customers per
 	// clock and 3 subscriptions per customer on a clock. Off by default.
 	StripeLimits bool
+	// Webhooks configure webhook delivery.
+	Webhooks WebhookOptions
 }
 
 // Surface serves Stripe's API. Create it with New, start its background
 // work with Run.
 type Surface struct {
-	db       *store.DB
-	now      func() time.Time
-	apiKeys  map[string]bool
-	delay    time.Duration
-	limits   bool
-	log      *slog.Logger
-	inflight sync.Map // account + "\x00" + idempotency key -> struct{}
-	advancer *advancer
+	db        *store.DB
+	now       func() time.Time
+	apiKeys   map[string]bool
+	delay     time.Duration
+	limits    bool
+	log       *slog.Logger
+	inflight  sync.Map // account + "\x00" + idempotency key -> struct{}
+	advancer  *advancer
+	deliverer *deliverer
 }
 
 // New returns a Surface over opts.DB.
@@ -66,20 +69,29 @@ func New(opts Options) *Surface {
 		}
 	}
 	s.advancer = newAdvancer(s)
+	s.deliverer = newDeliverer(s, opts.Webhooks)
 	return s
 }
 
 // Run does the surface's background work (finishing clock advances,
-// sweeping what has expired) until
+// delivering webhooks, sweeping what has expired) until
 // ctx ends, then waits for work in progress to commit.
 func (s *Surface) Run(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
+	var wg sync.WaitGroup
+	for _, work := range []func(context.Context) error{s.deliverer.run, func(ctx context.Context) error {
 		s.janitor(ctx)
-	}()
+		return nil
+	}} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := work(ctx); err != nil {
+				s.log.Error("background work stopped", "err", err)
+			}
+		}()
+	}
 	err := s.advancer.run(ctx)
-	<-done
+	wg.Wait()
 	return err
 }
 
