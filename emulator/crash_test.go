@@ -2,16 +2,12 @@ package emulator_test
 
 import (
 	"bufio"
-	"encoding/json"
-	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -19,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/billclock/billclock/emulator/emulatortest"
 )
 
 // billclockProcess is the real billclock binary serving on a free port.
@@ -70,43 +68,6 @@ func (p *billclockProcess) kill() {
 	p.cmd.Wait()
 }
 
-// crashClient calls billclock over plain HTTP.
-type crashClient struct {
-	t    *testing.T
-	base string
-	http *http.Client
-}
-
-func (c *crashClient) call(method, path string, form url.Values) (map[string]any, error) {
-	req, err := http.NewRequest(method, c.base+path, strings.NewReader(form.Encode()))
-	if err != nil {
-		return nil, err
-	}
-	req.SetBasicAuth("sk_test_crash", "")
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != 200 {
-		return nil, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, raw)
-	}
-	var out map[string]any
-	return out, json.Unmarshal(raw, &out)
-}
-
-func (c *crashClient) must(method, path string, form url.Values) map[string]any {
-	c.t.Helper()
-	out, err := c.call(method, path, form)
-	require.NoError(c.t, err)
-	return out
-}
-
 // TestKillDuringAdvance kills the real server with SIGKILL while a clock
 // with hundreds of subscriptions advances over two renewals, restarts it on
 // the same database, and checks that every renewal invoice exists exactly
@@ -117,11 +78,17 @@ func TestKillDuringAdvance(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "crash.db")
 	proc := startBinary(t, bin, db)
 	defer func() { proc.kill() }()
-	c := &crashClient{t: t, base: proc.url, http: &http.Client{Timeout: 10 * time.Second}}
+	c := emulatortest.NewClient(proc.url, "sk_test_crash", 8)
+	must := func(method, path string, form url.Values) map[string]any {
+		t.Helper()
+		out, err := c.Call(method, path, form)
+		require.NoError(t, err)
+		return out
+	}
 
 	const start = 1735689600 // 2025-01-01
-	clock := c.must("POST", "/v1/test_helpers/test_clocks", url.Values{"frozen_time": {strconv.Itoa(start)}})["id"].(string)
-	price := c.must("POST", "/v1/prices", url.Values{"currency": {"usd"}, "unit_amount": {"1000"},
+	clock := must("POST", "/v1/test_helpers/test_clocks", url.Values{"frozen_time": {strconv.Itoa(start)}})["id"].(string)
+	price := must("POST", "/v1/prices", url.Values{"currency": {"usd"}, "unit_amount": {"1000"},
 		"recurring[interval]": {"month"}, "product_data[name]": {"Seats"}})["id"].(string)
 	var wg sync.WaitGroup
 	subs := make(chan string, subscriptions)
@@ -130,11 +97,11 @@ func TestKillDuringAdvance(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := w; i < subscriptions; i += 8 {
-				cus, err := c.call("POST", "/v1/customers", url.Values{"test_clock": {clock}})
+				cus, err := c.Call("POST", "/v1/customers", url.Values{"test_clock": {clock}})
 				if !assert.NoError(t, err) {
 					return
 				}
-				sub, err := c.call("POST", "/v1/subscriptions", url.Values{"customer": {cus["id"].(string)},
+				sub, err := c.Call("POST", "/v1/subscriptions", url.Values{"customer": {cus["id"].(string)},
 					"items[0][price]": {price}, "items[0][quantity]": {"2"}})
 				if !assert.NoError(t, err) {
 					return
@@ -149,18 +116,18 @@ func TestKillDuringAdvance(t *testing.T) {
 
 	// Two monthly renewals, the most one advance may cover.
 	target := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC).Unix()
-	c.must("POST", "/v1/test_helpers/test_clocks/"+clock+"/advance", url.Values{"frozen_time": {strconv.FormatInt(target, 10)}})
+	must("POST", "/v1/test_helpers/test_clocks/"+clock+"/advance", url.Values{"frozen_time": {strconv.FormatInt(target, 10)}})
 	time.Sleep(30 * time.Millisecond)
 	proc.kill()
 
 	proc = startBinary(t, bin, db)
-	c.base = proc.url
-	first := c.must("GET", "/v1/test_helpers/test_clocks/"+clock, nil)
+	c.BaseURL = proc.url
+	first := must("GET", "/v1/test_helpers/test_clocks/"+clock, nil)
 	t.Logf("after the kill and restart the clock reads %s", first["status"])
 	waitReady := func(target int64) {
 		deadline := time.Now().Add(60 * time.Second)
 		for {
-			cl := c.must("GET", "/v1/test_helpers/test_clocks/"+clock, nil)
+			cl := must("GET", "/v1/test_helpers/test_clocks/"+clock, nil)
 			if cl["status"] == "ready" {
 				assert.EqualValues(t, target, cl["frozen_time"])
 				return
@@ -173,7 +140,7 @@ func TestKillDuringAdvance(t *testing.T) {
 	waitReady(target)
 	// The second renewal is still a draft: an hour more finalizes and pays it.
 	target += 2 * 3600
-	c.must("POST", "/v1/test_helpers/test_clocks/"+clock+"/advance", url.Values{"frozen_time": {strconv.FormatInt(target, 10)}})
+	must("POST", "/v1/test_helpers/test_clocks/"+clock+"/advance", url.Values{"frozen_time": {strconv.FormatInt(target, 10)}})
 	waitReady(target)
 
 	// Every subscription has its first invoice and exactly one paid renewal
@@ -190,7 +157,7 @@ func TestKillDuringAdvance(t *testing.T) {
 		if after != "" {
 			q += "&starting_after=" + after
 		}
-		page := c.must("GET", q, nil)
+		page := must("GET", q, nil)
 		data := page["data"].([]any)
 		for _, d := range data {
 			inv := d.(map[string]any)
