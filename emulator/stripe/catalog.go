@@ -244,19 +244,11 @@ func (s *Surface) listProducts(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	match := func(raw []byte) (bool, error) {
-		var prod billing.Product
-		if err := json.Unmarshal(raw, &prod); err != nil {
-			return false, err
-		}
-		return (!hasActive || prod.Active == active) && created.match(prod.Created), nil
+	match := func(prod *billing.Product) bool {
+		return (!hasActive || prod.Active == active) && created.match(prod.Created)
 	}
-	return listCollection(coll, pg, "/v1/products", "product", match, func(raw []byte) (json.RawMessage, error) {
-		var prod billing.Product
-		if err := json.Unmarshal(raw, &prod); err != nil {
-			return nil, err
-		}
-		return json.Marshal(renderProduct(&prod))
+	return listTyped(coll, pg, "/v1/products", "product", match, func(prod *billing.Product) (any, error) {
+		return renderProduct(prod), nil
 	})
 }
 
@@ -500,11 +492,7 @@ func (s *Surface) listPrices(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	match := func(raw []byte) (bool, error) {
-		var p billing.Price
-		if err := json.Unmarshal(raw, &p); err != nil {
-			return false, err
-		}
+	match := func(p *billing.Price) bool {
 		switch {
 		case hasActive && p.Active != active,
 			product != "" && p.Product != product,
@@ -514,15 +502,11 @@ func (s *Surface) listPrices(c *call, tx *store.Tx) (any, error) {
 			len(keys) > 0 && !keys[p.LookupKey],
 			interval != "" && (p.Recurring == nil || string(p.Recurring.Unit) != interval),
 			!created.match(p.Created):
-			return false, nil
+			return false
 		}
-		return true, nil
+		return true
 	}
-	return listCollection(coll, pg, "/v1/prices", "price", match, func(raw []byte) (json.RawMessage, error) {
-		var p billing.Price
-		if err := json.Unmarshal(raw, &p); err != nil {
-			return nil, err
-		}
-		return json.Marshal(renderPrice(&p))
+	return listTyped(coll, pg, "/v1/prices", "price", match, func(p *billing.Price) (any, error) {
+		return renderPrice(p), nil
 	})
 }

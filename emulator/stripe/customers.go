@@ -250,25 +250,13 @@ func (s *Surface) listCustomers(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	match := func(raw []byte) (bool, error) {
-		var cust billing.Customer
-		if err := json.Unmarshal(raw, &cust); err != nil {
-			return false, err
-		}
+	match := func(cust *billing.Customer) bool {
 		// Customers on a test clock are listed only when asked for by clock.
 		return cust.Clock == clock &&
 			(email == "" || cust.Email == email) &&
-			created.match(cust.Created), nil
+			created.match(cust.Created)
 	}
-	return listCollection(coll, pg, "/v1/customers", "customer", match, func(raw []byte) (json.RawMessage, error) {
-		var cust billing.Customer
-		if err := json.Unmarshal(raw, &cust); err != nil {
-			return nil, err
-		}
-		v, err := customerView(l, &cust, ex)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(v)
+	return listTyped(coll, pg, "/v1/customers", "customer", match, func(cust *billing.Customer) (any, error) {
+		return customerView(l, cust, ex)
 	})
 }

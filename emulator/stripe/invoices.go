@@ -1,8 +1,6 @@
 package stripe
 
 import (
-	"encoding/json"
-
 	"github.com/billclock/billclock/emulator/billing"
 	"github.com/billclock/billclock/store"
 )
@@ -54,25 +52,13 @@ func (s *Surface) listInvoices(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	match := func(raw []byte) (bool, error) {
-		var inv billing.Invoice
-		if err := json.Unmarshal(raw, &inv); err != nil {
-			return false, err
-		}
+	match := func(inv *billing.Invoice) bool {
 		return (customer == "" || inv.Customer == customer) &&
 			(subscription == "" || inv.Subscription == subscription) &&
-			(status == "" || string(inv.Status) == status) && created.match(inv.Created), nil
+			(status == "" || string(inv.Status) == status) && created.match(inv.Created)
 	}
-	return listCollection(coll, pg, "/v1/invoices", "invoice", match, func(raw []byte) (json.RawMessage, error) {
-		var inv billing.Invoice
-		if err := json.Unmarshal(raw, &inv); err != nil {
-			return nil, err
-		}
-		v, err := renderInvoice(&inv, l, expandSet(ex))
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(v)
+	return listTyped(coll, pg, "/v1/invoices", "invoice", match, func(inv *billing.Invoice) (any, error) {
+		return renderInvoice(inv, l, expandSet(ex))
 	})
 }
 
@@ -183,23 +169,11 @@ func (s *Surface) listInvoiceItems(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	match := func(raw []byte) (bool, error) {
-		var ii billing.InvoiceItem
-		if err := json.Unmarshal(raw, &ii); err != nil {
-			return false, err
-		}
+	match := func(ii *billing.InvoiceItem) bool {
 		return (customer == "" || ii.Customer == customer) && (invoice == "" || ii.Invoice == invoice) &&
-			(!hasPending || pending == (ii.Invoice == "")) && created.match(ii.Date), nil
+			(!hasPending || pending == (ii.Invoice == "")) && created.match(ii.Date)
 	}
-	return listCollection(coll, pg, "/v1/invoiceitems", "invoiceitem", match, func(raw []byte) (json.RawMessage, error) {
-		var ii billing.InvoiceItem
-		if err := json.Unmarshal(raw, &ii); err != nil {
-			return nil, err
-		}
-		v, err := renderInvoiceItem(&ii, l)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(v)
+	return listTyped(coll, pg, "/v1/invoiceitems", "invoiceitem", match, func(ii *billing.InvoiceItem) (any, error) {
+		return renderInvoiceItem(ii, l)
 	})
 }

@@ -118,3 +118,35 @@ func rangeParam(p *params, name string) rangeFilter {
 	}
 	return f
 }
+
+// listTyped is listCollection over records that are JSON-encoded T: match
+// (may be nil) filters decoded records and render gives each one's wire
+// shape.
+func listTyped[T any](coll *store.Collection, pg store.Page, url, kind string,
+	match func(*T) bool, render func(*T) (any, error)) (*listObject, error) {
+	decode := func(raw []byte) (*T, error) {
+		var v T
+		return &v, json.Unmarshal(raw, &v)
+	}
+	var filter func([]byte) (bool, error)
+	if match != nil {
+		filter = func(raw []byte) (bool, error) {
+			v, err := decode(raw)
+			if err != nil {
+				return false, err
+			}
+			return match(v), nil
+		}
+	}
+	return listCollection(coll, pg, url, kind, filter, func(raw []byte) (json.RawMessage, error) {
+		v, err := decode(raw)
+		if err != nil {
+			return nil, err
+		}
+		out, err := render(v)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(out)
+	})
+}

@@ -298,49 +298,37 @@ func (s *Surface) listSubscriptions(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	match := func(raw []byte) (bool, error) {
-		var sub billing.Subscription
-		if err := json.Unmarshal(raw, &sub); err != nil {
-			return false, err
-		}
+	match := func(sub *billing.Subscription) bool {
 		switch {
 		case customer != "" && sub.Customer != customer,
 			clock != "" && sub.Clock != clock,
 			customer == "" && clock == "" && sub.Clock != "",
 			!created.match(sub.Created):
-			return false, nil
+			return false
 		case !hasStatus:
 			if sub.Status == billing.StatusCanceled {
-				return false, nil
+				return false
 			}
 		case status == "all":
 		case status == "ended" || status == "canceled":
 			if sub.Status != billing.StatusCanceled {
-				return false, nil
+				return false
 			}
 		case string(sub.Status) != status:
-			return false, nil
+			return false
 		}
 		if price != "" {
 			for _, it := range sub.Items {
 				if it.Price == price {
-					return true, nil
+					return true
 				}
 			}
-			return false, nil
+			return false
 		}
-		return true, nil
+		return true
 	}
-	return listCollection(coll, pg, "/v1/subscriptions", "subscription", match, func(raw []byte) (json.RawMessage, error) {
-		var sub billing.Subscription
-		if err := json.Unmarshal(raw, &sub); err != nil {
-			return nil, err
-		}
-		v, err := subscriptionView(l, &sub, ex)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(v)
+	return listTyped(coll, pg, "/v1/subscriptions", "subscription", match, func(sub *billing.Subscription) (any, error) {
+		return subscriptionView(l, sub, ex)
 	})
 }
 
