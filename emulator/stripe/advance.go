@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/billclock/billclock/emulator/billing"
@@ -33,25 +32,14 @@ func jobKey(account, clock string) string { return account + "\x00" + clock }
 
 // advancer finishes clock advances in the background.
 type advancer struct {
-	s       *Surface
-	wakeup  chan struct{}
-	mu      sync.Mutex
-	running map[string]bool // job keys being applied
-	slots   chan struct{}
-	wg      sync.WaitGroup
+	*dueWork
+	s *Surface
 }
 
 func newAdvancer(s *Surface) *advancer {
-	return &advancer{s: s, wakeup: make(chan struct{}, 1), running: map[string]bool{},
-		slots: make(chan struct{}, maxParallelAdvances)}
-}
-
-// wake makes the advancer look at the queue now.
-func (a *advancer) wake() {
-	select {
-	case a.wakeup <- struct{}{}:
-	default:
-	}
+	a := &advancer{s: s}
+	a.dueWork = newDueWork("advance", maxParallelAdvances, s.log, s.now, a.scan)
+	return a
 }
 
 // schedule queues the advance of clock, which BeginAdvance has just marked.
@@ -76,34 +64,10 @@ func (a *advancer) cancel(tx *store.Tx, account, clock string) error {
 	return q.Delete(jobKey(account, clock))
 }
 
-func (a *advancer) run(ctx context.Context) error {
-	defer a.wg.Wait()
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for {
-		next, err := a.dispatch(ctx)
-		if err != nil {
-			a.s.log.Error("advance queue", "err", err)
-			next = time.Second
-		}
-		if next >= 0 {
-			timer.Reset(next)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-a.wakeup:
-		case <-timer.C:
-		}
-	}
-}
-
-// dispatch starts every due job and returns how long until the next one
-// falls due (-1: none pending).
-func (a *advancer) dispatch(ctx context.Context) (time.Duration, error) {
-	var due []string
+// scan finds the advances due now and when the next one falls due.
+func (a *advancer) scan(now time.Time) ([]dueJob, time.Duration, error) {
+	var due []dueJob
 	next := time.Duration(-1)
-	now := a.s.now()
 	err := a.s.db.View(func(tx *store.Tx) error {
 		q, err := tx.Queue(advanceQueue)
 		if err != nil {
@@ -120,44 +84,17 @@ func (a *advancer) dispatch(ctx context.Context) (time.Duration, error) {
 				}
 				return nil
 			}
-			due = append(due, key)
+			due = append(due, dueJob{key: key, run: func(context.Context) error {
+				if err := a.apply(key); err != nil {
+					a.s.log.Error("advance failed", "job", key, "err", err)
+					return a.fail(key)
+				}
+				return nil
+			}})
 			return nil
 		})
 	})
-	for _, key := range due {
-		a.mu.Lock()
-		busy := a.running[key]
-		a.running[key] = true
-		a.mu.Unlock()
-		if busy {
-			continue
-		}
-		select {
-		case a.slots <- struct{}{}:
-		case <-ctx.Done():
-			a.done(key)
-			return next, err
-		}
-		a.wg.Add(1)
-		go func() {
-			defer a.wg.Done()
-			defer func() { <-a.slots }()
-			defer a.done(key)
-			if err := a.apply(key); err != nil {
-				a.s.log.Error("advance failed", "job", key, "err", err)
-				if err := a.fail(key); err != nil {
-					a.s.log.Error("marking advance failed", "job", key, "err", err)
-				}
-			}
-		}()
-	}
-	return next, err
-}
-
-func (a *advancer) done(key string) {
-	a.mu.Lock()
-	delete(a.running, key)
-	a.mu.Unlock()
+	return due, next, err
 }
 
 // advanceChunk bounds the engine tasks applied in one transaction, so that

@@ -1,0 +1,106 @@
+package stripe
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// dueWork runs background jobs kept in a store queue when they fall due:
+// at most one job per key at a time and at most a fixed number at once. The
+// advancer and the webhook deliverer are both one.
+type dueWork struct {
+	name string
+	log  *slog.Logger
+	// scan lists the jobs due now and how long until the next one falls
+	// due (negative: none pending).
+	scan func(now time.Time) (due []dueJob, next time.Duration, err error)
+	now  func() time.Time
+
+	wakeup chan struct{}
+	mu     sync.Mutex
+	busy   map[string]bool
+	slots  chan struct{}
+	wg     sync.WaitGroup
+}
+
+// dueJob is one job found due by a scan.
+type dueJob struct {
+	key string
+	run func(ctx context.Context) error
+}
+
+func newDueWork(name string, parallel int, log *slog.Logger, now func() time.Time,
+	scan func(time.Time) ([]dueJob, time.Duration, error)) *dueWork {
+	return &dueWork{name: name, log: log, scan: scan, now: now, wakeup: make(chan struct{}, 1),
+		busy: map[string]bool{}, slots: make(chan struct{}, parallel)}
+}
+
+// wake makes the worker scan its queue now.
+func (w *dueWork) wake() {
+	select {
+	case w.wakeup <- struct{}{}:
+	default:
+	}
+}
+
+// run scans and starts due jobs until ctx ends, then waits for the jobs in
+// progress.
+func (w *dueWork) run(ctx context.Context) error {
+	defer w.wg.Wait()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		next := w.dispatch(ctx)
+		if next >= 0 {
+			timer.Reset(next)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-w.wakeup:
+		case <-timer.C:
+		}
+	}
+}
+
+func (w *dueWork) dispatch(ctx context.Context) time.Duration {
+	due, next, err := w.scan(w.now())
+	if err != nil {
+		w.log.Error(w.name+" queue", "err", err)
+		next = time.Second
+	}
+	for _, job := range due {
+		w.mu.Lock()
+		busy := w.busy[job.key]
+		w.busy[job.key] = true
+		w.mu.Unlock()
+		if busy {
+			continue
+		}
+		select {
+		case w.slots <- struct{}{}:
+		case <-ctx.Done():
+			w.done(job.key)
+			return next
+		}
+		w.wg.Add(1)
+		go func() {
+			defer w.wg.Done()
+			defer w.wake() // the queue moved: look again
+			defer func() { <-w.slots }()
+			defer w.done(job.key)
+			if err := job.run(ctx); err != nil {
+				w.log.Error(w.name+" failed", "job", job.key, "err", err)
+			}
+		}()
+	}
+	return next
+}
+
+func (w *dueWork) done(key string) {
+	w.mu.Lock()
+	delete(w.busy, key)
+	w.mu.Unlock()
+}
