@@ -499,7 +499,11 @@ func (s *Surface) retryEvent(c *call, tx *store.Tx) (any, error) {
 			return nil, err
 		}
 		if _, err := loadWebhookEndpoint(coll, endpoint); err != nil {
-			e := *err.(*Error)
+			var missing *Error
+			if !errors.As(err, &missing) {
+				return nil, err
+			}
+			e := *missing
 			e.Param = "webhook_endpoint"
 			return nil, &e
 		}
