@@ -12,7 +12,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/billclock/billclock/store"
@@ -152,65 +151,27 @@ func (l *ledger) webhookEndpoints() ([]*webhookEndpoint, error) {
 
 // deliverer sends queued events to webhook endpoints in the background.
 type deliverer struct {
+	*dueWork
 	s      *Surface
 	opts   WebhookOptions
 	client *http.Client
-	wakeup chan struct{}
-	mu     sync.Mutex
-	busy   map[string]bool // groups with a delivery in flight
-	slots  chan struct{}
-	wg     sync.WaitGroup
 }
 
 func newDeliverer(s *Surface, opts WebhookOptions) *deliverer {
 	opts = opts.withDefaults()
-	return &deliverer{s: s, opts: opts, wakeup: make(chan struct{}, 1), busy: map[string]bool{},
-		slots: make(chan struct{}, maxParallelDeliveries),
-		client: &http.Client{Timeout: opts.Timeout, CheckRedirect: func(*http.Request, []*http.Request) error {
+	d := &deliverer{s: s, opts: opts, client: &http.Client{Timeout: opts.Timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse // Stripe does not follow redirects
 		}}}
+	d.dueWork = newDueWork("webhook delivery", maxParallelDeliveries, s.log, s.now, d.scan)
+	return d
 }
 
-// wake makes the deliverer look at its queue now.
-func (d *deliverer) wake() {
-	select {
-	case d.wakeup <- struct{}{}:
-	default:
-	}
-}
-
-func (d *deliverer) run(ctx context.Context) error {
-	defer d.wg.Wait()
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for {
-		next, err := d.dispatch(ctx)
-		if err != nil {
-			d.s.log.Error("webhook queue", "err", err)
-			next = time.Second
-		}
-		if next >= 0 {
-			timer.Reset(next)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-d.wakeup:
-		case <-timer.C:
-		}
-	}
-}
-
-// dispatch starts a delivery for every endpoint whose next event is due,
-// and returns how long until the next one falls due (-1: none).
-func (d *deliverer) dispatch(ctx context.Context) (time.Duration, error) {
-	type head struct {
-		group, key string
-		job        deliveryJob
-	}
-	var due []head
+// scan finds, for every endpoint, the event at the head of its queue if it
+// is due, and when the next one falls due.
+func (d *deliverer) scan(now time.Time) ([]dueJob, time.Duration, error) {
+	var due []dueJob
 	next := time.Duration(-1)
-	now := d.s.now()
 	err := d.s.db.View(func(tx *store.Tx) error {
 		q, err := tx.Queue(deliveryQueue)
 		if err != nil {
@@ -227,42 +188,13 @@ func (d *deliverer) dispatch(ctx context.Context) (time.Duration, error) {
 				}
 				return nil
 			}
-			due = append(due, head{group, key, job})
+			due = append(due, dueJob{key: group, run: func(ctx context.Context) error {
+				return d.deliver(ctx, key, job)
+			}})
 			return nil
 		})
 	})
-	for _, h := range due {
-		d.mu.Lock()
-		busy := d.busy[h.group]
-		d.busy[h.group] = true
-		d.mu.Unlock()
-		if busy {
-			continue
-		}
-		select {
-		case d.slots <- struct{}{}:
-		case <-ctx.Done():
-			d.done(h.group)
-			return next, err
-		}
-		d.wg.Add(1)
-		go func() {
-			defer d.wg.Done()
-			defer func() { <-d.slots }()
-			defer d.wake()
-			defer d.done(h.group)
-			if err := d.deliver(ctx, h.key, h.job); err != nil {
-				d.s.log.Error("webhook delivery", "endpoint", h.job.Endpoint, "event", h.job.Event, "err", err)
-			}
-		}()
-	}
-	return next, err
-}
-
-func (d *deliverer) done(group string) {
-	d.mu.Lock()
-	delete(d.busy, group)
-	d.mu.Unlock()
+	return due, next, err
 }
 
 // sign is Stripe's webhook signature header for body sent at t.
