@@ -20,6 +20,10 @@ func newRootCommand(getenv getenvFunc) *cobra.Command {
 		newServeCommand(getenv),
 		newHealthCommand(getenv),
 		newTestHelpersCommand(getenv),
+		newListenCommand(getenv),
+		newTriggerCommand(getenv),
+		newEventsCommand(getenv),
+		newFixturesCommand(getenv),
 	)
 	return root
 }

@@ -63,6 +63,14 @@ func TestRootUsageErrors(t *testing.T) {
 		{[]string{"test_helpers", "test_clocks", "create", "-d", "novalue"}, `invalid -d "novalue"`},
 		{[]string{"serve", "extra"}, `unknown command "extra" for "billclock serve"`},
 		{[]string{"serve", "--nope"}, "unknown flag: --nope"},
+		{[]string{"listen", "--forward-to", "ftp://localhost/x"}, "invalid --forward-to"},
+		{[]string{"listen", "extra"}, `unknown command "extra" for "billclock listen"`},
+		{[]string{"trigger"}, "accepts 1 arg(s), received 0"},
+		{[]string{"trigger", "charge.succeeded"}, `event "charge.succeeded" is not supported`},
+		{[]string{"events", "bogus"}, `unknown command "bogus" for "billclock events"`},
+		{[]string{"events", "resend"}, "takes one event ID"},
+		{[]string{"events", "retrieve", "a", "b"}, "got 2 arguments"},
+		{[]string{"fixtures"}, "accepts 1 arg(s), received 0"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/billclock/billclock/emulator"
+	"github.com/billclock/billclock/emulator/emulatortest"
+)
+
+// required are the events the trigger command must support.
+var requiredTriggers = []string{
+	"customer.created", "customer.updated", "product.created", "price.created",
+	"customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted",
+	"invoice.created", "invoice.finalized", "invoice.paid", "invoice.payment_succeeded", "invoiceitem.created",
+}
+
+// waitEvent polls until the account has an event of type typ and returns
+// its events of that type.
+func waitEvent(t *testing.T, api *apiClient, typ string) []apiEvent {
+	t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		if evs := listEvents(t, api, url.Values{"type": {typ}}); len(evs) > 0 {
+			return evs
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s event; events: %+v", typ, listEvents(t, api, nil))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestTriggerEachEvent(t *testing.T) {
+	t.Parallel()
+	srv := emulatortest.Start(t, emulator.Config{NoSync: true})
+	events := triggerEvents()
+	for _, ev := range requiredTriggers {
+		if !slices.Contains(events, ev) {
+			t.Errorf("trigger does not support %s", ev)
+		}
+	}
+	for _, ev := range events {
+		t.Run(ev, func(t *testing.T) {
+			t.Parallel()
+			// One account per trigger, so its events are its own.
+			key := "sk_test_trigger_" + strings.ReplaceAll(ev, ".", "_")
+			stdout, _, err := runCLI(t, nil, "trigger", ev, "--api-base", srv.URL(), "--api-key", key)
+			if err != nil {
+				t.Fatalf("trigger %s: %v\n%s", ev, err, stdout)
+			}
+			lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+			if len(lines) < 2 || lines[len(lines)-1] != "Trigger succeeded! Check dashboard for event details." {
+				t.Errorf("output:\n%s", stdout)
+			}
+			for _, line := range lines[:len(lines)-1] {
+				if !strings.HasPrefix(line, "Setting up fixture for: ") {
+					t.Errorf("output line %q", line)
+				}
+			}
+			waitEvent(t, testAPI(srv, key), ev)
+		})
+	}
+}
+
+func TestTriggerInvoicePaid(t *testing.T) {
+	t.Parallel()
+	srv := emulatortest.Start(t, emulator.Config{NoSync: true})
+	const key = "sk_test_invoice_paid"
+	stdout, _, err := runCLI(t, nil, "--api-base", srv.URL(), "--api-key", key, "trigger", "invoice.paid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "Setting up fixture for: customer\nSetting up fixture for: price\nSetting up fixture for: subscription\n" +
+		"Trigger succeeded! Check dashboard for event details.\n"
+	if stdout != want {
+		t.Errorf("stdout:\n%s\nwant:\n%s", stdout, want)
+	}
+	api := testAPI(srv, key)
+	paid := listEvents(t, api, url.Values{"type": {"invoice.paid"}})
+	if len(paid) != 1 {
+		t.Fatalf("invoice.paid events: %+v", paid)
+	}
+	// The paid invoice is the subscription's, for the customer created.
+	raw := mustDo(t, api, http.MethodGet, "/v1/events/"+paid[0].ID, nil)
+	inv := raw["data"].(map[string]any)["object"].(map[string]any)
+	subs := mustDo(t, api, http.MethodGet, "/v1/subscriptions", nil)["data"].([]any)
+	if len(subs) != 1 {
+		t.Fatalf("subscriptions: %v", subs)
+	}
+	sub := subs[0].(map[string]any)
+	if inv["status"] != "paid" || inv["customer"] != sub["customer"] || inv["id"] != sub["latest_invoice"] {
+		t.Errorf("invoice %v %v %v, subscription %v %v", inv["id"], inv["status"], inv["customer"], sub["customer"], sub["latest_invoice"])
+	}
+}
+
+func TestTriggerInvoiceItemIsProration(t *testing.T) {
+	t.Parallel()
+	srv := emulatortest.Start(t, emulator.Config{NoSync: true})
+	const key = "sk_test_invoiceitem"
+	if _, _, err := runCLI(t, nil, "--api-base", srv.URL(), "--api-key", key, "trigger", "invoiceitem.created"); err != nil {
+		t.Fatal(err)
+	}
+	api := testAPI(srv, key)
+	items := mustDo(t, api, http.MethodGet, "/v1/invoiceitems", nil)["data"].([]any)
+	if len(items) == 0 {
+		t.Fatal("no invoice items")
+	}
+	for _, it := range items {
+		if it := it.(map[string]any); it["proration"] != true {
+			t.Errorf("invoice item %v is not a proration", it["id"])
+		}
+	}
+	sub := mustDo(t, api, http.MethodGet, "/v1/subscriptions", nil)["data"].([]any)[0].(map[string]any)
+	item := sub["items"].(map[string]any)["data"].([]any)[0].(map[string]any)
+	if item["quantity"] != float64(5) {
+		t.Errorf("quantity after the seat change = %v, want 5", item["quantity"])
+	}
+}
+
+func TestTriggerHelpAndUnsupported(t *testing.T) {
+	t.Parallel()
+	help, _, err := runCLI(t, nil, "trigger", "--help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range triggerEvents() {
+		if !strings.Contains(help, "\n  "+ev+"\n") {
+			t.Errorf("trigger --help does not list %s:\n%s", ev, help)
+		}
+	}
+	stdout, _, err := runCLI(t, map[string]string{"BILLCLOCK_API_BASE": "http://127.0.0.1:1"}, "trigger", "charge.succeeded")
+	if err == nil || !strings.Contains(err.Error(), `event "charge.succeeded" is not supported`) ||
+		!strings.Contains(err.Error(), "\n  invoice.paid\n") {
+		t.Errorf("unsupported event: err = %v", err)
+	}
+	if stdout != "" {
+		t.Errorf("unsupported event printed %q", stdout)
+	}
+}
+
+// TestTriggerFixturesParse checks every embedded trigger is a valid
+// fixture, so a broken file fails here rather than for a user.
+func TestTriggerFixturesParse(t *testing.T) {
+	for _, ev := range triggerEvents() {
+		raw, err := readTrigger(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := parseFixture(raw); err != nil {
+			t.Errorf("%s: %v", ev, err)
+		}
+	}
+}
