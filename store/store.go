@@ -233,7 +233,12 @@ func (a *Account) Collection(name string) (*Collection, error) {
 	if b == nil {
 		return &Collection{}, nil
 	}
-	return &Collection{records: b.Bucket(subRecords), index: b.Bucket(subIndex), seq: b}, nil
+	index := b.Bucket(subIndex)
+	// Index keys mostly grow (created, then insertion order), so pages can
+	// be filled instead of split in half: fewer pages written per insert.
+	// bbolt forgets the setting with the transaction: set it every time.
+	index.FillPercent = 0.9
+	return &Collection{records: b.Bucket(subRecords), index: index, seq: b}, nil
 }
 
 // Queue is a persistent set of keyed jobs, such as pending clock advances.

@@ -64,6 +64,17 @@ func (a *advancer) cancel(tx *store.Tx, account, clock string) error {
 	return q.Delete(jobKey(account, clock))
 }
 
+// job is the work of finishing the advance queued under key.
+func (a *advancer) job(key string) dueJob {
+	return dueJob{key: key, run: func(context.Context) error {
+		if err := a.apply(key); err != nil {
+			a.s.log.Error("advance failed", "job", key, "err", err)
+			return a.fail(key)
+		}
+		return nil
+	}}
+}
+
 // scan finds the advances due now and when the next one falls due.
 func (a *advancer) scan(now time.Time) ([]dueJob, time.Duration, error) {
 	var due []dueJob
@@ -84,13 +95,7 @@ func (a *advancer) scan(now time.Time) ([]dueJob, time.Duration, error) {
 				}
 				return nil
 			}
-			due = append(due, dueJob{key: key, run: func(context.Context) error {
-				if err := a.apply(key); err != nil {
-					a.s.log.Error("advance failed", "job", key, "err", err)
-					return a.fail(key)
-				}
-				return nil
-			}})
+			due = append(due, a.job(key))
 			return nil
 		})
 	})

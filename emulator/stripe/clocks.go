@@ -198,7 +198,13 @@ func (s *Surface) advanceClock(c *call, tx *store.Tx) (any, error) {
 	if err := s.record(tx, c.account, c, billing.Event{Type: billing.EventClockAdvancing, Time: c.now.Unix(), Object: clock}); err != nil {
 		return nil, err
 	}
-	c.after = append(c.after, s.advancer.wake)
+	if s.delay == 0 {
+		// Due at once: start it now rather than on the worker's next scan.
+		key := jobKey(c.account, clock.ID)
+		c.after = append(c.after, func() { s.advancer.startNow(s.advancer.job(key)) })
+	} else {
+		c.after = append(c.after, s.advancer.wake)
+	}
 	return renderClock(clock), nil
 }
 

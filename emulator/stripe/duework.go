@@ -20,6 +20,7 @@ type dueWork struct {
 
 	wakeup chan struct{}
 	mu     sync.Mutex
+	ctx    context.Context // run's, once it runs
 	busy   map[string]bool
 	slots  chan struct{}
 	wg     sync.WaitGroup
@@ -49,6 +50,9 @@ func (w *dueWork) wake() {
 // progress.
 func (w *dueWork) run(ctx context.Context) error {
 	defer w.wg.Wait()
+	w.mu.Lock()
+	w.ctx = ctx
+	w.mu.Unlock()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -72,31 +76,53 @@ func (w *dueWork) dispatch(ctx context.Context) time.Duration {
 		next = time.Second
 	}
 	for _, job := range due {
-		w.mu.Lock()
-		busy := w.busy[job.key]
-		w.busy[job.key] = true
-		w.mu.Unlock()
-		if busy {
-			continue
+		if !w.start(ctx, job) {
+			break
 		}
-		select {
-		case w.slots <- struct{}{}:
-		case <-ctx.Done():
-			w.done(job.key)
-			return next
-		}
-		w.wg.Add(1)
-		go func() {
-			defer w.wg.Done()
-			defer w.wake() // the queue moved: look again
-			defer func() { <-w.slots }()
-			defer w.done(job.key)
-			if err := job.run(ctx); err != nil {
-				w.log.Error(w.name+" failed", "job", job.key, "err", err)
-			}
-		}()
 	}
 	return next
+}
+
+// start runs job in the background unless a job of the same key is
+// running; it returns false once ctx has ended.
+func (w *dueWork) start(ctx context.Context, job dueJob) bool {
+	w.mu.Lock()
+	busy := w.busy[job.key]
+	w.busy[job.key] = true
+	w.mu.Unlock()
+	if busy {
+		return true
+	}
+	select {
+	case w.slots <- struct{}{}:
+	case <-ctx.Done():
+		w.done(job.key)
+		return false
+	}
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		defer w.wake() // the queue moved: look again
+		defer func() { <-w.slots }()
+		defer w.done(job.key)
+		if err := job.run(ctx); err != nil {
+			w.log.Error(w.name+" failed", "job", job.key, "err", err)
+		}
+	}()
+	return true
+}
+
+// startNow runs a job known to be due at once, without waiting for a scan
+// of the queue; before run has started it only wakes the worker.
+func (w *dueWork) startNow(job dueJob) {
+	w.mu.Lock()
+	ctx := w.ctx
+	w.mu.Unlock()
+	if ctx == nil || ctx.Err() != nil {
+		w.wake()
+		return
+	}
+	w.start(ctx, job)
 }
 
 func (w *dueWork) done(key string) {
