@@ -62,9 +62,10 @@ func newListenCommand(getenv getenvFunc) *cobra.Command {
 		Use:   "listen [--forward-to URL] [--events a,b]",
 		Short: "Print webhook events as billclock delivers them, and forward them to your handler",
 		Long: "Register a temporary webhook endpoint on a running billclock, print its signing secret, then\n" +
-			"print one line per event delivered to it. With --forward-to, each event is POSTed to your\n" +
-			"handler with billclock's body and Stripe-Signature, so your handler can verify it with the\n" +
-			"printed secret. The endpoint is removed on exit (^C).",
+			"print one line per event delivered to it: time, type and id. With --forward-to, each event is\n" +
+			"POSTed to your handler with billclock's body and Stripe-Signature, so your handler can verify\n" +
+			"it with the printed secret, and the line ends with your handler's answer. The endpoint is\n" +
+			"removed on exit (^C).",
 		Example: "  billclock listen --forward-to localhost:4242/webhook --events invoice.paid,customer.subscription.updated",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -263,9 +264,11 @@ func (l *listener) forwardLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case ev := <-l.queue:
-			at := ev.at.Format(listenTimeFormat)
-			l.out.printf("%s   --> %s [%s]", at, ev.typ, ev.id)
+			// One line per event: when forwarding, it ends with what the
+			// forward target answered.
+			line := fmt.Sprintf("%s   --> %s [%s]", ev.at.Format(listenTimeFormat), ev.typ, ev.id)
 			if l.forwardTo == "" {
+				l.out.printf("%s", line)
 				continue
 			}
 			status, err := l.forward(ctx, ev)
@@ -277,9 +280,9 @@ func (l *listener) forwardLoop(ctx context.Context) {
 				if errors.As(err, &uerr) {
 					err = uerr.Err // without the method and URL, printed already
 				}
-				l.out.printf("%s  <--  [ERROR] POST %s [%s]: %v", at, l.forwardTo, ev.id, err)
+				l.out.printf("%s  <--  [ERROR] POST %s: %v", line, l.forwardTo, err)
 			default:
-				l.out.printf("%s  <--  [%d] POST %s [%s]", at, status, l.forwardTo, ev.id)
+				l.out.printf("%s  <--  [%d] POST %s", line, status, l.forwardTo)
 			}
 		}
 	}
