@@ -696,6 +696,9 @@ func (e *Engine) apply(t *Task) error {
 		if err != nil || inv.Status != InvoiceDraft || !inv.AutoAdvance {
 			return ignoreNotFound(err)
 		}
+		if _, err := e.L.Customer(inv.Customer); err != nil {
+			return ignoreNotFound(err) // the customer was deleted: the draft stays a draft
+		}
 		return e.finalizeAndPay(inv, t.At)
 	}
 	sub, err := e.L.Subscription(t.Subject)

@@ -349,3 +349,21 @@ func TestUpdateErrors(t *testing.T) {
 	_, err = s.e.UpdateSubscription(sub.ID, SubscriptionChange{Metadata: map[string]string{"a": "b"}}, s.now)
 	require.ErrorAs(t, err, &be)
 }
+
+// A customer deleted while a renewal is still a draft leaves the draft
+// alone: the advance goes on instead of failing.
+func TestDraftOfDeletedCustomerIsLeftAlone(t *testing.T) {
+	s := newScenario(t, utc("2025-01-01T00:00:00Z"))
+	s.product("prod", "P")
+	s.price("price_m", "prod", 100, Month, 1)
+	sub, err := s.e.CreateSubscription(NewSubscription{Customer: "cus_0001", Items: []ItemSpec{{Price: "price_m"}}}, s.now)
+	require.NoError(t, err)
+	s.advance(utc("2025-02-01T00:00:00Z"))
+	_, err = s.e.CancelSubscription(sub.ID, false, false, s.now)
+	require.NoError(t, err)
+	require.NoError(t, s.l.DeleteCustomer("cus_0001"))
+	s.advance(utc("2025-02-01T02:00:00Z"))
+	invs := s.l.invoices()
+	require.Len(t, invs, 2)
+	assert.Equal(t, InvoiceDraft, invs[1].Status)
+}
