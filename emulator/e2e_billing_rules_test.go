@@ -72,7 +72,10 @@ func TestBillingClockDeletion(t *testing.T) {
 	require.NoError(t, err)
 
 	for _, c := range []*stripe.Customer{alice, bob} {
-		_, err := b.sc.V1Customers.Retrieve(t.Context(), c.ID, nil)
+		got, err := b.sc.V1Customers.Retrieve(t.Context(), c.ID, nil)
+		require.NoError(t, err)
+		assert.True(t, got.Deleted, "a deleted customer reads as its deleted stub, as at Stripe")
+		_, err = b.sc.V1Customers.Update(t.Context(), c.ID, &stripe.CustomerUpdateParams{Name: stripe.String("x")})
 		se := stripeError(t, err, http.StatusNotFound)
 		assert.Equal(t, stripe.ErrorCode("resource_missing"), se.Code)
 		assert.Equal(t, "No such customer: '"+c.ID+"'", se.Msg)

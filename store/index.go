@@ -77,6 +77,11 @@ func (x *Index) Add(group, id string) error {
 	return x.rev.Put(rk, fk)
 }
 
+// Has reports whether id is in group.
+func (x *Index) Has(group, id string) bool {
+	return x.rev != nil && x.rev.Get(groupKey(group, []byte(id)...)) != nil
+}
+
 // Remove takes id out of group; a missing pair is not an error.
 func (x *Index) Remove(group, id string) error {
 	rk := groupKey(group, []byte(id)...)

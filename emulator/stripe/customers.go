@@ -148,6 +148,10 @@ func (s *Surface) retrieveCustomer(c *call, tx *store.Tx) (any, error) {
 	}
 	cust, err := l.Customer(c.vars["id"])
 	if err != nil {
+		// As at Stripe, a deleted customer reads as its deleted stub.
+		if gone, derr := l.CustomerDeleted(c.vars["id"]); derr != nil || gone {
+			return renderDeleted(c.vars["id"], "customer"), derr
+		}
 		return nil, err
 	}
 	return customerView(l, cust, ex)

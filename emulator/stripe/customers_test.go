@@ -175,7 +175,8 @@ func TestCustomerLifecycle(t *testing.T) {
 
 	del := a.ok("DELETE", "/v1/customers/"+id, nil)
 	assert.Equal(t, map[string]any{"id": id, "object": "customer", "deleted": true}, del)
-	a.fails("GET", "/v1/customers/"+id, nil, 404, "id", "resource_missing", "No such customer: '"+id+"'")
+	assert.Equal(t, map[string]any{"id": id, "object": "customer", "deleted": true}, a.ok("GET", "/v1/customers/"+id, nil),
+		"a deleted customer reads as its deleted stub")
 	a.fails("POST", "/v1/customers/"+id, url.Values{"name": {"x"}}, 404, "id", "resource_missing", "No such customer: '"+id+"'")
 	a.fails("DELETE", "/v1/customers/"+id, nil, 404, "id", "resource_missing", "No such customer: '"+id+"'")
 

@@ -20,6 +20,7 @@ const (
 	invoiceItemsCollection = "invoiceitems"
 
 	customersByClock     = "customers_by_clock"
+	deletedCustomers     = "deleted_customers" // tombstones, group ""
 	subscriptionsByClock = "subscriptions_by_clock"
 	pendingItems         = "pending_invoice_items" // by customer
 )
@@ -141,7 +142,23 @@ func (l *ledger) DeleteCustomer(id string) error {
 	if err != nil {
 		return err
 	}
-	return x.Remove(c.Clock, id)
+	if err := x.Remove(c.Clock, id); err != nil {
+		return err
+	}
+	gone, err := l.index(deletedCustomers)
+	if err != nil {
+		return err
+	}
+	return gone.Add("", id)
+}
+
+// CustomerDeleted reports whether customer id existed and was deleted.
+func (l *ledger) CustomerDeleted(id string) (bool, error) {
+	gone, err := l.index(deletedCustomers)
+	if err != nil {
+		return false, err
+	}
+	return gone.Has("", id), nil
 }
 
 func (l *ledger) CustomersOnClock(clock string, fn func(*billing.Customer) error) error {
