@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
 
@@ -153,4 +154,36 @@ func printJSON(w io.Writer, raw []byte) error {
 	buf.WriteByte('\n')
 	_, err := w.Write(buf.Bytes())
 	return err
+}
+
+// pageOptions are the flags of a list command: Stripe's pagination and
+// -d extra parameters.
+type pageOptions struct {
+	limit                       int
+	startingAfter, endingBefore string
+	data                        []string
+}
+
+// AddFlags registers --limit, --starting-after, --ending-before and -d;
+// noun names what is listed in the help.
+func (o *pageOptions) AddFlags(cmd *cobra.Command, noun string) {
+	cmd.Flags().IntVar(&o.limit, "limit", 10, "how many "+noun+" to list (1-100)")
+	cmd.Flags().StringVar(&o.startingAfter, "starting-after", "", "list "+noun+" older than this id")
+	cmd.Flags().StringVar(&o.endingBefore, "ending-before", "", "list "+noun+" newer than this id")
+	addDataFlag(cmd, &o.data)
+}
+
+// params returns the query for the flags the user gave.
+func (o *pageOptions) params(cmd *cobra.Command) (url.Values, error) {
+	params := url.Values{}
+	if cmd.Flags().Changed("limit") {
+		params.Set("limit", strconv.Itoa(o.limit))
+	}
+	if o.startingAfter != "" {
+		params.Set("starting_after", o.startingAfter)
+	}
+	if o.endingBefore != "" {
+		params.Set("ending_before", o.endingBefore)
+	}
+	return params, addDataParams(params, o.data)
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/spf13/cobra"
 )
@@ -54,38 +53,25 @@ func newEventResendCommand(client clientFunc) *cobra.Command {
 }
 
 func newEventListCommand(client clientFunc) *cobra.Command {
-	var limit int
-	var typ, startingAfter, endingBefore string
-	var data []string
+	var page pageOptions
+	var typ string
 	cmd := &cobra.Command{
 		Use:   "list [--type T]",
 		Short: "List events, newest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			params := url.Values{}
-			if cmd.Flags().Changed("limit") {
-				params.Set("limit", strconv.Itoa(limit))
+			params, err := page.params(cmd)
+			if err != nil {
+				return err
 			}
 			if typ != "" {
 				params.Set("type", typ)
 			}
-			if startingAfter != "" {
-				params.Set("starting_after", startingAfter)
-			}
-			if endingBefore != "" {
-				params.Set("ending_before", endingBefore)
-			}
-			if err := addDataParams(params, data); err != nil {
-				return err
-			}
 			return callAndPrint(cmd, client(cmd), http.MethodGet, "/v1/events", params)
 		},
 	}
-	cmd.Flags().IntVar(&limit, "limit", 10, "how many events to list (1-100)")
+	page.AddFlags(cmd, "events")
 	cmd.Flags().StringVar(&typ, "type", "", `only events of this type; a trailing * matches any suffix ("invoice.*")`)
-	cmd.Flags().StringVar(&startingAfter, "starting-after", "", "list events older than this id")
-	cmd.Flags().StringVar(&endingBefore, "ending-before", "", "list events newer than this id")
-	addDataFlag(cmd, &data)
 	return cmd
 }
 

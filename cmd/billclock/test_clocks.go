@@ -96,34 +96,20 @@ func newClockRetrieveCommand(client clientFunc) *cobra.Command {
 }
 
 func newClockListCommand(client clientFunc) *cobra.Command {
-	var limit int
-	var startingAfter, endingBefore string
-	var data []string
+	var page pageOptions
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List test clocks, newest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			params := url.Values{}
-			if cmd.Flags().Changed("limit") {
-				params.Set("limit", strconv.Itoa(limit))
-			}
-			if startingAfter != "" {
-				params.Set("starting_after", startingAfter)
-			}
-			if endingBefore != "" {
-				params.Set("ending_before", endingBefore)
-			}
-			if err := addDataParams(params, data); err != nil {
+			params, err := page.params(cmd)
+			if err != nil {
 				return err
 			}
 			return callAndPrint(cmd, client(cmd), http.MethodGet, clocksPath, params)
 		},
 	}
-	cmd.Flags().IntVar(&limit, "limit", 10, "how many clocks to list (1-100)")
-	cmd.Flags().StringVar(&startingAfter, "starting-after", "", "list clocks older than this id")
-	cmd.Flags().StringVar(&endingBefore, "ending-before", "", "list clocks newer than this id")
-	addDataFlag(cmd, &data)
+	page.AddFlags(cmd, "clocks")
 	return cmd
 }
 

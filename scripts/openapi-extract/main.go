@@ -280,163 +280,81 @@ func sortedKeys(m map[string]any) []string {
 // kind of object, so a schema property named "description" (a key of a
 // "properties" map) is never mistaken for the annotation keyword.
 
-func stripPathItem(v any) any {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return deepCopy(v)
-	}
-	out := map[string]any{}
-	for k, val := range m {
-		switch {
-		case k == "description":
-		case httpMethods[k]:
-			out[k] = stripOperation(val)
-		case k == "parameters":
-			out[k] = mapList(val, stripParameter)
-		default:
-			out[k] = deepCopy(val)
-		}
-	}
-	return out
-}
+// rules say how to rewrite an object: for each key, the function that
+// rewrites its value, or nil to drop the key. Other keys are copied.
+type rules map[string]func(any) any
 
-func stripOperation(v any) any {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return deepCopy(v)
-	}
-	out := map[string]any{}
-	for k, val := range m {
-		switch k {
-		case "description":
-		case "parameters":
-			out[k] = mapList(val, stripParameter)
-		case "requestBody":
-			out[k] = stripRequestBody(val)
-		case "responses":
-			out[k] = mapValues(val, stripResponse)
-		default:
-			out[k] = deepCopy(val)
-		}
-	}
-	return out
-}
-
-func stripParameter(v any) any {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return deepCopy(v)
-	}
-	out := map[string]any{}
-	for k, val := range m {
-		switch k {
-		case "description":
-		case "schema":
-			out[k] = stripSchema(val)
-		case "content":
-			out[k] = mapValues(val, stripMediaType)
-		default:
-			out[k] = deepCopy(val)
-		}
-	}
-	return out
-}
-
-func stripRequestBody(v any) any {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return deepCopy(v)
-	}
-	out := map[string]any{}
-	for k, val := range m {
-		switch k {
-		case "description":
-		case "content":
-			out[k] = mapValues(val, stripMediaType)
-		default:
-			out[k] = deepCopy(val)
-		}
-	}
-	return out
-}
-
-// stripResponse keeps the Response Object's own description (required by
-// OpenAPI 3.0, and short in Stripe's spec) but strips its schemas.
-func stripResponse(v any) any {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return deepCopy(v)
-	}
-	out := map[string]any{}
-	for k, val := range m {
-		switch k {
-		case "content":
-			out[k] = mapValues(val, stripMediaType)
-		default:
-			out[k] = deepCopy(val)
-		}
-	}
-	return out
-}
-
-func stripMediaType(v any) any {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return deepCopy(v)
-	}
-	out := map[string]any{}
-	for k, val := range m {
-		switch k {
-		case "schema":
-			out[k] = stripSchema(val)
-		default:
-			out[k] = deepCopy(val)
-		}
-	}
-	return out
-}
-
-func stripSchema(v any) any {
+func (r rules) apply(v any) any {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return deepCopy(v) // e.g. additionalProperties: true
 	}
 	out := map[string]any{}
 	for k, val := range m {
-		switch k {
-		case "description":
-		case "properties":
-			out[k] = mapValues(val, stripSchema)
-		case "items", "additionalProperties", "not":
-			out[k] = stripSchema(val)
-		case "anyOf", "oneOf", "allOf":
-			out[k] = mapList(val, stripSchema)
-		case "x-expansionResources":
-			out[k] = stripSchemaContainer(val)
-		default:
+		fn, has := r[k]
+		switch {
+		case !has:
 			out[k] = deepCopy(val)
+		case fn != nil:
+			out[k] = fn(val)
 		}
 	}
 	return out
 }
 
+// each returns a rule applying fn to every value of a map, or every
+// element of a list.
+func each(fn func(any) any) func(any) any {
+	return func(v any) any {
+		if _, isList := v.([]any); isList {
+			return mapList(v, fn)
+		}
+		return mapValues(v, fn)
+	}
+}
+
+func stripPathItem(v any) any {
+	r := rules{"description": nil, "parameters": each(stripParameter)}
+	for method := range httpMethods {
+		r[method] = stripOperation
+	}
+	return r.apply(v)
+}
+
+func stripOperation(v any) any {
+	return rules{"description": nil, "parameters": each(stripParameter), "requestBody": stripRequestBody,
+		"responses": each(stripResponse)}.apply(v)
+}
+
+func stripParameter(v any) any {
+	return rules{"description": nil, "schema": stripSchema, "content": each(stripMediaType)}.apply(v)
+}
+
+func stripRequestBody(v any) any {
+	return rules{"description": nil, "content": each(stripMediaType)}.apply(v)
+}
+
+// stripResponse keeps the Response Object's own description (required by
+// OpenAPI 3.0, and short in Stripe's spec) but strips its schemas.
+func stripResponse(v any) any {
+	return rules{"content": each(stripMediaType)}.apply(v)
+}
+
+func stripMediaType(v any) any {
+	return rules{"schema": stripSchema}.apply(v)
+}
+
+func stripSchema(v any) any {
+	return rules{"description": nil, "properties": each(stripSchema), "items": stripSchema,
+		"additionalProperties": stripSchema, "not": stripSchema, "anyOf": each(stripSchema),
+		"oneOf": each(stripSchema), "allOf": each(stripSchema),
+		"x-expansionResources": stripSchemaContainer}.apply(v)
+}
+
 // stripSchemaContainer handles Stripe's x-expansionResources, an object of
 // the form {"oneOf": [schema, ...]}.
 func stripSchemaContainer(v any) any {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return deepCopy(v)
-	}
-	out := map[string]any{}
-	for k, val := range m {
-		switch k {
-		case "anyOf", "oneOf", "allOf":
-			out[k] = mapList(val, stripSchema)
-		default:
-			out[k] = deepCopy(val)
-		}
-	}
-	return out
+	return rules{"anyOf": each(stripSchema), "oneOf": each(stripSchema), "allOf": each(stripSchema)}.apply(v)
 }
 
 func mapValues(v any, fn func(any) any) any {
