@@ -5,13 +5,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"runtime"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -34,51 +32,17 @@ const (
 
 // benchClient talks to one server.
 type benchClient struct {
-	base string
-	http *http.Client
+	*emulatortest.Client
 }
 
-// newBenchClient starts a server with durable commits for the benchmark and
-// returns a keep-alive client of it.
+// newBenchClient starts a real server (real fsync) for b and returns a
+// keep-alive client of it.
 func newBenchClient(b *testing.B) *benchClient {
 	b.Helper()
 	srv := emulatortest.Start(b, emulator.Config{})
-	tr := &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 128, DisableCompression: true}
-	b.Cleanup(tr.CloseIdleConnections)
-	return &benchClient{base: srv.URL(), http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
-}
-
-// do sends one request and returns the body of its 200 response. It is safe
-// to call from RunParallel goroutines: it returns errors instead of failing.
-func (c *benchClient) do(method, path string, form url.Values, idemKey string) ([]byte, error) {
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequest(method, c.base+path, body)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+benchKey)
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	if idemKey != "" {
-		req.Header.Set("Idempotency-Key", idemKey)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	raw, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, raw)
-	}
-	return raw, nil
+	c := emulatortest.NewClient(srv.URL(), benchKey, 128)
+	b.Cleanup(c.HTTP.CloseIdleConnections)
+	return &benchClient{c}
 }
 
 type benchClock struct {
@@ -96,7 +60,7 @@ func decodeBenchClock(raw []byte) (benchClock, error) {
 }
 
 func (c *benchClient) createClock(idemKey string) (benchClock, error) {
-	raw, err := c.do(http.MethodPost, "/v1/test_helpers/test_clocks",
+	raw, err := c.Do(http.MethodPost, "/v1/test_helpers/test_clocks",
 		url.Values{"frozen_time": {strconv.Itoa(benchFrozen)}, "name": {"bench"}}, idemKey)
 	if err != nil {
 		return benchClock{}, err
@@ -162,7 +126,7 @@ func BenchmarkRetrieveClock(b *testing.B) {
 	path := "/v1/test_helpers/test_clocks/" + clock.ID
 	benchParallel(b, func(pb *testing.PB) error {
 		for pb.Next() {
-			if _, err := c.do(http.MethodGet, path, nil, ""); err != nil {
+			if _, err := c.Do(http.MethodGet, path, nil, ""); err != nil {
 				return err
 			}
 		}
@@ -179,7 +143,7 @@ func BenchmarkListClocks100(b *testing.B) {
 		}
 	}
 	const path = "/v1/test_helpers/test_clocks?limit=100"
-	raw, err := c.do(http.MethodGet, path, nil, "")
+	raw, err := c.Do(http.MethodGet, path, nil, "")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -191,7 +155,7 @@ func BenchmarkListClocks100(b *testing.B) {
 	}
 	benchParallel(b, func(pb *testing.PB) error {
 		for pb.Next() {
-			if _, err := c.do(http.MethodGet, path, nil, ""); err != nil {
+			if _, err := c.Do(http.MethodGet, path, nil, ""); err != nil {
 				return err
 			}
 		}
@@ -216,11 +180,11 @@ func BenchmarkAdvanceToReady(b *testing.B) {
 	for b.Loop() {
 		start := time.Now()
 		frozen += 3600
-		if _, err := c.do(http.MethodPost, advance, url.Values{"frozen_time": {strconv.FormatInt(frozen, 10)}}, ""); err != nil {
+		if _, err := c.Do(http.MethodPost, advance, url.Values{"frozen_time": {strconv.FormatInt(frozen, 10)}}, ""); err != nil {
 			b.Fatal(err)
 		}
 		for {
-			raw, err := c.do(http.MethodGet, get, nil, "")
+			raw, err := c.Do(http.MethodGet, get, nil, "")
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -23,35 +23,56 @@ type Client struct {
 
 // NewClient returns a Client with a keep-alive pool for conns connections.
 func NewClient(baseURL, apiKey string, conns int) *Client {
-	return &Client{BaseURL: baseURL, APIKey: apiKey,
-		HTTP: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns}, Timeout: time.Minute}}
+	tr := &http.Transport{MaxIdleConns: 2 * conns, MaxIdleConnsPerHost: max(64, 2*conns), DisableCompression: true}
+	return &Client{BaseURL: strings.TrimSuffix(baseURL, "/"), APIKey: apiKey,
+		HTTP: &http.Client{Transport: tr, Timeout: time.Minute}}
 }
 
-// Call sends one request (form in the body, or the query for GET) and
-// decodes a 200 answer; any other status is an error.
-func (c *Client) Call(method, path string, form url.Values) (map[string]any, error) {
-	body := form.Encode()
+// Do sends one request (form in the body; for GET, in the query) with an
+// Idempotency-Key if idemKey is set, and returns the body of a 200 answer;
+// any other status is an error. The body is always read to the end, so the
+// connection is reused. Do is safe for concurrent use.
+func (c *Client) Do(method, path string, form url.Values, idemKey string) ([]byte, error) {
 	target := c.BaseURL + path
-	if method == http.MethodGet && body != "" {
-		target, body = target+"?"+body, ""
+	var body io.Reader
+	if len(form) > 0 {
+		if method == http.MethodGet {
+			target += "?" + form.Encode()
+		} else {
+			body = strings.NewReader(form.Encode())
+		}
 	}
-	req, err := http.NewRequest(method, target, strings.NewReader(body))
+	req, err := http.NewRequest(method, target, body)
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.APIKey)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if idemKey != "" {
+		req.Header.Set("Idempotency-Key", idemKey)
+	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
 	if err != nil {
 		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, raw)
+		return nil, fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, raw)
+	}
+	return raw, nil
+}
+
+// Call is Do without an idempotency key, decoding the answer.
+func (c *Client) Call(method, path string, form url.Values) (map[string]any, error) {
+	raw, err := c.Do(method, path, form, "")
+	if err != nil {
+		return nil, err
 	}
 	var out map[string]any
 	return out, json.Unmarshal(raw, &out)

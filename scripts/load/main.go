@@ -20,7 +20,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -35,6 +34,7 @@ import (
 	"time"
 
 	"github.com/billclock/billclock/emulator"
+	"github.com/billclock/billclock/emulator/emulatortest"
 )
 
 const (
@@ -107,7 +107,7 @@ func run() error {
 		}
 		get := "/v1/test_helpers/test_clocks/" + clock.ID
 		table = append(table, namedResult{"retrieve", hammer(*clients, *duration, func() error {
-			_, err := c.do(http.MethodGet, get, nil, "")
+			_, err := c.Do(http.MethodGet, get, nil, "")
 			return err
 		})})
 	}
@@ -195,46 +195,13 @@ func checkLoopback(base string) error {
 }
 
 type client struct {
-	base string
-	http *http.Client
+	*emulatortest.Client
 }
 
 func newClient(base string, conns int) *client {
-	tr := &http.Transport{MaxIdleConns: 2 * conns, MaxIdleConnsPerHost: max(64, 2*conns), DisableCompression: true}
-	return &client{base: strings.TrimSuffix(base, "/"), http: &http.Client{Transport: tr, Timeout: clientTimeout}}
-}
-
-// do sends one request and returns the body of its 200 response; the body
-// is always drained so that the connection is reused.
-func (c *client) do(method, path string, form url.Values, idemKey string) ([]byte, error) {
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequest(method, c.base+path, body)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+apiKey)
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	if idemKey != "" {
-		req.Header.Set("Idempotency-Key", idemKey)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	raw, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, raw)
-	}
-	return raw, nil
+	c := emulatortest.NewClient(base, apiKey, conns)
+	c.HTTP.Timeout = clientTimeout
+	return &client{c}
 }
 
 type clockReply struct {
@@ -252,7 +219,7 @@ func decodeClock(raw []byte) (clockReply, error) {
 }
 
 func (c *client) createClock(idemKey string) (clockReply, error) {
-	raw, err := c.do(http.MethodPost, "/v1/test_helpers/test_clocks",
+	raw, err := c.Do(http.MethodPost, "/v1/test_helpers/test_clocks",
 		url.Values{"frozen_time": {strconv.Itoa(frozenTime)}, "name": {"load"}}, idemKey)
 	if err != nil {
 		return clockReply{}, err
@@ -341,11 +308,11 @@ func advanceAndPoll(c *client, n int) (res advanceResult, err error) {
 		start := time.Now()
 		frozen += advanceStep
 		form := url.Values{"frozen_time": {strconv.FormatInt(frozen, 10)}}
-		if _, err := c.do(http.MethodPost, advance, form, idempotencyKey()); err != nil {
+		if _, err := c.Do(http.MethodPost, advance, form, idempotencyKey()); err != nil {
 			return res, err
 		}
 		for {
-			raw, err := c.do(http.MethodGet, get, nil, "")
+			raw, err := c.Do(http.MethodGet, get, nil, "")
 			if err != nil {
 				return res, err
 			}
