@@ -162,20 +162,26 @@ func (l *ledger) CustomerDeleted(id string) (bool, error) {
 }
 
 func (l *ledger) CustomersOnClock(clock string, fn func(*billing.Customer) error) error {
-	x, err := l.index(customersByClock)
+	return eachIndexed(l, customersByClock, clock, l.Customer, fn)
+}
+
+// eachIndexed calls fn with every object of group in index, loaded by get.
+// The ids are read first, so fn may change the index.
+func eachIndexed[T any](l *ledger, index, group string, get func(string) (*T, error), fn func(*T) error) error {
+	x, err := l.index(index)
 	if err != nil {
 		return err
 	}
-	ids, err := x.IDs(clock)
+	ids, err := x.IDs(group)
 	if err != nil {
 		return err
 	}
 	for _, id := range ids {
-		c, err := l.Customer(id)
+		v, err := get(id)
 		if err != nil {
 			return err
 		}
-		if err := fn(c); err != nil {
+		if err := fn(v); err != nil {
 			return err
 		}
 	}
@@ -277,24 +283,7 @@ func (l *ledger) SubscriptionOfItem(id, param string) (*billing.Subscription, er
 }
 
 func (l *ledger) SubscriptionsOnClock(clock string, fn func(*billing.Subscription) error) error {
-	x, err := l.index(subscriptionsByClock)
-	if err != nil {
-		return err
-	}
-	ids, err := x.IDs(clock)
-	if err != nil {
-		return err
-	}
-	for _, id := range ids {
-		s, err := l.Subscription(id)
-		if err != nil {
-			return err
-		}
-		if err := fn(s); err != nil {
-			return err
-		}
-	}
-	return nil
+	return eachIndexed(l, subscriptionsByClock, clock, l.Subscription, fn)
 }
 
 func (l *ledger) Invoice(id string) (*billing.Invoice, error) {
