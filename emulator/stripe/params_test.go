@@ -2,6 +2,8 @@ package stripe
 
 import (
 	"errors"
+	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -145,4 +147,28 @@ func TestParamsSubHash(t *testing.T) {
 	p = paramsOf(t, "recurring=month")
 	p.sub("recurring")
 	requireAPIError(t, p.check(), 400, "", "recurring", "Invalid recurring: must be a hash.")
+}
+
+// FuzzAuthenticate: any Authorization header gives a test-mode account or a
+// Stripe error, never a panic or an account for a key of another kind.
+func FuzzAuthenticate(f *testing.F) {
+	for _, h := range []string{"", "Bearer sk_test_123", "Basic c2tfdGVzdF8xMjM6", "Basic !!!", "Bearer sk_live_1",
+		"Bearer pk_test_1", "Token x", "Bearer ", "Basic OnBhc3M="} {
+		f.Add(h)
+	}
+	s := &Surface{}
+	f.Fuzz(func(t *testing.T, header string) {
+		r, _ := http.NewRequest(http.MethodGet, "/v1/events", nil)
+		r.Header.Set("Authorization", header)
+		account, err := s.authenticate(r)
+		if err != nil {
+			if _, ok := apiError(err); !ok {
+				t.Fatalf("authenticate(%q): not an API error: %v", header, err)
+			}
+			return
+		}
+		if !strings.HasPrefix(account, "sk_test_") && !strings.HasPrefix(account, "rk_test_") {
+			t.Fatalf("authenticate(%q) accepted %q", header, account)
+		}
+	})
 }
