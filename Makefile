@@ -2,7 +2,7 @@
 
 GO ?= go
 
-.PHONY: test build vet fmt-check serve openapi bench load fuzz
+.PHONY: test build vet fmt-check serve openapi bench load advancebench fuzz
 
 ## test: vet, format check, and every test with the race detector
 test: vet fmt-check
@@ -33,6 +33,14 @@ bench:
 load:
 	$(GO) run ./scripts/load
 
-## fuzz: run the form decoder's fuzz target for a while
+## advancebench: advance N customers' subscriptions by two months
+advancebench:
+	$(GO) run ./scripts/advancebench -n 1000,10000
+
+## fuzz: run every fuzz target for FUZZTIME each
+FUZZTIME ?= 30s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParseForm -fuzztime 60s ./emulator/stripe/
+	$(GO) test -run '^$$' -fuzz FuzzParseForm -fuzztime $(FUZZTIME) ./emulator/stripe/
+	$(GO) test -run '^$$' -fuzz FuzzAuthenticate -fuzztime $(FUZZTIME) ./emulator/stripe/
+	$(GO) test -run '^$$' -fuzz FuzzParseTimestamp -fuzztime $(FUZZTIME) ./cmd/billclock/
+	$(GO) test -run '^$$' -fuzz FuzzFixture -fuzztime $(FUZZTIME) ./cmd/billclock/
