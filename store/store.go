@@ -13,6 +13,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -146,7 +147,7 @@ func (db *DB) commit(batch []*batchCall) {
 		err := db.bolt.Update(func(tx *bolt.Tx) error {
 			t := &Tx{tx: tx}
 			for i, c := range batch {
-				if err := c.fn(t); err != nil {
+				if err := safeCall(c.fn, t); err != nil {
 					failed = i
 					return err
 				}
@@ -164,6 +165,17 @@ func (db *DB) commit(batch []*batchCall) {
 		batch[failed].done <- err
 		batch = append(batch[:failed:failed], batch[failed+1:]...)
 	}
+}
+
+// safeCall runs fn, turning a panic into an error: a bug in one writer must
+// not take down the commit loop that every writer waits on.
+func safeCall(fn func(*Tx) error, t *Tx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("store: panic in transaction: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return fn(t)
 }
 
 // Tx is a transaction. Bytes read through it are valid only until it ends.

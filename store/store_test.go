@@ -353,3 +353,21 @@ func TestQueueGroups(t *testing.T) {
 		return nil
 	}))
 }
+
+func TestBatchSurvivesAPanickingCall(t *testing.T) {
+	db := openTemp(t)
+	err := db.Batch(func(tx *store.Tx) error { panic("boom") })
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "panic in transaction: boom")
+	require.NoError(t, db.Batch(func(tx *store.Tx) error {
+		a, err := tx.Account("acct")
+		if err != nil {
+			return err
+		}
+		c, err := a.Collection("things")
+		if err != nil {
+			return err
+		}
+		return c.Put("after", 1, []byte("x"))
+	}), "the commit loop goes on after a panic")
+}
