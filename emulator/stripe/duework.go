@@ -3,6 +3,7 @@ package stripe
 import (
 	"context"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 )
@@ -105,6 +106,11 @@ func (w *dueWork) start(ctx context.Context, job dueJob) bool {
 		defer w.wake() // the queue moved: look again
 		defer func() { <-w.slots }()
 		defer w.done(job.key)
+		defer func() {
+			if r := recover(); r != nil {
+				w.log.Error(w.name+" panicked", "job", job.key, "panic", r, "stack", string(debug.Stack()))
+			}
+		}()
 		if err := job.run(ctx); err != nil {
 			w.log.Error(w.name+" failed", "job", job.key, "err", err)
 		}
