@@ -2,7 +2,7 @@
 
 GO ?= go
 
-.PHONY: test build vet fmt-check serve openapi bench load advancebench fuzz
+.PHONY: test build vet fmt-check serve openapi bench load advancebench fuzz container-test
 
 ## test: vet, format check, and every test with the race detector
 test: vet fmt-check
@@ -44,3 +44,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzAuthenticate -fuzztime $(FUZZTIME) ./emulator/stripe/
 	$(GO) test -run '^$$' -fuzz FuzzParseTimestamp -fuzztime $(FUZZTIME) ./cmd/billclock/
 	$(GO) test -run '^$$' -fuzz FuzzFixture -fuzztime $(FUZZTIME) ./cmd/billclock/
+
+## container-test: build the image (Dockerfile, FROM scratch) and check it serves; needs podman or docker
+container-test:
+	bash scripts/container-smoke.sh
