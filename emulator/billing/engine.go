@@ -531,16 +531,7 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 			next.qty = *spec.Quantity
 			it.Quantity = next.qty
 		}
-		for k, v := range spec.Metadata {
-			if it.Metadata == nil {
-				it.Metadata = map[string]string{}
-			}
-			if v == "" {
-				delete(it.Metadata, k)
-			} else {
-				it.Metadata[k] = v
-			}
-		}
+		it.Metadata = MergeMetadata(it.Metadata, spec.Metadata)
 		if next.price.ID != old.price.ID || next.qty != old.qty {
 			changes = append(changes, change{item: it.ID, old: old, new: next})
 		}
@@ -562,7 +553,7 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 			return nil, err
 		}
 	}
-	sub.Metadata = mergeMetadata(sub.Metadata, ch.Metadata)
+	sub.Metadata = MergeMetadata(sub.Metadata, ch.Metadata)
 
 	prorate := behavior != ProrateNone && sub.Status == StatusActive && t < sub.PeriodEnd
 	var created []*InvoiceItem
@@ -831,7 +822,9 @@ func (e *Engine) DeleteClockObjects(clock string, now int64) error {
 	return nil
 }
 
-func mergeMetadata(m, update map[string]string) map[string]string {
+// MergeMetadata applies a metadata update to m: an empty value deletes its
+// key, any other sets it. m may be nil; the result is m, changed.
+func MergeMetadata(m, update map[string]string) map[string]string {
 	for k, v := range update {
 		if m == nil {
 			m = map[string]string{}

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/billclock/billclock/emulator/billing"
 )
 
 // params reads typed parameters from a Form, remembering which ones were
@@ -233,22 +235,26 @@ func (p *params) expansions(allowed ...string) (map[string]bool, error) {
 	return set, p.check()
 }
 
-// applyMetadata merges a metadata update into m.
+// applyMetadata applies a request's metadata to m: cleared (metadata=)
+// drops every key first, then the update merges as in billing.MergeMetadata.
 func applyMetadata(m, update map[string]string, cleared bool) map[string]string {
 	if cleared {
 		m = nil
 	}
-	for k, v := range update {
-		if v == "" {
-			delete(m, k)
-			continue
-		}
-		if m == nil {
-			m = map[string]string{}
-		}
-		m[k] = v
-	}
-	return m
+	return billing.MergeMetadata(m, update)
+}
+
+// acceptPaymentParams reads the payment parameters that subscription
+// endpoints take but billclock, where payments always succeed, ignores.
+func (p *params) acceptPaymentParams() {
+	p.str("default_payment_method")
+	p.bool("off_session")
+	p.paymentBehavior()
+}
+
+// paymentBehavior reads payment_behavior, accepted and ignored.
+func (p *params) paymentBehavior() {
+	p.enum("payment_behavior", "allow_incomplete", "default_incomplete", "error_if_incomplete", "pending_if_incomplete")
 }
 
 // sub returns a reader for the hash parameter name (such as recurring or

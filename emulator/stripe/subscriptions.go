@@ -99,10 +99,8 @@ func (s *Surface) createSubscription(c *call, tx *store.Tx) (any, error) {
 	cancelAt, _ := c.p.int64("cancel_at")
 	c.p.prorationParams()
 	metadata, _ := c.p.metadata("metadata")
-	c.p.str("default_payment_method")
 	c.p.str("description")
-	c.p.bool("off_session")
-	c.p.enum("payment_behavior", "allow_incomplete", "default_incomplete", "error_if_incomplete", "pending_if_incomplete")
+	c.p.acceptPaymentParams()
 	c.p.enum("collection_method", "charge_automatically")
 	ex, err := c.p.expansions(subscriptionExpansions...)
 	if err != nil {
@@ -215,10 +213,8 @@ func (s *Surface) updateSubscription(c *call, tx *store.Tx) (any, error) {
 		ch.CancelAt = &v
 	}
 	metadata, cleared := c.p.metadata("metadata")
-	c.p.str("default_payment_method")
 	c.p.str("description")
-	c.p.bool("off_session")
-	c.p.enum("payment_behavior", "allow_incomplete", "default_incomplete", "error_if_incomplete", "pending_if_incomplete")
+	c.p.acceptPaymentParams()
 	ex, err := c.p.expansions(subscriptionExpansions...)
 	if err != nil {
 		return nil, err
@@ -341,7 +337,7 @@ func (s *Surface) createSubscriptionItem(c *call, tx *store.Tx) (any, error) {
 	qty, hasQty := c.p.int64("quantity")
 	metadata, _ := c.p.metadata("metadata")
 	behavior, date := c.p.prorationParams()
-	c.p.enum("payment_behavior", "allow_incomplete", "default_incomplete", "error_if_incomplete", "pending_if_incomplete")
+	c.p.paymentBehavior()
 	if _, err := c.p.expansions(); err != nil {
 		return nil, err
 	}
@@ -405,7 +401,7 @@ func (s *Surface) updateSubscriptionItem(c *call, tx *store.Tx) (any, error) {
 	}
 	spec.Metadata, _ = c.p.metadata("metadata")
 	behavior, date := c.p.prorationParams()
-	c.p.enum("payment_behavior", "allow_incomplete", "default_incomplete", "error_if_incomplete", "pending_if_incomplete")
+	c.p.paymentBehavior()
 	c.p.bool("off_session")
 	if _, err := c.p.expansions(); err != nil {
 		return nil, err
