@@ -34,6 +34,10 @@ type Config struct {
 	Now func() time.Time
 	// NoSync skips fsync (throwaway databases only).
 	NoSync bool
+	// BeforeCommit, if set, runs before every write transaction commits;
+	// an error aborts the commit like a failed disk write. A test seam for
+	// injecting storage faults (see store.Options).
+	BeforeCommit func() error
 	// StripeLimits enforces Stripe's per-clock caps (3 customers per clock,
 	// 3 subscriptions per customer); billclock lifts them by default.
 	StripeLimits bool
@@ -64,7 +68,7 @@ func Open(cfg Config) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	db, err := store.Open(cfg.DBPath, &store.Options{NoSync: cfg.NoSync})
+	db, err := store.Open(cfg.DBPath, &store.Options{NoSync: cfg.NoSync, BeforeCommit: cfg.BeforeCommit})
 	if err != nil {
 		return nil, err
 	}

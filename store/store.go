@@ -33,11 +33,17 @@ type Options struct {
 	LockTimeout time.Duration
 	// NoSync skips fsync; only for throwaway databases in tests.
 	NoSync bool
+	// BeforeCommit, if set, runs before every read-write transaction
+	// commits. An error it returns aborts the commit as a failed write to
+	// the file would, and is returned to the writers. Tests inject disk
+	// errors (ENOSPC, EIO) with it.
+	BeforeCommit func() error
 }
 
 // DB is an open billclock database.
 type DB struct {
-	bolt *bolt.DB
+	bolt         *bolt.DB
+	beforeCommit func() error
 
 	// Group commit state for Batch.
 	mu         sync.Mutex
@@ -79,7 +85,7 @@ func Open(path string, opts *Options) (*DB, error) {
 		b.Close()
 		return nil, fmt.Errorf("store: init %s: %w", path, err)
 	}
-	return &DB{bolt: b}, nil
+	return &DB{bolt: b, beforeCommit: opts.BeforeCommit}, nil
 }
 
 // Close closes the database, waiting for open transactions to finish.
@@ -95,7 +101,20 @@ func (db *DB) View(fn func(*Tx) error) error {
 
 // Update runs fn in a read-write transaction committed on its own.
 func (db *DB) Update(fn func(*Tx) error) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx}) })
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		if err := fn(&Tx{tx: tx}); err != nil {
+			return err
+		}
+		return db.precommit()
+	})
+}
+
+// precommit runs the BeforeCommit hook, if any.
+func (db *DB) precommit() error {
+	if db.beforeCommit == nil {
+		return nil
+	}
+	return db.beforeCommit()
 }
 
 // Batch runs fn in a read-write transaction that may be shared with other
@@ -152,7 +171,7 @@ func (db *DB) commit(batch []*batchCall) {
 					return err
 				}
 			}
-			return nil
+			return db.precommit()
 		})
 		if failed < 0 {
 			for _, c := range batch {

@@ -371,3 +371,52 @@ func TestBatchSurvivesAPanickingCall(t *testing.T) {
 		return c.Put("after", 1, []byte("x"))
 	}), "the commit loop goes on after a panic")
 }
+
+func TestBeforeCommitFailureRollsBackEveryWriter(t *testing.T) {
+	diskFull := errors.New("write: no space left on device")
+	var fail sync.Map
+	db, err := store.Open(filepath.Join(t.TempDir(), "test.db"), &store.Options{BeforeCommit: func() error {
+		if _, ok := fail.Load("on"); ok {
+			return diskFull
+		}
+		return nil
+	}})
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+
+	fail.Store("on", true)
+	write := func(id string) error {
+		return db.Update(func(tx *store.Tx) error {
+			a, err := tx.Account("acct")
+			if err != nil {
+				return err
+			}
+			c, err := a.Collection("things")
+			if err != nil {
+				return err
+			}
+			return c.Put(id, 1, []byte(id))
+		})
+	}
+	require.ErrorIs(t, write("a"), diskFull)
+	require.ErrorIs(t, db.Batch(func(tx *store.Tx) error {
+		a, err := tx.Account("acct")
+		if err != nil {
+			return err
+		}
+		c, err := a.Collection("things")
+		if err != nil {
+			return err
+		}
+		return c.Put("b", 1, []byte("b"))
+	}), diskFull)
+	ids, _, err := list(t, db, "acct", "things", store.Page{Limit: 10})
+	require.NoError(t, err)
+	assert.Empty(t, ids, "a failed commit leaves nothing behind")
+
+	fail.Delete("on")
+	require.NoError(t, write("c"))
+	ids, _, err = list(t, db, "acct", "things", store.Page{Limit: 10})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"c"}, ids)
+}
