@@ -41,6 +41,19 @@ type Ledger interface {
 	// before until (ties in scheduling order), or nil if there is none.
 	NextTask(clock string, until int64) (*Task, error)
 
+	PaymentMethod(id string) (*PaymentMethod, error)
+	PutPaymentMethod(*PaymentMethod) error
+	Payment(id string) (*Payment, error)
+	PutPayment(*Payment) error
+	Charge(id string) (*Charge, error)
+	PutCharge(*Charge) error
+	// InvoicePayments returns an invoice's payments, oldest first.
+	InvoicePayments(invoice string) ([]*InvoicePayment, error)
+	PutInvoicePayment(*InvoicePayment) error
+	PutBalanceTransaction(*BalanceTransaction) error
+	// Policy is the account's dunning policy.
+	Policy() (DunningPolicy, error)
+
 	// Emit records an event.
 	Emit(Event) error
 }

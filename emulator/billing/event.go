@@ -20,6 +20,9 @@ type Event struct {
 	Type   EventType
 	Time   int64
 	Object any
+	// Before, when set, is a snapshot of the object before the change, so
+	// that surfaces can tell what changed (Stripe's previous_attributes).
+	Before any
 }
 
 // Advance completes the advance of clock c, which must be advancing, and

@@ -18,6 +18,7 @@ type memLedger struct {
 	taskSeq  []int
 	nextTask int
 	events   []Event
+	policy   DunningPolicy
 }
 
 func newMemLedger() *memLedger {
@@ -160,3 +161,32 @@ func (m *memLedger) invoices() []*Invoice {
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
+
+func (m *memLedger) PaymentMethod(id string) (*PaymentMethod, error) {
+	var pm PaymentMethod
+	return &pm, m.get(id, "payment_method", &pm)
+}
+func (m *memLedger) PutPaymentMethod(pm *PaymentMethod) error { return m.put(pm.ID, pm) }
+func (m *memLedger) Payment(id string) (*Payment, error) {
+	var p Payment
+	return &p, m.get(id, "payment", &p)
+}
+func (m *memLedger) PutPayment(p *Payment) error { return m.put(p.ID, p) }
+func (m *memLedger) Charge(id string) (*Charge, error) {
+	var ch Charge
+	return &ch, m.get(id, "charge", &ch)
+}
+func (m *memLedger) PutCharge(ch *Charge) error { return m.put(ch.ID, ch) }
+func (m *memLedger) InvoicePayments(invoice string) ([]*InvoicePayment, error) {
+	var out []*InvoicePayment
+	err := eachOf(m, "inpay_", func(ip *InvoicePayment) error {
+		if ip.Invoice == invoice {
+			out = append(out, ip)
+		}
+		return nil
+	})
+	return out, err
+}
+func (m *memLedger) PutInvoicePayment(ip *InvoicePayment) error         { return m.put(ip.ID, ip) }
+func (m *memLedger) PutBalanceTransaction(bt *BalanceTransaction) error { return m.put(bt.ID, bt) }
+func (m *memLedger) Policy() (DunningPolicy, error)                     { return m.policy, nil }

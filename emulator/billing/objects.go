@@ -10,9 +10,16 @@ type Customer struct {
 	Name        string            `json:"name,omitempty"`
 	Description string            `json:"description,omitempty"`
 	Metadata    map[string]string `json:"metadata,omitempty"`
-	// DefaultPaymentMethod is the payment method invoices are charged to.
-	// Payments always succeed; a customer without one is billed all the same.
+	// DefaultPaymentMethod is the payment method invoices are charged to
+	// (after the subscription's own).
 	DefaultPaymentMethod string `json:"default_payment_method,omitempty"`
+	// DefaultSource is the legacy card charged when no payment method is.
+	DefaultSource string `json:"default_source,omitempty"`
+	// Balance is what the customer owes (positive) or has as credit
+	// (negative), in the smallest currency unit; invoices consume it.
+	Balance int64 `json:"balance,omitempty"`
+	// BalanceCurrency is the currency of Balance, once it has one.
+	BalanceCurrency string `json:"balance_currency,omitempty"`
 	// InvoicePrefix and NextInvoiceSequence number the customer's invoices.
 	InvoicePrefix       string `json:"invoice_prefix"`
 	NextInvoiceSequence int    `json:"next_invoice_sequence"`
@@ -50,9 +57,14 @@ type SubscriptionStatus string
 
 // Subscription statuses.
 const (
-	StatusActive   SubscriptionStatus = "active"
-	StatusTrialing SubscriptionStatus = "trialing"
-	StatusCanceled SubscriptionStatus = "canceled"
+	StatusActive            SubscriptionStatus = "active"
+	StatusTrialing          SubscriptionStatus = "trialing"
+	StatusCanceled          SubscriptionStatus = "canceled"
+	StatusIncomplete        SubscriptionStatus = "incomplete"
+	StatusIncompleteExpired SubscriptionStatus = "incomplete_expired"
+	StatusPastDue           SubscriptionStatus = "past_due"
+	StatusUnpaid            SubscriptionStatus = "unpaid"
+	StatusPaused            SubscriptionStatus = "paused"
 )
 
 // Subscription bills a customer for its items every period.
@@ -83,6 +95,16 @@ type Subscription struct {
 	EndedAt           int64             `json:"ended_at,omitempty"`
 	LatestInvoice     string            `json:"latest_invoice,omitempty"`
 	Metadata          map[string]string `json:"metadata,omitempty"`
+	// DefaultPaymentMethod is charged before the customer's default.
+	DefaultPaymentMethod string `json:"default_payment_method,omitempty"`
+	// CancellationReason is a neutral reason for the end of the
+	// subscription: "cancellation_requested", "payment_failed",
+	// "payment_disputed" or "trial_missing_payment_method".
+	CancellationReason string `json:"cancellation_reason,omitempty"`
+	// MissingPaymentMethodAtTrialEnd is what happens when the trial ends
+	// and there is nothing to charge: "create_invoice" (default), "pause"
+	// or "cancel".
+	MissingPaymentMethodAtTrialEnd string `json:"missing_payment_method_at_trial_end,omitempty"`
 }
 
 // SubscriptionItem is one price, times a quantity (seats), in a subscription.
@@ -109,10 +131,11 @@ type InvoiceStatus string
 
 // Invoice statuses.
 const (
-	InvoiceDraft InvoiceStatus = "draft"
-	InvoiceOpen  InvoiceStatus = "open"
-	InvoicePaid  InvoiceStatus = "paid"
-	InvoiceVoid  InvoiceStatus = "void"
+	InvoiceDraft         InvoiceStatus = "draft"
+	InvoiceOpen          InvoiceStatus = "open"
+	InvoicePaid          InvoiceStatus = "paid"
+	InvoiceVoid          InvoiceStatus = "void"
+	InvoiceUncollectible InvoiceStatus = "uncollectible"
 )
 
 // BillingReason says why an invoice was made.
@@ -153,6 +176,23 @@ type Invoice struct {
 	AmountPaid               int64             `json:"amount_paid"`
 	AttemptCount             int               `json:"attempt_count"`
 	Metadata                 map[string]string `json:"metadata,omitempty"`
+	// Attempted is set once collection was first attempted.
+	Attempted bool `json:"attempted,omitempty"`
+	// NextPaymentAttempt is when the next automatic retry is due (0: none).
+	NextPaymentAttempt int64 `json:"next_payment_attempt,omitempty"`
+	// FirstFailureAt is when its first automatic attempt failed; retries
+	// are scheduled from it.
+	FirstFailureAt int64 `json:"first_failure_at,omitempty"`
+	// Payment is the invoice's default payment (PaymentIntent), made at
+	// finalization when there is an amount to collect.
+	Payment string `json:"payment,omitempty"`
+	// StartingBalance is the customer's balance when the invoice was
+	// finalized, EndingBalance the balance after it was applied (set only
+	// once finalized). AmountDue subtracts the credit applied.
+	StartingBalance int64 `json:"starting_balance,omitempty"`
+	EndingBalance   int64 `json:"ending_balance,omitempty"`
+	// MarkedUncollectibleAt is when the invoice was marked uncollectible.
+	MarkedUncollectibleAt int64 `json:"marked_uncollectible_at,omitempty"`
 }
 
 // Total is the sum of the invoice's lines.

@@ -19,10 +19,20 @@ const (
 	invoicesCollection     = "invoices"
 	invoiceItemsCollection = "invoiceitems"
 
-	customersByClock     = "customers_by_clock"
-	deletedCustomers     = "deleted_customers" // tombstones, group ""
-	subscriptionsByClock = "subscriptions_by_clock"
-	pendingItems         = "pending_invoice_items" // by customer
+	paymentMethodsCollection  = "payment_methods"
+	paymentIntentsCollection  = "payment_intents"
+	chargesCollection         = "charges"
+	invoicePaymentsCollection = "invoice_payments"
+	balanceTxnsCollection     = "customer_balance_transactions"
+	settingsCollection        = "settings"
+
+	customersByClock         = "customers_by_clock"
+	paymentMethodsByCustomer = "payment_methods_by_customer"
+	invoicePaymentsByInvoice = "invoice_payments_by_invoice"
+	balanceTxnsByCustomer    = "balance_transactions_by_customer"
+	deletedCustomers         = "deleted_customers" // tombstones, group ""
+	subscriptionsByClock     = "subscriptions_by_clock"
+	pendingItems             = "pending_invoice_items" // by customer
 )
 
 // ledger is the engine's Ledger (and the renderers' lookup) over one
@@ -386,4 +396,135 @@ func (l *ledger) timeOn(clock string, wall int64) (int64, error) {
 			"The test clock %s is advancing. Objects on it cannot be changed until it is ready.", clock)}
 	}
 	return c.FrozenTime, nil
+}
+
+func (l *ledger) PaymentMethod(id string) (*billing.PaymentMethod, error) {
+	var pm billing.PaymentMethod
+	return &pm, l.get(paymentMethodsCollection, "PaymentMethod", id, &pm)
+}
+
+// PutPaymentMethod stores pm and keeps the index of each customer's
+// payment methods in step with its attachment.
+func (l *ledger) PutPaymentMethod(pm *billing.PaymentMethod) error {
+	x, err := l.index(paymentMethodsByCustomer)
+	if err != nil {
+		return err
+	}
+	if old, err := l.PaymentMethod(pm.ID); err == nil && old.Customer != "" && old.Customer != pm.Customer {
+		if err := x.Remove(old.Customer, pm.ID); err != nil {
+			return err
+		}
+	}
+	if err := l.put(paymentMethodsCollection, pm.ID, pm.Created, pm); err != nil {
+		return err
+	}
+	if pm.Customer == "" {
+		return nil
+	}
+	return x.Add(pm.Customer, pm.ID)
+}
+
+// PaymentMethodsOf calls fn for every payment method attached to
+// customer, in the order they were attached.
+func (l *ledger) PaymentMethodsOf(customer string, fn func(*billing.PaymentMethod) error) error {
+	return eachIndexed(l, paymentMethodsByCustomer, customer, l.PaymentMethod, fn)
+}
+
+func (l *ledger) Payment(id string) (*billing.Payment, error) {
+	var p billing.Payment
+	return &p, l.get(paymentIntentsCollection, "payment_intent", id, &p)
+}
+
+func (l *ledger) PutPayment(p *billing.Payment) error {
+	return l.put(paymentIntentsCollection, p.ID, p.Created, p)
+}
+
+func (l *ledger) Charge(id string) (*billing.Charge, error) {
+	var ch billing.Charge
+	return &ch, l.get(chargesCollection, "charge", id, &ch)
+}
+
+func (l *ledger) PutCharge(ch *billing.Charge) error {
+	return l.put(chargesCollection, ch.ID, ch.Created, ch)
+}
+
+func (l *ledger) invoicePayment(id string) (*billing.InvoicePayment, error) {
+	var ip billing.InvoicePayment
+	return &ip, l.get(invoicePaymentsCollection, "invoice payment", id, &ip)
+}
+
+func (l *ledger) InvoicePayments(invoice string) ([]*billing.InvoicePayment, error) {
+	var out []*billing.InvoicePayment
+	err := eachIndexed(l, invoicePaymentsByInvoice, invoice, l.invoicePayment, func(ip *billing.InvoicePayment) error {
+		out = append(out, ip)
+		return nil
+	})
+	return out, err
+}
+
+func (l *ledger) PutInvoicePayment(ip *billing.InvoicePayment) error {
+	if err := l.put(invoicePaymentsCollection, ip.ID, ip.Created, ip); err != nil {
+		return err
+	}
+	x, err := l.index(invoicePaymentsByInvoice)
+	if err != nil {
+		return err
+	}
+	return x.Add(ip.Invoice, ip.ID)
+}
+
+func (l *ledger) PutBalanceTransaction(bt *billing.BalanceTransaction) error {
+	if err := l.put(balanceTxnsCollection, bt.ID, bt.Created, bt); err != nil {
+		return err
+	}
+	x, err := l.index(balanceTxnsByCustomer)
+	if err != nil {
+		return err
+	}
+	return x.Add(bt.Customer, bt.ID)
+}
+
+// dunningPolicyID is the settings record holding the account's policy.
+const dunningPolicyID = "dunning"
+
+// Policy is the account's dunning policy: what it set through the control
+// route, or Stripe's defaults (see defaultPolicy).
+func (l *ledger) Policy() (billing.DunningPolicy, error) {
+	coll, err := l.coll(settingsCollection)
+	if err != nil {
+		return billing.DunningPolicy{}, err
+	}
+	raw, err := coll.Get(dunningPolicyID)
+	if errors.Is(err, store.ErrNotFound) {
+		return defaultPolicy(), nil
+	}
+	if err != nil {
+		return billing.DunningPolicy{}, err
+	}
+	var p billing.DunningPolicy
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return billing.DunningPolicy{}, fmt.Errorf("decode dunning policy: %w", err)
+	}
+	return p, nil
+}
+
+// putPolicy stores the account's dunning policy.
+func (l *ledger) putPolicy(p billing.DunningPolicy) error {
+	return l.put(settingsCollection, dunningPolicyID, 0, p)
+}
+
+// defaultPolicy is a new account's dunning policy: retries 1, 2, 2, 2, 2, 2
+// and 3 days after the attempt before (8 attempts within 14 days,
+// billclock's fixed stand-in for Smart Retries' "8 tries within 2 weeks"),
+// then cancel the subscription and leave the invoice open; the
+// upcoming-invoice notice 3 days before a renewal.
+func defaultPolicy() billing.DunningPolicy {
+	p := billing.DunningPolicy{SubscriptionAction: billing.FinalCancel, InvoiceAction: billing.InvoiceLeaveOpen,
+		UpcomingNotice: 3 * 86400}
+	var after int64
+	for _, d := range []int{1, 2, 2, 2, 2, 2, 3} {
+		after += int64(d) * 86400
+		p.RetryAfter = append(p.RetryAfter, after)
+	}
+	return p
 }
