@@ -13,16 +13,24 @@ const (
 	typeInvalidRequest = "invalid_request_error"
 	typeAPI            = "api_error"
 	typeIdempotency    = "idempotency_error"
+	typeCard           = "card_error"
 )
 
 // Error is an API error rendered in Stripe's envelope. Every failure a
 // handler returns ends up as one of these in writeError.
 type Error struct {
-	Status  int    `json:"-"`
-	Type    string `json:"type"`
-	Code    string `json:"code,omitempty"`
-	Message string `json:"message"`
-	Param   string `json:"param,omitempty"`
+	Status      int    `json:"-"`
+	Type        string `json:"type"`
+	Code        string `json:"code,omitempty"`
+	DeclineCode string `json:"decline_code,omitempty"`
+	Message     string `json:"message"`
+	Param       string `json:"param,omitempty"`
+	// Charge, PaymentIntent, PaymentMethod and SetupIntent describe a card
+	// error: the failed charge's id and the objects involved, rendered.
+	Charge        string `json:"charge,omitempty"`
+	PaymentIntent any    `json:"payment_intent,omitempty"`
+	PaymentMethod any    `json:"payment_method,omitempty"`
+	SetupIntent   any    `json:"setup_intent,omitempty"`
 }
 
 func (e *Error) Error() string { return e.Message }

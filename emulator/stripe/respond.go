@@ -177,8 +177,9 @@ func (s *Surface) serveWrite(w http.ResponseWriter, c *call, h handler) {
 	}
 	var body []byte
 	var replay *idemRecord
+	status := http.StatusOK
 	err := s.db.Batch(func(tx *store.Tx) error {
-		body, replay, c.after = nil, nil, nil
+		body, replay, c.after, status = nil, nil, nil, http.StatusOK
 		acct, err := tx.Account(c.account)
 		if err != nil {
 			return err
@@ -200,13 +201,17 @@ func (s *Surface) serveWrite(w http.ResponseWriter, c *call, h handler) {
 		if err != nil {
 			return err
 		}
+		if ce, ok := v.(*committedError); ok {
+			status = ce.err.Status
+			v = envelope{Error: errorBody{Error: ce.err}}
+		}
 		if body, err = json.Marshal(v); err != nil {
 			return err
 		}
 		if keys == nil {
 			return nil
 		}
-		return s.idemStore(keys, c, fingerprint, http.StatusOK, body)
+		return s.idemStore(keys, c, fingerprint, status, body)
 	})
 	if err != nil {
 		// Like Stripe, remember the outcome of a request that got past
@@ -248,8 +253,18 @@ func (s *Surface) serveWrite(w http.ResponseWriter, c *call, h handler) {
 		f()
 	}
 	s.deliverer.wake() // the request may have queued events for webhooks
-	writeJSON(w, http.StatusOK, body)
+	writeJSON(w, status, body)
 }
+
+// committedError is a handler's answer that is an error to the client but
+// whose changes commit all the same: a declined card records the failed
+// charge and the payment's error before the 402 goes out, as at Stripe.
+type committedError struct{ err *Error }
+
+// failAfterCommit makes a handler's answer the error e, rendered in
+// Stripe's envelope with e's status, while the transaction still commits
+// (and an idempotency key replays it).
+func failAfterCommit(e *Error) any { return &committedError{err: e} }
 
 func (s *Surface) idemLookup(keys *store.Collection, c *call) (*idemRecord, bool, error) {
 	raw, err := keys.Get(c.idemKey)
