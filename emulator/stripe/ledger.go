@@ -284,7 +284,7 @@ func (l *ledger) SubscriptionOfItem(id, param string) (*billing.Subscription, er
 	}
 	sub, err := items.Get(id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, billing.NotFoundError("subscription_item", id, param)
+		return nil, billing.NotFoundError("subscription item", id, param)
 	}
 	if err != nil {
 		return nil, err

@@ -178,8 +178,11 @@ func (s *Surface) serveWrite(w http.ResponseWriter, c *call, h handler) {
 	var body []byte
 	var replay *idemRecord
 	status := http.StatusOK
+	// ran is set when the transaction's work is done: an error after that
+	// is the commit's own (a failed disk write), not the request's outcome.
+	var ran bool
 	err := s.db.Batch(func(tx *store.Tx) error {
-		body, replay, c.after, status = nil, nil, nil, http.StatusOK
+		body, replay, c.after, ran, status = nil, nil, nil, false, http.StatusOK
 		acct, err := tx.Account(c.account)
 		if err != nil {
 			return err
@@ -193,7 +196,7 @@ func (s *Surface) serveWrite(w http.ResponseWriter, c *call, h handler) {
 				if err == nil && rec.Fingerprint != fingerprint {
 					err = errIdempotencyMismatch(c.idemKey)
 				}
-				replay = rec
+				replay, ran = rec, err == nil
 				return err
 			}
 		}
@@ -208,15 +211,33 @@ func (s *Surface) serveWrite(w http.ResponseWriter, c *call, h handler) {
 		if body, err = json.Marshal(v); err != nil {
 			return err
 		}
-		if keys == nil {
-			return nil
+		if keys != nil {
+			if err := s.idemStore(keys, c, fingerprint, status, body); err != nil {
+				return err
+			}
 		}
-		return s.idemStore(keys, c, fingerprint, status, body)
+		ran = true
+		return nil
 	})
+	if err != nil && ran && replay != nil {
+		// A replay is read from what was committed before and writes
+		// nothing: the failed commit does not change its answer.
+		s.logInternal(c, err)
+		err = nil
+	}
+	if err != nil && ran {
+		// The commit failed: nothing of the request was written, so
+		// nothing is remembered under its key either, and a retry with
+		// the key runs it again. A disk error is transient; replaying
+		// its 500 forever would make every retry fail.
+		s.writeError(w, c, err)
+		return
+	}
 	if err != nil {
-		// Like Stripe, remember the outcome of a request that got past
-		// validation, errors and 500s included; validation failures,
-		// conflicts and idempotency errors are not stored.
+		// The endpoint failed. Like Stripe, remember the outcome of a
+		// request that got past validation, errors and 500s included;
+		// validation failures, conflicts and idempotency errors are not
+		// stored.
 		e, known := apiError(err)
 		if c.idemKey != "" && (!known || c.p.checked && e.Status != http.StatusConflict && e.Type != typeIdempotency) {
 			if !known {

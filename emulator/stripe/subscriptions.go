@@ -467,7 +467,7 @@ func (s *Surface) listSubscriptionItems(c *call, tx *store.Tx) (any, error) {
 	for i, it := range sub.Items {
 		ids[len(ids)-1-i] = it.ID
 	}
-	return listSlice(ids, pg, "/v1/subscription_items", "subscription_item", func(id string) (any, error) {
+	return listSlice(ids, pg, "/v1/subscription_items", "subscription item", func(id string) (any, error) {
 		return renderSubscriptionItem(*sub.Item(id), sub, l)
 	})
 }

@@ -1,0 +1,704 @@
+package emulator_test
+
+// Cross-key isolation: every API key is its own account. Three accounts
+// (two secret keys and a restricted key sharing the first one's suffix) each
+// build one of everything with stripe-go, using the same Idempotency-Keys;
+// then every account attacks every other one through every route of
+// emulator/stripe/routes.go (isolationCases), with the other's ids in paths,
+// cursors, filters, expansions and create parameters. Each attack must get
+// the answer an id that never existed gets, the victim's data must read the
+// same afterwards, and webhooks must reach only their own account's
+// endpoint. TestIsolationCoversEveryRoute fails when a route has no case.
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/stripe/stripe-go/v86"
+
+	"github.com/billclock/billclock/emulator"
+	bcstripe "github.com/billclock/billclock/emulator/stripe"
+	"github.com/billclock/billclock/store"
+)
+
+// isoLookupKey is the lookup key every account gives its price, and
+// isoSharedProduct the custom id every account gives a product.
+const (
+	isoLookupKey     = "iso-seat"
+	isoSharedProduct = "prod_isoshared"
+)
+
+// isoWorld is one account and one of each of its objects.
+type isoWorld struct {
+	name string
+	key  string
+	sc   *stripe.Client
+	rc   *receiver
+	// ids maps a placeholder (see isoSteps) to the account's object id.
+	ids map[string]string
+	// first holds each setup step's answer, for the replays at the end.
+	first []*stripe.APIResponse
+}
+
+// isoStep is one idempotent request of an account's setup. Every account
+// sends it with the same Idempotency-Key, so each step also checks that a
+// key used by another account neither replays its answer nor counts as a
+// mismatch.
+type isoStep struct {
+	route string
+	// do sends the request with stripe-go (or raw for billclock's own
+	// routes), records the ids it made and returns the answer.
+	do func(t *testing.T, e *env, w *isoWorld, key string) *stripe.APIResponse
+}
+
+// idem sets the Idempotency-Key of stripe-go params.
+func idem[P interface{ SetIdempotencyKey(string) }](p P, key string) P {
+	p.SetIdempotencyKey(key)
+	return p
+}
+
+// isoSteps builds an account's world: a webhook endpoint for every event,
+// a clock with a customer, a subscription of two items (one with a proration)
+// advanced across its first renewal, whose invoice is then finalized and
+// paid, a deleted customer, and updates of each kind.
+func isoSteps() []isoStep {
+	return []isoStep{
+		{"POST /v1/webhook_endpoints", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			we, err := w.sc.V1WebhookEndpoints.Create(t.Context(), idem(&stripe.WebhookEndpointCreateParams{
+				URL: stripe.String(w.rc.URL), EnabledEvents: stripe.StringSlice([]string{"*"})}, key))
+			require.NoError(t, err)
+			if w.ids["we"] == "" {
+				w.rc.setSecret(we.Secret)
+			}
+			w.ids["we"] = we.ID
+			return we.LastResponse
+		}},
+		{"POST /v1/test_helpers/test_clocks", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			c, err := w.sc.V1TestHelpersTestClocks.Create(t.Context(), idem(&stripe.TestHelpersTestClockCreateParams{
+				FrozenTime: stripe.Int64(frozen0), Name: stripe.String("iso")}, key))
+			require.NoError(t, err)
+			w.ids["clock"] = c.ID
+			return c.LastResponse
+		}},
+		{"POST /v1/customers", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			c, err := w.sc.V1Customers.Create(t.Context(), idem(&stripe.CustomerCreateParams{Email: stripe.String("clock@example.com"),
+				PaymentMethod: stripe.String("pm_card_visa"), TestClock: stripe.String(w.ids["clock"])}, key))
+			require.NoError(t, err)
+			w.ids["cus"] = c.ID
+			return c.LastResponse
+		}},
+		{"POST /v1/customers", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			c, err := w.sc.V1Customers.Create(t.Context(), idem(&stripe.CustomerCreateParams{Email: stripe.String("free@example.com")}, key))
+			require.NoError(t, err)
+			w.ids["cusFree"] = c.ID
+			return c.LastResponse
+		}},
+		{"POST /v1/customers", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			c, err := w.sc.V1Customers.Create(t.Context(), idem(&stripe.CustomerCreateParams{Name: stripe.String("gone")}, key))
+			require.NoError(t, err)
+			w.ids["cusGone"] = c.ID
+			return c.LastResponse
+		}},
+		{"DELETE /v1/customers/{id}", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			c, err := w.sc.V1Customers.Delete(t.Context(), w.ids["cusGone"], idem(&stripe.CustomerDeleteParams{}, key))
+			require.NoError(t, err)
+			return c.LastResponse
+		}},
+		{"POST /v1/products", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			p, err := w.sc.V1Products.Create(t.Context(), idem(&stripe.ProductCreateParams{Name: stripe.String("Seats")}, key))
+			require.NoError(t, err)
+			w.ids["prod"] = p.ID
+			return p.LastResponse
+		}},
+		{"POST /v1/products", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			// Every account gets the same custom id: ids are per account.
+			p, err := w.sc.V1Products.Create(t.Context(), idem(&stripe.ProductCreateParams{ID: stripe.String(isoSharedProduct),
+				Name: stripe.String("Shared"), Metadata: map[string]string{"account": w.name}}, key))
+			require.NoError(t, err)
+			return p.LastResponse
+		}},
+		{"POST /v1/prices", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			p, err := w.sc.V1Prices.Create(t.Context(), idem(&stripe.PriceCreateParams{Product: stripe.String(w.ids["prod"]),
+				Currency: stripe.String("usd"), UnitAmount: stripe.Int64(1000), LookupKey: stripe.String(isoLookupKey),
+				Recurring: &stripe.PriceCreateRecurringParams{Interval: stripe.String("month")}}, key))
+			require.NoError(t, err)
+			w.ids["price"] = p.ID
+			return p.LastResponse
+		}},
+		{"POST /v1/prices", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			p, err := w.sc.V1Prices.Create(t.Context(), idem(&stripe.PriceCreateParams{
+				ProductData: &stripe.PriceCreateProductDataParams{Name: stripe.String("Extras")},
+				Currency:    stripe.String("usd"), UnitAmount: stripe.Int64(500),
+				Recurring: &stripe.PriceCreateRecurringParams{Interval: stripe.String("month")}}, key))
+			require.NoError(t, err)
+			w.ids["price2"] = p.ID
+			return p.LastResponse
+		}},
+		{"POST /v1/products/{id}", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			p, err := w.sc.V1Products.Update(t.Context(), w.ids["prod"], idem(&stripe.ProductUpdateParams{
+				DefaultPrice: stripe.String(w.ids["price"])}, key))
+			require.NoError(t, err)
+			return p.LastResponse
+		}},
+		{"POST /v1/subscriptions", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			s, err := w.sc.V1Subscriptions.Create(t.Context(), idem(&stripe.SubscriptionCreateParams{Customer: stripe.String(w.ids["cus"]),
+				Items: []*stripe.SubscriptionCreateItemParams{{Price: stripe.String(w.ids["price"]), Quantity: stripe.Int64(2)}}}, key))
+			require.NoError(t, err)
+			require.Len(t, s.Items.Data, 1)
+			require.NotNil(t, s.LatestInvoice)
+			w.ids["sub"], w.ids["si"], w.ids["in"] = s.ID, s.Items.Data[0].ID, s.LatestInvoice.ID
+			return s.LastResponse
+		}},
+		{"POST /v1/subscription_items", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			si, err := w.sc.V1SubscriptionItems.Create(t.Context(), idem(&stripe.SubscriptionItemCreateParams{
+				Subscription: stripe.String(w.ids["sub"]), Price: stripe.String(w.ids["price2"]),
+				ProrationBehavior: stripe.String("none")}, key))
+			require.NoError(t, err)
+			w.ids["si2"] = si.ID
+			return si.LastResponse
+		}},
+		{"POST /v1/subscription_items/{id}", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			si, err := w.sc.V1SubscriptionItems.Update(t.Context(), w.ids["si"], idem(&stripe.SubscriptionItemUpdateParams{
+				Quantity: stripe.Int64(3)}, key))
+			require.NoError(t, err)
+			if w.ids["ii"] == "" { // not on the replays at the end
+				var pending []string
+				for ii, err := range w.sc.V1InvoiceItems.List(t.Context(), &stripe.InvoiceItemListParams{
+					Customer: stripe.String(w.ids["cus"]), Pending: stripe.Bool(true)}).All(t.Context()) {
+					require.NoError(t, err)
+					pending = append(pending, ii.ID)
+				}
+				require.NotEmpty(t, pending, "the seat change left a proration pending")
+				w.ids["ii"] = pending[0]
+			}
+			return si.LastResponse
+		}},
+		{"POST /v1/test_helpers/test_clocks/{id}/advance", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			// Just past the first renewal, before its invoice is finalized.
+			target := time.Unix(frozen0, 0).UTC().AddDate(0, 1, 0).Add(30 * time.Minute).Unix()
+			c, err := w.sc.V1TestHelpersTestClocks.Advance(t.Context(), w.ids["clock"], idem(&stripe.TestHelpersTestClockAdvanceParams{
+				FrozenTime: stripe.Int64(target)}, key))
+			require.NoError(t, err)
+			require.Equal(t, target, waitReady(t, w.sc, w.ids["clock"]).FrozenTime)
+			if w.ids["in2"] == "" {
+				s, err := w.sc.V1Subscriptions.Retrieve(t.Context(), w.ids["sub"], nil)
+				require.NoError(t, err)
+				require.NotNil(t, s.LatestInvoice)
+				require.NotEqual(t, w.ids["in"], s.LatestInvoice.ID, "the renewal made an invoice")
+				w.ids["in2"] = s.LatestInvoice.ID
+			}
+			return c.LastResponse
+		}},
+		{"POST /v1/invoices/{id}/finalize", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			inv, err := w.sc.V1Invoices.FinalizeInvoice(t.Context(), w.ids["in2"], idem(&stripe.InvoiceFinalizeInvoiceParams{}, key))
+			require.NoError(t, err)
+			return inv.LastResponse
+		}},
+		{"POST /v1/invoices/{id}/pay", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			inv, err := w.sc.V1Invoices.Pay(t.Context(), w.ids["in2"], idem(&stripe.InvoicePayParams{}, key))
+			require.NoError(t, err)
+			return inv.LastResponse
+		}},
+		{"POST /v1/customers/{id}", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			c, err := w.sc.V1Customers.Update(t.Context(), w.ids["cusFree"], idem(&stripe.CustomerUpdateParams{Name: stripe.String("Free")}, key))
+			require.NoError(t, err)
+			return c.LastResponse
+		}},
+		{"POST /v1/prices/{id}", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			p, err := w.sc.V1Prices.Update(t.Context(), w.ids["price"], idem(&stripe.PriceUpdateParams{Nickname: stripe.String("Seat")}, key))
+			require.NoError(t, err)
+			return p.LastResponse
+		}},
+		{"POST /v1/subscriptions/{id}", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			s, err := w.sc.V1Subscriptions.Update(t.Context(), w.ids["sub"], idem(&stripe.SubscriptionUpdateParams{
+				Metadata: map[string]string{"account": "mine"}}, key))
+			require.NoError(t, err)
+			return s.LastResponse
+		}},
+		{"POST /v1/webhook_endpoints/{id}", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			we, err := w.sc.V1WebhookEndpoints.Update(t.Context(), w.ids["we"], idem(&stripe.WebhookEndpointUpdateParams{
+				Description: stripe.String("iso")}, key))
+			require.NoError(t, err)
+			return we.LastResponse
+		}},
+		{"POST /v1/events/{id}/retry", func(t *testing.T, e *env, w *isoWorld, key string) *stripe.APIResponse {
+			if w.ids["evt"] == "" {
+				evs := eventsOf(t, w.sc, &stripe.EventListParams{ListParams: stripe.ListParams{Limit: stripe.Int64(1)}})
+				require.NotEmpty(t, evs)
+				w.ids["evt"] = evs[0].ID
+			}
+			r := e.as(t, w.key, http.MethodPost, "/v1/events/"+w.ids["evt"]+"/retry", "", map[string]string{"Idempotency-Key": key})
+			require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+			return &stripe.APIResponse{StatusCode: r.Status, Header: r.Header, RawJSON: r.Body}
+		}},
+	}
+}
+
+// isoKey is the Idempotency-Key of setup step i, the same in every account.
+func isoKey(i int) string { return fmt.Sprintf("iso-step-%d", i) }
+
+// buildWorld runs the setup steps for key and waits until every event has
+// reached the account's endpoint.
+func buildWorld(t *testing.T, e *env, name, key string) *isoWorld {
+	t.Helper()
+	w := &isoWorld{name: name, key: key, sc: e.client(key), rc: newReceiver(t, nil), ids: map[string]string{}}
+	for i, step := range isoSteps() {
+		w.first = append(w.first, step.do(t, e, w, isoKey(i)))
+	}
+	w.settle(t)
+	r := e.as(t, key, http.MethodGet, "/_billclock/webhook_attempts?limit=1", "", nil)
+	ids, _ := r.listIDs(t)
+	require.Len(t, ids, 1)
+	w.ids["wha"] = ids[0]
+	return w
+}
+
+// settle waits until no event of the account has a delivery pending.
+func (w *isoWorld) settle(t *testing.T) {
+	t.Helper()
+	eventually(t, 10*time.Second, w.name+"'s deliveries", func() bool {
+		for _, ev := range eventsOf(t, w.sc, nil) {
+			if ev.PendingWebhooks != 0 {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// as sends a request as key: Stripe's routes through the conformance check,
+// billclock's own (event retry, webhook attempts), which Stripe's spec does
+// not describe, around it.
+func (e *env) as(t *testing.T, key, method, path, body string, header map[string]string) rawResponse {
+	t.Helper()
+	route, _, _ := strings.Cut(path, "?")
+	if !strings.HasPrefix(route, "/_billclock/") && !strings.HasSuffix(route, "/retry") {
+		return e.raw(t, rawRequest{Method: method, Path: path, Body: body, Key: key, Header: header})
+	}
+	req, err := http.NewRequestWithContext(t.Context(), method, e.srv.URL()+path, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+key)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return rawResponse{Status: resp.StatusCode, Header: resp.Header, Body: raw}
+}
+
+// isoExpect is what an attacker must get back.
+type isoExpect struct {
+	status int
+	// For a 404: "No such <kind>: '<id of ref>'" with param.
+	kind, ref, param string
+}
+
+// missing is Stripe's 404 for the victim's object named by ref.
+func missing(kind, ref, param string) isoExpect {
+	return isoExpect{status: http.StatusNotFound, kind: kind, ref: ref, param: param}
+}
+
+// unseen is a 200 answer that shows nothing of the victim.
+func unseen() isoExpect { return isoExpect{status: http.StatusOK} }
+
+// isoCase is one attempt by an attacker on a victim's objects. In path and
+// body, {x} is the victim's id x and {b.x} the attacker's own.
+type isoCase struct {
+	route  string // as registered in routes.go: "METHOD /template"
+	what   string
+	method string
+	path   string
+	body   string
+	want   isoExpect
+}
+
+// isolationCases lists, route by route, what another account may try with
+// an account's ids.
+func isolationCases() []isoCase {
+	const (
+		get, post, del = http.MethodGet, http.MethodPost, http.MethodDelete
+		clock          = "billingclock"
+	)
+	return []isoCase{
+		{"POST /v1/test_helpers/test_clocks", "attach the victim's customer", post, "/v1/test_helpers/test_clocks",
+			"frozen_time=1732320000&customer={cus}", missing("customer", "cus", "customer")},
+		{"GET /v1/test_helpers/test_clocks", "list", get, "/v1/test_helpers/test_clocks?limit=100", "", unseen()},
+		{"GET /v1/test_helpers/test_clocks", "cursor", get, "/v1/test_helpers/test_clocks?starting_after={clock}", "",
+			missing(clock, "clock", "starting_after")},
+		{"GET /v1/test_helpers/test_clocks", "cursor back", get, "/v1/test_helpers/test_clocks?ending_before={clock}", "",
+			missing(clock, "clock", "ending_before")},
+		{"GET /v1/test_helpers/test_clocks/{id}", "retrieve", get, "/v1/test_helpers/test_clocks/{clock}", "",
+			missing(clock, "clock", "id")},
+		{"DELETE /v1/test_helpers/test_clocks/{id}", "delete", del, "/v1/test_helpers/test_clocks/{clock}", "",
+			missing(clock, "clock", "id")},
+		{"POST /v1/test_helpers/test_clocks/{id}/advance", "advance", post, "/v1/test_helpers/test_clocks/{clock}/advance",
+			"frozen_time=1737590400", missing(clock, "clock", "id")},
+
+		{"POST /v1/customers", "create on the victim's clock", post, "/v1/customers", "test_clock={clock}",
+			missing(clock, "clock", "test_clock")},
+		{"GET /v1/customers", "list", get, "/v1/customers?limit=100", "", unseen()},
+		{"GET /v1/customers", "filter by the victim's clock", get, "/v1/customers?test_clock={clock}", "", unseen()},
+		{"GET /v1/customers", "cursor", get, "/v1/customers?starting_after={cusFree}", "",
+			missing("customer", "cusFree", "starting_after")},
+		{"GET /v1/customers", "cursor back", get, "/v1/customers?ending_before={cusFree}", "",
+			missing("customer", "cusFree", "ending_before")},
+		{"GET /v1/customers/{id}", "retrieve", get, "/v1/customers/{cus}", "", missing("customer", "cus", "id")},
+		{"GET /v1/customers/{id}", "retrieve with expand", get, "/v1/customers/{cus}?expand[]=test_clock", "",
+			missing("customer", "cus", "id")},
+		{"GET /v1/customers/{id}", "retrieve a deleted one", get, "/v1/customers/{cusGone}", "",
+			missing("customer", "cusGone", "id")},
+		{"POST /v1/customers/{id}", "update", post, "/v1/customers/{cusFree}", "name=Mallory",
+			missing("customer", "cusFree", "id")},
+		{"DELETE /v1/customers/{id}", "delete", del, "/v1/customers/{cus}", "", missing("customer", "cus", "id")},
+		{"DELETE /v1/customers/{id}", "delete a deleted one", del, "/v1/customers/{cusGone}", "",
+			missing("customer", "cusGone", "id")},
+
+		{"GET /v1/products", "list", get, "/v1/products?limit=100", "", unseen()},
+		{"GET /v1/products", "cursor", get, "/v1/products?starting_after={prod}", "",
+			missing("product", "prod", "starting_after")},
+		{"GET /v1/products/{id}", "retrieve", get, "/v1/products/{prod}", "", missing("product", "prod", "id")},
+		{"POST /v1/products/{id}", "update", post, "/v1/products/{prod}", "name=Mallory", missing("product", "prod", "id")},
+		{"POST /v1/products/{id}", "own product, the victim's price as default", post, "/v1/products/{b.prod}",
+			"default_price={price}", missing("price", "price", "default_price")},
+		{"DELETE /v1/products/{id}", "delete", del, "/v1/products/{prod}", "", missing("product", "prod", "id")},
+
+		{"POST /v1/prices", "a price of the victim's product", post, "/v1/prices",
+			"product={prod}&currency=usd&unit_amount=5", missing("product", "prod", "product")},
+		{"POST /v1/prices", "take the lookup key the victim uses too", post, "/v1/prices",
+			"product={b.prod}&currency=usd&unit_amount=5&lookup_key=" + isoLookupKey + "&transfer_lookup_key=true", unseen()},
+		{"GET /v1/prices", "list", get, "/v1/prices?limit=100", "", unseen()},
+		{"GET /v1/prices", "filter by the victim's product", get, "/v1/prices?product={prod}", "", unseen()},
+		{"GET /v1/prices", "filter by the shared lookup key", get, "/v1/prices?lookup_keys[]=" + isoLookupKey, "", unseen()},
+		{"GET /v1/prices", "cursor", get, "/v1/prices?starting_after={price}", "", missing("price", "price", "starting_after")},
+		{"GET /v1/prices/{id}", "retrieve", get, "/v1/prices/{price}", "", missing("price", "price", "id")},
+		{"POST /v1/prices/{id}", "update", post, "/v1/prices/{price}", "nickname=Mallory", missing("price", "price", "id")},
+
+		{"POST /v1/subscriptions", "subscribe the victim's customer", post, "/v1/subscriptions",
+			"customer={cus}&items[0][price]={b.price}", missing("customer", "cus", "customer")},
+		{"POST /v1/subscriptions", "subscribe to the victim's price", post, "/v1/subscriptions",
+			"customer={b.cusFree}&items[0][price]={price}", missing("price", "price", "items[0][price]")},
+		{"GET /v1/subscriptions", "list", get, "/v1/subscriptions?limit=100&status=all", "", unseen()},
+		{"GET /v1/subscriptions", "filter by the victim's customer", get, "/v1/subscriptions?customer={cus}", "", unseen()},
+		{"GET /v1/subscriptions", "filter by the victim's clock", get, "/v1/subscriptions?test_clock={clock}", "", unseen()},
+		{"GET /v1/subscriptions", "filter by the victim's price", get, "/v1/subscriptions?price={price}", "", unseen()},
+		{"GET /v1/subscriptions", "cursor", get, "/v1/subscriptions?starting_after={sub}", "",
+			missing("subscription", "sub", "starting_after")},
+		{"GET /v1/subscriptions/{id}", "retrieve", get, "/v1/subscriptions/{sub}", "", missing("subscription", "sub", "id")},
+		{"GET /v1/subscriptions/{id}", "retrieve with expand", get,
+			"/v1/subscriptions/{sub}?expand[]=latest_invoice&expand[]=customer&expand[]=items.data.price", "",
+			missing("subscription", "sub", "id")},
+		{"POST /v1/subscriptions/{id}", "update", post, "/v1/subscriptions/{sub}", "metadata[account]=mallory",
+			missing("subscription", "sub", "id")},
+		{"POST /v1/subscriptions/{id}", "own subscription, the victim's item", post, "/v1/subscriptions/{b.sub}",
+			"items[0][id]={si}&items[0][quantity]=5", missing("subscription item", "si", "items[0][id]")},
+		{"POST /v1/subscriptions/{id}", "own subscription, the victim's price", post, "/v1/subscriptions/{b.sub}",
+			"items[0][price]={price}", missing("price", "price", "items[0][price]")},
+		{"DELETE /v1/subscriptions/{id}", "cancel", del, "/v1/subscriptions/{sub}", "", missing("subscription", "sub", "id")},
+
+		{"POST /v1/subscription_items", "add to the victim's subscription", post, "/v1/subscription_items",
+			"subscription={sub}&price={b.price2}", missing("subscription", "sub", "subscription")},
+		{"POST /v1/subscription_items", "add the victim's price", post, "/v1/subscription_items",
+			"subscription={b.sub}&price={price}", missing("price", "price", "price")},
+		{"GET /v1/subscription_items", "list the victim's subscription", get, "/v1/subscription_items?subscription={sub}", "",
+			missing("subscription", "sub", "subscription")},
+		{"GET /v1/subscription_items", "cursor", get, "/v1/subscription_items?subscription={b.sub}&starting_after={si}", "",
+			missing("subscription item", "si", "starting_after")},
+		{"GET /v1/subscription_items/{id}", "retrieve", get, "/v1/subscription_items/{si}", "",
+			missing("subscription item", "si", "id")},
+		{"POST /v1/subscription_items/{id}", "update", post, "/v1/subscription_items/{si}", "quantity=9",
+			missing("subscription item", "si", "id")},
+		{"POST /v1/subscription_items/{id}", "own item, the victim's price", post, "/v1/subscription_items/{b.si}",
+			"price={price}", missing("price", "price", "price")},
+		{"DELETE /v1/subscription_items/{id}", "delete", del, "/v1/subscription_items/{si2}", "",
+			missing("subscription item", "si2", "id")},
+
+		{"GET /v1/invoices", "list", get, "/v1/invoices?limit=100", "", unseen()},
+		{"GET /v1/invoices", "filter by the victim's customer", get, "/v1/invoices?customer={cus}", "", unseen()},
+		{"GET /v1/invoices", "filter by the victim's subscription", get, "/v1/invoices?subscription={sub}", "", unseen()},
+		{"GET /v1/invoices", "cursor", get, "/v1/invoices?starting_after={in}", "", missing("invoice", "in", "starting_after")},
+		{"GET /v1/invoices/{id}", "retrieve", get, "/v1/invoices/{in}", "", missing("invoice", "in", "id")},
+		{"GET /v1/invoices/{id}", "retrieve with expand", get, "/v1/invoices/{in}?expand[]=customer", "",
+			missing("invoice", "in", "id")},
+		{"GET /v1/invoices/{id}/lines", "lines", get, "/v1/invoices/{in2}/lines", "", missing("invoice", "in2", "id")},
+		{"POST /v1/invoices/{id}/pay", "pay", post, "/v1/invoices/{in2}/pay", "", missing("invoice", "in2", "id")},
+		{"POST /v1/invoices/{id}/finalize", "finalize", post, "/v1/invoices/{in2}/finalize", "", missing("invoice", "in2", "id")},
+		{"POST /v1/invoices/{id}/void", "void", post, "/v1/invoices/{in}/void", "", missing("invoice", "in", "id")},
+
+		{"GET /v1/invoiceitems", "list", get, "/v1/invoiceitems?limit=100", "", unseen()},
+		{"GET /v1/invoiceitems", "filter by the victim's customer", get, "/v1/invoiceitems?customer={cus}", "", unseen()},
+		{"GET /v1/invoiceitems", "filter by the victim's invoice", get, "/v1/invoiceitems?invoice={in2}", "", unseen()},
+		{"GET /v1/invoiceitems", "cursor", get, "/v1/invoiceitems?starting_after={ii}", "",
+			missing("invoiceitem", "ii", "starting_after")},
+		{"GET /v1/invoiceitems/{id}", "retrieve", get, "/v1/invoiceitems/{ii}", "", missing("invoiceitem", "ii", "id")},
+
+		{"GET /v1/webhook_endpoints", "list", get, "/v1/webhook_endpoints?limit=100", "", unseen()},
+		{"GET /v1/webhook_endpoints", "cursor", get, "/v1/webhook_endpoints?starting_after={we}", "",
+			missing("webhook endpoint", "we", "starting_after")},
+		{"GET /v1/webhook_endpoints/{id}", "retrieve", get, "/v1/webhook_endpoints/{we}", "",
+			missing("webhook endpoint", "we", "id")},
+		{"POST /v1/webhook_endpoints/{id}", "disable", post, "/v1/webhook_endpoints/{we}", "disabled=true",
+			missing("webhook endpoint", "we", "id")},
+		{"POST /v1/webhook_endpoints/{id}", "redirect", post, "/v1/webhook_endpoints/{we}", "url=http://127.0.0.1:9/steal",
+			missing("webhook endpoint", "we", "id")},
+		{"DELETE /v1/webhook_endpoints/{id}", "delete", del, "/v1/webhook_endpoints/{we}", "",
+			missing("webhook endpoint", "we", "id")},
+
+		{"POST /v1/events/{id}/retry", "resend the victim's event", post, "/v1/events/{evt}/retry", "",
+			missing("event", "evt", "id")},
+		{"POST /v1/events/{id}/retry", "resend the victim's event to the victim's endpoint", post, "/v1/events/{evt}/retry",
+			"webhook_endpoint={we}", missing("event", "evt", "id")},
+		{"POST /v1/events/{id}/retry", "resend an own event to the victim's endpoint", post, "/v1/events/{b.evt}/retry",
+			"webhook_endpoint={we}", missing("webhook endpoint", "we", "webhook_endpoint")},
+		{"GET /v1/events", "list", get, "/v1/events?limit=100", "", unseen()},
+		{"GET /v1/events", "cursor", get, "/v1/events?starting_after={evt}", "", missing("event", "evt", "starting_after")},
+		{"GET /v1/events/{id}", "retrieve", get, "/v1/events/{evt}", "", missing("event", "evt", "id")},
+
+		{"GET /_billclock/webhook_attempts", "list", get, "/_billclock/webhook_attempts?limit=100", "", unseen()},
+		{"GET /_billclock/webhook_attempts", "filter by the victim's endpoint", get,
+			"/_billclock/webhook_attempts?webhook_endpoint={we}", "", unseen()},
+		{"GET /_billclock/webhook_attempts", "filter by the victim's event", get, "/_billclock/webhook_attempts?event={evt}", "", unseen()},
+		{"GET /_billclock/webhook_attempts", "cursor", get, "/_billclock/webhook_attempts?starting_after={wha}", "",
+			missing("webhook attempt", "wha", "starting_after")},
+	}
+}
+
+var placeholder = regexp.MustCompile(`\{(b\.)?(\w+)\}`)
+
+// fill replaces the placeholders of s with victim's ids (or the ghosts
+// standing in for them) and the attacker's own.
+func fill(t *testing.T, s string, victim, own map[string]string) string {
+	t.Helper()
+	return placeholder.ReplaceAllStringFunc(s, func(m string) string {
+		sub := placeholder.FindStringSubmatch(m)
+		ids := victim
+		if sub[1] != "" {
+			ids = own
+		}
+		id, ok := ids[sub[2]]
+		require.True(t, ok, "no id for placeholder %s", m)
+		return id
+	})
+}
+
+// ghosts gives each of ids a stand-in of the same shape that no account has.
+func ghosts(ids map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, id := range ids {
+		prefix := id[:strings.LastIndex(id, "_")+1]
+		g := prefix + "Gh0st" + k
+		out[k] = g + strings.Repeat("0", max(0, len(id)-len(g)))
+	}
+	return out
+}
+
+// snapshot reads everything a user of the account could look at.
+func (w *isoWorld) snapshot(t *testing.T, e *env) map[string]string {
+	t.Helper()
+	paths := []string{
+		"/v1/test_helpers/test_clocks", "/v1/test_helpers/test_clocks/{clock}",
+		"/v1/customers?limit=100", "/v1/customers?test_clock={clock}", "/v1/customers/{cus}?expand[]=test_clock",
+		"/v1/customers/{cusFree}", "/v1/customers/{cusGone}",
+		"/v1/products?limit=100", "/v1/products/{prod}", "/v1/products/" + isoSharedProduct, "/v1/prices?limit=100", "/v1/prices/{price}",
+		"/v1/subscriptions?test_clock={clock}&status=all",
+		"/v1/subscriptions/{sub}?expand[]=latest_invoice&expand[]=customer&expand[]=items.data.price",
+		"/v1/subscription_items?subscription={sub}", "/v1/subscription_items/{si}", "/v1/subscription_items/{si2}",
+		"/v1/invoices?customer={cus}&limit=100", "/v1/invoices/{in}", "/v1/invoices/{in2}", "/v1/invoices/{in2}/lines",
+		"/v1/invoiceitems?customer={cus}&limit=100", "/v1/invoiceitems/{ii}",
+		"/v1/webhook_endpoints", "/v1/webhook_endpoints/{we}",
+		"/v1/events?limit=100", "/v1/events/{evt}", "/_billclock/webhook_attempts?limit=100",
+	}
+	out := map[string]string{}
+	for _, p := range paths {
+		r := e.as(t, w.key, http.MethodGet, fill(t, p, w.ids, nil), "", nil)
+		require.Equal(t, http.StatusOK, r.Status, "%s: %s", p, r.Body)
+		out[p] = string(r.Body)
+	}
+	return out
+}
+
+// attack runs every isolation case as attacker against victim.
+func attack(t *testing.T, e *env, attacker, victim *isoWorld) {
+	ghostIDs := ghosts(victim.ids)
+	for _, c := range isolationCases() {
+		what := fmt.Sprintf("%s as %s on %s: %s (%s)", c.route, attacker.name, victim.name, c.what, c.path)
+		send := func(victimIDs map[string]string) rawResponse {
+			return e.as(t, attacker.key, c.method, fill(t, c.path, victimIDs, attacker.ids),
+				fill(t, c.body, victimIDs, attacker.ids), nil)
+		}
+		r := send(victim.ids)
+		if c.want.status == http.StatusNotFound {
+			ae := r.apiError(t, http.StatusNotFound)
+			assert.Equal(t, apiError{Type: "invalid_request_error", Code: "resource_missing",
+				Message: "No such " + c.want.kind + ": '" + victim.ids[c.want.ref] + "'", Param: c.want.param}, ae, what)
+		} else {
+			require.Equal(t, c.want.status, r.Status, "%s: %s", what, r.Body)
+			for k, id := range victim.ids {
+				if strings.Contains(string(r.Body), id) {
+					t.Errorf("%s shows the victim's %s %s", what, k, id)
+				}
+			}
+		}
+		if !placeholder.MatchString(strings.ReplaceAll(c.path+c.body, "{b.", "")) {
+			continue // nothing of the victim's in the request
+		}
+		// The victim's id must be indistinguishable from one that never
+		// existed: same status, same body but for the id itself.
+		g := send(ghostIDs)
+		body := string(g.Body)
+		for k, id := range ghostIDs {
+			body = strings.ReplaceAll(body, id, victim.ids[k])
+		}
+		assert.Equal(t, g.Status, r.Status, "%s: status differs from an unknown id's", what)
+		assert.Equal(t, body, string(r.Body), "%s: body differs from an unknown id's", what)
+	}
+}
+
+// TestIsolationAcrossKeys has three accounts try each other's ids on every
+// route and checks that nothing of one is seen or changed by another.
+func TestIsolationAcrossKeys(t *testing.T) {
+	t.Parallel()
+	e := start(t, emulator.Config{NoSync: true})
+	worlds := []*isoWorld{
+		buildWorld(t, e, "A", "sk_test_isolationA0001"),
+		buildWorld(t, e, "B", "sk_test_isolationB0002"),
+		buildWorld(t, e, "rk", "rk_test_isolationA0001"), // A's suffix, still its own account
+	}
+
+	// The same Idempotency-Keys in three accounts made three independent
+	// sets of objects: nothing was replayed or refused as a mismatch.
+	for i, w := range worlds {
+		for s, resp := range w.first {
+			assert.Empty(t, resp.Header.Get("Idempotent-Replayed"), "%s step %d", w.name, s)
+			for j, other := range worlds {
+				if i == j {
+					continue
+				}
+				for k, id := range other.ids {
+					if strings.Contains(string(resp.RawJSON), id) {
+						t.Errorf("%s's step %d (%s) answered with %s's %s %s", w.name, s, isoSteps()[s].route, other.name, k, id)
+					}
+				}
+			}
+		}
+	}
+
+	for _, attacker := range worlds {
+		for _, victim := range worlds {
+			if attacker == victim {
+				continue
+			}
+			t.Run(attacker.name+" on "+victim.name, func(t *testing.T) {
+				before := victim.snapshot(t, e)
+				attack(t, e, attacker, victim)
+				after := victim.snapshot(t, e)
+				for p := range before {
+					assert.Equal(t, before[p], after[p], "%s's %s changed while %s tried its ids", victim.name, p, attacker.name)
+				}
+			})
+		}
+	}
+
+	// Each account has its own product under the id they all chose.
+	for _, w := range worlds {
+		p, err := w.sc.V1Products.Retrieve(t.Context(), isoSharedProduct, nil)
+		require.NoError(t, err)
+		assert.Equal(t, map[string]string{"account": w.name}, p.Metadata)
+	}
+
+	// Each account's keys still replay its own first answers.
+	for _, w := range worlds {
+		for i, step := range isoSteps() {
+			again := step.do(t, e, w, isoKey(i))
+			assert.Equal(t, "true", again.Header.Get("Idempotent-Replayed"), "%s %s", w.name, step.route)
+			assert.Equal(t, string(w.first[i].RawJSON), string(again.RawJSON), "%s %s", w.name, step.route)
+		}
+	}
+
+	// Every account's endpoint got its own events, all of them, and nothing
+	// else; the attempts log agrees.
+	for _, w := range worlds {
+		w.settle(t)
+		evs := eventsOf(t, w.sc, nil)
+		want := eventIDs(evs)
+		slices.Sort(want)
+		got := slices.Compact(slices.Sorted(slices.Values(w.rc.ids())))
+		assert.Equal(t, want, got, "%s's endpoint received exactly %s's events", w.name, w.name)
+		r := e.as(t, w.key, http.MethodGet, "/_billclock/webhook_attempts?limit=100", "", nil)
+		var atts struct {
+			Data []webhookAttempt `json:"data"`
+		}
+		require.NoError(t, json.Unmarshal(r.Body, &atts))
+		for _, a := range atts.Data {
+			assert.Equal(t, w.ids["we"], a.WebhookEndpoint, "%s attempt %s", w.name, a.ID)
+			assert.Contains(t, want, a.Event, "%s attempt %s", w.name, a.ID)
+		}
+	}
+}
+
+// TestIsolationCoversEveryRoute fails when a route of emulator/stripe has
+// no isolation case: a new route must say what another account may not do
+// with it.
+func TestIsolationCoversEveryRoute(t *testing.T) {
+	t.Parallel()
+	db, err := store.Open(filepath.Join(t.TempDir(), "routes.db"), &store.Options{NoSync: true})
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	r := mux.NewRouter()
+	bcstripe.New(bcstripe.Options{DB: db}).Routes(r)
+
+	// A route is covered by an attack in isolationCases, or by a setup step
+	// that every account sends with the same Idempotency-Key (the only
+	// thing of another account a create with no references could reach).
+	covered := map[string]bool{}
+	for _, s := range isoSteps() {
+		covered[s.route] = true
+	}
+	for _, c := range isolationCases() {
+		covered[c.route] = true
+		method, path, _ := strings.Cut(c.route, " ")
+		got, _, _ := strings.Cut(c.path, "?")
+		assert.Equal(t, method, c.method, "case %q", c.what)
+		// The case's path must be one the route serves.
+		template := regexp.MustCompile(`^` + regexp.MustCompile(`\\\{id\\\}`).ReplaceAllString(regexp.QuoteMeta(path), `\{[\w.]+\}`) + `$`)
+		assert.Regexp(t, template, got, "case %q is not on its route %s", c.what, c.route)
+	}
+	var routes []string
+	require.NoError(t, r.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		methods, err := route.GetMethods()
+		if err != nil {
+			return nil // the catch-all for unknown /v1 paths
+		}
+		path, err := route.GetPathTemplate()
+		if err != nil {
+			return err
+		}
+		for _, m := range methods {
+			routes = append(routes, m+" "+path)
+		}
+		return nil
+	}))
+	require.NotEmpty(t, routes)
+	for _, route := range routes {
+		assert.True(t, covered[route], "route %s has no case in isolationCases", route)
+	}
+	for route := range covered {
+		assert.Contains(t, routes, route, "isolationCases names a route routes.go does not have")
+	}
+}
