@@ -155,7 +155,8 @@ type Invoice struct {
 	Metadata                 map[string]string `json:"metadata,omitempty"`
 }
 
-// Total is the sum of the invoice's lines.
+// Total is the sum of the invoice's lines. The engine refuses, before
+// recording it, an invoice whose sum would not fit in an int64.
 func (inv *Invoice) Total() int64 {
 	var t int64
 	for _, l := range inv.Lines {
