@@ -330,9 +330,9 @@ func (s *Surface) createPrice(c *call, tx *store.Tx) (any, error) {
 	if !hasCurrency {
 		c.p.fail(errMissing("currency"))
 	}
-	amount := c.p.requiredInt64("unit_amount")
-	if amount < 0 {
-		c.p.fail(invalid("unit_amount", "This value must be greater than or equal to 0."))
+	amount, hasAmount := c.p.intIn("unit_amount", 0, billing.MaxAmount)
+	if !hasAmount {
+		c.p.fail(errMissing("unit_amount")) // unless it was refused: the first problem stands
 	}
 	productID, hasProduct := c.p.str("product")
 	pd, hasProductData := c.p.sub("product_data")

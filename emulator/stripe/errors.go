@@ -60,6 +60,21 @@ func errInvalidInteger(param, value string) *Error {
 	return e
 }
 
+// errTooLarge and errTooSmall refuse an integer outside its parameter's
+// range, in Stripe's words (its "greater than or equal" answer carries the
+// code parameter_invalid_integer: stripe/openapi#93).
+func errTooLarge(param string, max, value int64) *Error {
+	e := invalid(param, "This value must be less than or equal to %d (it currently is '%d').", max, value)
+	e.Code = "parameter_invalid_integer"
+	return e
+}
+
+func errTooSmall(param string, min int64) *Error {
+	e := invalid(param, "This value must be greater than or equal to %d.", min)
+	e.Code = "parameter_invalid_integer"
+	return e
+}
+
 func errInvalidBoolean(param, value string) *Error {
 	return invalid(param, "Invalid boolean: %s", value)
 }

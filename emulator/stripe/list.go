@@ -25,15 +25,8 @@ const (
 // pageParams reads limit, starting_after and ending_before.
 func pageParams(p *params) store.Page {
 	pg := store.Page{Limit: defaultListLimit}
-	if limit, ok := p.int64("limit"); ok {
-		switch {
-		case limit < 1:
-			p.fail(invalid("limit", "This value must be greater than or equal to 1."))
-		case limit > maxListLimit:
-			p.fail(invalid("limit", "This value must be less than or equal to %d (it currently is '%d').", maxListLimit, limit))
-		default:
-			pg.Limit = int(limit)
-		}
+	if limit, ok := p.intIn("limit", 1, maxListLimit); ok {
+		pg.Limit = int(limit)
 	}
 	pg.StartingAfter, _ = p.str("starting_after")
 	pg.EndingBefore, _ = p.str("ending_before")

@@ -60,6 +60,39 @@ func (p *params) int64(name string) (int64, bool) {
 	return i, true
 }
 
+// intIn reads an integer that must lie in [min, max]; ok is false when it
+// was not sent or was refused.
+func (p *params) intIn(name string, min, max int64) (int64, bool) {
+	v, ok := p.int64(name)
+	switch {
+	case !ok:
+		return 0, false
+	case v < min:
+		p.fail(errTooSmall(name, min))
+		return 0, false
+	case v > max:
+		p.fail(errTooLarge(name, max, v))
+		return 0, false
+	}
+	return v, true
+}
+
+// quantity reads a subscription item's quantity: nil when not sent.
+func (p *params) quantity(name string) *int64 {
+	v, ok := p.int64(name)
+	switch {
+	case !ok:
+		return nil
+	case v < 0:
+		p.fail(invalid(name, "Invalid non-negative integer"))
+		return nil
+	case v > billing.MaxQuantity:
+		p.fail(errTooLarge(name, billing.MaxQuantity, v))
+		return nil
+	}
+	return &v
+}
+
 func (p *params) requiredInt64(name string) int64 {
 	i, ok := p.int64(name)
 	if !ok && p.err == nil {

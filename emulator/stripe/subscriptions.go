@@ -39,12 +39,7 @@ func (p *params) itemSpecs(name string, allowed ...string) []billing.ItemSpec {
 			case "price":
 				spec.Price, _ = sub.str("price")
 			case "quantity":
-				if q, ok := sub.int64("quantity"); ok {
-					if q < 0 {
-						sub.fail(invalid("quantity", "Invalid non-negative integer"))
-					}
-					spec.Quantity = &q
-				}
+				spec.Quantity = sub.quantity("quantity")
 			case "deleted":
 				spec.Deleted, _ = sub.bool("deleted")
 			case "metadata":
@@ -334,7 +329,7 @@ func (s *Surface) listSubscriptions(c *call, tx *store.Tx) (any, error) {
 func (s *Surface) createSubscriptionItem(c *call, tx *store.Tx) (any, error) {
 	subID, _ := c.p.str("subscription")
 	price, _ := c.p.str("price")
-	qty, hasQty := c.p.int64("quantity")
+	qty := c.p.quantity("quantity")
 	metadata, _ := c.p.metadata("metadata")
 	behavior, date := c.p.prorationParams()
 	c.p.paymentBehavior()
@@ -355,10 +350,7 @@ func (s *Surface) createSubscriptionItem(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	spec := billing.ItemSpec{Price: price, Metadata: metadata, Param: ""}
-	if hasQty {
-		spec.Quantity = &qty
-	}
+	spec := billing.ItemSpec{Price: price, Quantity: qty, Metadata: metadata, Param: ""}
 	sub, err = l.engine().UpdateSubscription(sub.ID, billing.SubscriptionChange{Items: []billing.ItemSpec{spec},
 		ProrationBehavior: behavior, ProrationDate: date}, now)
 	if err != nil {
@@ -396,9 +388,7 @@ func (s *Surface) retrieveSubscriptionItem(c *call, tx *store.Tx) (any, error) {
 func (s *Surface) updateSubscriptionItem(c *call, tx *store.Tx) (any, error) {
 	spec := billing.ItemSpec{ID: c.vars["id"]}
 	spec.Price, _ = c.p.str("price")
-	if q, ok := c.p.int64("quantity"); ok {
-		spec.Quantity = &q
-	}
+	spec.Quantity = c.p.quantity("quantity")
 	spec.Metadata, _ = c.p.metadata("metadata")
 	behavior, date := c.p.prorationParams()
 	c.p.paymentBehavior()

@@ -1,0 +1,129 @@
+package emulator_test
+
+// End-to-end tests of hostile and extreme input: amounts and quantities at
+// and past Stripe's limits, timestamps out of range, API keys that are not
+// keys, and strings counted in characters.
+
+import (
+	"math"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/stripe/stripe-go/v86"
+
+	"github.com/billclock/billclock/emulator"
+)
+
+// TestMoneyOverflowIsRefused is the reliability review's reproduction: a
+// unit_amount of MaxInt64 with quantity 2 used to bill a paid invoice with
+// total -2.
+func TestMoneyOverflowIsRefused(t *testing.T) {
+	t.Parallel()
+	b := startBilling(t, emulator.Config{})
+	ctx := t.Context()
+	prod, err := b.sc.V1Products.Create(ctx, &stripe.ProductCreateParams{Name: stripe.String("Seats")})
+	require.NoError(t, err)
+	_, err = b.sc.V1Prices.Create(ctx, &stripe.PriceCreateParams{Product: stripe.String(prod.ID), Currency: stripe.String("usd"),
+		UnitAmount: stripe.Int64(math.MaxInt64), Recurring: &stripe.PriceCreateRecurringParams{Interval: stripe.String("month")}})
+	se := stripeError(t, err, http.StatusBadRequest)
+	assert.Equal(t, stripe.ErrorTypeInvalidRequest, se.Type)
+	assert.Equal(t, stripe.ErrorCode("parameter_invalid_integer"), se.Code)
+	assert.Equal(t, "unit_amount", se.Param)
+	assert.Equal(t, "This value must be less than or equal to 99999999 (it currently is '9223372036854775807').", se.Msg)
+
+	for price, err := range b.sc.V1Prices.List(ctx, &stripe.PriceListParams{}).All(ctx) {
+		require.NoError(t, err)
+		t.Errorf("a refused price was stored: %s", price.ID)
+	}
+	assert.Empty(t, b.events(&stripe.EventListParams{Type: stripe.String("price.created")}))
+}
+
+func TestAmountAndQuantityBounds(t *testing.T) {
+	t.Parallel()
+	b := startBilling(t, emulator.Config{})
+	ctx := t.Context()
+	prod, err := b.sc.V1Products.Create(ctx, &stripe.ProductCreateParams{Name: stripe.String("Seats")})
+	require.NoError(t, err)
+	createPrice := func(amount string) rawResponse {
+		return b.raw(t, rawRequest{Method: http.MethodPost, Path: "/v1/prices", Key: testKey, Body: url.Values{
+			"product": {prod.ID}, "currency": {"usd"}, "unit_amount": {amount}, "recurring[interval]": {"month"}}.Encode()})
+	}
+	ae := createPrice("100000000").apiError(t, http.StatusBadRequest)
+	assert.Equal(t, apiError{Type: "invalid_request_error", Code: "parameter_invalid_integer", Param: "unit_amount",
+		Message: "This value must be less than or equal to 99999999 (it currently is '100000000')."}, ae)
+	ae = createPrice("-1").apiError(t, http.StatusBadRequest)
+	assert.Equal(t, apiError{Type: "invalid_request_error", Code: "parameter_invalid_integer", Param: "unit_amount",
+		Message: "This value must be greater than or equal to 0."}, ae)
+	ae = createPrice("99999999999999999999").apiError(t, http.StatusBadRequest)
+	assert.Equal(t, apiError{Type: "invalid_request_error", Code: "parameter_invalid_integer", Param: "unit_amount",
+		Message: "Invalid integer: 99999999999999999999"}, ae)
+	ae = b.raw(t, rawRequest{Method: http.MethodPost, Path: "/v1/prices", Key: testKey, Body: url.Values{
+		"product": {prod.ID}, "currency": {"usd"}, "unit_amount_decimal": {"1.5"}}.Encode()}).apiError(t, http.StatusBadRequest)
+	assert.Equal(t, "parameter_unknown", ae.Code, "unit_amount_decimal is not taken, so it cannot bypass the bound")
+
+	max := createPrice("99999999")
+	require.Equal(t, http.StatusOK, max.Status, "body: %s", max.Body)
+	priceID := max.object(t)["id"].(string)
+	assert.Equal(t, "99999999", max.object(t)["unit_amount_decimal"])
+
+	clock := b.clockAt(frozen0)
+	cust := b.customer(clock.ID)
+	subscribe := func(qty int64) error {
+		_, err := b.sc.V1Subscriptions.Create(ctx, &stripe.SubscriptionCreateParams{Customer: stripe.String(cust.ID),
+			Items: []*stripe.SubscriptionCreateItemParams{{Price: stripe.String(priceID), Quantity: stripe.Int64(qty)}}})
+		return err
+	}
+
+	// Past the quantity limit: refused, and nothing is left behind.
+	se := stripeError(t, subscribe(1_000_000), http.StatusBadRequest)
+	assert.Equal(t, stripe.ErrorCode("parameter_invalid_integer"), se.Code)
+	assert.Equal(t, "items[0][quantity]", se.Param)
+	assert.Equal(t, "This value must be less than or equal to 999999 (it currently is '1000000').", se.Msg)
+	se = stripeError(t, subscribe(-1), http.StatusBadRequest)
+	assert.Equal(t, "items[0][quantity]", se.Param)
+	assert.Empty(t, b.invoices(&stripe.InvoiceListParams{Customer: stripe.String(cust.ID)}), "refused creates bill nothing")
+	assert.Empty(t, b.events(&stripe.EventListParams{Type: stripe.String("customer.subscription.created")}))
+
+	// The largest price at the largest quantity bills exactly.
+	const whole = int64(99_999_999) * 999_999 // 99,999,899,999,001
+	require.NoError(t, subscribe(999_999))
+	subs := b.sc.V1Subscriptions.List(ctx, &stripe.SubscriptionListParams{Customer: stripe.String(cust.ID)})
+	var sub *stripe.Subscription
+	for s, err := range subs.All(ctx) {
+		require.NoError(t, err)
+		sub = s
+	}
+	require.NotNil(t, sub)
+	first := b.invoice(sub.LatestInvoice.ID)
+	assert.Equal(t, stripe.InvoiceStatusPaid, first.Status)
+	assert.Equal(t, whole, first.Total)
+	assert.Equal(t, whole, first.AmountPaid)
+	assert.Equal(t, int64(0), first.AmountRemaining)
+
+	b.advance(clock.ID, sub.Items.Data[0].CurrentPeriodEnd+2*hour)
+	renewal := b.latestInvoice(sub.ID)
+	assert.Equal(t, stripe.InvoiceBillingReasonSubscriptionCycle, renewal.BillingReason)
+	assert.Equal(t, stripe.InvoiceStatusPaid, renewal.Status)
+	assert.Equal(t, whole, renewal.Total)
+
+	// The subscription item endpoints keep to the same bounds.
+	item := sub.Items.Data[0].ID
+	_, err = b.sc.V1SubscriptionItems.Update(ctx, item, &stripe.SubscriptionItemUpdateParams{Quantity: stripe.Int64(1_000_000)})
+	se = stripeError(t, err, http.StatusBadRequest)
+	assert.Equal(t, "quantity", se.Param)
+	assert.Equal(t, "This value must be less than or equal to 999999 (it currently is '1000000').", se.Msg)
+	for _, q := range []int64{-3, 1_000_000} {
+		_, err = b.sc.V1SubscriptionItems.Create(ctx, &stripe.SubscriptionItemCreateParams{Subscription: stripe.String(sub.ID),
+			Price: stripe.String(priceID), Quantity: stripe.Int64(q)})
+		se = stripeError(t, err, http.StatusBadRequest)
+		assert.Equal(t, "quantity", se.Param, "quantity %d", q)
+	}
+	after := b.subscription(sub.ID)
+	require.Len(t, after.Items.Data, 1, "refused item changes leave the subscription as it was")
+	assert.Equal(t, int64(999_999), after.Items.Data[0].Quantity)
+	assert.Equal(t, renewal.ID, after.LatestInvoice.ID)
+	assert.Empty(t, b.pendingItems(cust.ID))
+}
