@@ -5,10 +5,13 @@ package emulator_test
 // keys, and strings counted in characters.
 
 import (
+	"encoding/base64"
 	"math"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -126,4 +129,35 @@ func TestAmountAndQuantityBounds(t *testing.T) {
 	assert.Equal(t, int64(999_999), after.Items.Data[0].Quantity)
 	assert.Equal(t, renewal.ID, after.LatestInvoice.ID)
 	assert.Empty(t, b.pendingItems(cust.ID))
+}
+
+func TestUnsafeAPIKeysAreRefused(t *testing.T) {
+	t.Parallel()
+	e := start(t, emulator.Config{})
+	const clocks = "/v1/test_helpers/test_clocks"
+	long := "sk_test_" + strings.Repeat("x", 40_000) // past bbolt's longest bucket name
+	for _, tc := range []struct{ name, key, masked string }{
+		{"invalid UTF-8", "sk_test_abc\xff\xfe", "sk_test_****"},
+		{"not ASCII", "sk_test_clé_secrète", "sk_test_****"},
+		{"256 bytes", "sk_test_" + strings.Repeat("k", 248), "sk_test_****kkkk"},
+		{"huge", long, "sk_test_****xxxx"},
+	} {
+		for scheme, header := range map[string]string{
+			"Bearer": "Bearer " + tc.key,
+			"Basic":  "Basic " + base64.StdEncoding.EncodeToString([]byte(tc.key+":")),
+		} {
+			t.Run(tc.name+" "+scheme, func(t *testing.T) {
+				r := e.raw(t, rawRequest{Method: http.MethodPost, Path: clocks, Body: "frozen_time=1732320000",
+					Header: map[string]string{"Authorization": header}})
+				ae := r.apiError(t, http.StatusUnauthorized)
+				assert.Equal(t, apiError{Type: "invalid_request_error", Message: "Invalid API Key provided: " + tc.masked}, ae)
+				assert.True(t, utf8.Valid(r.Body), "the error body is valid UTF-8: %q", r.Body)
+			})
+		}
+	}
+	// The longest key taken still works end to end.
+	key := "sk_test_" + strings.Repeat("k", 247)
+	sc := e.client(key)
+	c := createClock(t, sc, "")
+	assert.Equal(t, []string{c.ID}, clockIDs(t, sc))
 }

@@ -122,7 +122,9 @@ func errInternal() *Error {
 }
 
 // maskKey hides all of an API key but its mode prefix and last four
-// characters, as Stripe does in its error messages.
+// characters, as Stripe does in its error messages. The last four are
+// left out too unless they are key characters, so that no raw byte of
+// whatever was sent is echoed.
 func maskKey(key string) string {
 	prefix := ""
 	for _, p := range []string{"sk_test_", "sk_live_", "rk_test_", "rk_live_", "pk_test_", "pk_live_"} {
@@ -131,7 +133,7 @@ func maskKey(key string) string {
 		}
 	}
 	rest := key[len(prefix):]
-	if len(rest) <= 4 {
+	if len(rest) <= 4 || !keyChars(rest[len(rest)-4:]) {
 		return prefix + "****"
 	}
 	return prefix + "****" + rest[len(rest)-4:]

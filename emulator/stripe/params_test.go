@@ -1,6 +1,7 @@
 package stripe
 
 import (
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"strings"
@@ -149,8 +150,60 @@ func TestParamsSubHash(t *testing.T) {
 	requireAPIError(t, p.check(), 400, "", "recurring", "Invalid recurring: must be a hash.")
 }
 
+// TestAuthenticateKeyShape: a key that is not printable ASCII, or is longer
+// than 255 bytes, gets Stripe's 401 whichever way it is sent, and the
+// message shows no byte of it that is not printable.
+func TestAuthenticateKeyShape(t *testing.T) {
+	s := &Surface{}
+	long := "sk_test_" + strings.Repeat("k", 248) // 256 bytes
+	cases := []struct {
+		name, key, masked string
+	}{
+		{"invalid UTF-8", "sk_test_abc\xff\xfe", "sk_test_****"},
+		{"valid UTF-8 but not ASCII", "sk_test_clé_secrète", "sk_test_****"},
+		{"control character", "sk_test_ab\x01cdef", "sk_test_****cdef"},
+		{"space inside", "sk_test_ab cdef", "sk_test_****cdef"},
+		{"DEL", "sk_test_abcd\x7f", "sk_test_****"},
+		{"too long", long, "sk_test_****kkkk"},
+	}
+	for _, tc := range cases {
+		for _, header := range []string{"Bearer " + tc.key, "Basic " + base64.StdEncoding.EncodeToString([]byte(tc.key+":"))} {
+			scheme, _, _ := strings.Cut(header, " ")
+			t.Run(tc.name+" "+scheme, func(t *testing.T) {
+				r, _ := http.NewRequest(http.MethodGet, "/v1/events", nil)
+				r.Header.Set("Authorization", header)
+				account, err := s.authenticate(r)
+				assert.Empty(t, account)
+				requireAPIError(t, err, http.StatusUnauthorized, "", "", "Invalid API Key provided: "+tc.masked)
+			})
+		}
+	}
+	r, _ := http.NewRequest(http.MethodGet, "/v1/events", nil)
+	r.Header.Set("Authorization", "Bearer "+long[:255])
+	account, err := s.authenticate(r)
+	require.NoError(t, err, "255 bytes is the limit, not over it")
+	assert.Equal(t, long[:255], account)
+
+	// A Basic header that is not base64 is echoed masked, and safely.
+	r.Header.Set("Authorization", "Basic !!\x80\x81\x82\x83")
+	_, err = s.authenticate(r)
+	requireAPIError(t, err, http.StatusUnauthorized, "", "", "Invalid API Key provided: ****")
+}
+
+// printableASCII reports whether every byte of s is in 0x20..0x7E.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
 // FuzzAuthenticate: any Authorization header gives a test-mode account or a
-// Stripe error, never a panic or an account for a key of another kind.
+// Stripe error, never a panic or an account for a key of another kind. An
+// accepted key is printable ASCII of at most 255 bytes; an error's message
+// is printable ASCII whatever the header held.
 func FuzzAuthenticate(f *testing.F) {
 	for _, h := range []string{"", "Bearer sk_test_123", "Basic c2tfdGVzdF8xMjM6", "Basic !!!", "Bearer sk_live_1",
 		"Bearer pk_test_1", "Token x", "Bearer ", "Basic OnBhc3M="} {
@@ -162,13 +215,23 @@ func FuzzAuthenticate(f *testing.F) {
 		r.Header.Set("Authorization", header)
 		account, err := s.authenticate(r)
 		if err != nil {
-			if _, ok := apiError(err); !ok {
+			e, ok := apiError(err)
+			if !ok {
 				t.Fatalf("authenticate(%q): not an API error: %v", header, err)
+			}
+			if e.Status != http.StatusUnauthorized && e.Status != http.StatusBadRequest {
+				t.Fatalf("authenticate(%q): status %d", header, e.Status)
+			}
+			if !printableASCII(e.Message) {
+				t.Fatalf("authenticate(%q): message %q echoes unprintable bytes", header, e.Message)
 			}
 			return
 		}
 		if !strings.HasPrefix(account, "sk_test_") && !strings.HasPrefix(account, "rk_test_") {
 			t.Fatalf("authenticate(%q) accepted %q", header, account)
+		}
+		if len(account) > 255 || !printableASCII(account) || strings.Contains(account, " ") {
+			t.Fatalf("authenticate(%q) accepted %q, which is not a key of printable ASCII up to 255 bytes", header, account)
 		}
 	})
 }
