@@ -161,3 +161,84 @@ func TestUnsafeAPIKeysAreRefused(t *testing.T) {
 	c := createClock(t, sc, "")
 	assert.Equal(t, []string{c.ID}, clockIDs(t, sc))
 }
+
+// invalidTimestamp is billclock's refusal of a timestamp out of its range,
+// in the words Stripe starts its own timestamp errors with.
+const invalidTimestamp = "Invalid timestamp: must be an integer Unix timestamp from 0 (1970-01-01 00:00:00 UTC) " +
+	"to 4102444799 (2099-12-31 23:59:59 UTC)."
+
+// TestTimestampsOutOfRangeAreRefused: frozen_time=MaxInt64 used to make a
+// clock whose subscriptions' period ends overflowed. Every timestamp
+// parameter now keeps to 1970..2099.
+func TestTimestampsOutOfRangeAreRefused(t *testing.T) {
+	t.Parallel()
+	b := startBilling(t, emulator.Config{})
+	ctx := t.Context()
+	const maxTime int64 = 4102444799 // 2099-12-31 23:59:59 UTC
+	refused := func(err error, param string) {
+		t.Helper()
+		se := stripeError(t, err, http.StatusBadRequest)
+		assert.Equal(t, stripe.ErrorTypeInvalidRequest, se.Type)
+		assert.Equal(t, param, se.Param)
+		assert.Equal(t, invalidTimestamp, se.Msg)
+	}
+
+	for _, frozen := range []int64{math.MaxInt64, -1, maxTime + 1} {
+		_, err := b.sc.V1TestHelpersTestClocks.Create(ctx, &stripe.TestHelpersTestClockCreateParams{FrozenTime: stripe.Int64(frozen)})
+		refused(err, "frozen_time")
+	}
+	assert.Empty(t, clockIDs(t, b.sc), "refused clocks are not stored")
+
+	// A clock near the end of the range, with a subscription whose
+	// periods run past it.
+	const jun2099 int64 = 4084387200 // 2099-06-05 00:00:00 UTC
+	clock := b.clockAt(jun2099)
+	prod, err := b.sc.V1Products.Create(ctx, &stripe.ProductCreateParams{Name: stripe.String("Decade")})
+	require.NoError(t, err)
+	price, err := b.sc.V1Prices.Create(ctx, &stripe.PriceCreateParams{Product: stripe.String(prod.ID), Currency: stripe.String("usd"),
+		UnitAmount: stripe.Int64(100), Recurring: &stripe.PriceCreateRecurringParams{Interval: stripe.String("day"), IntervalCount: stripe.Int64(1095)}})
+	require.NoError(t, err)
+	cust := b.customer(clock.ID)
+	create := func(edit func(*stripe.SubscriptionCreateParams)) (*stripe.Subscription, error) {
+		p := &stripe.SubscriptionCreateParams{Customer: stripe.String(cust.ID),
+			Items: []*stripe.SubscriptionCreateItemParams{{Price: stripe.String(price.ID)}}}
+		edit(p)
+		return b.sc.V1Subscriptions.Create(ctx, p)
+	}
+	_, err = create(func(p *stripe.SubscriptionCreateParams) { p.TrialEnd = stripe.Int64(math.MaxInt64) })
+	refused(err, "trial_end")
+	_, err = create(func(p *stripe.SubscriptionCreateParams) { p.BillingCycleAnchor = stripe.Int64(maxTime + 1) })
+	refused(err, "billing_cycle_anchor")
+	_, err = create(func(p *stripe.SubscriptionCreateParams) { p.CancelAt = stripe.Int64(math.MaxInt64) })
+	refused(err, "cancel_at")
+	assert.Empty(t, b.invoices(&stripe.InvoiceListParams{Customer: stripe.String(cust.ID)}), "refused creates bill nothing")
+
+	sub, err := create(func(*stripe.SubscriptionCreateParams) {})
+	require.NoError(t, err)
+	const end = jun2099 + 1095*86400 // 2102-06-04
+	assert.Equal(t, end, sub.Items.Data[0].CurrentPeriodEnd, "periods may end past 2099; only parameters are bounded")
+
+	_, err = b.sc.V1Subscriptions.Update(ctx, sub.ID, &stripe.SubscriptionUpdateParams{CancelAt: stripe.Int64(math.MaxInt64)})
+	refused(err, "cancel_at")
+	_, err = b.sc.V1Subscriptions.Update(ctx, sub.ID, &stripe.SubscriptionUpdateParams{ProrationDate: stripe.Int64(-1),
+		Items: []*stripe.SubscriptionUpdateItemParams{{ID: stripe.String(sub.Items.Data[0].ID), Quantity: stripe.Int64(2)}}})
+	refused(err, "proration_date")
+	_, err = b.sc.V1SubscriptionItems.Update(ctx, sub.Items.Data[0].ID, &stripe.SubscriptionItemUpdateParams{
+		Quantity: stripe.Int64(2), ProrationDate: stripe.Int64(math.MaxInt64)})
+	refused(err, "proration_date")
+	assert.Equal(t, int64(1), b.subscription(sub.ID).Items.Data[0].Quantity, "refused updates change nothing")
+
+	// created filters, on every list that has them.
+	for _, path := range []string{"/v1/events", "/v1/customers", "/v1/invoices", "/v1/invoiceitems", "/v1/products",
+		"/v1/prices", "/v1/subscriptions"} {
+		ae := b.raw(t, rawRequest{Method: http.MethodGet, Path: path + "?created[lte]=9223372036854775807", Key: testKey}).
+			apiError(t, http.StatusBadRequest)
+		assert.Equal(t, apiError{Type: "invalid_request_error", Param: "created[lte]", Message: invalidTimestamp}, ae, path)
+	}
+
+	// The clock goes to the last second of the range, and no further.
+	b.advance(clock.ID, maxTime)
+	_, err = b.sc.V1TestHelpersTestClocks.Advance(ctx, clock.ID, &stripe.TestHelpersTestClockAdvanceParams{FrozenTime: stripe.Int64(maxTime + 1)})
+	refused(err, "frozen_time")
+	assert.Equal(t, end, b.subscription(sub.ID).Items.Data[0].CurrentPeriodEnd)
+}

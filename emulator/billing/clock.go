@@ -29,6 +29,27 @@ const ClockLifetime = 30 * 24 * time.Hour
 // MaxClockNameLen is the longest name a clock may have.
 const MaxClockNameLen = 300
 
+// The range of timestamps billclock takes, in Unix seconds: from the epoch
+// to the last second of 2099. Stripe documents none; this one keeps every
+// boundary computed from them (a period may end three years later) far
+// inside what int64 seconds and time.Time hold.
+const (
+	MinTimestamp int64 = 0
+	MaxTimestamp int64 = 4102444799 // 2099-12-31 23:59:59 UTC
+)
+
+// CheckTimestamp refuses a timestamp, given as param, outside
+// [MinTimestamp, MaxTimestamp], with the words Stripe starts its timestamp
+// errors with.
+func CheckTimestamp(param string, t int64) error {
+	if t >= MinTimestamp && t <= MaxTimestamp {
+		return nil
+	}
+	return &Error{Kind: Invalid, Param: param, Message: fmt.Sprintf(
+		"Invalid timestamp: must be an integer Unix timestamp from %d (%s) to %d (%s).",
+		MinTimestamp, formatUTC(MinTimestamp), MaxTimestamp, formatUTC(MaxTimestamp))}
+}
+
 // Clock is a test clock: a frozen simulated time that only moves forward
 // when advanced.
 type Clock struct {
@@ -48,6 +69,9 @@ func NewClock(id, name string, frozen, now int64) (Clock, error) {
 		return Clock{}, &Error{Kind: Invalid, Param: "name",
 			Message: fmt.Sprintf("Invalid string: %s...; must be at most %d characters", name[:30], MaxClockNameLen)}
 	}
+	if err := CheckTimestamp("frozen_time", frozen); err != nil {
+		return Clock{}, err
+	}
 	return Clock{ID: id, Name: name, Created: now, FrozenTime: frozen, Status: ClockReady}, nil
 }
 
@@ -64,6 +88,9 @@ func (c *Clock) BeginAdvance(target, limit int64) error {
 	}
 	if c.Status == ClockInternalFailure {
 		return &Error{Kind: Invalid, Message: "Failed to advance time. Future requests to advance time will fail."}
+	}
+	if err := CheckTimestamp("frozen_time", target); err != nil {
+		return err
 	}
 	if target <= c.FrozenTime {
 		return &Error{Kind: Invalid, Param: "frozen_time", Message: fmt.Sprintf(

@@ -2,6 +2,7 @@ package billing
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -90,4 +91,56 @@ func TestClockNameLimit(t *testing.T) {
 	var be *Error
 	require.ErrorAs(t, err, &be)
 	assert.Equal(t, "name", be.Param)
+}
+
+func TestClockTimesInRange(t *testing.T) {
+	for _, frozen := range []int64{math.MinInt64, -1, MaxTimestamp + 1, math.MaxInt64} {
+		_, err := NewClock("clock_1", "", frozen, 0)
+		var be *Error
+		require.ErrorAs(t, err, &be, "frozen at %d", frozen)
+		assert.Equal(t, Invalid, be.Kind)
+		assert.Equal(t, "frozen_time", be.Param)
+	}
+	c, err := NewClock("clock_1", "", MaxTimestamp-10, 0)
+	require.NoError(t, err)
+	limit := AdvanceLimit(c.FrozenTime, nil)
+	require.Greater(t, limit, MaxTimestamp, "two years past the range's end is still a time")
+	err = c.BeginAdvance(MaxTimestamp+1, limit)
+	var be *Error
+	require.ErrorAs(t, err, &be)
+	assert.Equal(t, "frozen_time", be.Param)
+	assert.Equal(t, ClockReady, c.Status, "a refused advance leaves the clock ready")
+	require.NoError(t, c.BeginAdvance(MaxTimestamp, limit))
+}
+
+// TestIntervalNthInRange: for every anchor in the timestamp range and the
+// longest interval of each unit, boundaries from the period before the
+// anchor to past the end of the range are strictly increasing, a period
+// apart, and never wrap.
+func TestIntervalNthInRange(t *testing.T) {
+	const day = 86400
+	// The shortest and longest length of one of each unit, in seconds.
+	lengths := map[IntervalUnit][2]int64{Day: {day, day}, Week: {7 * day, 7 * day}, Month: {28 * day, 31 * day}, Year: {365 * day, 366 * day}}
+	for _, unit := range []IntervalUnit{Day, Week, Month, Year} {
+		for _, count := range []int{1, MaxIntervalCount(unit)} {
+			iv := Interval{Unit: unit, Count: count}
+			lo, hi := lengths[unit][0]*int64(count), lengths[unit][1]*int64(count)
+			for _, anchor := range []int64{MinTimestamp, utc("2024-01-31T10:00:00Z"), MaxTimestamp - 1, MaxTimestamp} {
+				prev := iv.Nth(anchor, -1)
+				require.Less(t, prev, anchor, "%v from %d", iv, anchor)
+				for n := 0; ; n++ {
+					b := iv.Nth(anchor, n)
+					gap := b - prev
+					require.True(t, gap >= lo && gap <= hi, "%v from %d: boundary %d is %d s after the one before", iv, anchor, n, gap)
+					if b > MaxTimestamp+hi {
+						break
+					}
+					prev = b
+				}
+				// An advance limit from anywhere in range stays representable.
+				limit := AdvanceLimit(anchor, []Interval{iv})
+				assert.Greater(t, limit, anchor)
+			}
+		}
+	}
 }

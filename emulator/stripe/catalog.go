@@ -15,12 +15,6 @@ import (
 // maxLookupKeyLen is the longest lookup_key Stripe takes.
 const maxLookupKeyLen = 200
 
-// maxIntervalCount bounds a price's billing period: Stripe allows at most
-// 3 years, 36 months or 156 weeks; billclock counts 3 years as 1095 days.
-var maxIntervalCount = map[billing.IntervalUnit]int64{
-	billing.Day: 1095, billing.Week: 156, billing.Month: 36, billing.Year: 3,
-}
-
 // changed reports whether v marshals differently from before, the JSON of
 // v as it was: Stripe sends *.updated events only for real changes.
 func changed(before []byte, v any) (bool, error) {
@@ -288,7 +282,7 @@ func readRecurring(p *params) *billing.Interval {
 	switch {
 	case count < 1:
 		rec.fail(invalid("recurring[interval_count]", "Invalid recurring[interval_count]: must be at least 1."))
-	case count > maxIntervalCount[iv.Unit]:
+	case count > int64(billing.MaxIntervalCount(iv.Unit)):
 		rec.fail(invalid("recurring[interval_count]",
 			"Invalid recurring[interval_count]: the longest billing period is 3 years (3 years, 36 months, 156 weeks or 1095 days); "+
 				"every %d %ss is longer.", count, unit))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/billclock/billclock/emulator/billing"
 	"github.com/billclock/billclock/store"
 )
 
@@ -89,7 +90,7 @@ func rangeParam(p *params, name string) rangeFilter {
 		return f
 	}
 	if n.leaf {
-		if v, ok := p.int64(name); ok {
+		if v, ok := p.timestamp(name); ok {
 			f.eq = &v
 		}
 		return f
@@ -105,6 +106,10 @@ func rangeParam(p *params, name string) rangeFilter {
 		v, err := strconv.ParseInt(n.kids[k].value, 10, 64)
 		if !n.kids[k].leaf || err != nil {
 			p.fail(errInvalidInteger(full, n.kids[k].value))
+			return f
+		}
+		if err := billing.CheckTimestamp(full, v); err != nil {
+			p.fail(err)
 			return f
 		}
 		*dst = &v

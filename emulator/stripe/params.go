@@ -3,7 +3,6 @@ package stripe
 import (
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/billclock/billclock/emulator/billing"
 )
@@ -165,16 +164,25 @@ func (p *params) strings(name string) []string {
 	return out
 }
 
-// timestamp reads Unix seconds; "now" is accepted where allowNow is set and
-// reads as now.
-func (p *params) timestamp(name string, now time.Time, allowNow bool) (int64, bool) {
-	if allowNow {
-		if v, _ := p.form.lookup(name).leafValue(); v == "now" {
-			p.seen[name] = true
-			return now.Unix(), true
-		}
+// timestamp reads Unix seconds within billing's range of timestamps.
+func (p *params) timestamp(name string) (int64, bool) {
+	v, ok := p.int64(name)
+	if !ok {
+		return 0, false
 	}
-	return p.int64(name)
+	if err := billing.CheckTimestamp(name, v); err != nil {
+		p.fail(err)
+		return 0, false
+	}
+	return v, true
+}
+
+func (p *params) requiredTimestamp(name string) int64 {
+	v, ok := p.timestamp(name)
+	if !ok {
+		p.fail(errMissing(name)) // unless it was refused: the first problem stands
+	}
+	return v
 }
 
 func (n *node) leafValue() (string, bool) {

@@ -20,10 +20,12 @@ func paramsOf(t *testing.T, raw string) *params {
 	return newParams(f)
 }
 
+// requireAPIError asserts that err renders as the given Stripe error.
 func requireAPIError(t *testing.T, err error, status int, code, param, msg string) {
 	t.Helper()
-	var e *Error
-	require.ErrorAs(t, err, &e)
+	require.Error(t, err)
+	e, ok := apiError(err)
+	require.True(t, ok, "not an API error: %v", err)
 	assert.Equal(t, status, e.Status)
 	assert.Equal(t, code, e.Code)
 	assert.Equal(t, param, e.Param)
@@ -82,6 +84,18 @@ func TestParamsErrors(t *testing.T) {
 			400, "parameter_invalid_integer", "created[gte]", "Invalid integer: x"},
 		{"unknown range bound", "created[near]=1", func(p *params) { rangeParam(p, "created") },
 			400, "parameter_unknown", "created[near]", "Received unknown parameter: created[near]"},
+		{"timestamp past int64 range", "frozen_time=9223372036854775807", func(p *params) { p.requiredTimestamp("frozen_time") },
+			400, "", "frozen_time", invalidTimestamp},
+		{"timestamp before 1970", "frozen_time=-1", func(p *params) { p.requiredTimestamp("frozen_time") },
+			400, "", "frozen_time", invalidTimestamp},
+		{"timestamp after 2099", "trial_end=4102444800", func(p *params) { p.timestamp("trial_end") },
+			400, "", "trial_end", invalidTimestamp},
+		{"timestamp not an integer", "cancel_at=soon", func(p *params) { p.timestamp("cancel_at") },
+			400, "parameter_invalid_integer", "cancel_at", "Invalid integer: soon"},
+		{"range bound out of range", "created[gte]=0&created[lte]=99999999999", func(p *params) { rangeParam(p, "created") },
+			400, "", "created[lte]", invalidTimestamp},
+		{"range value out of range", "created=-86400", func(p *params) { rangeParam(p, "created") },
+			400, "", "created", invalidTimestamp},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -90,6 +104,22 @@ func TestParamsErrors(t *testing.T) {
 			requireAPIError(t, p.check(), tc.status, tc.code, tc.param, tc.message)
 		})
 	}
+}
+
+const invalidTimestamp = "Invalid timestamp: must be an integer Unix timestamp from 0 (1970-01-01 00:00:00 UTC) " +
+	"to 4102444799 (2099-12-31 23:59:59 UTC)."
+
+func TestTimestampBounds(t *testing.T) {
+	p := paramsOf(t, "a=0&b=4102444799&c=1732320000&created[gt]=0&created[lte]=4102444799")
+	for name, want := range map[string]int64{"a": 0, "b": 4102444799, "c": 1732320000} {
+		got, ok := p.timestamp(name)
+		assert.True(t, ok, name)
+		assert.Equal(t, want, got, name)
+	}
+	f := rangeParam(p, "created")
+	require.NoError(t, p.check())
+	assert.True(t, f.match(4102444799))
+	assert.False(t, f.match(0))
 }
 
 func TestPageParams(t *testing.T) {

@@ -69,7 +69,7 @@ func (p *params) itemSpecs(name string, allowed ...string) []billing.ItemSpec {
 // prorationParams reads proration_behavior and proration_date.
 func (p *params) prorationParams() (behavior string, date int64) {
 	behavior, _ = p.enum("proration_behavior", billing.ProrateAlways, billing.ProrateCreate, billing.ProrateNone)
-	date, _ = p.int64("proration_date")
+	date, _ = p.timestamp("proration_date")
 	return behavior, date
 }
 
@@ -87,11 +87,11 @@ func (s *Surface) createSubscription(c *call, tx *store.Tx) (any, error) {
 	if v, _ := c.p.form.lookup("trial_end").leafValue(); v == "now" {
 		c.p.seen["trial_end"], trialEndNow = true, true
 	} else {
-		trialEnd, _ = c.p.int64("trial_end")
+		trialEnd, _ = c.p.timestamp("trial_end")
 	}
-	anchor, _ := c.p.int64("billing_cycle_anchor")
+	anchor, _ := c.p.timestamp("billing_cycle_anchor")
 	cancelAtPeriodEnd, _ := c.p.bool("cancel_at_period_end")
-	cancelAt, _ := c.p.int64("cancel_at")
+	cancelAt, _ := c.p.timestamp("cancel_at")
 	c.p.prorationParams()
 	metadata, _ := c.p.metadata("metadata")
 	c.p.str("description")
@@ -204,7 +204,7 @@ func (s *Surface) updateSubscription(c *call, tx *store.Tx) (any, error) {
 		ch.CancelAtPeriodEnd = &v
 	}
 	if c.p.present("cancel_at") {
-		v, _ := c.p.int64("cancel_at")
+		v, _ := c.p.timestamp("cancel_at") // sent empty: 0, which clears it
 		ch.CancelAt = &v
 	}
 	metadata, cleared := c.p.metadata("metadata")
