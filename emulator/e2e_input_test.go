@@ -242,3 +242,26 @@ func TestTimestampsOutOfRangeAreRefused(t *testing.T) {
 	refused(err, "frozen_time")
 	assert.Equal(t, end, b.subscription(sub.ID).Items.Data[0].CurrentPeriodEnd)
 }
+
+// TestClockNameCountsCharacters: a name of 300 "é" (600 bytes) was refused,
+// and the refusal could cut a character in two.
+func TestClockNameCountsCharacters(t *testing.T) {
+	t.Parallel()
+	e := start(t, emulator.Config{})
+	sc := e.client(testKey)
+	name := strings.Repeat("é", 300)
+	c, err := sc.V1TestHelpersTestClocks.Create(t.Context(), &stripe.TestHelpersTestClockCreateParams{
+		FrozenTime: stripe.Int64(frozen0), Name: stripe.String(name)})
+	require.NoError(t, err)
+	assert.Equal(t, name, c.Name)
+	got, err := sc.V1TestHelpersTestClocks.Retrieve(t.Context(), c.ID, nil)
+	require.NoError(t, err)
+	assert.Equal(t, name, got.Name)
+
+	_, err = sc.V1TestHelpersTestClocks.Create(t.Context(), &stripe.TestHelpersTestClockCreateParams{
+		FrozenTime: stripe.Int64(frozen0), Name: stripe.String("a" + name)})
+	se := stripeError(t, err, http.StatusBadRequest)
+	assert.Equal(t, "name", se.Param)
+	assert.Equal(t, "Invalid string: aééééééééé...éééééééééé; must be at most 300 characters", se.Msg)
+	assert.Equal(t, []string{c.ID}, clockIDs(t, sc))
+}

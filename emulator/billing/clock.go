@@ -11,6 +11,7 @@ package billing
 import (
 	"fmt"
 	"time"
+	"unicode/utf8"
 )
 
 // ClockStatus is where a clock is in its advance cycle.
@@ -50,6 +51,28 @@ func CheckTimestamp(param string, t int64) error {
 		MinTimestamp, formatUTC(MinTimestamp), MaxTimestamp, formatUTC(MaxTimestamp))}
 }
 
+// CheckLength refuses a string, given as param, longer than max
+// characters. Like Stripe it counts characters (a byte that is not UTF-8
+// counts as one), and its message echoes the first and last ten of them.
+func CheckLength(param, value string, max int) error {
+	if utf8.RuneCountInString(value) <= max {
+		return nil
+	}
+	return &Error{Kind: Invalid, Param: param, Message: fmt.Sprintf(
+		"Invalid string: %s; must be at most %d characters", elide(value), max)}
+}
+
+// elide shortens s to its first and last ten characters, as Stripe echoes
+// a string that is too long. It cuts between characters, never inside one,
+// and what is not UTF-8 comes out as U+FFFD.
+func elide(s string) string {
+	r := []rune(s)
+	if len(r) <= 20 {
+		return string(r)
+	}
+	return string(r[:10]) + "..." + string(r[len(r)-10:])
+}
+
 // Clock is a test clock: a frozen simulated time that only moves forward
 // when advanced.
 type Clock struct {
@@ -65,9 +88,8 @@ type Clock struct {
 
 // NewClock returns a ready clock frozen at frozen, created at wall time now.
 func NewClock(id, name string, frozen, now int64) (Clock, error) {
-	if len(name) > MaxClockNameLen {
-		return Clock{}, &Error{Kind: Invalid, Param: "name",
-			Message: fmt.Sprintf("Invalid string: %s...; must be at most %d characters", name[:30], MaxClockNameLen)}
+	if err := CheckLength("name", name, MaxClockNameLen); err != nil {
+		return Clock{}, err
 	}
 	if err := CheckTimestamp("frozen_time", frozen); err != nil {
 		return Clock{}, err

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -91,6 +92,33 @@ func TestClockNameLimit(t *testing.T) {
 	var be *Error
 	require.ErrorAs(t, err, &be)
 	assert.Equal(t, "name", be.Param)
+	assert.Equal(t, "Invalid string: nnnnnnnnnn...nnnnnnnnnn; must be at most 300 characters", be.Message)
+
+	// The limit counts characters, not bytes.
+	c, err := NewClock("clock_1", strings.Repeat("é", MaxClockNameLen), 0, 0)
+	require.NoError(t, err, "300 two-byte characters are 300 characters")
+	assert.Equal(t, strings.Repeat("é", MaxClockNameLen), c.Name)
+	_, err = NewClock("clock_1", "€"+strings.Repeat("é", MaxClockNameLen-1)+"日", 0, 0)
+	require.ErrorAs(t, err, &be)
+	assert.Equal(t, "Invalid string: €ééééééééé...ééééééééé日; must be at most 300 characters", be.Message,
+		"the echo is cut by characters, never inside one")
+	assert.True(t, utf8.ValidString(be.Message))
+}
+
+func TestCheckLength(t *testing.T) {
+	require.NoError(t, CheckLength("p", strings.Repeat("日", 40), 40))
+	require.NoError(t, CheckLength("p", "", 0))
+	err := CheckLength("p", strings.Repeat("日", 41), 40)
+	var be *Error
+	require.ErrorAs(t, err, &be)
+	assert.Equal(t, Invalid, be.Kind)
+	assert.Equal(t, "p", be.Param)
+	assert.Equal(t, "Invalid string: 日日日日日日日日日日...日日日日日日日日日日; must be at most 40 characters", be.Message)
+	// Bytes that are not UTF-8 count one each and are never echoed raw.
+	err = CheckLength("p", strings.Repeat("\xff", 5), 4)
+	require.ErrorAs(t, err, &be)
+	assert.True(t, utf8.ValidString(be.Message), "%q", be.Message)
+	assert.Equal(t, "Invalid string: \ufffd\ufffd\ufffd\ufffd\ufffd; must be at most 4 characters", be.Message)
 }
 
 func TestClockTimesInRange(t *testing.T) {

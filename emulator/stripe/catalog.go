@@ -12,9 +12,6 @@ import (
 
 // Products and prices live on no test clock: their times are wall times.
 
-// maxLookupKeyLen is the longest lookup_key Stripe takes.
-const maxLookupKeyLen = 200
-
 // changed reports whether v marshals differently from before, the JSON of
 // v as it was: Stripe sends *.updated events only for real changes.
 func changed(before []byte, v any) (bool, error) {
@@ -38,7 +35,7 @@ type productFields struct {
 func readProductFields(p *params, key func(string) string) productFields {
 	var f productFields
 	p.cannotUnset(key("name"))
-	if name, ok := p.str(key("name")); ok {
+	if name, ok := p.text(key("name"), maxProductName); ok {
 		f.name = &name
 	}
 	if active, ok := p.bool(key("active")); ok {
@@ -84,7 +81,7 @@ func newProduct(l *ledger, f productFields, custom, idParam string, now int64) (
 
 func (s *Surface) createProduct(c *call, tx *store.Tx) (any, error) {
 	f := readProductFields(c.p, func(k string) string { return k })
-	f.description = c.p.clearable("description")
+	f.description = c.p.clearableText("description", maxProductDescription)
 	if f.name == nil {
 		c.p.fail(errMissing("name"))
 	}
@@ -120,7 +117,7 @@ func (s *Surface) retrieveProduct(c *call, tx *store.Tx) (any, error) {
 
 func (s *Surface) updateProduct(c *call, tx *store.Tx) (any, error) {
 	f := readProductFields(c.p, func(k string) string { return k })
-	f.description = c.p.clearable("description")
+	f.description = c.p.clearableText("description", maxProductDescription)
 	defaultPrice := c.p.clearable("default_price")
 	if err := c.p.expand(); err != nil {
 		return nil, err
@@ -292,11 +289,7 @@ func readRecurring(p *params) *billing.Interval {
 
 // readLookupKey reads a lookup_key, which may be cleared (pointer to "").
 func readLookupKey(p *params) *string {
-	key := p.clearable("lookup_key")
-	if key != nil && len(*key) > maxLookupKeyLen {
-		p.fail(invalid("lookup_key", "Invalid lookup_key: must be at most %d characters.", maxLookupKeyLen))
-	}
-	return key
+	return p.clearableText("lookup_key", maxLookupKey)
 }
 
 // claimLookupKey gives key to price, taking it from the price that holds
@@ -350,7 +343,7 @@ func (s *Surface) createPrice(c *call, tx *store.Tx) (any, error) {
 	active, hasActive := c.p.bool("active")
 	lookupKey := readLookupKey(c.p)
 	transfer, _ := c.p.bool("transfer_lookup_key")
-	nickname, _ := c.p.str("nickname")
+	nickname, _ := c.p.text("nickname", maxNickname)
 	metadata, cleared := c.p.metadata("metadata")
 	if err := c.p.expand(); err != nil {
 		return nil, err
@@ -406,7 +399,7 @@ func (s *Surface) retrievePrice(c *call, tx *store.Tx) (any, error) {
 
 func (s *Surface) updatePrice(c *call, tx *store.Tx) (any, error) {
 	active, hasActive := c.p.bool("active")
-	nickname := c.p.clearable("nickname")
+	nickname := c.p.clearableText("nickname", maxNickname)
 	lookupKey := readLookupKey(c.p)
 	transfer, _ := c.p.bool("transfer_lookup_key")
 	metadata, cleared := c.p.metadata("metadata")

@@ -3,6 +3,7 @@ package stripe
 import (
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/billclock/billclock/emulator/billing"
 )
@@ -241,16 +242,17 @@ func (p *params) metadata(name string) (m map[string]string, cleared bool) {
 			p.fail(invalid(name+"["+k+"]", "Invalid %s: values must be strings.", name))
 			return nil, false
 		}
-		if len(k) > 40 {
-			p.fail(invalid(name, "Metadata keys can have up to 40 characters; the key %q has %d.", k, len(k)))
+		// Stripe counts characters, not bytes.
+		if n := utf8.RuneCountInString(k); n > maxMetadataKey {
+			p.fail(invalid(name, "Metadata keys can have up to %d characters; the key %q has %d.", maxMetadataKey, k, n))
 		}
-		if len(kid.value) > 500 {
-			p.fail(invalid(name+"["+k+"]", "Metadata values can have up to 500 characters."))
+		if utf8.RuneCountInString(kid.value) > maxMetadataValue {
+			p.fail(invalid(name+"["+k+"]", "Metadata values can have up to %d characters.", maxMetadataValue))
 		}
 		m[k] = kid.value
 	}
-	if len(m) > 50 {
-		p.fail(invalid(name, "You can have up to 50 metadata keys."))
+	if len(m) > maxMetadataKeys {
+		p.fail(invalid(name, "You can have up to %d metadata keys.", maxMetadataKeys))
 	}
 	return m, false
 }
@@ -340,4 +342,43 @@ func (p *params) clearable(name string) *string {
 		return nil
 	}
 	return &v
+}
+
+// Length limits of string parameters, in characters, from Stripe's OpenAPI
+// spec (maxLength).
+const (
+	maxCustomerName       = 256
+	maxEmail              = 512
+	maxDescription        = 5000 // customers, webhook endpoints
+	maxProductName        = 5000
+	maxProductDescription = 40000
+	maxNickname           = 5000
+	maxLookupKey          = 200
+	maxSubscriptionDescr  = 500
+	maxMetadataKey        = 40
+	maxMetadataValue      = 500
+	maxMetadataKeys       = 50
+)
+
+// text reads a string parameter of at most max characters.
+func (p *params) text(name string, max int) (string, bool) {
+	v, ok := p.str(name)
+	if err := billing.CheckLength(name, v, max); err != nil {
+		p.fail(err)
+		return "", false
+	}
+	return v, ok
+}
+
+// clearableText is clearable for a string of at most max characters.
+func (p *params) clearableText(name string, max int) *string {
+	v := p.clearable(name)
+	if v == nil {
+		return nil
+	}
+	if err := billing.CheckLength(name, *v, max); err != nil {
+		p.fail(err)
+		return nil
+	}
+	return v
 }
