@@ -1,6 +1,7 @@
 package stripe
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -261,16 +262,11 @@ func (p *params) metadata(name string) (m map[string]string, cleared bool) {
 // and checks the whole request, like expand, returning the set asked for.
 func (p *params) expansions(allowed ...string) (map[string]bool, error) {
 	set := map[string]bool{}
+	// In the order sent, so that the first bad path is the one named.
 	for _, path := range p.strings("expand") {
 		path = strings.TrimPrefix(path, "data.") // list endpoints expand data.x
 		set[path] = true
-	}
-	for path := range set {
-		ok := false
-		for _, a := range allowed {
-			ok = ok || a == path
-		}
-		if !ok {
+		if !slices.Contains(allowed, path) {
 			p.fail(invalid("expand", "This property cannot be expanded (%s).", path))
 		}
 	}

@@ -122,6 +122,18 @@ func TestTimestampBounds(t *testing.T) {
 	assert.False(t, f.match(0))
 }
 
+// TestExpansionsNameTheFirstBadPath: with several paths that cannot be
+// expanded, the error names the first one sent, every time (it used to
+// depend on map order; FuzzParseForm found it).
+func TestExpansionsNameTheFirstBadPath(t *testing.T) {
+	for range 50 {
+		p := paramsOf(t, "expand[]=nope&expand[]=data.customer&expand[]=also_nope&expand[]=nope")
+		set, err := p.expansions("customer")
+		requireAPIError(t, err, 400, "", "expand", "This property cannot be expanded (nope).")
+		assert.Equal(t, map[string]bool{"nope": true, "customer": true, "also_nope": true}, set)
+	}
+}
+
 func TestPageParams(t *testing.T) {
 	p := paramsOf(t, "limit=5&starting_after=clock_1")
 	pg := pageParams(p)
