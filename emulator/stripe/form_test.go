@@ -45,6 +45,11 @@ func TestParseForm(t *testing.T) {
 		{"query and body merge", []string{"limit=3", "name=x"}, map[string]any{"limit": "3", "name": "x"}},
 		{"stray ampersands", []string{"&&a=1&"}, map[string]any{"a": "1"}},
 		{"no equals", []string{"flag"}, map[string]any{"flag": ""}},
+		// a[] appends after the largest index sent, overwriting none.
+		{"append after an index", []string{"a[1]=x&a[]=y"}, map[string]any{"a": map[string]any{"1": "x", "2": "y"}}},
+		{"append after a gap", []string{"a[5]=x&a[]=y&a[0]=z"}, map[string]any{"a": map[string]any{"5": "x", "6": "y", "0": "z"}}},
+		{"append hashes after an index", []string{"a[1][b]=x&a[][b]=y"},
+			map[string]any{"a": map[string]any{"1": map[string]any{"b": "x"}, "2": map[string]any{"b": "y"}}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -59,6 +64,7 @@ func TestParseFormErrors(t *testing.T) {
 	for _, raw := range []string{
 		"a[b=1", "a]=1", "[a]=1", "a[b]c=1", "a[[b]]=1", "%zz=1", "a=%zz",
 		"a=1&a[b]=2", "a[b]=2&a=1", "a[b][c][d][e][f][g][h][i]=1",
+		"a[9223372036854775807]=x&a[]=y", // no index after the largest
 	} {
 		t.Run(raw, func(t *testing.T) {
 			_, err := ParseForm(raw)
