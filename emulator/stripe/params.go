@@ -61,18 +61,18 @@ func (p *params) int64(name string) (int64, bool) {
 	return i, true
 }
 
-// intIn reads an integer that must lie in [min, max]; ok is false when it
+// intIn reads an integer that must lie in [lo, hi]; ok is false when it
 // was not sent or was refused.
-func (p *params) intIn(name string, min, max int64) (int64, bool) {
+func (p *params) intIn(name string, lo, hi int64) (int64, bool) {
 	v, ok := p.int64(name)
 	switch {
 	case !ok:
 		return 0, false
-	case v < min:
-		p.fail(errTooSmall(name, min))
+	case v < lo:
+		p.fail(errTooSmall(name, lo))
 		return 0, false
-	case v > max:
-		p.fail(errTooLarge(name, max, v))
+	case v > hi:
+		p.fail(errTooLarge(name, hi, v))
 		return 0, false
 	}
 	return v, true
@@ -340,20 +340,20 @@ func (p *params) clearable(name string) *string {
 	return &v
 }
 
-// Length limits of string parameters, in characters, from Stripe's OpenAPI
-// spec (maxLength).
+// Length limits of string parameters, in characters: the maxLength of
+// Stripe's OpenAPI spec, and for metadata its documented limits.
 const (
-	maxCustomerName       = 256
-	maxEmail              = 512
-	maxDescription        = 5000 // customers, webhook endpoints
-	maxProductName        = 5000
-	maxProductDescription = 40000
-	maxNickname           = 5000
-	maxLookupKey          = 200
-	maxSubscriptionDescr  = 500
-	maxMetadataKey        = 40
-	maxMetadataValue      = 500
-	maxMetadataKeys       = 50
+	maxCustomerName            = 256
+	maxEmail                   = 512
+	maxDescription             = 5000 // customers, webhook endpoints
+	maxProductName             = 5000
+	maxProductDescription      = 40000
+	maxNickname                = 5000
+	maxLookupKey               = 200
+	maxSubscriptionDescription = 500
+	maxMetadataKey             = 40
+	maxMetadataValue           = 500
+	maxMetadataKeys            = 50
 )
 
 // text reads a string parameter of at most max characters.

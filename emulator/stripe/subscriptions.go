@@ -94,7 +94,7 @@ func (s *Surface) createSubscription(c *call, tx *store.Tx) (any, error) {
 	cancelAt, _ := c.p.timestamp("cancel_at")
 	c.p.prorationParams()
 	metadata, _ := c.p.metadata("metadata")
-	c.p.text("description", maxSubscriptionDescr)
+	c.p.text("description", maxSubscriptionDescription)
 	c.p.acceptPaymentParams()
 	c.p.enum("collection_method", "charge_automatically")
 	ex, err := c.p.expansions(subscriptionExpansions...)
@@ -208,7 +208,7 @@ func (s *Surface) updateSubscription(c *call, tx *store.Tx) (any, error) {
 		ch.CancelAt = &v
 	}
 	metadata, cleared := c.p.metadata("metadata")
-	c.p.text("description", maxSubscriptionDescr)
+	c.p.text("description", maxSubscriptionDescription)
 	c.p.acceptPaymentParams()
 	ex, err := c.p.expansions(subscriptionExpansions...)
 	if err != nil {
