@@ -11,6 +11,7 @@ package billing
 import (
 	"fmt"
 	"time"
+	"unicode/utf8"
 )
 
 // ClockStatus is where a clock is in its advance cycle.
@@ -29,6 +30,49 @@ const ClockLifetime = 30 * 24 * time.Hour
 // MaxClockNameLen is the longest name a clock may have.
 const MaxClockNameLen = 300
 
+// The range of timestamps billclock takes, in Unix seconds: from the epoch
+// to the last second of 2099. Stripe documents none; this one keeps every
+// boundary computed from them (a period may end three years later) far
+// inside what int64 seconds and time.Time hold.
+const (
+	MinTimestamp int64 = 0
+	MaxTimestamp int64 = 4102444799 // 2099-12-31 23:59:59 UTC
+)
+
+// CheckTimestamp refuses a timestamp, given as param, outside
+// [MinTimestamp, MaxTimestamp], with the words Stripe starts its timestamp
+// errors with.
+func CheckTimestamp(param string, t int64) error {
+	if t >= MinTimestamp && t <= MaxTimestamp {
+		return nil
+	}
+	return &Error{Kind: Invalid, Param: param, Message: fmt.Sprintf(
+		"Invalid timestamp: must be an integer Unix timestamp from %d (%s) to %d (%s).",
+		MinTimestamp, formatUTC(MinTimestamp), MaxTimestamp, formatUTC(MaxTimestamp))}
+}
+
+// CheckLength refuses a string, given as param, longer than max
+// characters. Like Stripe it counts characters (a byte that is not UTF-8
+// counts as one), and its message echoes the first and last ten of them.
+func CheckLength(param, value string, max int) error {
+	if utf8.RuneCountInString(value) <= max {
+		return nil
+	}
+	return &Error{Kind: Invalid, Param: param, Message: fmt.Sprintf(
+		"Invalid string: %s; must be at most %d characters", elide(value), max)}
+}
+
+// elide shortens s to its first and last ten characters, as Stripe echoes
+// a string that is too long. It cuts between characters, never inside one,
+// and what is not UTF-8 comes out as U+FFFD.
+func elide(s string) string {
+	r := []rune(s)
+	if len(r) <= 20 {
+		return string(r)
+	}
+	return string(r[:10]) + "..." + string(r[len(r)-10:])
+}
+
 // Clock is a test clock: a frozen simulated time that only moves forward
 // when advanced.
 type Clock struct {
@@ -44,9 +88,11 @@ type Clock struct {
 
 // NewClock returns a ready clock frozen at frozen, created at wall time now.
 func NewClock(id, name string, frozen, now int64) (Clock, error) {
-	if len(name) > MaxClockNameLen {
-		return Clock{}, &Error{Kind: Invalid, Param: "name",
-			Message: fmt.Sprintf("Invalid string: %s...; must be at most %d characters", name[:30], MaxClockNameLen)}
+	if err := CheckLength("name", name, MaxClockNameLen); err != nil {
+		return Clock{}, err
+	}
+	if err := CheckTimestamp("frozen_time", frozen); err != nil {
+		return Clock{}, err
 	}
 	return Clock{ID: id, Name: name, Created: now, FrozenTime: frozen, Status: ClockReady}, nil
 }
@@ -64,6 +110,9 @@ func (c *Clock) BeginAdvance(target, limit int64) error {
 	}
 	if c.Status == ClockInternalFailure {
 		return &Error{Kind: Invalid, Message: "Failed to advance time. Future requests to advance time will fail."}
+	}
+	if err := CheckTimestamp("frozen_time", target); err != nil {
+		return err
 	}
 	if target <= c.FrozenTime {
 		return &Error{Kind: Invalid, Param: "frozen_time", Message: fmt.Sprintf(

@@ -2,9 +2,11 @@ package billing
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -90,4 +92,83 @@ func TestClockNameLimit(t *testing.T) {
 	var be *Error
 	require.ErrorAs(t, err, &be)
 	assert.Equal(t, "name", be.Param)
+	assert.Equal(t, "Invalid string: nnnnnnnnnn...nnnnnnnnnn; must be at most 300 characters", be.Message)
+
+	// The limit counts characters, not bytes.
+	c, err := NewClock("clock_1", strings.Repeat("é", MaxClockNameLen), 0, 0)
+	require.NoError(t, err, "300 two-byte characters are 300 characters")
+	assert.Equal(t, strings.Repeat("é", MaxClockNameLen), c.Name)
+	_, err = NewClock("clock_1", "€"+strings.Repeat("é", MaxClockNameLen-1)+"日", 0, 0)
+	require.ErrorAs(t, err, &be)
+	assert.Equal(t, "Invalid string: €ééééééééé...ééééééééé日; must be at most 300 characters", be.Message,
+		"the echo is cut by characters, never inside one")
+	assert.True(t, utf8.ValidString(be.Message))
+}
+
+func TestCheckLength(t *testing.T) {
+	require.NoError(t, CheckLength("p", strings.Repeat("日", 40), 40))
+	require.NoError(t, CheckLength("p", "", 0))
+	err := CheckLength("p", strings.Repeat("日", 41), 40)
+	var be *Error
+	require.ErrorAs(t, err, &be)
+	assert.Equal(t, Invalid, be.Kind)
+	assert.Equal(t, "p", be.Param)
+	assert.Equal(t, "Invalid string: 日日日日日日日日日日...日日日日日日日日日日; must be at most 40 characters", be.Message)
+	// Bytes that are not UTF-8 count one each and are never echoed raw.
+	err = CheckLength("p", strings.Repeat("\xff", 5), 4)
+	require.ErrorAs(t, err, &be)
+	assert.True(t, utf8.ValidString(be.Message), "%q", be.Message)
+	assert.Equal(t, "Invalid string: \ufffd\ufffd\ufffd\ufffd\ufffd; must be at most 4 characters", be.Message)
+}
+
+func TestClockTimesInRange(t *testing.T) {
+	for _, frozen := range []int64{math.MinInt64, -1, MaxTimestamp + 1, math.MaxInt64} {
+		_, err := NewClock("clock_1", "", frozen, 0)
+		var be *Error
+		require.ErrorAs(t, err, &be, "frozen at %d", frozen)
+		assert.Equal(t, Invalid, be.Kind)
+		assert.Equal(t, "frozen_time", be.Param)
+	}
+	c, err := NewClock("clock_1", "", MaxTimestamp-10, 0)
+	require.NoError(t, err)
+	limit := AdvanceLimit(c.FrozenTime, nil)
+	require.Greater(t, limit, MaxTimestamp, "two years past the range's end is still a time")
+	err = c.BeginAdvance(MaxTimestamp+1, limit)
+	var be *Error
+	require.ErrorAs(t, err, &be)
+	assert.Equal(t, "frozen_time", be.Param)
+	assert.Equal(t, ClockReady, c.Status, "a refused advance leaves the clock ready")
+	require.NoError(t, c.BeginAdvance(MaxTimestamp, limit))
+}
+
+// TestIntervalNthInRange: for every anchor in the timestamp range and the
+// longest interval of each unit, boundaries from the period before the
+// anchor to past the end of the range are strictly increasing, a period
+// apart, and never wrap.
+func TestIntervalNthInRange(t *testing.T) {
+	const day = 86400
+	// The shortest and longest length of one of each unit, in seconds.
+	lengths := map[IntervalUnit][2]int64{Day: {day, day}, Week: {7 * day, 7 * day}, Month: {28 * day, 31 * day}, Year: {365 * day, 366 * day}}
+	for _, unit := range []IntervalUnit{Day, Week, Month, Year} {
+		for _, count := range []int{1, MaxIntervalCount(unit)} {
+			iv := Interval{Unit: unit, Count: count}
+			lo, hi := lengths[unit][0]*int64(count), lengths[unit][1]*int64(count)
+			for _, anchor := range []int64{MinTimestamp, utc("2024-01-31T10:00:00Z"), MaxTimestamp - 1, MaxTimestamp} {
+				prev := iv.Nth(anchor, -1)
+				require.Less(t, prev, anchor, "%v from %d", iv, anchor)
+				for n := 0; ; n++ {
+					b := iv.Nth(anchor, n)
+					gap := b - prev
+					require.True(t, gap >= lo && gap <= hi, "%v from %d: boundary %d is %d s after the one before", iv, anchor, n, gap)
+					if b > MaxTimestamp+hi {
+						break
+					}
+					prev = b
+				}
+				// An advance limit from anywhere in range stays representable.
+				limit := AdvanceLimit(anchor, []Interval{iv})
+				assert.Greater(t, limit, anchor)
+			}
+		}
+	}
 }

@@ -2,7 +2,6 @@ package billing
 
 import (
 	"fmt"
-	"math/big"
 	"strings"
 	"time"
 )
@@ -125,29 +124,6 @@ type Engine struct {
 
 func (e *Engine) emit(typ EventType, at int64, obj any) error {
 	return e.L.Emit(Event{Type: typ, Time: at, Object: obj})
-}
-
-// Prorate is the share of amount for the time left in [start, end) after t:
-// amount × (end − t) / (end − start), rounded half away from zero, computed
-// exactly.
-func Prorate(amount, start, end, t int64) int64 {
-	if end <= start {
-		return 0
-	}
-	num := new(big.Int).Mul(big.NewInt(amount), big.NewInt(end-t))
-	den := big.NewInt(end - start)
-	q, r := new(big.Int).QuoRem(num, den, new(big.Int))
-	// Round half away from zero: compare 2|r| with the divisor.
-	r2 := new(big.Int).Abs(r)
-	r2.Lsh(r2, 1)
-	if r2.Cmp(den) >= 0 {
-		if num.Sign() < 0 {
-			q.Sub(q, big.NewInt(1))
-		} else {
-			q.Add(q, big.NewInt(1))
-		}
-	}
-	return q.Int64()
 }
 
 // ItemSpec describes one item in a subscription create or update: a new
@@ -279,6 +255,10 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 		rp := prices[it.Price]
 		line := InvoiceLine{ID: e.L.NewID("il_"), Quantity: it.Quantity, Price: it.Price, SubscriptionItem: it.ID,
 			PeriodStart: sub.PeriodStart, PeriodEnd: sub.PeriodEnd}
+		whole, err := mulAmount(rp.UnitAmount, it.Quantity)
+		if err != nil {
+			return nil, err
+		}
 		switch {
 		case sub.Status == StatusTrialing:
 			line.Description = "Trial period for " + rp.productName
@@ -286,11 +266,13 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 			// First period cut short by the anchor: prorated against the
 			// full period that ends at the anchor.
 			full := sub.Interval.Nth(sub.BillingCycleAnchor, -1)
-			line.Amount = Prorate(rp.UnitAmount*it.Quantity, full, sub.PeriodEnd, now)
+			if line.Amount, err = Prorate(whole, full, sub.PeriodEnd, now); err != nil {
+				return nil, err
+			}
 			line.Proration = true
 			line.Description = fmt.Sprintf("Remaining time on %d × %s after %s", it.Quantity, rp.productName, formatDate(now))
 		default:
-			line.Amount = rp.UnitAmount * it.Quantity
+			line.Amount = whole
 			line.Description = periodLineDescription(it.Quantity, rp)
 		}
 		inv.Lines = append(inv.Lines, line)
@@ -368,6 +350,9 @@ func sweptBy(sub *Subscription) func(*InvoiceItem) bool {
 
 // createAndCharge records a new invoice, then finalizes and pays it at once.
 func (e *Engine) createAndCharge(inv *Invoice, now int64) error {
+	if _, err := inv.checkedTotal(); err != nil {
+		return err
+	}
 	if err := e.emit(EventInvoiceCreated, now, snapshotInvoice(inv)); err != nil {
 		return err
 	}
@@ -580,7 +565,10 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 				if s.seat == nil {
 					continue
 				}
-				amount := s.sign * Prorate(s.seat.price.UnitAmount*s.seat.qty, sub.PeriodStart, sub.PeriodEnd, t)
+				amount, err := proratedLine(s.seat.price.UnitAmount, s.seat.qty, s.sign, sub.PeriodStart, sub.PeriodEnd, t)
+				if err != nil {
+					return nil, err
+				}
 				ii := &InvoiceItem{ID: e.L.NewID("ii_"), Customer: sub.Customer, Clock: sub.Clock, Date: now,
 					Amount: amount, Currency: sub.Currency, Proration: true, Price: s.seat.price.ID, Quantity: s.seat.qty,
 					Subscription: sub.ID, SubscriptionItem: c.item, PeriodStart: t, PeriodEnd: sub.PeriodEnd,
@@ -630,8 +618,12 @@ func (e *Engine) CancelSubscription(id string, invoiceNow, prorate bool, now int
 			if err != nil {
 				return nil, err
 			}
+			credit, err := proratedLine(rp.UnitAmount, it.Quantity, -1, sub.PeriodStart, sub.PeriodEnd, now)
+			if err != nil {
+				return nil, err
+			}
 			ii := &InvoiceItem{ID: e.L.NewID("ii_"), Customer: sub.Customer, Clock: sub.Clock, Date: now,
-				Amount: -Prorate(rp.UnitAmount*it.Quantity, sub.PeriodStart, sub.PeriodEnd, now), Currency: sub.Currency,
+				Amount: credit, Currency: sub.Currency,
 				Proration: true, Price: rp.ID, Quantity: it.Quantity, Subscription: sub.ID, SubscriptionItem: it.ID,
 				PeriodStart: now, PeriodEnd: sub.PeriodEnd,
 				Description: fmt.Sprintf("Unused time on %d × %s after %s", it.Quantity, rp.productName, formatDate(now))}
@@ -761,7 +753,11 @@ func (e *Engine) endPeriod(sub *Subscription, at int64) error {
 		if err != nil {
 			return err
 		}
-		inv.Lines = append(inv.Lines, InvoiceLine{ID: e.L.NewID("il_"), Amount: rp.UnitAmount * it.Quantity,
+		amount, err := mulAmount(rp.UnitAmount, it.Quantity)
+		if err != nil {
+			return err
+		}
+		inv.Lines = append(inv.Lines, InvoiceLine{ID: e.L.NewID("il_"), Amount: amount,
 			Description: periodLineDescription(it.Quantity, rp), PeriodStart: sub.PeriodStart, PeriodEnd: sub.PeriodEnd,
 			Quantity: it.Quantity, Price: it.Price, SubscriptionItem: it.ID})
 	}
@@ -769,6 +765,9 @@ func (e *Engine) endPeriod(sub *Subscription, at int64) error {
 	// in which its swept items accrued.
 	inv.PeriodStart, inv.PeriodEnd = previousStart, at
 	inv.AutomaticallyFinalizesAt = at + FinalizeDelay
+	if _, err := inv.checkedTotal(); err != nil {
+		return err
+	}
 	sub.LatestInvoice = inv.ID
 	if err := e.L.PutSubscription(sub); err != nil {
 		return err

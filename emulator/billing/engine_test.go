@@ -33,7 +33,9 @@ func TestProrate(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, Prorate(tc.amount, tc.start, tc.end, tc.at))
+			got, err := Prorate(tc.amount, tc.start, tc.end, tc.at)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
 		})
 	}
 }

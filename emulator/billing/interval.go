@@ -19,6 +19,23 @@ type Interval struct {
 	Count int          `json:"count"`
 }
 
+// MaxIntervalCount is the largest count of unit in one billing period:
+// Stripe allows at most three years (3 years, 36 months or 156 weeks);
+// billclock counts three years as 1095 days.
+func MaxIntervalCount(unit IntervalUnit) int {
+	switch unit {
+	case Day:
+		return 1095
+	case Week:
+		return 156
+	case Month:
+		return 36
+	case Year:
+		return 3
+	}
+	return 0
+}
+
 // AddTo returns t moved forward by the interval, in UTC and calendar-aware:
 // a month added to Jan 31 gives the last day of February, not March 3.
 func (iv Interval) AddTo(t int64) int64 {

@@ -195,7 +195,8 @@ type Invoice struct {
 	MarkedUncollectibleAt int64 `json:"marked_uncollectible_at,omitempty"`
 }
 
-// Total is the sum of the invoice's lines.
+// Total is the sum of the invoice's lines. The engine refuses, before
+// recording it, an invoice whose sum would not fit in an int64.
 func (inv *Invoice) Total() int64 {
 	var t int64
 	for _, l := range inv.Lines {

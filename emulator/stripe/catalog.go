@@ -12,15 +12,6 @@ import (
 
 // Products and prices live on no test clock: their times are wall times.
 
-// maxLookupKeyLen is the longest lookup_key Stripe takes.
-const maxLookupKeyLen = 200
-
-// maxIntervalCount bounds a price's billing period: Stripe allows at most
-// 3 years, 36 months or 156 weeks; billclock counts 3 years as 1095 days.
-var maxIntervalCount = map[billing.IntervalUnit]int64{
-	billing.Day: 1095, billing.Week: 156, billing.Month: 36, billing.Year: 3,
-}
-
 // changed reports whether v marshals differently from before, the JSON of
 // v as it was: Stripe sends *.updated events only for real changes.
 func changed(before []byte, v any) (bool, error) {
@@ -44,7 +35,7 @@ type productFields struct {
 func readProductFields(p *params, key func(string) string) productFields {
 	var f productFields
 	p.cannotUnset(key("name"))
-	if name, ok := p.str(key("name")); ok {
+	if name, ok := p.text(key("name"), maxProductName); ok {
 		f.name = &name
 	}
 	if active, ok := p.bool(key("active")); ok {
@@ -90,7 +81,7 @@ func newProduct(l *ledger, f productFields, custom, idParam string, now int64) (
 
 func (s *Surface) createProduct(c *call, tx *store.Tx) (any, error) {
 	f := readProductFields(c.p, func(k string) string { return k })
-	f.description = c.p.clearable("description")
+	f.description = c.p.clearableText("description", maxProductDescription)
 	if f.name == nil {
 		c.p.fail(errMissing("name"))
 	}
@@ -126,7 +117,7 @@ func (s *Surface) retrieveProduct(c *call, tx *store.Tx) (any, error) {
 
 func (s *Surface) updateProduct(c *call, tx *store.Tx) (any, error) {
 	f := readProductFields(c.p, func(k string) string { return k })
-	f.description = c.p.clearable("description")
+	f.description = c.p.clearableText("description", maxProductDescription)
 	defaultPrice := c.p.clearable("default_price")
 	if err := c.p.expand(); err != nil {
 		return nil, err
@@ -288,7 +279,7 @@ func readRecurring(p *params) *billing.Interval {
 	switch {
 	case count < 1:
 		rec.fail(invalid("recurring[interval_count]", "Invalid recurring[interval_count]: must be at least 1."))
-	case count > maxIntervalCount[iv.Unit]:
+	case count > int64(billing.MaxIntervalCount(iv.Unit)):
 		rec.fail(invalid("recurring[interval_count]",
 			"Invalid recurring[interval_count]: the longest billing period is 3 years (3 years, 36 months, 156 weeks or 1095 days); "+
 				"every %d %ss is longer.", count, unit))
@@ -298,11 +289,7 @@ func readRecurring(p *params) *billing.Interval {
 
 // readLookupKey reads a lookup_key, which may be cleared (pointer to "").
 func readLookupKey(p *params) *string {
-	key := p.clearable("lookup_key")
-	if key != nil && len(*key) > maxLookupKeyLen {
-		p.fail(invalid("lookup_key", "Invalid lookup_key: must be at most %d characters.", maxLookupKeyLen))
-	}
-	return key
+	return p.clearableText("lookup_key", maxLookupKey)
 }
 
 // claimLookupKey gives key to price, taking it from the price that holds
@@ -330,9 +317,9 @@ func (s *Surface) createPrice(c *call, tx *store.Tx) (any, error) {
 	if !hasCurrency {
 		c.p.fail(errMissing("currency"))
 	}
-	amount := c.p.requiredInt64("unit_amount")
-	if amount < 0 {
-		c.p.fail(invalid("unit_amount", "This value must be greater than or equal to 0."))
+	amount, hasAmount := c.p.intIn("unit_amount", 0, billing.MaxAmount)
+	if !hasAmount {
+		c.p.fail(errMissing("unit_amount")) // unless it was refused: the first problem stands
 	}
 	productID, hasProduct := c.p.str("product")
 	pd, hasProductData := c.p.sub("product_data")
@@ -356,7 +343,7 @@ func (s *Surface) createPrice(c *call, tx *store.Tx) (any, error) {
 	active, hasActive := c.p.bool("active")
 	lookupKey := readLookupKey(c.p)
 	transfer, _ := c.p.bool("transfer_lookup_key")
-	nickname, _ := c.p.str("nickname")
+	nickname, _ := c.p.text("nickname", maxNickname)
 	metadata, cleared := c.p.metadata("metadata")
 	if err := c.p.expand(); err != nil {
 		return nil, err
@@ -412,7 +399,7 @@ func (s *Surface) retrievePrice(c *call, tx *store.Tx) (any, error) {
 
 func (s *Surface) updatePrice(c *call, tx *store.Tx) (any, error) {
 	active, hasActive := c.p.bool("active")
-	nickname := c.p.clearable("nickname")
+	nickname := c.p.clearableText("nickname", maxNickname)
 	lookupKey := readLookupKey(c.p)
 	transfer, _ := c.p.bool("transfer_lookup_key")
 	metadata, cleared := c.p.metadata("metadata")

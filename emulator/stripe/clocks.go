@@ -85,7 +85,7 @@ func saveClock(clocks *store.Collection, c *billing.Clock) error {
 }
 
 func (s *Surface) createClock(c *call, tx *store.Tx) (any, error) {
-	frozen := c.p.requiredInt64("frozen_time")
+	frozen := c.p.requiredTimestamp("frozen_time")
 	name, _ := c.p.str("name")
 	customer, hasCustomer := c.p.str("customer")
 	if err := c.p.expand("status_details"); err != nil {
@@ -166,7 +166,7 @@ func (s *Surface) deleteClock(c *call, tx *store.Tx) (any, error) {
 }
 
 func (s *Surface) advanceClock(c *call, tx *store.Tx) (any, error) {
-	target := c.p.requiredInt64("frozen_time")
+	target := c.p.requiredTimestamp("frozen_time")
 	if err := c.p.expand("status_details"); err != nil {
 		return nil, err
 	}

@@ -30,9 +30,9 @@ type customerFields struct {
 // A field sent empty reads as "" (clear); a field not sent reads as nil.
 func readCustomerFields(p *params) customerFields {
 	var f customerFields
-	f.email = p.clearable("email")
-	f.name = p.clearable("name")
-	f.description = p.clearable("description")
+	f.email = p.clearableText("email", maxEmail)
+	f.name = p.clearableText("name", maxCustomerName)
+	f.description = p.clearableText("description", maxDescription)
 	f.metadata, f.clearMetadata = p.metadata("metadata")
 	if settings, ok := p.sub("invoice_settings"); ok {
 		f.defaultPM = settings.clearable("invoice_settings[default_payment_method]")

@@ -28,7 +28,7 @@ var loadStripeSpec = sync.OnceValues(func() (*conformance.Spec, error) {
 })
 
 // api drives a Surface over HTTP and checks every answer against Stripe's
-// OpenAPI extract.
+// OpenAPI extract (unless spec is nil).
 type api struct {
 	t    *testing.T
 	srv  *httptest.Server
@@ -76,12 +76,14 @@ func (a *api) do(method, path string, params url.Values) (int, map[string]any) {
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	require.NoError(a.t, err)
-	err = a.spec.ValidateResponse(method, path, resp.StatusCode, raw)
-	var invalid *conformance.ValidationError
-	if err != nil && !errors.As(err, &invalid) && resp.StatusCode >= 400 {
-		err = a.spec.ValidateSchema("error", json.RawMessage(raw))
+	if a.spec != nil {
+		err = a.spec.ValidateResponse(method, path, resp.StatusCode, raw)
+		var invalid *conformance.ValidationError
+		if err != nil && !errors.As(err, &invalid) && resp.StatusCode >= 400 {
+			err = a.spec.ValidateSchema("error", json.RawMessage(raw))
+		}
+		assert.NoError(a.t, err, "%s %s -> %d: %s", method, path, resp.StatusCode, raw)
 	}
-	assert.NoError(a.t, err, "%s %s -> %d: %s", method, path, resp.StatusCode, raw)
 	var out map[string]any
 	require.NoError(a.t, json.Unmarshal(raw, &out), "%s", raw)
 	return resp.StatusCode, out
@@ -397,8 +399,10 @@ func TestCreatePrice(t *testing.T) {
 			"Invalid currency: dollars. Currencies are three-letter ISO codes, such as usd or eur."},
 		{"no amount", url.Values{"currency": {"usd"}, "product": {prodID}}, 400, "unit_amount", "parameter_missing",
 			"Missing required param: unit_amount."},
-		{"negative amount", base(url.Values{"unit_amount": {"-1"}}), 400, "unit_amount", "",
+		{"negative amount", base(url.Values{"unit_amount": {"-1"}}), 400, "unit_amount", "parameter_invalid_integer",
 			"This value must be greater than or equal to 0."},
+		{"amount over the limit", base(url.Values{"unit_amount": {"100000000"}}), 400, "unit_amount", "parameter_invalid_integer",
+			"This value must be less than or equal to 99999999 (it currently is '100000000')."},
 		{"no product", url.Values{"currency": {"usd"}, "unit_amount": {"1"}}, 400, "product", "parameter_missing",
 			"Missing required param: product."},
 		{"both products", base(url.Values{"product_data[name]": {"x"}}), 400, "", "",

@@ -68,6 +68,21 @@ func errInvalidInteger(param, value string) *Error {
 	return e
 }
 
+// errTooLarge and errTooSmall refuse an integer outside its parameter's
+// range, in Stripe's words (its "greater than or equal" answer carries the
+// code parameter_invalid_integer: stripe/openapi#93).
+func errTooLarge(param string, max, value int64) *Error {
+	e := invalid(param, "This value must be less than or equal to %d (it currently is '%d').", max, value)
+	e.Code = "parameter_invalid_integer"
+	return e
+}
+
+func errTooSmall(param string, min int64) *Error {
+	e := invalid(param, "This value must be greater than or equal to %d.", min)
+	e.Code = "parameter_invalid_integer"
+	return e
+}
+
 func errInvalidBoolean(param, value string) *Error {
 	return invalid(param, "Invalid boolean: %s", value)
 }
@@ -115,7 +130,9 @@ func errInternal() *Error {
 }
 
 // maskKey hides all of an API key but its mode prefix and last four
-// characters, as Stripe does in its error messages.
+// characters, as Stripe does in its error messages. The last four are
+// left out too unless they are key characters, so that no raw byte of
+// whatever was sent is echoed.
 func maskKey(key string) string {
 	prefix := ""
 	for _, p := range []string{"sk_test_", "sk_live_", "rk_test_", "rk_live_", "pk_test_", "pk_live_"} {
@@ -124,7 +141,7 @@ func maskKey(key string) string {
 		}
 	}
 	rest := key[len(prefix):]
-	if len(rest) <= 4 {
+	if len(rest) <= 4 || !keyChars(rest[len(rest)-4:]) {
 		return prefix + "****"
 	}
 	return prefix + "****" + rest[len(rest)-4:]

@@ -2,6 +2,7 @@ package stripe
 
 import (
 	"fmt"
+	"math"
 	"net/url"
 	"sort"
 	"strconv"
@@ -22,6 +23,10 @@ type node struct {
 	value string
 	keys  []string
 	kids  map[string]*node
+	// next is one past the largest array index among keys, where a[]
+	// appends; full means that index would be past MaxInt.
+	next int
+	full bool
 }
 
 func newHash() *node { return &node{kids: map[string]*node{}} }
@@ -103,7 +108,11 @@ func (f *Form) set(key, val string) error {
 		if seg == "" {
 			// a[]: append, or for a[][k] fill the last element unless it
 			// already has k (Rack's rule, which Stripe follows).
-			seg = strconv.Itoa(len(n.keys))
+			next, ok := n.nextIndex()
+			if !ok {
+				return &FormError{Msg: fmt.Sprintf("Invalid parameter name: %s (no array index after the largest)", key)}
+			}
+			seg = next
 			if !last && len(n.keys) > 0 {
 				prev := n.kids[n.keys[len(n.keys)-1]]
 				if !prev.leaf {
@@ -119,7 +128,7 @@ func (f *Form) set(key, val string) error {
 				return &FormError{Msg: fmt.Sprintf("Invalid hash: %s is both a value and a hash.", pathOf(segs[:i+1]))}
 			}
 			if !exists {
-				n.keys = append(n.keys, seg)
+				n.addKey(seg)
 			}
 			n.kids[seg] = &node{leaf: true, value: val}
 			return nil
@@ -127,13 +136,32 @@ func (f *Form) set(key, val string) error {
 		if !exists {
 			child = newHash()
 			n.kids[seg] = child
-			n.keys = append(n.keys, seg)
+			n.addKey(seg)
 		} else if child.leaf {
 			return &FormError{Msg: fmt.Sprintf("Invalid hash: %s is both a value and a hash.", pathOf(segs[:i+1]))}
 		}
 		n = child
 	}
 	return nil
+}
+
+// nextIndex is the key a[] appends under: one past the largest index the
+// hash already has, so that appending never overwrites an element sent as
+// a[i]. ok is false when the largest is already MaxInt.
+func (n *node) nextIndex() (string, bool) {
+	return strconv.Itoa(n.next), !n.full
+}
+
+// addKey records a new key of n, keeping track of where a[] appends.
+func (n *node) addKey(k string) {
+	n.keys = append(n.keys, k)
+	if i, err := strconv.Atoi(k); err == nil && i >= n.next {
+		if i == math.MaxInt {
+			n.full = true
+		} else {
+			n.next = i + 1
+		}
+	}
 }
 
 func pathOf(segs []string) string {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/billclock/billclock/emulator/billing"
 	"github.com/billclock/billclock/store"
 )
 
@@ -25,15 +26,8 @@ const (
 // pageParams reads limit, starting_after and ending_before.
 func pageParams(p *params) store.Page {
 	pg := store.Page{Limit: defaultListLimit}
-	if limit, ok := p.int64("limit"); ok {
-		switch {
-		case limit < 1:
-			p.fail(invalid("limit", "This value must be greater than or equal to 1."))
-		case limit > maxListLimit:
-			p.fail(invalid("limit", "This value must be less than or equal to %d (it currently is '%d').", maxListLimit, limit))
-		default:
-			pg.Limit = int(limit)
-		}
+	if limit, ok := p.intIn("limit", 1, maxListLimit); ok {
+		pg.Limit = int(limit)
 	}
 	pg.StartingAfter, _ = p.str("starting_after")
 	pg.EndingBefore, _ = p.str("ending_before")
@@ -96,7 +90,7 @@ func rangeParam(p *params, name string) rangeFilter {
 		return f
 	}
 	if n.leaf {
-		if v, ok := p.int64(name); ok {
+		if v, ok := p.timestamp(name); ok {
 			f.eq = &v
 		}
 		return f
@@ -112,6 +106,10 @@ func rangeParam(p *params, name string) rangeFilter {
 		v, err := strconv.ParseInt(n.kids[k].value, 10, 64)
 		if !n.kids[k].leaf || err != nil {
 			p.fail(errInvalidInteger(full, n.kids[k].value))
+			return f
+		}
+		if err := billing.CheckTimestamp(full, v); err != nil {
+			p.fail(err)
 			return f
 		}
 		*dst = &v

@@ -1,9 +1,10 @@
 package stripe
 
 import (
+	"slices"
 	"strconv"
 	"strings"
-	"time"
+	"unicode/utf8"
 
 	"github.com/billclock/billclock/emulator/billing"
 )
@@ -58,6 +59,39 @@ func (p *params) int64(name string) (int64, bool) {
 		return 0, false
 	}
 	return i, true
+}
+
+// intIn reads an integer that must lie in [lo, hi]; ok is false when it
+// was not sent or was refused.
+func (p *params) intIn(name string, lo, hi int64) (int64, bool) {
+	v, ok := p.int64(name)
+	switch {
+	case !ok:
+		return 0, false
+	case v < lo:
+		p.fail(errTooSmall(name, lo))
+		return 0, false
+	case v > hi:
+		p.fail(errTooLarge(name, hi, v))
+		return 0, false
+	}
+	return v, true
+}
+
+// quantity reads a subscription item's quantity: nil when not sent.
+func (p *params) quantity(name string) *int64 {
+	v, ok := p.int64(name)
+	switch {
+	case !ok:
+		return nil
+	case v < 0:
+		p.fail(invalid(name, "Invalid non-negative integer"))
+		return nil
+	case v > billing.MaxQuantity:
+		p.fail(errTooLarge(name, billing.MaxQuantity, v))
+		return nil
+	}
+	return &v
 }
 
 func (p *params) requiredInt64(name string) int64 {
@@ -132,16 +166,25 @@ func (p *params) strings(name string) []string {
 	return out
 }
 
-// timestamp reads Unix seconds; "now" is accepted where allowNow is set and
-// reads as now.
-func (p *params) timestamp(name string, now time.Time, allowNow bool) (int64, bool) {
-	if allowNow {
-		if v, _ := p.form.lookup(name).leafValue(); v == "now" {
-			p.seen[name] = true
-			return now.Unix(), true
-		}
+// timestamp reads Unix seconds within billing's range of timestamps.
+func (p *params) timestamp(name string) (int64, bool) {
+	v, ok := p.int64(name)
+	if !ok {
+		return 0, false
 	}
-	return p.int64(name)
+	if err := billing.CheckTimestamp(name, v); err != nil {
+		p.fail(err)
+		return 0, false
+	}
+	return v, true
+}
+
+func (p *params) requiredTimestamp(name string) int64 {
+	v, ok := p.timestamp(name)
+	if !ok {
+		p.fail(errMissing(name)) // unless it was refused: the first problem stands
+	}
+	return v
 }
 
 func (n *node) leafValue() (string, bool) {
@@ -200,16 +243,17 @@ func (p *params) metadata(name string) (m map[string]string, cleared bool) {
 			p.fail(invalid(name+"["+k+"]", "Invalid %s: values must be strings.", name))
 			return nil, false
 		}
-		if len(k) > 40 {
-			p.fail(invalid(name, "Metadata keys can have up to 40 characters; the key %q has %d.", k, len(k)))
+		// Stripe counts characters, not bytes.
+		if n := utf8.RuneCountInString(k); n > maxMetadataKey {
+			p.fail(invalid(name, "Metadata keys can have up to %d characters; the key %q has %d.", maxMetadataKey, k, n))
 		}
-		if len(kid.value) > 500 {
-			p.fail(invalid(name+"["+k+"]", "Metadata values can have up to 500 characters."))
+		if utf8.RuneCountInString(kid.value) > maxMetadataValue {
+			p.fail(invalid(name+"["+k+"]", "Metadata values can have up to %d characters.", maxMetadataValue))
 		}
 		m[k] = kid.value
 	}
-	if len(m) > 50 {
-		p.fail(invalid(name, "You can have up to 50 metadata keys."))
+	if len(m) > maxMetadataKeys {
+		p.fail(invalid(name, "You can have up to %d metadata keys.", maxMetadataKeys))
 	}
 	return m, false
 }
@@ -218,16 +262,11 @@ func (p *params) metadata(name string) (m map[string]string, cleared bool) {
 // and checks the whole request, like expand, returning the set asked for.
 func (p *params) expansions(allowed ...string) (map[string]bool, error) {
 	set := map[string]bool{}
+	// In the order sent, so that the first bad path is the one named.
 	for _, path := range p.strings("expand") {
 		path = strings.TrimPrefix(path, "data.") // list endpoints expand data.x
 		set[path] = true
-	}
-	for path := range set {
-		ok := false
-		for _, a := range allowed {
-			ok = ok || a == path
-		}
-		if !ok {
+		if !slices.Contains(allowed, path) {
 			p.fail(invalid("expand", "This property cannot be expanded (%s).", path))
 		}
 	}
@@ -299,4 +338,43 @@ func (p *params) clearable(name string) *string {
 		return nil
 	}
 	return &v
+}
+
+// Length limits of string parameters, in characters: the maxLength of
+// Stripe's OpenAPI spec, and for metadata its documented limits.
+const (
+	maxCustomerName            = 256
+	maxEmail                   = 512
+	maxDescription             = 5000 // customers, webhook endpoints
+	maxProductName             = 5000
+	maxProductDescription      = 40000
+	maxNickname                = 5000
+	maxLookupKey               = 200
+	maxSubscriptionDescription = 500
+	maxMetadataKey             = 40
+	maxMetadataValue           = 500
+	maxMetadataKeys            = 50
+)
+
+// text reads a string parameter of at most max characters.
+func (p *params) text(name string, max int) (string, bool) {
+	v, ok := p.str(name)
+	if err := billing.CheckLength(name, v, max); err != nil {
+		p.fail(err)
+		return "", false
+	}
+	return v, ok
+}
+
+// clearableText is clearable for a string of at most max characters.
+func (p *params) clearableText(name string, max int) *string {
+	v := p.clearable(name)
+	if v == nil {
+		return nil
+	}
+	if err := billing.CheckLength(name, *v, max); err != nil {
+		p.fail(err)
+		return nil
+	}
+	return v
 }

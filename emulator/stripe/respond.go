@@ -125,6 +125,21 @@ func (s *Surface) begin(w http.ResponseWriter, r *http.Request) (*call, error) {
 	return c, nil
 }
 
+// maxAPIKeyLen is the longest API key taken, in bytes (Stripe's own keys
+// are about 110 characters).
+const maxAPIKeyLen = 255
+
+// keyChars reports whether s is made only of the printable ASCII
+// characters other than space (0x21–0x7E), the only ones keys have.
+func keyChars(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
 // authenticate returns the account (the API key) the request acts for.
 func (s *Surface) authenticate(r *http.Request) (string, error) {
 	auth := r.Header.Get("Authorization")
@@ -145,6 +160,11 @@ func (s *Surface) authenticate(r *http.Request) (string, error) {
 	}
 	if key == "" {
 		return "", errNoAPIKey()
+	}
+	// The key names the account's storage: refuse what no key looks like
+	// before it gets there.
+	if len(key) > maxAPIKeyLen || !keyChars(key) {
+		return "", errInvalidAPIKey(key)
 	}
 	if strings.HasPrefix(key, "sk_live_") || strings.HasPrefix(key, "rk_live_") {
 		if s.apiKeys != nil && !s.apiKeys[key] {

@@ -39,12 +39,7 @@ func (p *params) itemSpecs(name string, allowed ...string) []billing.ItemSpec {
 			case "price":
 				spec.Price, _ = sub.str("price")
 			case "quantity":
-				if q, ok := sub.int64("quantity"); ok {
-					if q < 0 {
-						sub.fail(invalid("quantity", "Invalid non-negative integer"))
-					}
-					spec.Quantity = &q
-				}
+				spec.Quantity = sub.quantity("quantity")
 			case "deleted":
 				spec.Deleted, _ = sub.bool("deleted")
 			case "metadata":
@@ -74,7 +69,7 @@ func (p *params) itemSpecs(name string, allowed ...string) []billing.ItemSpec {
 // prorationParams reads proration_behavior and proration_date.
 func (p *params) prorationParams() (behavior string, date int64) {
 	behavior, _ = p.enum("proration_behavior", billing.ProrateAlways, billing.ProrateCreate, billing.ProrateNone)
-	date, _ = p.int64("proration_date")
+	date, _ = p.timestamp("proration_date")
 	return behavior, date
 }
 
@@ -92,14 +87,14 @@ func (s *Surface) createSubscription(c *call, tx *store.Tx) (any, error) {
 	if v, _ := c.p.form.lookup("trial_end").leafValue(); v == "now" {
 		c.p.seen["trial_end"], trialEndNow = true, true
 	} else {
-		trialEnd, _ = c.p.int64("trial_end")
+		trialEnd, _ = c.p.timestamp("trial_end")
 	}
-	anchor, _ := c.p.int64("billing_cycle_anchor")
+	anchor, _ := c.p.timestamp("billing_cycle_anchor")
 	cancelAtPeriodEnd, _ := c.p.bool("cancel_at_period_end")
-	cancelAt, _ := c.p.int64("cancel_at")
+	cancelAt, _ := c.p.timestamp("cancel_at")
 	c.p.prorationParams()
 	metadata, _ := c.p.metadata("metadata")
-	c.p.str("description")
+	c.p.text("description", maxSubscriptionDescription)
 	c.p.acceptPaymentParams()
 	c.p.enum("collection_method", "charge_automatically")
 	ex, err := c.p.expansions(subscriptionExpansions...)
@@ -209,11 +204,11 @@ func (s *Surface) updateSubscription(c *call, tx *store.Tx) (any, error) {
 		ch.CancelAtPeriodEnd = &v
 	}
 	if c.p.present("cancel_at") {
-		v, _ := c.p.int64("cancel_at")
+		v, _ := c.p.timestamp("cancel_at") // sent empty: 0, which clears it
 		ch.CancelAt = &v
 	}
 	metadata, cleared := c.p.metadata("metadata")
-	c.p.str("description")
+	c.p.text("description", maxSubscriptionDescription)
 	c.p.acceptPaymentParams()
 	ex, err := c.p.expansions(subscriptionExpansions...)
 	if err != nil {
@@ -334,7 +329,7 @@ func (s *Surface) listSubscriptions(c *call, tx *store.Tx) (any, error) {
 func (s *Surface) createSubscriptionItem(c *call, tx *store.Tx) (any, error) {
 	subID, _ := c.p.str("subscription")
 	price, _ := c.p.str("price")
-	qty, hasQty := c.p.int64("quantity")
+	qty := c.p.quantity("quantity")
 	metadata, _ := c.p.metadata("metadata")
 	behavior, date := c.p.prorationParams()
 	c.p.paymentBehavior()
@@ -355,10 +350,7 @@ func (s *Surface) createSubscriptionItem(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	spec := billing.ItemSpec{Price: price, Metadata: metadata, Param: ""}
-	if hasQty {
-		spec.Quantity = &qty
-	}
+	spec := billing.ItemSpec{Price: price, Quantity: qty, Metadata: metadata, Param: ""}
 	sub, err = l.engine().UpdateSubscription(sub.ID, billing.SubscriptionChange{Items: []billing.ItemSpec{spec},
 		ProrationBehavior: behavior, ProrationDate: date}, now)
 	if err != nil {
@@ -396,9 +388,7 @@ func (s *Surface) retrieveSubscriptionItem(c *call, tx *store.Tx) (any, error) {
 func (s *Surface) updateSubscriptionItem(c *call, tx *store.Tx) (any, error) {
 	spec := billing.ItemSpec{ID: c.vars["id"]}
 	spec.Price, _ = c.p.str("price")
-	if q, ok := c.p.int64("quantity"); ok {
-		spec.Quantity = &q
-	}
+	spec.Quantity = c.p.quantity("quantity")
 	spec.Metadata, _ = c.p.metadata("metadata")
 	behavior, date := c.p.prorationParams()
 	c.p.paymentBehavior()

@@ -97,7 +97,7 @@ func webhookParams(p *params, we *webhookEndpoint, create bool) {
 	} else if create {
 		p.fail(errMissing("enabled_events"))
 	}
-	if d := p.clearable("description"); d != nil {
+	if d := p.clearableText("description", maxDescription); d != nil {
 		we.Description = *d
 	}
 	meta, cleared := p.metadata("metadata")

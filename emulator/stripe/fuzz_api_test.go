@@ -1,0 +1,135 @@
+package stripe
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/billclock/billclock/store"
+)
+
+// fuzzRoutes are the routes FuzzAPI sends requests to; {x} stands for the
+// id of an object of kind x made before fuzzing starts.
+var fuzzRoutes = []struct{ method, path string }{
+	{"POST", "/v1/test_helpers/test_clocks"},
+	{"GET", "/v1/test_helpers/test_clocks"},
+	{"POST", "/v1/test_helpers/test_clocks/{clock}/advance"},
+	{"POST", "/v1/customers"},
+	{"GET", "/v1/customers"},
+	{"POST", "/v1/customers/{customer}"},
+	{"POST", "/v1/products"},
+	{"POST", "/v1/products/{product}"},
+	{"GET", "/v1/products"},
+	{"POST", "/v1/prices"},
+	{"POST", "/v1/prices/{price}"},
+	{"GET", "/v1/prices"},
+	{"POST", "/v1/subscriptions"},
+	{"GET", "/v1/subscriptions"},
+	{"GET", "/v1/subscriptions/{subscription}"},
+	{"POST", "/v1/subscriptions/{subscription}"},
+	{"DELETE", "/v1/subscriptions/{subscription}"},
+	{"POST", "/v1/subscription_items"},
+	{"GET", "/v1/subscription_items"},
+	{"POST", "/v1/subscription_items/{item}"},
+	{"DELETE", "/v1/subscription_items/{item}"},
+	{"GET", "/v1/invoices"},
+	{"GET", "/v1/invoices/{invoice}/lines"},
+	{"POST", "/v1/invoices/{invoice}/pay"},
+	{"POST", "/v1/invoices/{invoice}/finalize"},
+	{"POST", "/v1/invoices/{invoice}/void"},
+	{"GET", "/v1/invoiceitems"},
+	{"POST", "/v1/webhook_endpoints"},
+	{"POST", "/v1/webhook_endpoints/{webhook}"},
+	{"GET", "/v1/events"},
+}
+
+// FuzzAPI sends any query string and body to any route of a surface that
+// holds a clock, customers, a subscription and its invoice: every answer is
+// a success or a Stripe error envelope with a 4xx status and a message,
+// never a 500, a panic, or something that is not JSON.
+func FuzzAPI(f *testing.F) {
+	db, err := store.Open(filepath.Join(f.TempDir(), "fuzz.db"), &store.Options{NoSync: true})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { db.Close() })
+	wall := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	// A long advance delay: accepted advances are stored but never run, so
+	// no background work outlives the test.
+	s := New(Options{DB: db, Now: func() time.Time { return wall }, AdvanceDelay: time.Hour})
+	r := mux.NewRouter()
+	s.Routes(r)
+	const key = "sk_test_fuzz"
+	send := func(method, path, query, body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, "http://billclock"+path, strings.NewReader(body))
+		req.URL.RawQuery = query
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, req)
+		return w
+	}
+	create := func(path string, params url.Values) map[string]any {
+		w := send("POST", path, "", params.Encode())
+		var out map[string]any
+		if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil || w.Code != http.StatusOK {
+			f.Fatalf("POST %s: %d %s", path, w.Code, w.Body)
+		}
+		return out
+	}
+	ids := map[string]string{}
+	ids["clock"] = create("/v1/test_helpers/test_clocks", url.Values{"frozen_time": {"1732320000"}})["id"].(string)
+	ids["product"] = create("/v1/products", url.Values{"name": {"Seats"}})["id"].(string)
+	ids["price"] = create("/v1/prices", url.Values{"product": {ids["product"]}, "currency": {"usd"}, "unit_amount": {"1500"},
+		"recurring[interval]": {"month"}})["id"].(string)
+	create("/v1/customers", url.Values{"test_clock": {ids["clock"]}})
+	ids["customer"] = create("/v1/customers", url.Values{"email": {"a@example.com"}})["id"].(string)
+	sub := create("/v1/subscriptions", url.Values{"customer": {ids["customer"]}, "items[0][price]": {ids["price"]},
+		"items[0][quantity]": {"3"}})
+	ids["subscription"] = sub["id"].(string)
+	ids["item"] = sub["items"].(map[string]any)["data"].([]any)[0].(map[string]any)["id"].(string)
+	ids["invoice"] = sub["latest_invoice"].(string)
+	ids["webhook"] = create("/v1/webhook_endpoints", url.Values{"url": {"https://example.com/hook"}, "enabled_events[]": {"*"}})["id"].(string)
+
+	for i, seed := range []struct{ query, body string }{
+		{"", "frozen_time=1732406400"},
+		{"limit=3&created[gte]=0", ""},
+		{"", "items[0][id]=" + ids["item"] + "&items[0][quantity]=5&proration_behavior=always_invoice"},
+		{"", "customer=" + ids["customer"] + "&items[][price]=" + ids["price"] + "&items[][quantity]=999999&trial_end=now"},
+		{"expand[]=data.customer", "metadata[k]=v&description=%C3%A9"},
+		{"", "unit_amount=99999999&currency=usd&product=" + ids["product"] + "&recurring[interval]=day&recurring[interval_count]=1095"},
+		{"", "cancel_at=4102444799&proration_date=1793534400"},
+	} {
+		f.Add(uint8(i), seed.query, seed.body)
+	}
+	f.Fuzz(func(t *testing.T, route uint8, query, body string) {
+		rt := fuzzRoutes[int(route)%len(fuzzRoutes)]
+		path := rt.path
+		for kind, id := range ids {
+			path = strings.ReplaceAll(path, "{"+kind+"}", id)
+		}
+		w := send(rt.method, path, query, body)
+		var out map[string]any
+		if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil {
+			t.Fatalf("%s %s?%s %q: %d, body not JSON: %s", rt.method, path, query, body, w.Code, w.Body)
+		}
+		switch w.Code {
+		case http.StatusOK:
+			return
+		case http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge:
+		default:
+			t.Fatalf("%s %s?%s %q: status %d: %s", rt.method, path, query, body, w.Code, w.Body)
+		}
+		e, _ := out["error"].(map[string]any)
+		if e == nil || e["message"] == "" || e["type"] == "" {
+			t.Fatalf("%s %s?%s %q: %d without Stripe's error envelope: %s", rt.method, path, query, body, w.Code, w.Body)
+		}
+	})
+}
