@@ -44,6 +44,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzAuthenticate -fuzztime $(FUZZTIME) ./emulator/stripe/
 	$(GO) test -run '^$$' -fuzz FuzzParseTimestamp -fuzztime $(FUZZTIME) ./cmd/billclock/
 	$(GO) test -run '^$$' -fuzz FuzzFixture -fuzztime $(FUZZTIME) ./cmd/billclock/
+	$(GO) test -run '^$$' -fuzz FuzzCheckFile -fuzztime $(FUZZTIME) ./store/
 
 ## container-test: build the image (Dockerfile, FROM scratch) and check it serves; needs podman or docker
 container-test:

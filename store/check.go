@@ -378,7 +378,7 @@ func (c *checker) page(id uint64, lo, hi []byte, depth, bucketDepth int) error {
 	}
 	switch flags := binary.LittleEndian.Uint16(buf[8:]); flags {
 	case flagLeaf:
-		return c.leaf(buf, fmt.Sprintf("page %d", id), lo, hi, bucketDepth)
+		return c.leaf(buf, id, "", lo, hi, bucketDepth)
 	case flagBranch:
 	default:
 		return damaged("page %d: type %#x where a branch or leaf page belongs", id, flags)
@@ -411,18 +411,19 @@ func (c *checker) page(id uint64, lo, hi []byte, depth, bucketDepth int) error {
 	return nil
 }
 
-// leaf checks a leaf page (a real one or a bucket's inline page) and the
-// buckets it holds.
-func (c *checker) leaf(buf []byte, where string, lo, hi []byte, bucketDepth int) error {
+// leaf checks a leaf page and the buckets it holds: page id, or, when
+// inline is not empty, the inline page of a bucket it names in page id.
+func (c *checker) leaf(buf []byte, id uint64, inline string, lo, hi []byte, bucketDepth int) error {
+	where := func() string { return fmt.Sprintf("page %d%s", id, inline) }
 	n := int(binary.LittleEndian.Uint16(buf[10:]))
 	keys := make([][]byte, n)
 	for i := range n {
 		e, err := element(buf, i, true)
 		if err != nil {
-			return damaged("%s: %v", where, err)
+			return damaged("%s: %v", where(), err)
 		}
 		if err := inOrder(e.key, i, keys, lo, hi); err != "" {
-			return damaged("%s: key %d %s", where, i, err)
+			return damaged("%s: key %d %s", where(), i, err)
 		}
 		keys[i] = e.key
 		switch e.flags {
@@ -430,13 +431,13 @@ func (c *checker) leaf(buf []byte, where string, lo, hi []byte, bucketDepth int)
 			continue
 		case leafFlagBucket:
 		default:
-			return damaged("%s: element %d has flags %#x", where, i, e.flags)
+			return damaged("%s: element %d has flags %#x", where(), i, e.flags)
 		}
 		if bucketDepth >= maxBucketDepth {
-			return damaged("%s: buckets nested deeper than %d", where, maxBucketDepth)
+			return damaged("%s: buckets nested deeper than %d", where(), maxBucketDepth)
 		}
 		if len(e.value) < bucketHeaderSize {
-			return damaged("%s: bucket %d has a %d-byte header", where, i, len(e.value))
+			return damaged("%s: bucket %d has a %d-byte header", where(), i, len(e.value))
 		}
 		if root := binary.LittleEndian.Uint64(e.value); root != 0 {
 			if err := c.page(root, nil, nil, 0, bucketDepth+1); err != nil {
@@ -444,14 +445,14 @@ func (c *checker) leaf(buf []byte, where string, lo, hi []byte, bucketDepth int)
 			}
 			continue
 		}
-		inline := e.value[bucketHeaderSize:]
-		if len(inline) < pageHeaderSize {
-			return damaged("%s: inline bucket %d is %d bytes", where, i, len(e.value))
+		ipage := e.value[bucketHeaderSize:]
+		if len(ipage) < pageHeaderSize {
+			return damaged("%s: inline bucket %d is %d bytes", where(), i, len(e.value))
 		}
-		if flags := binary.LittleEndian.Uint16(inline[8:]); flags != flagLeaf {
-			return damaged("%s: inline bucket %d has page type %#x", where, i, flags)
+		if flags := binary.LittleEndian.Uint16(ipage[8:]); flags != flagLeaf {
+			return damaged("%s: inline bucket %d has page type %#x", where(), i, flags)
 		}
-		if err := c.leaf(inline, fmt.Sprintf("%s: inline bucket %d", where, i), nil, nil, bucketDepth+1); err != nil {
+		if err := c.leaf(ipage, id, fmt.Sprintf("%s: inline bucket %d", inline, i), nil, nil, bucketDepth+1); err != nil {
 			return err
 		}
 	}
