@@ -38,6 +38,10 @@ var (
 	keySchemaVersion = []byte("schema_version")
 )
 
+// noFreelistSync keeps bbolt from writing its freelist at every commit; it
+// rebuilds it at open instead, walking every page (after checkStructure).
+const noFreelistSync = true
+
 // errLockTimeout is lockFile's timeout, reported as ErrLocked.
 var errLockTimeout = errors.New("lock timeout")
 
@@ -113,7 +117,7 @@ func openChecked(path string, opts *Options, readOnly bool) (b *bolt.DB, s Summa
 		}
 	}()
 	b, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, NoSync: opts.NoSync,
-		NoFreelistSync: true, ReadOnly: readOnly, OpenFile: o.open})
+		NoFreelistSync: noFreelistSync, ReadOnly: readOnly, OpenFile: o.open})
 	if err != nil {
 		return nil, s, fileError(path, err)
 	}
@@ -184,7 +188,7 @@ func (o *checkingOpener) open(name string, flag int, perm os.FileMode) (*os.File
 func consistencyCheck(tx *bolt.Tx) error {
 	var first error
 	n := 0
-	for err := range tx.Check() {
+	for err := range tx.Check(bolt.WithKVStringer(redacted{})) {
 		if first == nil {
 			first = err
 		}
@@ -198,6 +202,13 @@ func consistencyCheck(tx *bolt.Tx) error {
 	}
 	return nil
 }
+
+// redacted shows keys and values in bbolt's check errors by length only:
+// account keys are API keys, which must never reach a log.
+type redacted struct{}
+
+func (redacted) KeyToString(k []byte) string   { return fmt.Sprintf("<%d bytes>", len(k)) }
+func (redacted) ValueToString(v []byte) string { return fmt.Sprintf("<%d bytes>", len(v)) }
 
 // topBuckets are the top-level buckets of every billclock database; before
 // the header, they were all there was.
@@ -290,7 +301,7 @@ func create(path string, opts *Options) error {
 	tmp := f.Name()
 	f.Close()
 	defer os.Remove(tmp)
-	b, err := bolt.Open(tmp, 0o600, &bolt.Options{NoSync: opts.NoSync, NoFreelistSync: true})
+	b, err := bolt.Open(tmp, 0o600, &bolt.Options{NoSync: opts.NoSync, NoFreelistSync: noFreelistSync})
 	if err != nil {
 		return err
 	}
