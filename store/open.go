@@ -75,9 +75,8 @@ func Check(path string, opts *Options) (Summary, error) {
 	return s, b.Close()
 }
 
-// openBolt opens the existing database at path after checking it (see
-// checkStructure, then bbolt's own check and billclock's header), and adds
-// the header to a database from before it unless readOnly.
+// openBolt opens the existing database at path for writing after checking
+// it (see openChecked), and adds the header to a database from before it.
 func openBolt(path string, opts *Options) (*bolt.DB, error) {
 	b, s, err := openChecked(path, opts, false)
 	if err != nil {
@@ -146,7 +145,7 @@ func fileError(path string, err error) error {
 	case errors.Is(err, errLockTimeout), errors.Is(err, bolt.ErrTimeout):
 		return fmt.Errorf("%w: %s (is another billclock serving from it?)", ErrLocked, path)
 	}
-	return fmt.Errorf("store: open %s: %s", path, oneLine(err.Error()))
+	return fmt.Errorf("store: open %s: %w", path, err)
 }
 
 func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }
