@@ -39,7 +39,13 @@ var (
 )
 
 // noFreelistSync keeps bbolt from writing its freelist at every commit; it
-// rebuilds it at open instead, walking every page (after checkStructure).
+// rebuilds it at open instead, walking the tree in a goroutine that a
+// damaged page would crash, which is why it runs only after checkStructure.
+// Measured (issue 7): a one-record commit writes 9 pages with it and 10
+// without, with the same two fsyncs, so create throughput showed no
+// difference beyond noise; the rebuild adds about 0.1 s to opening a 180 MB
+// file, which the checks walk in full anyway. A freelist on disk would also
+// be one more structure to damage.
 const noFreelistSync = true
 
 // errLockTimeout is lockFile's timeout, reported as ErrLocked.
