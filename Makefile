@@ -47,6 +47,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzFixture -fuzztime $(FUZZTIME) ./cmd/billclock/
 	$(GO) test -run '^$$' -fuzz FuzzVerifySignature -fuzztime $(FUZZTIME) ./cmd/billclock/
 	$(GO) test -run '^$$' -fuzz FuzzServeOptions -fuzztime $(FUZZTIME) ./cmd/billclock/
+	$(GO) test -run '^$$' -fuzz FuzzCheckFile -fuzztime $(FUZZTIME) ./store/
 
 ## container-test: build the image (Dockerfile, FROM scratch) and check it serves; needs podman or docker
 container-test:

@@ -43,11 +43,29 @@ type Config struct {
 	StripeLimits bool
 	// Webhooks configure webhook delivery (retries, timeouts).
 	Webhooks stripe.WebhookOptions
+	// ReadTimeout bounds reading one request, headers and body, so that a
+	// client trickling its body cannot hold a connection; zero means
+	// DefaultReadTimeout.
+	ReadTimeout time.Duration
+	// IdleTimeout closes a keep-alive connection that has waited this long
+	// for its next request; zero means DefaultIdleTimeout.
+	IdleTimeout time.Duration
 }
 
 // ShutdownTimeout bounds how long a stopping server waits for requests in
 // flight.
 const ShutdownTimeout = 10 * time.Second
+
+// Connection timeouts. Bodies are at most 1 MiB, so a request that takes
+// longer than DefaultReadTimeout to arrive is a stuck or hostile client.
+// DefaultIdleTimeout outlasts the idle pools of the Stripe SDKs' HTTP
+// clients (Go's closes idle connections after 90s), so that clients close
+// first and rarely reuse a connection the server is closing.
+const (
+	DefaultReadTimeout = 30 * time.Second
+	DefaultIdleTimeout = 2 * time.Minute
+	readHeaderTimeout  = 10 * time.Second
+)
 
 // Server is a running billclock.
 type Server struct {
@@ -61,27 +79,36 @@ type Server struct {
 	closeErr  error
 }
 
-// Open opens the database and starts listening, so that Addr is known before
-// Run serves.
+// Open starts listening and then opens the database, so that Addr is known
+// before Run serves and a server that cannot bind its port leaves no new
+// database file behind.
 func Open(cfg Config) (*Server, error) {
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	db, err := store.Open(cfg.DBPath, &store.Options{NoSync: cfg.NoSync, BeforeCommit: cfg.BeforeCommit})
-	if err != nil {
-		return nil, err
-	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		db.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	db, err := store.Open(cfg.DBPath, &store.Options{NoSync: cfg.NoSync, BeforeCommit: cfg.BeforeCommit})
+	if err != nil {
+		ln.Close()
+		return nil, err
 	}
 	s := &Server{log: log, db: db, ln: ln}
 	s.stripe = stripe.New(stripe.Options{DB: db, Now: cfg.Now, APIKeys: cfg.APIKeys,
 		AdvanceDelay: cfg.AdvanceDelay, Logger: log, StripeLimits: cfg.StripeLimits, Webhooks: cfg.Webhooks})
-	s.http = &http.Server{Handler: s.handler(), ReadHeaderTimeout: 10 * time.Second}
+	s.http = &http.Server{Handler: s.handler(), ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout: orDefault(cfg.ReadTimeout, DefaultReadTimeout), IdleTimeout: orDefault(cfg.IdleTimeout, DefaultIdleTimeout)}
 	return s, nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
 }
 
 // handler builds the whole HTTP surface.

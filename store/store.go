@@ -13,6 +13,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -57,33 +59,23 @@ var (
 	bucketMeta     = []byte("meta")
 )
 
-// Open opens (creating if needed) the database file at path.
+// Open opens the database file at path, creating it if it does not exist.
+// An existing file is checked before use (see Check): a damaged one gives
+// ErrCorrupt, a file that is not a billclock database ErrNotBillclock, and
+// neither is written to. A database from before billclock kept a header
+// gets one.
 func Open(path string, opts *Options) (*DB, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	timeout := opts.LockTimeout
-	if timeout == 0 {
-		timeout = time.Second
-	}
-	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, NoSync: opts.NoSync, NoFreelistSync: true})
-	if errors.Is(err, bolt.ErrTimeout) {
-		return nil, fmt.Errorf("%w: %s (is another billclock serving from it?)", ErrLocked, path)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	err = b.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketAccounts, bucketQueues, bucketMeta} {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-				return err
-			}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		if err := create(path, opts); err != nil {
+			return nil, fmt.Errorf("store: create %s: %w", path, err)
 		}
-		return nil
-	})
+	}
+	b, err := openBolt(path, opts)
 	if err != nil {
-		b.Close()
-		return nil, fmt.Errorf("store: init %s: %w", path, err)
+		return nil, err
 	}
 	return &DB{bolt: b, beforeCommit: opts.BeforeCommit}, nil
 }

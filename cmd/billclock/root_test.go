@@ -71,6 +71,9 @@ func TestRootUsageErrors(t *testing.T) {
 		{[]string{"events", "resend"}, "takes one event ID"},
 		{[]string{"events", "retrieve", "a", "b"}, "got 2 arguments"},
 		{[]string{"fixtures"}, "accepts 1 arg(s), received 0"},
+		{[]string{"db", "bogus"}, `unknown command "bogus" for "billclock db"`},
+		{[]string{"db", "check"}, "accepts 1 arg(s), received 0"},
+		{[]string{"db", "check", "a.db", "b.db"}, "accepts 1 arg(s), received 2"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/billclock/billclock/emulator/stripe"
 	"github.com/billclock/billclock/store"
+	"github.com/billclock/billclock/store/storetest"
 )
 
 func TestResolveServeOptions(t *testing.T) {
@@ -388,4 +389,22 @@ func decodeClock(t *testing.T, out string) clock {
 		t.Fatalf("not a test clock: %s", out)
 	}
 	return c
+}
+
+// TestServeRefusesDamagedDB: serve through the real root command refuses
+// every damaged file with one line naming it, before it logs anything.
+func TestServeRefusesDamagedDB(t *testing.T) {
+	for _, d := range storetest.Damages() {
+		t.Run(d.Name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "billclock.db")
+			storetest.Populated(t, path)
+			d.Apply(t, path)
+			_, stderr, err := runCLI(t, nil, "serve", "--addr", "127.0.0.1:0", "--db", path)
+			checkRefusal(t, err, d.Want, path)
+			if stderr != "" {
+				t.Errorf("stderr = %q, want nothing (main prints the error)", stderr)
+			}
+		})
+	}
 }
