@@ -78,6 +78,17 @@ func resolveServeOptions(flags serveOptions, changed func(flag string) bool, get
 			}
 		}
 	}
+	source := "--api-key"
+	if !changed("api-key") {
+		source = "BILLCLOCK_API_KEYS"
+	}
+	for i, k := range o.APIKeys {
+		// Name the key by its place, never by its value: keys stay out of
+		// messages and logs.
+		if !stripe.KeyCanAuthenticate(k) {
+			return o, fmt.Errorf("%s #%d can never authenticate: API keys are printable ASCII without spaces, at most 255 bytes", source, i+1)
+		}
+	}
 	if v := getenv("BILLCLOCK_STRIPE_LIMITS"); v != "" && !changed("stripe-limits") {
 		b, err := strconv.ParseBool(v)
 		if err != nil {

@@ -81,6 +81,16 @@ func TestResolveServeOptions(t *testing.T) {
 			want: serveOptions{Addr: defaultAddr, DB: defaultDB, AdvanceDelay: time.Second, LogLevel: "info"},
 		},
 		{
+			name:    "an API key no request could carry",
+			args:    []string{"--api-key", "sk_test_ok", "--api-key", "sk_test_with space"},
+			wantErr: "--api-key #2 can never authenticate",
+		},
+		{
+			name:    "an over-long API key in the environment",
+			env:     map[string]string{"BILLCLOCK_API_KEYS": "sk_test_" + strings.Repeat("k", 250)},
+			wantErr: "BILLCLOCK_API_KEYS #1 can never authenticate",
+		},
+		{
 			name:    "negative delay",
 			args:    []string{"--advance-delay", "-1s"},
 			wantErr: "must not be negative",

@@ -140,6 +140,10 @@ func keyChars(s string) bool {
 	return true
 }
 
+// KeyCanAuthenticate reports whether a request could ever carry key: API
+// keys are printable ASCII without spaces, at most 255 bytes.
+func KeyCanAuthenticate(key string) bool { return len(key) <= maxAPIKeyLen && keyChars(key) }
+
 // authenticate returns the account (the API key) the request acts for.
 func (s *Surface) authenticate(r *http.Request) (string, error) {
 	auth := r.Header.Get("Authorization")
@@ -163,7 +167,7 @@ func (s *Surface) authenticate(r *http.Request) (string, error) {
 	}
 	// The key names the account's storage: refuse what no key looks like
 	// before it gets there.
-	if len(key) > maxAPIKeyLen || !keyChars(key) {
+	if !KeyCanAuthenticate(key) {
 		return "", errInvalidAPIKey(key)
 	}
 	if strings.HasPrefix(key, "sk_live_") || strings.HasPrefix(key, "rk_live_") {
