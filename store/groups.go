@@ -127,7 +127,9 @@ func (c *Collection) Groups(prefix string) ([]string, error) {
 			return nil, fmt.Errorf("store: malformed group key %q", k)
 		}
 		g := k[:len(k)-sortKeyLen-1]
-		out = append(out, string(g))
+		if bytes.HasPrefix(g, []byte(prefix)) { // not when prefix ends in the NUL
+			out = append(out, string(g))
+		}
 		// Every key of g starts with g + "\x00": g + "\x01" sorts after them.
 		k, _ = cur.Seek(append(bytes.Clone(g), 1))
 	}

@@ -129,10 +129,11 @@ func TestListGroups(t *testing.T) {
 		a, _ := tx.Account("acct")
 		c, _ := a.Collection("things")
 		for prefix, want := range map[string][]string{
-			"":       {"type:a", "type:ab", "type:b"},
-			"type:a": {"type:a", "type:ab"},
-			"type:b": {"type:b"},
-			"type:c": nil,
+			"":           {"type:a", "type:ab", "type:b"},
+			"type:a":     {"type:a", "type:ab"},
+			"type:b":     {"type:b"},
+			"type:c":     nil,
+			"type:a\x00": nil,
 		} {
 			got, err := c.Groups(prefix)
 			require.NoError(t, err)
