@@ -106,6 +106,19 @@ func (c *Collection) Append(id string, at int64, data []byte) error {
 	return c.Put(id, at, data)
 }
 
+// Oldest returns the created time (the stamp of Append) of the oldest
+// record; ok is false when the collection is empty.
+func (c *Collection) Oldest() (created int64, ok bool) {
+	if c.index == nil {
+		return 0, false
+	}
+	k, _ := c.index.Cursor().First()
+	if k == nil {
+		return 0, false
+	}
+	return stampOf(k), true
+}
+
 // Prune deletes, oldest first, records whose created time (the stamp of
 // Append) is before before, at most limit of them, and reports how many it
 // deleted and whether it stopped at the limit with more possibly left. keep,
