@@ -43,6 +43,10 @@ type Config struct {
 	StripeLimits bool
 	// Webhooks configure webhook delivery (retries, timeouts).
 	Webhooks stripe.WebhookOptions
+	// Retention is how long events, webhook attempts and the deleted
+	// stubs of customers are kept after they were recorded, in wall time;
+	// zero means stripe.DefaultRetention (30 days).
+	Retention time.Duration
 }
 
 // ShutdownTimeout bounds how long a stopping server waits for requests in
@@ -79,7 +83,8 @@ func Open(cfg Config) (*Server, error) {
 	}
 	s := &Server{log: log, db: db, ln: ln}
 	s.stripe = stripe.New(stripe.Options{DB: db, Now: cfg.Now, APIKeys: cfg.APIKeys,
-		AdvanceDelay: cfg.AdvanceDelay, Logger: log, StripeLimits: cfg.StripeLimits, Webhooks: cfg.Webhooks})
+		AdvanceDelay: cfg.AdvanceDelay, Logger: log, StripeLimits: cfg.StripeLimits, Webhooks: cfg.Webhooks,
+		Retention: cfg.Retention})
 	s.http = &http.Server{Handler: s.handler(), ReadHeaderTimeout: 10 * time.Second}
 	return s, nil
 }
