@@ -227,7 +227,10 @@ func (s *Surface) listEvents(c *call, tx *store.Tx) (any, error) {
 		return listCollection(events, pg, "/v1/events", "event", eventMatcher(types, created), render)
 	}
 	q, filtered, err := eventQuery(events, types, created)
-	if err != nil || !filtered {
+	if err != nil {
+		return nil, err
+	}
+	if !filtered {
 		return listCollection(events, pg, "/v1/events", "event", nil, render)
 	}
 	return listGrouped(events, q, pg, "/v1/events", "event", render)
@@ -245,21 +248,19 @@ func eventQuery(events *store.Collection, patterns []string, created rangeFilter
 	everyType := len(patterns) == 0
 	for _, p := range patterns {
 		prefix, wild := strings.CutSuffix(p, "*")
-		switch {
-		case !wild:
+		if !wild {
 			q.Groups = append(q.Groups, eventTypeGroup+p)
 			continue
-		case prefix == "":
-			everyType = true
-		default:
-			groups, err := events.Groups(eventTypeGroup + prefix)
-			if err != nil {
-				return q, false, err
-			}
-			q.Groups = append(q.Groups, groups...)
-			continue
 		}
-		break
+		if prefix == "" {
+			everyType = true
+			break
+		}
+		groups, err := events.Groups(eventTypeGroup + prefix)
+		if err != nil {
+			return q, false, err
+		}
+		q.Groups = append(q.Groups, groups...)
 	}
 	if everyType {
 		q.Groups = []string{eventsAll}
