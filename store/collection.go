@@ -79,7 +79,7 @@ func (c *Collection) Delete(id string) error {
 	if v == nil {
 		return ErrNotFound
 	}
-	if err := c.leaveGroups(id, v[:sortKeyLen]); err != nil {
+	if err := c.leaveGroups(v[:sortKeyLen]); err != nil {
 		return err
 	}
 	if err := c.index.Delete(v[:sortKeyLen]); err != nil {

@@ -18,8 +18,10 @@ import (
 // as List, and each member carries a tag, an int64 the caller chooses (such
 // as a created time) that a listing can filter on without reading records.
 var (
-	subGroups  = []byte("groups")  // group \x00 sortKey -> tag(8) ++ id
-	subMembers = []byte("members") // id -> tag(8) ++ groups joined by \x00
+	subGroups = []byte("groups") // group \x00 sortKey -> tag(8) ++ id
+	// Keyed by sort key, not id: records of an Append-only collection
+	// then join at the end of this bucket instead of at random places.
+	subMembers = []byte("members") // sortKey -> groups joined by \x00
 )
 
 // memberKey is a member's key in the groups bucket: the group, a NUL,
@@ -60,7 +62,7 @@ func (c *Collection) SetGroups(id string, tag int64, groups ...string) error {
 		}
 	}
 	sk := bytes.Clone(rec[:sortKeyLen])
-	if err := c.leaveGroups(id, sk); err != nil {
+	if err := c.leaveGroups(sk); err != nil {
 		return err
 	}
 	if len(groups) == 0 {
@@ -75,6 +77,7 @@ func (c *Collection) SetGroups(id string, tag int64, groups ...string) error {
 		return err
 	}
 	gb.FillPercent = 0.9 // members are mostly added at the end of their group
+	mb.FillPercent = 0.9
 	entry := binary.BigEndian.AppendUint64(nil, uint64(tag))
 	entry = append(entry, id...)
 	for _, g := range groups {
@@ -82,34 +85,36 @@ func (c *Collection) SetGroups(id string, tag int64, groups ...string) error {
 			return err
 		}
 	}
-	member := binary.BigEndian.AppendUint64(nil, uint64(tag))
-	member = append(member, strings.Join(groups, "\x00")...)
-	return mb.Put([]byte(id), member)
+	return mb.Put(sk, []byte(strings.Join(groups, "\x00")))
 }
 
-// leaveGroups removes id, whose sort key is sk, from every group.
-func (c *Collection) leaveGroups(id string, sk []byte) error {
+// leaveGroups removes the record whose sort key is sk from every group.
+func (c *Collection) leaveGroups(sk []byte) error {
 	mb, err := c.bucketIn(subMembers, false)
 	if err != nil || mb == nil {
 		return err
 	}
-	member := mb.Get([]byte(id))
+	member := mb.Get(sk)
 	if member == nil {
 		return nil
 	}
 	gb := c.seq.Bucket(subGroups)
-	for _, g := range strings.Split(string(member[8:]), "\x00") {
+	for _, g := range strings.Split(string(member), "\x00") {
 		if err := gb.Delete(memberKey(g, sk)); err != nil {
 			return err
 		}
 	}
-	return mb.Delete([]byte(id))
+	return mb.Delete(sk)
 }
 
 // Grouped reports whether the record id is a member of any group.
 func (c *Collection) Grouped(id string) bool {
 	mb, _ := c.bucketIn(subMembers, false)
-	return mb != nil && mb.Get([]byte(id)) != nil
+	if mb == nil {
+		return false
+	}
+	rec := c.records.Get([]byte(id))
+	return rec != nil && mb.Get(rec[:sortKeyLen]) != nil
 }
 
 // Groups returns the names of the groups with at least one member that

@@ -158,8 +158,20 @@ func TestSetGroupsReplacesAndDeleteLeaves(t *testing.T) {
 		require.NoError(t, c.SetGroups("r0", 0), "no groups: leaves them all")
 		assert.False(t, c.Grouped("r0"))
 		require.NoError(t, c.Put("r1", 99, []byte("r1 v2")), "a replaced record keeps its groups")
+		require.NoError(t, c.Put("r3", 3, []byte("r3")))
+		require.NoError(t, c.SetGroups("r3", 0, ""), "the empty group name")
 		return nil
 	})
+	require.NoError(t, db.View(func(tx *store.Tx) error {
+		a, _ := tx.Account("acct")
+		c, _ := a.Collection("things")
+		assert.True(t, c.Grouped("r3"), "read back in another transaction")
+		return nil
+	}))
+	ids, _, err := listGroups(t, db, "acct", store.Query{Groups: []string{""}}, store.Page{Limit: 10})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"r3"}, ids)
+	things(t, db, func(c *store.Collection) error { return c.Delete("r3") })
 	for g, want := range map[string][]string{"g1": nil, "g2": nil, "g3": {"r1 v2"}} {
 		ids, _, err := listGroups(t, db, "acct", store.Query{Groups: []string{g}}, store.Page{Limit: 10})
 		require.NoError(t, err)
