@@ -2,7 +2,7 @@
 
 GO ?= go
 
-.PHONY: test build vet fmt-check serve openapi bench load advancebench fuzz container-test
+.PHONY: test build vet fmt-check serve openapi bench load advancebench eventbench fuzz container-test
 
 ## test: vet, format check, and every test with the race detector
 test: vet fmt-check
@@ -37,12 +37,17 @@ load:
 advancebench:
 	$(GO) run ./scripts/advancebench -n 1000,10000
 
+## eventbench: filtered event lists over 200,000 events (median and p90 latency)
+eventbench:
+	$(GO) test -run '^$$' -bench BenchmarkEventListFilters -benchtime 50x ./emulator/stripe/
+
 ## fuzz: run every fuzz target for FUZZTIME each
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseForm -fuzztime $(FUZZTIME) ./emulator/stripe/
 	$(GO) test -run '^$$' -fuzz FuzzAuthenticate -fuzztime $(FUZZTIME) ./emulator/stripe/
 	$(GO) test -run '^$$' -fuzz FuzzAPI -fuzztime $(FUZZTIME) ./emulator/stripe/
+	$(GO) test -run '^$$' -fuzz FuzzEventListFilters -fuzztime $(FUZZTIME) ./emulator/stripe/
 	$(GO) test -run '^$$' -fuzz FuzzParseTimestamp -fuzztime $(FUZZTIME) ./cmd/billclock/
 	$(GO) test -run '^$$' -fuzz FuzzFixture -fuzztime $(FUZZTIME) ./cmd/billclock/
 	$(GO) test -run '^$$' -fuzz FuzzVerifySignature -fuzztime $(FUZZTIME) ./cmd/billclock/

@@ -50,6 +50,10 @@ type Config struct {
 	// IdleTimeout closes a keep-alive connection that has waited this long
 	// for its next request; zero means DefaultIdleTimeout.
 	IdleTimeout time.Duration
+	// Retention is how long events, webhook attempts and the deleted
+	// stubs of customers are kept after they were recorded, in wall time;
+	// zero means stripe.DefaultRetention (30 days).
+	Retention time.Duration
 }
 
 // ShutdownTimeout bounds how long a stopping server waits for requests in
@@ -98,7 +102,8 @@ func Open(cfg Config) (*Server, error) {
 	}
 	s := &Server{log: log, db: db, ln: ln}
 	s.stripe = stripe.New(stripe.Options{DB: db, Now: cfg.Now, APIKeys: cfg.APIKeys,
-		AdvanceDelay: cfg.AdvanceDelay, Logger: log, StripeLimits: cfg.StripeLimits, Webhooks: cfg.Webhooks})
+		AdvanceDelay: cfg.AdvanceDelay, Logger: log, StripeLimits: cfg.StripeLimits, Webhooks: cfg.Webhooks,
+		Retention: cfg.Retention})
 	s.http = &http.Server{Handler: s.handler(), ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout: orDefault(cfg.ReadTimeout, DefaultReadTimeout), IdleTimeout: orDefault(cfg.IdleTimeout, DefaultIdleTimeout)}
 	return s, nil

@@ -69,7 +69,8 @@ func (c *Collection) Get(id string) ([]byte, error) {
 	return v[sortKeyLen:], nil
 }
 
-// Delete removes the record id, or returns ErrNotFound.
+// Delete removes the record id, and its group memberships, or returns
+// ErrNotFound.
 func (c *Collection) Delete(id string) error {
 	if c.records == nil {
 		return ErrNotFound
@@ -78,10 +79,115 @@ func (c *Collection) Delete(id string) error {
 	if v == nil {
 		return ErrNotFound
 	}
+	if err := c.leaveGroups(v[:sortKeyLen]); err != nil {
+		return err
+	}
 	if err := c.index.Delete(v[:sortKeyLen]); err != nil {
 		return err
 	}
 	return c.records.Delete([]byte(id))
+}
+
+// stampOf is the created time in a sort key.
+func stampOf(sk []byte) int64 { return int64(binary.BigEndian.Uint64(sk) ^ (1 << 63)) }
+
+// Append inserts a new record at the end of the listing, stamped with the
+// time at (such as the wall time it was recorded at), or with the newest
+// record's stamp if that is later: a collection filled only by Append lists
+// in insertion order and its stamps never decrease, whatever the clock
+// did, so Prune can stop at the first record young enough to keep. An id
+// that exists is replaced as by Put.
+func (c *Collection) Append(id string, at int64, data []byte) error {
+	if c.index != nil {
+		if k, _ := c.index.Cursor().Last(); k != nil {
+			at = max(at, stampOf(k))
+		}
+	}
+	return c.Put(id, at, data)
+}
+
+// Oldest returns the created time (the stamp of Append) of the oldest
+// record; ok is false when the collection is empty.
+func (c *Collection) Oldest() (created int64, ok bool) {
+	if c.index == nil {
+		return 0, false
+	}
+	k, _ := c.index.Cursor().First()
+	if k == nil {
+		return 0, false
+	}
+	return stampOf(k), true
+}
+
+// Prune deletes, oldest first, records whose created time (the stamp of
+// Append) is before before, at most limit of them, and reports how many it
+// deleted and whether it stopped at the limit with more possibly left. keep,
+// if not nil, spares the records it accepts. It visits only the records it
+// considers, not the whole collection.
+func (c *Collection) Prune(before int64, limit int, keep func(id string, data []byte) (bool, error)) (deleted int, more bool, err error) {
+	if c.index == nil {
+		return 0, false, nil
+	}
+	if !c.seq.Writable() {
+		return 0, false, fmt.Errorf("store: prune: read-only transaction")
+	}
+	var doomed []string
+	cur := c.index.Cursor()
+	visited := 0
+	for k, id := cur.First(); k != nil && stampOf(k) < before; k, id = cur.Next() {
+		if visited == limit {
+			more = true
+			break
+		}
+		visited++
+		if keep != nil {
+			ok, err := keep(string(id), c.records.Get(id)[sortKeyLen:])
+			if err != nil {
+				return 0, false, err
+			}
+			if ok {
+				continue
+			}
+		}
+		doomed = append(doomed, string(id))
+	}
+	// Deleting under a live cursor can make it skip keys: delete after.
+	for _, id := range doomed {
+		if err := c.Delete(id); err != nil {
+			return 0, false, err
+		}
+	}
+	return len(doomed), more, nil
+}
+
+// Scan calls fn for the records after the record named after (from the
+// oldest when after is ""), oldest first, until fn returns false or an
+// error. fn must not change the collection. A cursor that names no record
+// gives ErrNotFound.
+func (c *Collection) Scan(after string, fn func(id string, data []byte) (bool, error)) error {
+	if c.index == nil {
+		if after != "" {
+			return ErrNotFound
+		}
+		return nil
+	}
+	cur := c.index.Cursor()
+	k, id := cur.First()
+	if after != "" {
+		rec := c.records.Get([]byte(after))
+		if rec == nil {
+			return ErrNotFound
+		}
+		cur.Seek(rec[:sortKeyLen])
+		k, id = cur.Next()
+	}
+	for ; k != nil; k, id = cur.Next() {
+		ok, err := fn(string(id), c.records.Get(id)[sortKeyLen:])
+		if err != nil || !ok {
+			return err
+		}
+	}
+	return nil
 }
 
 // Each calls fn for every record, oldest first, until fn returns an error.

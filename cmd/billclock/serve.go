@@ -30,6 +30,7 @@ type serveOptions struct {
 	LogLevel     string
 	StripeLimits bool
 	Webhooks     stripe.WebhookOptions
+	Retention    time.Duration
 }
 
 // AddFlags registers serve's flags, with the built-in defaults.
@@ -44,6 +45,7 @@ func (o *serveOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.Webhooks.RetryDelay, "webhook-retry-delay", def.RetryDelay, "wait before the first webhook retry; doubles after each failure (env BILLCLOCK_WEBHOOK_RETRY_DELAY)")
 	fs.DurationVar(&o.Webhooks.MaxRetryDelay, "webhook-max-retry-delay", def.MaxRetryDelay, "cap on the wait between webhook retries (env BILLCLOCK_WEBHOOK_MAX_RETRY_DELAY)")
 	fs.DurationVar(&o.Webhooks.Timeout, "webhook-timeout", def.Timeout, "time limit of one webhook attempt (env BILLCLOCK_WEBHOOK_TIMEOUT)")
+	fs.DurationVar(&o.Retention, "retention", stripe.DefaultRetention, "keep events, webhook attempts and deleted customers' stubs this long after they were recorded, in wall time (env BILLCLOCK_RETENTION)")
 	fs.StringVar(&o.LogLevel, "log-level", defaultLogLevel, "debug, info, warn or error; debug logs every request (env BILLCLOCK_LOG_LEVEL)")
 }
 
@@ -103,6 +105,7 @@ func resolveServeOptions(flags serveOptions, changed func(flag string) bool, get
 		{"webhook-retry-delay", "BILLCLOCK_WEBHOOK_RETRY_DELAY", &o.Webhooks.RetryDelay},
 		{"webhook-max-retry-delay", "BILLCLOCK_WEBHOOK_MAX_RETRY_DELAY", &o.Webhooks.MaxRetryDelay},
 		{"webhook-timeout", "BILLCLOCK_WEBHOOK_TIMEOUT", &o.Webhooks.Timeout},
+		{"retention", "BILLCLOCK_RETENTION", &o.Retention},
 	} {
 		if v := getenv(d.env); v != "" && !changed(d.flag) {
 			parsed, err := time.ParseDuration(v)
@@ -159,7 +162,7 @@ func newServeCommand(getenv getenvFunc) *cobra.Command {
 			level, _ := parseLogLevel(o.LogLevel)
 			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
 			srv, err := emulator.Open(emulator.Config{Addr: o.Addr, DBPath: o.DB, AdvanceDelay: o.AdvanceDelay,
-				APIKeys: o.APIKeys, Logger: log, StripeLimits: o.StripeLimits, Webhooks: o.Webhooks})
+				APIKeys: o.APIKeys, Logger: log, StripeLimits: o.StripeLimits, Webhooks: o.Webhooks, Retention: o.Retention})
 			if err != nil {
 				return err
 			}

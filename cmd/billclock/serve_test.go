@@ -115,6 +115,13 @@ func TestResolveServeOptions(t *testing.T) {
 		},
 		{name: "zero webhook attempts", args: []string{"--webhook-attempts", "0"}, wantErr: "--webhook-attempts must be at least 1"},
 		{name: "bad webhook timeout", env: map[string]string{"BILLCLOCK_WEBHOOK_TIMEOUT": "soon"}, wantErr: "BILLCLOCK_WEBHOOK_TIMEOUT"},
+		{name: "retention from the environment", env: map[string]string{"BILLCLOCK_RETENTION": "48h"},
+			want: serveOptions{Addr: defaultAddr, DB: defaultDB, LogLevel: defaultLogLevel, Retention: 48 * time.Hour}},
+		{name: "retention flag beats the environment", args: []string{"--retention", "1h30m"}, env: map[string]string{"BILLCLOCK_RETENTION": "48h"},
+			want: serveOptions{Addr: defaultAddr, DB: defaultDB, LogLevel: defaultLogLevel, Retention: 90 * time.Minute}},
+		{name: "bad retention in the environment", env: map[string]string{"BILLCLOCK_RETENTION": "a month"}, wantErr: "BILLCLOCK_RETENTION"},
+		{name: "zero retention", args: []string{"--retention", "0s"}, wantErr: "--retention must be positive"},
+		{name: "negative retention", env: map[string]string{"BILLCLOCK_RETENTION": "-1h"}, wantErr: "--retention must be positive"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -136,6 +143,9 @@ func TestResolveServeOptions(t *testing.T) {
 			}
 			if tt.want.Webhooks == (stripe.WebhookOptions{}) {
 				tt.want.Webhooks = defaultWebhookOptions()
+			}
+			if tt.want.Retention == 0 {
+				tt.want.Retention = 720 * time.Hour
 			}
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got  %+v\nwant %+v", got, tt.want)

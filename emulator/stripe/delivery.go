@@ -337,7 +337,17 @@ func (d *deliverer) recordAttempt(tx *store.Tx, account string, att *webhookAtte
 	if err != nil {
 		return err
 	}
-	return coll.Put(att.ID, 0, raw)
+	// Stamped with the wall time, which retention goes by.
+	if err := coll.Append(att.ID, att.Created, raw); err != nil {
+		return err
+	}
+	return coll.SetGroups(att.ID, 0, attemptGroups(att)...)
+}
+
+// attemptGroups are the groups of a webhook attempt, one per filter of
+// listWebhookAttempts.
+func attemptGroups(att *webhookAttempt) []string {
+	return []string{"endpoint:" + att.WebhookEndpoint, "event:" + att.Event}
 }
 
 // adjustPendingWebhooks changes an event's pending_webhooks by delta.
@@ -390,9 +400,17 @@ func (s *Surface) listWebhookAttempts(c *call, tx *store.Tx) (any, error) {
 		}
 		return (endpoint == "" || a.WebhookEndpoint == endpoint) && (event == "" || a.Event == event), nil
 	}
-	return listCollection(coll, pg, "/_billclock/webhook_attempts", "webhook attempt", match, func(raw []byte) (json.RawMessage, error) {
-		return append(json.RawMessage(nil), raw...), nil
-	})
+	const url, kind = "/_billclock/webhook_attempts", "webhook attempt"
+	render := func(raw []byte) (json.RawMessage, error) { return append(json.RawMessage(nil), raw...), nil }
+	if endpoint == "" && event == "" || !groupsReady(tx) {
+		return listCollection(coll, pg, url, kind, match, render)
+	}
+	// Walk the event's attempts (the smaller group), or the endpoint's.
+	q := store.Query{Groups: []string{"endpoint:" + endpoint}}
+	if event != "" {
+		q = store.Query{Groups: []string{"event:" + event}, Match: match}
+	}
+	return listGrouped(coll, q, pg, url, kind, render)
 }
 
 // retryEvent serves POST /v1/events/{id}/retry (the Stripe CLI's `events

@@ -128,6 +128,21 @@ func (l *ledger) record(ev billing.Event) error {
 	if e.PendingWebhooks, err = l.enqueueDeliveries(e.ID, typ, ""); err != nil {
 		return err
 	}
+	return l.storeEvent(&e)
+}
+
+// Groups of the events collection: every event is in eventsAll and in its
+// type's group, tagged with its created time, so that lists filtered by
+// type or created walk these instead of decoding every event.
+const (
+	eventsAll      = "all"
+	eventTypeGroup = "type:"
+)
+
+func eventGroups(typ string) []string { return []string{eventsAll, eventTypeGroup + typ} }
+
+// storeEvent stores a rendered event with its groups.
+func (l *ledger) storeEvent(e *eventObject) error {
 	raw, err := e.encode()
 	if err != nil {
 		return err
@@ -139,8 +154,12 @@ func (l *ledger) record(ev billing.Event) error {
 	// Events are listed in the order they happened, not by created: events
 	// of objects on a test clock carry simulated times, and a clock's
 	// advancing and ready events must bracket the billing events between
-	// them in any listing.
-	return events.Put(e.ID, 0, raw)
+	// them in any listing. Append keeps that order and stamps each event
+	// with the wall time it was recorded at, which retention goes by.
+	if err := events.Append(e.ID, l.wall(), raw); err != nil {
+		return err
+	}
+	return events.SetGroups(e.ID, e.Created, eventGroups(e.Type)...)
 }
 
 func accountEvents(tx *store.Tx, account string) (*store.Collection, error) {
@@ -199,12 +218,62 @@ func (s *Surface) listEvents(c *call, tx *store.Tx) (any, error) {
 	if hasType {
 		types = []string{typ}
 	}
-	matchType := typeMatcher(types)
 	events, err := accountEvents(tx, c.account)
 	if err != nil {
 		return nil, err
 	}
-	match := func(raw []byte) (bool, error) {
+	render := func(raw []byte) (json.RawMessage, error) { return append(json.RawMessage(nil), raw...), nil }
+	if !groupsReady(tx) {
+		return listCollection(events, pg, "/v1/events", "event", eventMatcher(types, created), render)
+	}
+	q, filtered, err := eventQuery(events, types, created)
+	if err != nil {
+		return nil, err
+	}
+	if !filtered {
+		return listCollection(events, pg, "/v1/events", "event", nil, render)
+	}
+	return listGrouped(events, q, pg, "/v1/events", "event", render)
+}
+
+// eventQuery is the group walk that answers a list filtered by type
+// patterns and created: the groups of the types the patterns name (a
+// pattern ending in "*" names every type it prefixes, found by a prefix
+// seek), or every event for a created filter alone, keeping the events
+// whose created matches. filtered is false when nothing is filtered.
+func eventQuery(events *store.Collection, patterns []string, created rangeFilter) (q store.Query, filtered bool, err error) {
+	if created.set() {
+		q.Tag = created.match
+	}
+	everyType := len(patterns) == 0
+	for _, p := range patterns {
+		prefix, wild := strings.CutSuffix(p, "*")
+		if !wild {
+			q.Groups = append(q.Groups, eventTypeGroup+p)
+			continue
+		}
+		if prefix == "" {
+			everyType = true
+			break
+		}
+		groups, err := events.Groups(eventTypeGroup + prefix)
+		if err != nil {
+			return q, false, err
+		}
+		q.Groups = append(q.Groups, groups...)
+	}
+	if everyType {
+		q.Groups = []string{eventsAll}
+		return q, q.Tag != nil, nil
+	}
+	return q, true, nil
+}
+
+// eventMatcher filters stored events by decoding each one: lists take it
+// until the events are all in their groups (see upgrade).
+func eventMatcher(types []string, created rangeFilter) func([]byte) (bool, error) {
+	matchType := typeMatcher(types)
+	return func(raw []byte) (bool, error) {
 		var head struct {
 			Type    string `json:"type"`
 			Created int64  `json:"created"`
@@ -214,9 +283,6 @@ func (s *Surface) listEvents(c *call, tx *store.Tx) (any, error) {
 		}
 		return (len(types) == 0 || matchType(head.Type)) && created.match(head.Created), nil
 	}
-	return listCollection(events, pg, "/v1/events", "event", match, func(raw []byte) (json.RawMessage, error) {
-		return append(json.RawMessage(nil), raw...), nil
-	})
 }
 
 // encode is json.Marshal(e) without re-validating and compacting the

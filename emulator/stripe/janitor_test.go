@@ -31,7 +31,7 @@ func (f *fakeClock) Add(d time.Duration) {
 	f.mu.Unlock()
 }
 
-func newTestSurface(t *testing.T, now func() time.Time) (*Surface, *httptest.Server) {
+func newTestSurface(t testing.TB, now func() time.Time) (*Surface, *httptest.Server) {
 	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "t.db"), &store.Options{NoSync: true})
 	require.NoError(t, err)

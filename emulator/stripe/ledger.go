@@ -27,12 +27,13 @@ const (
 	settingsCollection        = "settings"
 
 	customersByClock         = "customers_by_clock"
+	customerTombstones       = "customer_tombstones" // deleted customers, stamped with the wall time
+	deletedCustomers         = "deleted_customers"   // tombstones of earlier billclocks, group ""
+	subscriptionsByClock     = "subscriptions_by_clock"
+	pendingItems             = "pending_invoice_items" // by customer
 	paymentMethodsByCustomer = "payment_methods_by_customer"
 	invoicePaymentsByInvoice = "invoice_payments_by_invoice"
 	balanceTxnsByCustomer    = "balance_transactions_by_customer"
-	deletedCustomers         = "deleted_customers" // tombstones, group ""
-	subscriptionsByClock     = "subscriptions_by_clock"
-	pendingItems             = "pending_invoice_items" // by customer
 )
 
 // ledger is the engine's Ledger (and the renderers' lookup) over one
@@ -155,20 +156,39 @@ func (l *ledger) DeleteCustomer(id string) error {
 	if err := x.Remove(c.Clock, id); err != nil {
 		return err
 	}
-	gone, err := l.index(deletedCustomers)
+	// The tombstone is kept for the retention, like the customer.deleted
+	// event: until then the customer reads as its deleted stub.
+	gone, err := l.coll(customerTombstones)
 	if err != nil {
 		return err
 	}
-	return gone.Add("", id)
+	return gone.Append(id, l.wall(), nil)
 }
 
-// CustomerDeleted reports whether customer id existed and was deleted.
+// CustomerDeleted reports whether customer id existed and was deleted
+// less than the retention ago.
 func (l *ledger) CustomerDeleted(id string) (bool, error) {
-	gone, err := l.index(deletedCustomers)
+	gone, err := l.coll(customerTombstones)
 	if err != nil {
 		return false, err
 	}
-	return gone.Has("", id), nil
+	if _, err := gone.Get(id); !errors.Is(err, store.ErrNotFound) {
+		return err == nil, err
+	}
+	legacy, err := l.index(deletedCustomers)
+	if err != nil {
+		return false, err
+	}
+	return legacy.Has("", id), nil
+}
+
+// wall is the wall time (Unix seconds) to stamp records with: the
+// request's time, or now for background work.
+func (l *ledger) wall() int64 {
+	if l.c != nil {
+		return l.c.now.Unix()
+	}
+	return l.s.now().Unix()
 }
 
 func (l *ledger) CustomersOnClock(clock string, fn func(*billing.Customer) error) error {

@@ -42,8 +42,20 @@ func pageParams(p *params) store.Page {
 // nil) filters stored records; render turns a stored record into its JSON.
 func listCollection(coll *store.Collection, pg store.Page, url, kind string,
 	match func([]byte) (bool, error), render func([]byte) (json.RawMessage, error)) (*listObject, error) {
+	return listPage(func(emit func([]byte) error) (bool, error) { return coll.List(pg, match, emit) }, pg, url, kind, render)
+}
+
+// listGrouped is listCollection over the records q selects by group.
+func listGrouped(coll *store.Collection, q store.Query, pg store.Page, url, kind string,
+	render func([]byte) (json.RawMessage, error)) (*listObject, error) {
+	return listPage(func(emit func([]byte) error) (bool, error) { return coll.ListGroups(q, pg, emit) }, pg, url, kind, render)
+}
+
+// listPage renders the page list emits as a Stripe list.
+func listPage(list func(emit func([]byte) error) (bool, error), pg store.Page, url, kind string,
+	render func([]byte) (json.RawMessage, error)) (*listObject, error) {
 	out := &listObject{Object: "list", URL: url, Data: []json.RawMessage{}}
-	hasMore, err := coll.List(pg, match, func(data []byte) error {
+	hasMore, err := list(func(data []byte) error {
 		v, err := render(data)
 		if err != nil {
 			return err
@@ -69,6 +81,11 @@ func listCollection(coll *store.Collection, pg store.Page, url, kind string,
 // bounds; unset bounds are nil.
 type rangeFilter struct {
 	eq, gt, gte, lt, lte *int64
+}
+
+// set reports whether the filter has any bound.
+func (f rangeFilter) set() bool {
+	return f.eq != nil || f.gt != nil || f.gte != nil || f.lt != nil || f.lte != nil
 }
 
 func (f rangeFilter) match(v int64) bool {

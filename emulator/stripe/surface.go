@@ -37,6 +37,10 @@ type Options struct {
 	StripeLimits bool
 	// Webhooks configure webhook delivery.
 	Webhooks WebhookOptions
+	// Retention is how long events, webhook attempts and the deleted
+	// stubs of customers are kept, in wall time after they were
+	// recorded. Zero means DefaultRetention.
+	Retention time.Duration
 }
 
 // Surface serves Stripe's API. Create it with New, start its background
@@ -47,6 +51,7 @@ type Surface struct {
 	apiKeys   map[string]bool
 	delay     time.Duration
 	limits    bool
+	retention time.Duration
 	log       *slog.Logger
 	inflight  sync.Map // account + "\x00" + idempotency key -> struct{}
 	advancer  *advancer
@@ -58,6 +63,9 @@ func New(opts Options) *Surface {
 	s := &Surface{db: opts.DB, now: opts.Now, delay: opts.AdvanceDelay, log: opts.Logger, limits: opts.StripeLimits}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.retention = opts.Retention; s.retention <= 0 {
+		s.retention = DefaultRetention
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
