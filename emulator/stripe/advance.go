@@ -21,9 +21,9 @@ const advanceQueue = "clock_advances"
 const maxParallelAdvances = 4
 
 type advanceJob struct {
-	Account string `json:"account"`
-	Clock   string `json:"clock"`
-	Target  int64  `json:"target"`
+	jobAccount
+	Clock  string `json:"clock"`
+	Target int64  `json:"target"`
 	// NotBefore (wall time, Unix nanoseconds) honours --advance-delay.
 	NotBefore int64 `json:"not_before"`
 }
@@ -48,7 +48,7 @@ func (a *advancer) schedule(tx *store.Tx, account string, clock *billing.Clock, 
 	if err != nil {
 		return err
 	}
-	raw, err := json.Marshal(advanceJob{Account: account, Clock: clock.ID, Target: clock.TargetTime, NotBefore: notBefore.UnixNano()})
+	raw, err := json.Marshal(advanceJob{jobAccount: newJobAccount(account), Clock: clock.ID, Target: clock.TargetTime, NotBefore: notBefore.UnixNano()})
 	if err != nil {
 		return err
 	}
@@ -132,7 +132,7 @@ func (a *advancer) apply(key string) error {
 			if err := json.Unmarshal(raw, &job); err != nil {
 				return err
 			}
-			l, err := a.s.ledger(tx, job.Account, nil)
+			l, err := a.s.ledger(tx, job.account(), nil)
 			if err != nil {
 				return err
 			}
@@ -160,7 +160,7 @@ func (a *advancer) apply(key string) error {
 					return err
 				}
 			}
-			clocks, err := accountClocks(tx, job.Account)
+			clocks, err := accountClocks(tx, job.account())
 			if err != nil {
 				return err
 			}
@@ -192,7 +192,7 @@ func (a *advancer) fail(key string) error {
 		if err := q.Delete(key); err != nil {
 			return err
 		}
-		clocks, err := accountClocks(tx, job.Account)
+		clocks, err := accountClocks(tx, job.account())
 		if err != nil {
 			return err
 		}
@@ -204,6 +204,6 @@ func (a *advancer) fail(key string) error {
 		if err := saveClock(clocks, clock); err != nil {
 			return err
 		}
-		return a.s.record(tx, job.Account, nil, billing.Event{Type: billing.EventClockInternalFailure, Time: a.s.now().Unix(), Object: clock})
+		return a.s.record(tx, job.account(), nil, billing.Event{Type: billing.EventClockInternalFailure, Time: a.s.now().Unix(), Object: clock})
 	})
 }

@@ -71,7 +71,7 @@ const attemptsCollection = "webhook_attempts"
 const maxParallelDeliveries = 16
 
 type deliveryJob struct {
-	Account  string `json:"account"`
+	jobAccount
 	Endpoint string `json:"endpoint"`
 	Event    string `json:"event"`
 	Attempts int    `json:"attempts"`
@@ -115,7 +115,7 @@ func (l *ledger) enqueueDeliveries(id, typ string, only string) (int, error) {
 		if only != "" && we.ID != only || only == "" && !we.wants(typ) {
 			continue
 		}
-		raw, err := json.Marshal(deliveryJob{Account: l.account, Endpoint: we.ID, Event: id, NextAttempt: now})
+		raw, err := json.Marshal(deliveryJob{jobAccount: newJobAccount(l.account), Endpoint: we.ID, Event: id, NextAttempt: now})
 		if err != nil {
 			return 0, err
 		}
@@ -211,7 +211,7 @@ func (d *deliverer) deliver(ctx context.Context, key string, job deliveryJob) er
 	var we *webhookEndpoint
 	var body []byte
 	err := d.s.db.View(func(tx *store.Tx) error {
-		coll, err := accountWebhooks(tx, job.Account)
+		coll, err := accountWebhooks(tx, job.account())
 		if err != nil {
 			return err
 		}
@@ -219,7 +219,7 @@ func (d *deliverer) deliver(ctx context.Context, key string, job deliveryJob) er
 			we = nil
 			return nil
 		}
-		events, err := accountEvents(tx, job.Account)
+		events, err := accountEvents(tx, job.account())
 		if err != nil {
 			return err
 		}
@@ -304,7 +304,7 @@ func (d *deliverer) finish(key string, job deliveryJob, att *webhookAttempt) err
 			default:
 				att.Outcome, done = "retrying", false
 			}
-			if err := d.recordAttempt(tx, job.Account, att); err != nil {
+			if err := d.recordAttempt(tx, job.account(), att); err != nil {
 				return err
 			}
 		}
@@ -319,7 +319,7 @@ func (d *deliverer) finish(key string, job deliveryJob, att *webhookAttempt) err
 		if err := q.Delete(key); err != nil {
 			return err
 		}
-		return adjustPendingWebhooks(tx, job.Account, job.Event, -1)
+		return adjustPendingWebhooks(tx, job.account(), job.Event, -1)
 	})
 }
 

@@ -136,3 +136,23 @@ func (w *dueWork) done(key string) {
 	delete(w.busy, key)
 	w.mu.Unlock()
 }
+
+// jobAccount is the account a queued job acts for. To the store an account
+// key is any bytes, but a JSON string cannot carry bytes that are not UTF-8
+// (encoding/json replaces them), so the key is kept as bytes: base64 under
+// "account_key". Legacy is the JSON string "account" of jobs written before;
+// it is read, never written.
+type jobAccount struct {
+	Key    []byte `json:"account_key,omitempty"`
+	Legacy string `json:"account,omitempty"`
+}
+
+func newJobAccount(key string) jobAccount { return jobAccount{Key: []byte(key)} }
+
+// account is the account key, byte for byte.
+func (a jobAccount) account() string {
+	if a.Key != nil {
+		return string(a.Key)
+	}
+	return a.Legacy
+}
