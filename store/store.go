@@ -10,6 +10,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -311,6 +312,22 @@ func (q *Queue) Append(group string, value []byte) (key string, err error) {
 	}
 	k := binary.BigEndian.AppendUint64(groupKey(group), seq)
 	return string(k), q.b.Put(k, value)
+}
+
+// Head returns the first entry of group's FIFO, or ErrNotFound when the
+// group is empty.
+func (q *Queue) Head(group string) (key string, value []byte, err error) {
+	if q.b == nil {
+		return "", nil, ErrNotFound
+	}
+	prefix := groupKey(group)
+	c := q.b.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if len(k) == len(prefix)+8 { // not a longer group sharing the prefix
+			return string(k), v, nil
+		}
+	}
+	return "", nil, ErrNotFound
 }
 
 // Heads calls fn with the first entry of every group made by Append, in

@@ -350,6 +350,21 @@ func TestQueueGroups(t *testing.T) {
 			return nil
 		}))
 		assert.Equal(t, []string{"a1-2", "a10-1", "a2-1", "b1-1"}, heads, "removing a head exposes the next in its group")
+
+		key, v, err := q.Head("a\x00we_1")
+		require.NoError(t, err)
+		assert.Equal(t, "a1-2", string(v))
+		raw, err := q.Get(key)
+		require.NoError(t, err)
+		assert.Equal(t, "a1-2", string(raw))
+		_, v, err = q.Head("a\x00we_10")
+		require.NoError(t, err)
+		assert.Equal(t, "a10-1", string(v))
+		require.NoError(t, q.Delete(key))
+		_, _, err = q.Head("a\x00we_1")
+		assert.ErrorIs(t, err, store.ErrNotFound, "emptied group")
+		_, _, err = q.Head("a\x00we_3")
+		assert.ErrorIs(t, err, store.ErrNotFound, "unknown group")
 		return nil
 	}))
 }

@@ -189,7 +189,7 @@ func (d *deliverer) scan(now time.Time) ([]dueJob, time.Duration, error) {
 				return nil
 			}
 			due = append(due, dueJob{key: group, run: func(ctx context.Context) error {
-				return d.deliver(ctx, key, job)
+				return d.deliver(ctx, group, key)
 			}})
 			return nil
 		})
@@ -205,12 +205,37 @@ func sign(secret string, t int64, body []byte) string {
 	return "t=" + strconv.FormatInt(t, 10) + ",v1=" + hex.EncodeToString(mac.Sum(nil))
 }
 
-// deliver makes one attempt at the head of an endpoint's queue and records
-// its outcome.
-func (d *deliverer) deliver(ctx context.Context, key string, job deliveryJob) error {
+// deliver makes one attempt at the queue entry key, the head of group when
+// scanned, and records its outcome. A scan's findings may be stale by the
+// time its job runs (another job of the group may have delivered that head
+// and cleared the group's busy mark meanwhile), so the entry is read again
+// here: if it is no longer the head, or no longer due, there is nothing to
+// do.
+func (d *deliverer) deliver(ctx context.Context, group, key string) error {
+	var job deliveryJob
 	var we *webhookEndpoint
 	var body []byte
+	stale := false
 	err := d.s.db.View(func(tx *store.Tx) error {
+		q, err := tx.Queue(deliveryQueue)
+		if err != nil {
+			return err
+		}
+		head, raw, err := q.Head(group)
+		if errors.Is(err, store.ErrNotFound) || err == nil && head != key {
+			stale = true
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(raw, &job); err != nil {
+			return fmt.Errorf("decode delivery: %w", err)
+		}
+		if time.Unix(0, job.NextAttempt).After(d.s.now()) {
+			stale = true // failed meanwhile and waits for its retry
+			return nil
+		}
 		coll, err := accountWebhooks(tx, job.account())
 		if err != nil {
 			return err
@@ -223,17 +248,17 @@ func (d *deliverer) deliver(ctx context.Context, key string, job deliveryJob) er
 		if err != nil {
 			return err
 		}
-		raw, err := events.Get(job.Event)
+		ev, err := events.Get(job.Event)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		body = bytes.Clone(raw)
+		body = bytes.Clone(ev)
 		return nil
 	})
-	if err != nil {
+	if err != nil || stale {
 		return err
 	}
 	if we == nil || we.Disabled || body == nil {
