@@ -5,19 +5,24 @@ package emulator_test
 // receivers. Each receiver counts every POST it gets, per event id.
 
 import (
+	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/stripe/stripe-go/v86"
 
 	"github.com/billclock/billclock/emulator"
 	"github.com/billclock/billclock/emulator/emulatortest"
+	bcstripe "github.com/billclock/billclock/emulator/stripe"
 )
 
 // accountEvents lists every event id of the account behind c, oldest
@@ -119,4 +124,77 @@ func TestWebhookEachEventOnceUnderLoad(t *testing.T) {
 			assert.Equal(t, events[a], rc.ids(), "account %d endpoint %d: each event once, in order", a, e)
 		}
 	}
+}
+
+// TestWebhookHangingEndpointsDoNotDelayOthers: dozens of endpoints that
+// never answer, on several accounts, with endpoints that refuse connections
+// or answer 500, do not delay a healthy endpoint on another account: its
+// events arrive long before the hanging deliveries time out.
+func TestWebhookHangingEndpointsDoNotDelayOthers(t *testing.T) {
+	t.Parallel()
+	const (
+		timeout             = 2 * time.Minute // far longer than the test waits
+		accounts            = 4
+		hangingPerAccount   = 10
+		healthyEvents       = 5
+		generousButBelowTTL = 30 * time.Second
+	)
+	srv := emulatortest.Start(t, emulator.Config{NoSync: true, Webhooks: bcstripe.WebhookOptions{
+		Timeout: timeout, RetryDelay: 50 * time.Millisecond, MaxRetryDelay: 200 * time.Millisecond}})
+
+	var hanging atomic.Int32
+	hang := func(ctx context.Context, _ *stripe.Event, n int) int {
+		if n == 1 {
+			hanging.Add(1)
+		}
+		<-ctx.Done() // released when the test ends
+		return http.StatusOK
+	}
+	var hangers []*receiver
+	for a := range accounts {
+		c := emulatortest.NewClient(srv.URL(), fmt.Sprintf("sk_test_hang%d", a), 1)
+		for range hangingPerAccount {
+			rc := newReceiver(t, hang)
+			createEndpoint(t, c, rc)
+			hangers = append(hangers, rc)
+		}
+		failing := newReceiver(t, func(context.Context, *stripe.Event, int) int { return http.StatusInternalServerError })
+		createEndpoint(t, c, failing)
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		refused := "http://" + ln.Addr().String() + "/webhooks"
+		require.NoError(t, ln.Close())
+		_, err = c.Call(http.MethodPost, "/v1/webhook_endpoints", url.Values{"url": {refused}, "enabled_events[]": {"*"}})
+		require.NoError(t, err)
+		for range 2 {
+			_, err := c.Call(http.MethodPost, "/v1/customers", nil)
+			require.NoError(t, err)
+		}
+	}
+	// At least 16 hanging at once: as many as the shared pool of delivery
+	// slots billclock once had, which they then filled.
+	eventually(t, generousButBelowTTL, "many endpoints hanging", func() bool { return hanging.Load() >= 16 })
+
+	healthyClient := emulatortest.NewClient(srv.URL(), "sk_test_healthy", 1)
+	healthy := newReceiver(t, nil)
+	createEndpoint(t, healthyClient, healthy)
+	for range healthyEvents {
+		_, err := healthyClient.Call(http.MethodPost, "/v1/customers", nil)
+		require.NoError(t, err)
+	}
+	healthy.waitFor(generousButBelowTTL, "every event of the healthy account",
+		func(got []arrival) bool { return len(got) >= healthyEvents })
+	want, _ := accountEvents(t, healthyClient)
+	require.Len(t, want, healthyEvents)
+	assert.Equal(t, want, healthy.ids(), "each event once, in order")
+
+	// Every hanging endpoint got its first event meanwhile: none waits
+	// for another.
+	eventually(t, generousButBelowTTL, "every hanging endpoint tried", func() bool {
+		return hanging.Load() == accounts*hangingPerAccount
+	})
+	for _, rc := range hangers {
+		assert.Len(t, rc.got(), 1, "a hanging endpoint gets its next event only after the first times out")
+	}
+	assert.Equal(t, want, healthy.ids(), "each event once, in order")
 }

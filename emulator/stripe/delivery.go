@@ -67,9 +67,6 @@ const deliveryQueue = "webhook_deliveries"
 
 const attemptsCollection = "webhook_attempts"
 
-// maxParallelDeliveries bounds the endpoints delivered to at once.
-const maxParallelDeliveries = 16
-
 type deliveryJob struct {
 	jobAccount
 	Endpoint string `json:"endpoint"`
@@ -157,14 +154,26 @@ type deliverer struct {
 	client *http.Client
 }
 
+// newDeliverer returns a deliverer with no bound on the endpoints it
+// delivers to at once: each endpoint has at most one delivery (so one
+// connection) in flight, and an endpoint that hangs until the timeout holds
+// up nothing but its own queue. A shared pool of slots would let a few
+// dozen hanging endpoints delay every other account's webhooks.
 func newDeliverer(s *Surface, opts WebhookOptions) *deliverer {
 	opts = opts.withDefaults()
-	d := &deliverer{s: s, opts: opts, client: &http.Client{Timeout: opts.Timeout,
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	d := &deliverer{s: s, opts: opts, client: &http.Client{Timeout: opts.Timeout, Transport: transport,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse // Stripe does not follow redirects
 		}}}
-	d.dueWork = newDueWork("webhook delivery", maxParallelDeliveries, s.log, s.now, d.scan)
+	d.dueWork = newDueWork("webhook delivery", 0, s.log, s.now, d.scan)
 	return d
+}
+
+// run delivers until ctx ends, then closes the idle connections.
+func (d *deliverer) run(ctx context.Context) error {
+	defer d.client.CloseIdleConnections()
+	return d.dueWork.run(ctx)
 }
 
 // scan finds, for every endpoint, the event at the head of its queue if it

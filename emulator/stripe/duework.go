@@ -9,22 +9,29 @@ import (
 )
 
 // dueWork runs background jobs kept in a store queue when they fall due:
-// at most one job per key at a time and at most a fixed number at once. The
-// advancer and the webhook deliverer are both one.
+// at most one job per key at a time and, if limit is set, at most limit at
+// once. The advancer and the webhook deliverer are both one.
+//
+// Starting a job never waits: a job that cannot start now (its key is busy,
+// or the limit is reached) is left in its queue, and the end of every job
+// triggers a new scan that finds it again. So one slow job holds up only
+// the later jobs of its own key.
 type dueWork struct {
 	name string
 	log  *slog.Logger
 	// scan lists the jobs due now and how long until the next one falls
 	// due (negative: none pending).
-	scan func(now time.Time) (due []dueJob, next time.Duration, err error)
-	now  func() time.Time
+	scan  func(now time.Time) (due []dueJob, next time.Duration, err error)
+	now   func() time.Time
+	limit int // 0: no limit
 
-	wakeup chan struct{}
-	mu     sync.Mutex
-	ctx    context.Context // run's, once it runs
-	busy   map[string]bool
-	slots  chan struct{}
-	wg     sync.WaitGroup
+	wakeup  chan struct{}
+	mu      sync.Mutex
+	ctx     context.Context // run's, once it runs
+	stopped bool            // run is returning: start nothing more
+	busy    map[string]bool
+	running int
+	wg      sync.WaitGroup
 }
 
 // dueJob is one job found due by a scan.
@@ -33,10 +40,10 @@ type dueJob struct {
 	run func(ctx context.Context) error
 }
 
-func newDueWork(name string, parallel int, log *slog.Logger, now func() time.Time,
+func newDueWork(name string, limit int, log *slog.Logger, now func() time.Time,
 	scan func(time.Time) ([]dueJob, time.Duration, error)) *dueWork {
-	return &dueWork{name: name, log: log, scan: scan, now: now, wakeup: make(chan struct{}, 1),
-		busy: map[string]bool{}, slots: make(chan struct{}, parallel)}
+	return &dueWork{name: name, log: log, scan: scan, now: now, limit: limit, wakeup: make(chan struct{}, 1),
+		busy: map[string]bool{}}
 }
 
 // wake makes the worker scan its queue now.
@@ -50,10 +57,15 @@ func (w *dueWork) wake() {
 // run scans and starts due jobs until ctx ends, then waits for the jobs in
 // progress.
 func (w *dueWork) run(ctx context.Context) error {
-	defer w.wg.Wait()
 	w.mu.Lock()
 	w.ctx = ctx
 	w.mu.Unlock()
+	defer func() {
+		w.mu.Lock()
+		w.stopped = true
+		w.mu.Unlock()
+		w.wg.Wait()
+	}()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -77,34 +89,26 @@ func (w *dueWork) dispatch(ctx context.Context) time.Duration {
 		next = time.Second
 	}
 	for _, job := range due {
-		if !w.start(ctx, job) {
-			break
-		}
+		w.start(ctx, job)
 	}
 	return next
 }
 
 // start runs job in the background unless a job of the same key is
-// running; it returns false once ctx has ended.
-func (w *dueWork) start(ctx context.Context, job dueJob) bool {
+// running, the limit is reached or ctx has ended.
+func (w *dueWork) start(ctx context.Context, job dueJob) {
 	w.mu.Lock()
-	busy := w.busy[job.key]
+	if w.stopped || ctx.Err() != nil || w.busy[job.key] || w.limit > 0 && w.running >= w.limit {
+		w.mu.Unlock()
+		return
+	}
 	w.busy[job.key] = true
-	w.mu.Unlock()
-	if busy {
-		return true
-	}
-	select {
-	case w.slots <- struct{}{}:
-	case <-ctx.Done():
-		w.done(job.key)
-		return false
-	}
+	w.running++
 	w.wg.Add(1)
+	w.mu.Unlock()
 	go func() {
 		defer w.wg.Done()
-		defer w.wake() // the queue moved: look again
-		defer func() { <-w.slots }()
+		defer w.wake() // the queue moved, or a slot is free: look again
 		defer w.done(job.key)
 		defer func() {
 			if r := recover(); r != nil {
@@ -115,7 +119,6 @@ func (w *dueWork) start(ctx context.Context, job dueJob) bool {
 			w.log.Error(w.name+" failed", "job", job.key, "err", err)
 		}
 	}()
-	return true
 }
 
 // startNow runs a job known to be due at once, without waiting for a scan
@@ -124,7 +127,7 @@ func (w *dueWork) startNow(job dueJob) {
 	w.mu.Lock()
 	ctx := w.ctx
 	w.mu.Unlock()
-	if ctx == nil || ctx.Err() != nil {
+	if ctx == nil {
 		w.wake()
 		return
 	}
@@ -134,6 +137,7 @@ func (w *dueWork) startNow(job dueJob) {
 func (w *dueWork) done(key string) {
 	w.mu.Lock()
 	delete(w.busy, key)
+	w.running--
 	w.mu.Unlock()
 }
 
