@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/billclock/billclock/store"
@@ -152,6 +153,21 @@ type deliverer struct {
 	s      *Surface
 	opts   WebhookOptions
 	client *http.Client
+
+	mu sync.Mutex
+	// unrecorded holds, by queue key, the attempts that were made but
+	// whose outcome could not be stored (a full disk): the next run of
+	// the endpoint's job stores the outcome instead of sending again. It
+	// lives in memory only, so a restart before the outcome is stored
+	// sends the event once more.
+	unrecorded map[string]unrecordedAttempt
+}
+
+// unrecordedAttempt is an attempt made and not yet stored, with the job as
+// it stood after the attempt.
+type unrecordedAttempt struct {
+	job deliveryJob
+	att *webhookAttempt
 }
 
 // newDeliverer returns a deliverer with no bound on the endpoints it
@@ -162,7 +178,7 @@ type deliverer struct {
 func newDeliverer(s *Surface, opts WebhookOptions) *deliverer {
 	opts = opts.withDefaults()
 	transport := http.DefaultTransport.(*http.Transport).Clone()
-	d := &deliverer{s: s, opts: opts, client: &http.Client{Timeout: opts.Timeout, Transport: transport,
+	d := &deliverer{s: s, opts: opts, unrecorded: map[string]unrecordedAttempt{}, client: &http.Client{Timeout: opts.Timeout, Transport: transport,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse // Stripe does not follow redirects
 		}}}
@@ -221,6 +237,12 @@ func sign(secret string, t int64, body []byte) string {
 // here: if it is no longer the head, or no longer due, there is nothing to
 // do.
 func (d *deliverer) deliver(ctx context.Context, group, key string) error {
+	d.mu.Lock()
+	u, made := d.unrecorded[key]
+	d.mu.Unlock()
+	if made {
+		return d.record(key, u)
+	}
 	var job deliveryJob
 	var we *webhookEndpoint
 	var body []byte
@@ -313,7 +335,21 @@ func (d *deliverer) deliver(ctx context.Context, group, key string) error {
 			att.Error = "HTTP " + resp.Status
 		}
 	}
-	return d.finish(key, job, att)
+	return d.record(key, unrecordedAttempt{job: job, att: att})
+}
+
+// record stores the outcome of an attempt made, or keeps it in memory for
+// the next try if it cannot be stored.
+func (d *deliverer) record(key string, u unrecordedAttempt) error {
+	err := d.finish(key, u.job, u.att)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err != nil {
+		d.unrecorded[key] = u
+		return fmt.Errorf("store the outcome of a delivery: %w", err)
+	}
+	delete(d.unrecorded, key)
+	return nil
 }
 
 // finish records an attempt (nil: the delivery was dropped) and moves the

@@ -2,6 +2,7 @@ package stripe
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"runtime/debug"
 	"sync"
@@ -16,6 +17,12 @@ import (
 // or the limit is reached) is left in its queue, and the end of every job
 // triggers a new scan that finds it again. So one slow job holds up only
 // the later jobs of its own key.
+//
+// A job that fails (an error or a panic: a full disk, say) stays in its
+// queue and its key rests before the next try, for retryMin at first and
+// twice as long after each failure in a row, up to retryMax; a success
+// ends the rest. So a fault that persists costs one try and one log line
+// per key and rest, not a busy loop.
 type dueWork struct {
 	name string
 	log  *slog.Logger
@@ -31,7 +38,20 @@ type dueWork struct {
 	stopped bool            // run is returning: start nothing more
 	busy    map[string]bool
 	running int
+	resting map[string]*rest // keys whose last job failed
 	wg      sync.WaitGroup
+}
+
+// Bounds of the rest of a key whose job failed.
+const (
+	retryMin = 100 * time.Millisecond
+	retryMax = 30 * time.Second
+)
+
+// rest is the backoff of a key after failures in a row.
+type rest struct {
+	failures int
+	until    time.Time
 }
 
 // dueJob is one job found due by a scan.
@@ -43,7 +63,7 @@ type dueJob struct {
 func newDueWork(name string, limit int, log *slog.Logger, now func() time.Time,
 	scan func(time.Time) ([]dueJob, time.Duration, error)) *dueWork {
 	return &dueWork{name: name, log: log, scan: scan, now: now, limit: limit, wakeup: make(chan struct{}, 1),
-		busy: map[string]bool{}}
+		busy: map[string]bool{}, resting: map[string]*rest{}}
 }
 
 // wake makes the worker scan its queue now.
@@ -83,24 +103,34 @@ func (w *dueWork) run(ctx context.Context) error {
 }
 
 func (w *dueWork) dispatch(ctx context.Context) time.Duration {
-	due, next, err := w.scan(w.now())
+	now := w.now()
+	due, next, err := w.scan(now)
 	if err != nil {
 		w.log.Error(w.name+" queue", "err", err)
 		next = time.Second
 	}
 	for _, job := range due {
-		w.start(ctx, job)
+		if wait := w.start(ctx, job); wait > 0 && (next < 0 || wait < next) {
+			next = wait
+		}
 	}
+	w.forgetRests(now)
 	return next
 }
 
 // start runs job in the background unless a job of the same key is
-// running, the limit is reached or ctx has ended.
-func (w *dueWork) start(ctx context.Context, job dueJob) {
+// running, the limit is reached or ctx has ended. If the key is resting
+// after a failure, it returns how long until it may run.
+func (w *dueWork) start(ctx context.Context, job dueJob) time.Duration {
+	now := w.now()
 	w.mu.Lock()
+	if r := w.resting[job.key]; r != nil && r.until.After(now) {
+		w.mu.Unlock()
+		return r.until.Sub(now)
+	}
 	if w.stopped || ctx.Err() != nil || w.busy[job.key] || w.limit > 0 && w.running >= w.limit {
 		w.mu.Unlock()
-		return
+		return 0
 	}
 	w.busy[job.key] = true
 	w.running++
@@ -109,16 +139,23 @@ func (w *dueWork) start(ctx context.Context, job dueJob) {
 	go func() {
 		defer w.wg.Done()
 		defer w.wake() // the queue moved, or a slot is free: look again
-		defer w.done(job.key)
-		defer func() {
-			if r := recover(); r != nil {
-				w.log.Error(w.name+" panicked", "job", job.key, "panic", r, "stack", string(debug.Stack()))
-			}
-		}()
-		if err := job.run(ctx); err != nil {
-			w.log.Error(w.name+" failed", "job", job.key, "err", err)
+		err := w.runJob(ctx, job)
+		if ctx.Err() != nil {
+			err = nil // shutting down: not the job's failure
+		}
+		w.done(job, err)
+	}()
+	return 0
+}
+
+// runJob runs job, turning a panic into an error.
+func (w *dueWork) runJob(ctx context.Context, job dueJob) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
 		}
 	}()
+	return job.run(ctx)
 }
 
 // startNow runs a job known to be due at once, without waiting for a scan
@@ -134,11 +171,40 @@ func (w *dueWork) startNow(job dueJob) {
 	w.start(ctx, job)
 }
 
-func (w *dueWork) done(key string) {
+// done frees job's key and, if the job failed, makes the key rest.
+func (w *dueWork) done(job dueJob, err error) {
 	w.mu.Lock()
-	delete(w.busy, key)
+	delete(w.busy, job.key)
 	w.running--
+	if err == nil {
+		delete(w.resting, job.key)
+		w.mu.Unlock()
+		return
+	}
+	r := w.resting[job.key]
+	if r == nil {
+		r = &rest{}
+		w.resting[job.key] = r
+	}
+	r.failures++
+	failures := r.failures
+	wait := min(retryMin<<min(failures-1, 20), retryMax)
+	r.until = w.now().Add(wait)
 	w.mu.Unlock()
+	w.log.Error(w.name+" failed", "job", job.key, "err", err, "failures", failures, "retry_in", wait)
+}
+
+// forgetRests drops the rests of keys that have not run for a while after
+// their rest ended: their jobs are gone (a key still queued runs again as
+// soon as its rest ends).
+func (w *dueWork) forgetRests(now time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for key, r := range w.resting {
+		if !w.busy[key] && now.Sub(r.until) > retryMax {
+			delete(w.resting, key)
+		}
+	}
 }
 
 // jobAccount is the account a queued job acts for. To the store an account
