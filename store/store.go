@@ -27,6 +27,10 @@ var ErrNotFound = errors.New("store: not found")
 // ErrLocked is returned by Open when another process holds the database file.
 var ErrLocked = errors.New("store: database is locked by another process")
 
+// ErrPanicked is returned by Batch to a writer whose function panicked; the
+// error's text goes on with the panic's value and stack.
+var ErrPanicked = errors.New("store: panic in transaction")
+
 // Options configure Open. A nil *Options means defaults.
 type Options struct {
 	// LockTimeout bounds the wait for another process's file lock.
@@ -192,7 +196,7 @@ func (db *DB) commit(batch []*batchCall) {
 func safeCall(fn func(*Tx) error, t *Tx) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("store: panic in transaction: %v\n%s", r, debug.Stack())
+			err = fmt.Errorf("%w: %v\n%s", ErrPanicked, r, debug.Stack())
 		}
 	}()
 	return fn(t)

@@ -374,6 +374,7 @@ func TestBatchSurvivesAPanickingCall(t *testing.T) {
 	err := db.Batch(func(tx *store.Tx) error { panic("boom") })
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "panic in transaction: boom")
+	assert.ErrorIs(t, err, store.ErrPanicked)
 	require.NoError(t, db.Batch(func(tx *store.Tx) error {
 		a, err := tx.Account("acct")
 		if err != nil {

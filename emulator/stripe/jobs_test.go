@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -141,4 +142,52 @@ func TestJobAccountReadsTheOldForm(t *testing.T) {
 		require.NoError(t, json.Unmarshal(raw, &back))
 		assert.Equal(t, []byte(key), []byte(back.account()), "%s", raw)
 	}
+}
+
+// TestAdvanceOfACorruptClockFails: a stored task that does not decode is
+// a state no retry can cure, so the clock goes to internal_failure (with
+// its event) instead of advancing forever.
+func TestAdvanceOfACorruptClockFails(t *testing.T) {
+	s, srv := newTestSurface(t, nil)
+	const key = "sk_test_corrupt"
+	call := func(path string, form url.Values) map[string]any {
+		t.Helper()
+		status, body := doCall(t, srv, "POST", path, key, form)
+		require.Equal(t, 200, status, body)
+		return body
+	}
+	clock := call("/v1/test_helpers/test_clocks", url.Values{"frozen_time": {"1732320000"}})["id"].(string)
+	price := call("/v1/prices", url.Values{"currency": {"usd"}, "unit_amount": {"1000"},
+		"recurring[interval]": {"month"}, "product_data[name]": {"Seats"}})["id"].(string)
+	cus := call("/v1/customers", url.Values{"test_clock": {clock}})["id"].(string)
+	call("/v1/subscriptions", url.Values{"customer": {cus}, "items[0][price]": {price}})
+	require.NoError(t, s.db.Update(func(tx *store.Tx) error {
+		acct, err := tx.Account(key)
+		require.NoError(t, err)
+		tl, err := acct.Timeline()
+		require.NoError(t, err)
+		return tl.Add(clock, 1732320000+86400, []byte(`{"kind":`)) // a task cut short
+	}))
+	call("/v1/test_helpers/test_clocks/"+clock+"/advance", url.Values{"frozen_time": {strconv.Itoa(1732320000 + 40*86400)}})
+	runSurface(t, s)
+
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, c := doCall(t, srv, "GET", "/v1/test_helpers/test_clocks/"+clock, key, nil)
+		if c["status"] != "advancing" {
+			assert.Equal(t, "internal_failure", c["status"])
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the clock is still advancing")
+		time.Sleep(10 * time.Millisecond)
+	}
+	_, evs := doCall(t, srv, "GET", "/v1/events?type=test_helpers.test_clock.internal_failure", key, nil)
+	require.Len(t, evs["data"], 1)
+	require.NoError(t, s.db.View(func(tx *store.Tx) error {
+		q, err := tx.Queue(advanceQueue)
+		require.NoError(t, err)
+		_, err = q.Get(jobKey(key, clock))
+		assert.ErrorIs(t, err, store.ErrNotFound, "the advance is no longer queued")
+		return nil
+	}))
 }
