@@ -80,7 +80,8 @@ func Open(cfg Config) (*Server, error) {
 	s := &Server{log: log, db: db, ln: ln}
 	s.stripe = stripe.New(stripe.Options{DB: db, Now: cfg.Now, APIKeys: cfg.APIKeys,
 		AdvanceDelay: cfg.AdvanceDelay, Logger: log, StripeLimits: cfg.StripeLimits, Webhooks: cfg.Webhooks})
-	s.http = &http.Server{Handler: s.handler(), ReadHeaderTimeout: 10 * time.Second}
+	s.http = &http.Server{Handler: s.handler(), ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)}
 	return s, nil
 }
 

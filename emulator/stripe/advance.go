@@ -80,15 +80,17 @@ func (a *advancer) cancel(tx *store.Tx, account, clock string) error {
 // crash, and the clock stays advancing meanwhile. Only an error no retry
 // can cure marks the clock internal_failure.
 func (a *advancer) job(key string) dueJob {
-	return dueJob{key: key, run: func(context.Context) error {
+	account, clock := splitJobKey(key)
+	job := dueJob{key: key, attrs: []any{"clock", clock, "account", accountLabel(account)}, secret: account}
+	job.run = func(context.Context) error {
 		err := a.apply(key)
 		if err == nil || !hopeless(err) {
 			return err
 		}
-		_, clock := splitJobKey(key)
-		a.s.log.Error("advance failed: the clock is left in internal_failure", "clock", clock, "err", err)
+		a.s.log.Error("advance failed: the clock is left in internal_failure", job.logAttrs("err", job.redact(err.Error()))...)
 		return a.fail(key)
-	}}
+	}
+	return job
 }
 
 // hopeless reports whether err means the advance can never be applied,

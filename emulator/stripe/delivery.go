@@ -213,9 +213,9 @@ func (d *deliverer) scan(now time.Time) ([]dueJob, time.Duration, error) {
 				}
 				return nil
 			}
-			due = append(due, dueJob{key: group, run: func(ctx context.Context) error {
-				return d.deliver(ctx, group, key)
-			}})
+			account := job.account()
+			due = append(due, dueJob{key: group, attrs: []any{"endpoint", job.Endpoint, "account", accountLabel(account)},
+				secret: account, run: func(ctx context.Context) error { return d.deliver(ctx, group, key) }})
 			return nil
 		})
 	})

@@ -2,9 +2,12 @@ package stripe
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 )
@@ -56,8 +59,34 @@ type rest struct {
 
 // dueJob is one job found due by a scan.
 type dueJob struct {
+	// key is never logged: it may hold an API key.
 	key string
-	run func(ctx context.Context) error
+	// attrs name the job in log lines (slog key-value pairs).
+	attrs []any
+	// secret (an API key) is blanked out of the errors and panics of the
+	// job before they are logged.
+	secret string
+	run    func(ctx context.Context) error
+}
+
+// logAttrs are the job's log attributes followed by more.
+func (j dueJob) logAttrs(more ...any) []any {
+	return append(append([]any{}, j.attrs...), more...)
+}
+
+// redact blanks j.secret out of text.
+func (j dueJob) redact(text string) string {
+	if j.secret == "" {
+		return text
+	}
+	return strings.ReplaceAll(text, j.secret, "[api key]")
+}
+
+// accountLabel names an account in logs without its key: acct_ and the
+// first 8 hex digits of the key's SHA-256.
+func accountLabel(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return "acct_" + hex.EncodeToString(sum[:4])
 }
 
 func newDueWork(name string, limit int, log *slog.Logger, now func() time.Time,
@@ -191,7 +220,7 @@ func (w *dueWork) done(job dueJob, err error) {
 	wait := min(retryMin<<min(failures-1, 20), retryMax)
 	r.until = w.now().Add(wait)
 	w.mu.Unlock()
-	w.log.Error(w.name+" failed", "job", job.key, "err", err, "failures", failures, "retry_in", wait)
+	w.log.Error(w.name+" failed", job.logAttrs("err", job.redact(err.Error()), "failures", failures, "retry_in", wait)...)
 }
 
 // forgetRests drops the rests of keys that have not run for a while after

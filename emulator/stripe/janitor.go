@@ -3,6 +3,9 @@ package stripe
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/billclock/billclock/emulator/billing"
@@ -35,6 +38,8 @@ func (s *Surface) janitor(ctx context.Context) {
 // billing work due for objects on no test clock (renewals of ordinary
 // subscriptions), and, as Stripe does, forgetting idempotency keys older
 // than 24 hours and deleting clocks whose deletes_after has passed.
+// An account whose sweep fails does not stop the others; the error names
+// it by its label, never by its key.
 func (s *Surface) sweep() error {
 	var accounts []string
 	if err := s.db.View(func(tx *store.Tx) error {
@@ -43,6 +48,7 @@ func (s *Surface) sweep() error {
 		return err
 	}
 	now := s.now()
+	var errs []error
 	for _, account := range accounts {
 		err := s.db.Update(func(tx *store.Tx) error {
 			acct, err := tx.Account(account)
@@ -80,10 +86,11 @@ func (s *Surface) sweep() error {
 			return err
 		})
 		if err != nil {
-			return err
+			errs = append(errs, fmt.Errorf("account %s: %s", accountLabel(account),
+				strings.ReplaceAll(err.Error(), account, "[api key]")))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 func (s *Surface) deleteExpiredClocks(tx *store.Tx, account string, now int64) error {
