@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -118,7 +117,10 @@ func (a *advancer) scan(now time.Time) ([]dueJob, time.Duration, error) {
 		return q.ForEach(func(key string, raw []byte) error {
 			var job advanceJob
 			if err := json.Unmarshal(raw, &job); err != nil {
-				return fmt.Errorf("decode advance job: %w", err)
+				// Due at once: the job fails its clock, instead of this
+				// job stopping every other advance.
+				due = append(due, a.job(key))
+				return nil
 			}
 			if wait := time.Unix(0, job.NotBefore).Sub(now); wait > 0 {
 				if next < 0 || wait < next {

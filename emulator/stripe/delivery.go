@@ -177,11 +177,11 @@ type unrecordedAttempt struct {
 // dozen hanging endpoints delay every other account's webhooks.
 func newDeliverer(s *Surface, opts WebhookOptions) *deliverer {
 	opts = opts.withDefaults()
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	d := &deliverer{s: s, opts: opts, unrecorded: map[string]unrecordedAttempt{}, client: &http.Client{Timeout: opts.Timeout, Transport: transport,
+	client := &http.Client{Timeout: opts.Timeout, Transport: http.DefaultTransport.(*http.Transport).Clone(),
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse // Stripe does not follow redirects
-		}}}
+		}}
+	d := &deliverer{s: s, opts: opts, client: client, unrecorded: map[string]unrecordedAttempt{}}
 	d.dueWork = newDueWork("webhook delivery", 0, s.log, s.now, d.scan)
 	return d
 }

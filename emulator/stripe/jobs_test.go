@@ -191,3 +191,36 @@ func TestAdvanceOfACorruptClockFails(t *testing.T) {
 		return nil
 	}))
 }
+
+// TestCorruptAdvanceJobFailsOnlyItsClock: a queued advance that does not
+// decode fails its own clock and holds up no other advance.
+func TestCorruptAdvanceJobFailsOnlyItsClock(t *testing.T) {
+	s, srv := newTestSurface(t, nil)
+	const key = "sk_test_corruptjob"
+	status := func(id string) string {
+		_, c := doCall(t, srv, "GET", "/v1/test_helpers/test_clocks/"+id, key, nil)
+		return c["status"].(string)
+	}
+	var clocks []string
+	for range 2 {
+		code, c := doCall(t, srv, "POST", "/v1/test_helpers/test_clocks", key, url.Values{"frozen_time": {"1732320000"}})
+		require.Equal(t, 200, code)
+		id := c["id"].(string)
+		code, _ = doCall(t, srv, "POST", "/v1/test_helpers/test_clocks/"+id+"/advance", key, url.Values{"frozen_time": {"1732406400"}})
+		require.Equal(t, 200, code)
+		clocks = append(clocks, id)
+	}
+	require.NoError(t, s.db.Update(func(tx *store.Tx) error {
+		q, err := tx.Queue(advanceQueue)
+		require.NoError(t, err)
+		return q.Put(jobKey(key, clocks[0]), []byte(`{"account_key":`))
+	}))
+	runSurface(t, s)
+	deadline := time.Now().Add(10 * time.Second)
+	for status(clocks[0]) == "advancing" || status(clocks[1]) == "advancing" {
+		require.True(t, time.Now().Before(deadline), "still advancing: %s %s", status(clocks[0]), status(clocks[1]))
+		time.Sleep(10 * time.Millisecond)
+	}
+	assert.Equal(t, "internal_failure", status(clocks[0]))
+	assert.Equal(t, "ready", status(clocks[1]))
+}
