@@ -133,11 +133,11 @@ func TestWebhookEachEventOnceUnderLoad(t *testing.T) {
 func TestWebhookHangingEndpointsDoNotDelayOthers(t *testing.T) {
 	t.Parallel()
 	const (
-		timeout             = 2 * time.Minute // far longer than the test waits
-		accounts            = 4
-		hangingPerAccount   = 10
-		healthyEvents       = 5
-		generousButBelowTTL = 30 * time.Second
+		timeout           = 2 * time.Minute // far longer than the test waits
+		accounts          = 4
+		hangingPerAccount = 10
+		healthyEvents     = 5
+		generousWait      = 30 * time.Second // generous, and far below the timeout
 	)
 	srv := emulatortest.Start(t, emulator.Config{NoSync: true, Webhooks: bcstripe.WebhookOptions{
 		Timeout: timeout, RetryDelay: 50 * time.Millisecond, MaxRetryDelay: 200 * time.Millisecond}})
@@ -173,7 +173,7 @@ func TestWebhookHangingEndpointsDoNotDelayOthers(t *testing.T) {
 	}
 	// At least 16 hanging at once: as many as the shared pool of delivery
 	// slots billclock once had, which they then filled.
-	eventually(t, generousButBelowTTL, "many endpoints hanging", func() bool { return hanging.Load() >= 16 })
+	eventually(t, generousWait, "many endpoints hanging", func() bool { return hanging.Load() >= 16 })
 
 	healthyClient := emulatortest.NewClient(srv.URL(), "sk_test_healthy", 1)
 	healthy := newReceiver(t, nil)
@@ -182,7 +182,7 @@ func TestWebhookHangingEndpointsDoNotDelayOthers(t *testing.T) {
 		_, err := healthyClient.Call(http.MethodPost, "/v1/customers", nil)
 		require.NoError(t, err)
 	}
-	healthy.waitFor(generousButBelowTTL, "every event of the healthy account",
+	healthy.waitFor(generousWait, "every event of the healthy account",
 		func(got []arrival) bool { return len(got) >= healthyEvents })
 	want, _ := accountEvents(t, healthyClient)
 	require.Len(t, want, healthyEvents)
@@ -190,7 +190,7 @@ func TestWebhookHangingEndpointsDoNotDelayOthers(t *testing.T) {
 
 	// Every hanging endpoint got its first event meanwhile: none waits
 	// for another.
-	eventually(t, generousButBelowTTL, "every hanging endpoint tried", func() bool {
+	eventually(t, generousWait, "every hanging endpoint tried", func() bool {
 		return hanging.Load() == accounts*hangingPerAccount
 	})
 	for _, rc := range hangers {
