@@ -105,7 +105,8 @@ func Open(cfg Config) (*Server, error) {
 		AdvanceDelay: cfg.AdvanceDelay, Logger: log, StripeLimits: cfg.StripeLimits, Webhooks: cfg.Webhooks,
 		Retention: cfg.Retention})
 	s.http = &http.Server{Handler: s.handler(), ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout: orDefault(cfg.ReadTimeout, DefaultReadTimeout), IdleTimeout: orDefault(cfg.IdleTimeout, DefaultIdleTimeout)}
+		ReadTimeout: orDefault(cfg.ReadTimeout, DefaultReadTimeout), IdleTimeout: orDefault(cfg.IdleTimeout, DefaultIdleTimeout),
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)}
 	return s, nil
 }
 

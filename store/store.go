@@ -10,6 +10,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -27,6 +28,10 @@ var ErrNotFound = errors.New("store: not found")
 
 // ErrLocked is returned by Open when another process holds the database file.
 var ErrLocked = errors.New("store: database is locked by another process")
+
+// ErrPanicked is returned by Batch to a writer whose function panicked; the
+// error's text goes on with the panic's value and stack.
+var ErrPanicked = errors.New("store: panic in transaction")
 
 // Options configure Open. A nil *Options means defaults.
 type Options struct {
@@ -183,7 +188,7 @@ func (db *DB) commit(batch []*batchCall) {
 func safeCall(fn func(*Tx) error, t *Tx) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("store: panic in transaction: %v\n%s", r, debug.Stack())
+			err = fmt.Errorf("%w: %v\n%s", ErrPanicked, r, debug.Stack())
 		}
 	}()
 	return fn(t)
@@ -303,6 +308,22 @@ func (q *Queue) Append(group string, value []byte) (key string, err error) {
 	}
 	k := binary.BigEndian.AppendUint64(groupKey(group), seq)
 	return string(k), q.b.Put(k, value)
+}
+
+// Head returns the first entry of group's FIFO, or ErrNotFound when the
+// group is empty.
+func (q *Queue) Head(group string) (key string, value []byte, err error) {
+	if q.b == nil {
+		return "", nil, ErrNotFound
+	}
+	prefix := groupKey(group)
+	c := q.b.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if len(k) == len(prefix)+8 { // not a longer group sharing the prefix
+			return string(k), v, nil
+		}
+	}
+	return "", nil, ErrNotFound
 }
 
 // Heads calls fn with the first entry of every group made by Append, in

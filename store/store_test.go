@@ -350,6 +350,21 @@ func TestQueueGroups(t *testing.T) {
 			return nil
 		}))
 		assert.Equal(t, []string{"a1-2", "a10-1", "a2-1", "b1-1"}, heads, "removing a head exposes the next in its group")
+
+		key, v, err := q.Head("a\x00we_1")
+		require.NoError(t, err)
+		assert.Equal(t, "a1-2", string(v))
+		raw, err := q.Get(key)
+		require.NoError(t, err)
+		assert.Equal(t, "a1-2", string(raw))
+		_, v, err = q.Head("a\x00we_10")
+		require.NoError(t, err)
+		assert.Equal(t, "a10-1", string(v))
+		require.NoError(t, q.Delete(key))
+		_, _, err = q.Head("a\x00we_1")
+		assert.ErrorIs(t, err, store.ErrNotFound, "emptied group")
+		_, _, err = q.Head("a\x00we_3")
+		assert.ErrorIs(t, err, store.ErrNotFound, "unknown group")
 		return nil
 	}))
 }
@@ -359,6 +374,7 @@ func TestBatchSurvivesAPanickingCall(t *testing.T) {
 	err := db.Batch(func(tx *store.Tx) error { panic("boom") })
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "panic in transaction: boom")
+	assert.ErrorIs(t, err, store.ErrPanicked)
 	require.NoError(t, db.Batch(func(tx *store.Tx) error {
 		a, err := tx.Account("acct")
 		if err != nil {

@@ -141,7 +141,8 @@ func runListen(ctx context.Context, out io.Writer, o listenOptions) error {
 		Secret string `json:"secret"`
 	}
 	if err := json.Unmarshal(raw, &we); err != nil || we.ID == "" || we.Secret == "" {
-		return fmt.Errorf("create webhook endpoint: unexpected answer: %s", raw)
+		// Not the answer itself: it may hold the secret.
+		return fmt.Errorf("create webhook endpoint: unexpected answer (%d bytes, no id or secret)", len(raw))
 	}
 	l := &listener{out: &lineWriter{w: out}, secret: we.Secret, forwardTo: fwd, queue: make(chan received, listenQueue),
 		client: &http.Client{Timeout: forwardTimeout, CheckRedirect: func(*http.Request, []*http.Request) error {

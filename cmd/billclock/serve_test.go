@@ -319,6 +319,10 @@ func TestServeLockedDB(t *testing.T) {
 	}
 }
 
+// TestServeRequestLog checks the request log of a healthy server. The error
+// paths (full disk, failing endpoints, internal errors, a corrupt database)
+// are checked in emulator's TestErrorPathsNeverLogTheKey, which can inject
+// storage faults.
 func TestServeRequestLog(t *testing.T) {
 	t.Parallel()
 	const key = "sk_test_s3cr3tKeyThatMustNotBeLogged"

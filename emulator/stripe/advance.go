@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
+	"strings"
 	"time"
 
 	"github.com/billclock/billclock/emulator/billing"
@@ -21,14 +21,23 @@ const advanceQueue = "clock_advances"
 const maxParallelAdvances = 4
 
 type advanceJob struct {
-	Account string `json:"account"`
-	Clock   string `json:"clock"`
-	Target  int64  `json:"target"`
+	jobAccount
+	Clock  string `json:"clock"`
+	Target int64  `json:"target"`
 	// NotBefore (wall time, Unix nanoseconds) honours --advance-delay.
 	NotBefore int64 `json:"not_before"`
 }
 
 func jobKey(account, clock string) string { return account + "\x00" + clock }
+
+// splitJobKey is jobKey's inverse; clock ids hold no NUL byte.
+func splitJobKey(key string) (account, clock string) {
+	i := strings.LastIndexByte(key, 0)
+	if i < 0 {
+		return "", key
+	}
+	return key[:i], key[i+1:]
+}
 
 // advancer finishes clock advances in the background.
 type advancer struct {
@@ -48,7 +57,7 @@ func (a *advancer) schedule(tx *store.Tx, account string, clock *billing.Clock, 
 	if err != nil {
 		return err
 	}
-	raw, err := json.Marshal(advanceJob{Account: account, Clock: clock.ID, Target: clock.TargetTime, NotBefore: notBefore.UnixNano()})
+	raw, err := json.Marshal(advanceJob{jobAccount: newJobAccount(account), Clock: clock.ID, Target: clock.TargetTime, NotBefore: notBefore.UnixNano()})
 	if err != nil {
 		return err
 	}
@@ -64,15 +73,36 @@ func (a *advancer) cancel(tx *store.Tx, account, clock string) error {
 	return q.Delete(jobKey(account, clock))
 }
 
-// job is the work of finishing the advance queued under key.
+// job is the work of finishing the advance queued under key. A transient
+// error (a full disk, an I/O error) is returned, and dueWork tries again
+// later: the advance resumes from its last committed chunk, as after a
+// crash, and the clock stays advancing meanwhile. Only an error no retry
+// can cure marks the clock internal_failure.
 func (a *advancer) job(key string) dueJob {
-	return dueJob{key: key, run: func(context.Context) error {
-		if err := a.apply(key); err != nil {
-			a.s.log.Error("advance failed", "job", key, "err", err)
-			return a.fail(key)
+	account, clock := splitJobKey(key)
+	job := dueJob{key: key, attrs: []any{"clock", clock, "account", accountLabel(account)}, secret: account}
+	job.run = func(context.Context) error {
+		err := a.apply(key)
+		if err == nil || !hopeless(err) {
+			return err
 		}
-		return nil
-	}}
+		a.s.log.Error("advance failed: the clock is left in internal_failure", job.logAttrs("err", job.redact(err.Error()))...)
+		return a.fail(key)
+	}
+	return job
+}
+
+// hopeless reports whether err means the advance can never be applied,
+// however often it is tried: a stored object that does not decode (a
+// corrupt database), an engine that refuses the state it finds, or a panic
+// (a bug that would recur). Anything else is taken as transient: the
+// store's I/O errors (ENOSPC, EIO, EDQUOT) and bbolt's errors on write.
+func hopeless(err error) bool {
+	var syntax *json.SyntaxError
+	var mistyped *json.UnmarshalTypeError
+	var refused *billing.Error
+	return errors.As(err, &syntax) || errors.As(err, &mistyped) || errors.As(err, &refused) ||
+		errors.Is(err, store.ErrPanicked)
 }
 
 // scan finds the advances due now and when the next one falls due.
@@ -87,7 +117,10 @@ func (a *advancer) scan(now time.Time) ([]dueJob, time.Duration, error) {
 		return q.ForEach(func(key string, raw []byte) error {
 			var job advanceJob
 			if err := json.Unmarshal(raw, &job); err != nil {
-				return fmt.Errorf("decode advance job: %w", err)
+				// Due at once: the job fails its clock, instead of this
+				// job stopping every other advance.
+				due = append(due, a.job(key))
+				return nil
 			}
 			if wait := time.Unix(0, job.NotBefore).Sub(now); wait > 0 {
 				if next < 0 || wait < next {
@@ -132,7 +165,7 @@ func (a *advancer) apply(key string) error {
 			if err := json.Unmarshal(raw, &job); err != nil {
 				return err
 			}
-			l, err := a.s.ledger(tx, job.Account, nil)
+			l, err := a.s.ledger(tx, job.account(), nil)
 			if err != nil {
 				return err
 			}
@@ -160,7 +193,7 @@ func (a *advancer) apply(key string) error {
 					return err
 				}
 			}
-			clocks, err := accountClocks(tx, job.Account)
+			clocks, err := accountClocks(tx, job.account())
 			if err != nil {
 				return err
 			}
@@ -173,37 +206,33 @@ func (a *advancer) apply(key string) error {
 	}
 }
 
-// fail gives up on a job whose advance could not be applied: like Stripe,
-// the clock is left in internal_failure.
+// fail gives up on the advance queued under key: like Stripe, the clock is
+// left in internal_failure.
 func (a *advancer) fail(key string) error {
-	return a.s.db.Update(func(tx *store.Tx) error {
-		q, err := tx.Queue(advanceQueue)
-		if err != nil {
-			return err
-		}
-		raw, err := q.Get(key)
-		if err != nil {
-			return err
-		}
-		var job advanceJob
-		if err := json.Unmarshal(raw, &job); err != nil {
-			return q.Delete(key)
-		}
-		if err := q.Delete(key); err != nil {
-			return err
-		}
-		clocks, err := accountClocks(tx, job.Account)
-		if err != nil {
-			return err
-		}
-		clock, err := loadClock(clocks, job.Clock, "")
-		if err != nil {
-			return nil
-		}
-		clock.Status = billing.ClockInternalFailure
-		if err := saveClock(clocks, clock); err != nil {
-			return err
-		}
-		return a.s.record(tx, job.Account, nil, billing.Event{Type: billing.EventClockInternalFailure, Time: a.s.now().Unix(), Object: clock})
-	})
+	account, clock := splitJobKey(key)
+	return a.s.db.Update(func(tx *store.Tx) error { return a.markFailed(tx, account, clock) })
+}
+
+// markFailed puts a clock in internal_failure in tx: its pending advance,
+// if any, is dropped and test_helpers.test_clock.internal_failure is
+// recorded. It is the one way to fail a clock, for the advancer and for a
+// failure-injection control route alike. A clock that does not exist or
+// does not decode is left as it is.
+func (a *advancer) markFailed(tx *store.Tx, account, clockID string) error {
+	if err := a.cancel(tx, account, clockID); err != nil {
+		return err
+	}
+	clocks, err := accountClocks(tx, account)
+	if err != nil {
+		return err
+	}
+	clock, err := loadClock(clocks, clockID, "")
+	if err != nil {
+		return nil
+	}
+	clock.Status = billing.ClockInternalFailure
+	if err := saveClock(clocks, clock); err != nil {
+		return err
+	}
+	return a.s.record(tx, account, nil, billing.Event{Type: billing.EventClockInternalFailure, Time: a.s.now().Unix(), Object: clock})
 }

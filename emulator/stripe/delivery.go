@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/billclock/billclock/store"
@@ -67,11 +68,8 @@ const deliveryQueue = "webhook_deliveries"
 
 const attemptsCollection = "webhook_attempts"
 
-// maxParallelDeliveries bounds the endpoints delivered to at once.
-const maxParallelDeliveries = 16
-
 type deliveryJob struct {
-	Account  string `json:"account"`
+	jobAccount
 	Endpoint string `json:"endpoint"`
 	Event    string `json:"event"`
 	Attempts int    `json:"attempts"`
@@ -115,7 +113,7 @@ func (l *ledger) enqueueDeliveries(id, typ string, only string) (int, error) {
 		if only != "" && we.ID != only || only == "" && !we.wants(typ) {
 			continue
 		}
-		raw, err := json.Marshal(deliveryJob{Account: l.account, Endpoint: we.ID, Event: id, NextAttempt: now})
+		raw, err := json.Marshal(deliveryJob{jobAccount: newJobAccount(l.account), Endpoint: we.ID, Event: id, NextAttempt: now})
 		if err != nil {
 			return 0, err
 		}
@@ -155,16 +153,43 @@ type deliverer struct {
 	s      *Surface
 	opts   WebhookOptions
 	client *http.Client
+
+	mu sync.Mutex
+	// unrecorded holds, by queue key, the attempts that were made but
+	// whose outcome could not be stored (a full disk): the next run of
+	// the endpoint's job stores the outcome instead of sending again. It
+	// lives in memory only, so a restart before the outcome is stored
+	// sends the event once more.
+	unrecorded map[string]unrecordedAttempt
 }
 
+// unrecordedAttempt is an attempt made and not yet stored, with the job as
+// it stood after the attempt.
+type unrecordedAttempt struct {
+	job deliveryJob
+	att *webhookAttempt
+}
+
+// newDeliverer returns a deliverer with no bound on the endpoints it
+// delivers to at once: each endpoint has at most one delivery (so one
+// connection) in flight, and an endpoint that hangs until the timeout holds
+// up nothing but its own queue. A shared pool of slots would let a few
+// dozen hanging endpoints delay every other account's webhooks.
 func newDeliverer(s *Surface, opts WebhookOptions) *deliverer {
 	opts = opts.withDefaults()
-	d := &deliverer{s: s, opts: opts, client: &http.Client{Timeout: opts.Timeout,
+	client := &http.Client{Timeout: opts.Timeout, Transport: http.DefaultTransport.(*http.Transport).Clone(),
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse // Stripe does not follow redirects
-		}}}
-	d.dueWork = newDueWork("webhook delivery", maxParallelDeliveries, s.log, s.now, d.scan)
+		}}
+	d := &deliverer{s: s, opts: opts, client: client, unrecorded: map[string]unrecordedAttempt{}}
+	d.dueWork = newDueWork("webhook delivery", 0, s.log, s.now, d.scan)
 	return d
+}
+
+// run delivers until ctx ends, then closes the idle connections.
+func (d *deliverer) run(ctx context.Context) error {
+	defer d.client.CloseIdleConnections()
+	return d.dueWork.run(ctx)
 }
 
 // scan finds, for every endpoint, the event at the head of its queue if it
@@ -188,9 +213,9 @@ func (d *deliverer) scan(now time.Time) ([]dueJob, time.Duration, error) {
 				}
 				return nil
 			}
-			due = append(due, dueJob{key: group, run: func(ctx context.Context) error {
-				return d.deliver(ctx, key, job)
-			}})
+			account := job.account()
+			due = append(due, dueJob{key: group, attrs: []any{"endpoint", job.Endpoint, "account", accountLabel(account)},
+				secret: account, run: func(ctx context.Context) error { return d.deliver(ctx, group, key) }})
 			return nil
 		})
 	})
@@ -205,13 +230,44 @@ func sign(secret string, t int64, body []byte) string {
 	return "t=" + strconv.FormatInt(t, 10) + ",v1=" + hex.EncodeToString(mac.Sum(nil))
 }
 
-// deliver makes one attempt at the head of an endpoint's queue and records
-// its outcome.
-func (d *deliverer) deliver(ctx context.Context, key string, job deliveryJob) error {
+// deliver makes one attempt at the queue entry key, the head of group when
+// scanned, and records its outcome. A scan's findings may be stale by the
+// time its job runs (another job of the group may have delivered that head
+// and cleared the group's busy mark meanwhile), so the entry is read again
+// here: if it is no longer the head, or no longer due, there is nothing to
+// do.
+func (d *deliverer) deliver(ctx context.Context, group, key string) error {
+	d.mu.Lock()
+	u, made := d.unrecorded[key]
+	d.mu.Unlock()
+	if made {
+		return d.record(key, u)
+	}
+	var job deliveryJob
 	var we *webhookEndpoint
 	var body []byte
+	stale := false
 	err := d.s.db.View(func(tx *store.Tx) error {
-		coll, err := accountWebhooks(tx, job.Account)
+		q, err := tx.Queue(deliveryQueue)
+		if err != nil {
+			return err
+		}
+		head, raw, err := q.Head(group)
+		if errors.Is(err, store.ErrNotFound) || err == nil && head != key {
+			stale = true
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(raw, &job); err != nil {
+			return fmt.Errorf("decode delivery: %w", err)
+		}
+		if time.Unix(0, job.NextAttempt).After(d.s.now()) {
+			stale = true // failed meanwhile and waits for its retry
+			return nil
+		}
+		coll, err := accountWebhooks(tx, job.account())
 		if err != nil {
 			return err
 		}
@@ -219,21 +275,21 @@ func (d *deliverer) deliver(ctx context.Context, key string, job deliveryJob) er
 			we = nil
 			return nil
 		}
-		events, err := accountEvents(tx, job.Account)
+		events, err := accountEvents(tx, job.account())
 		if err != nil {
 			return err
 		}
-		raw, err := events.Get(job.Event)
+		ev, err := events.Get(job.Event)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		body = bytes.Clone(raw)
+		body = bytes.Clone(ev)
 		return nil
 	})
-	if err != nil {
+	if err != nil || stale {
 		return err
 	}
 	if we == nil || we.Disabled || body == nil {
@@ -279,7 +335,21 @@ func (d *deliverer) deliver(ctx context.Context, key string, job deliveryJob) er
 			att.Error = "HTTP " + resp.Status
 		}
 	}
-	return d.finish(key, job, att)
+	return d.record(key, unrecordedAttempt{job: job, att: att})
+}
+
+// record stores the outcome of an attempt made, or keeps it in memory for
+// the next try if it cannot be stored.
+func (d *deliverer) record(key string, u unrecordedAttempt) error {
+	err := d.finish(key, u.job, u.att)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err != nil {
+		d.unrecorded[key] = u
+		return fmt.Errorf("store the outcome of a delivery: %w", err)
+	}
+	delete(d.unrecorded, key)
+	return nil
 }
 
 // finish records an attempt (nil: the delivery was dropped) and moves the
@@ -304,7 +374,7 @@ func (d *deliverer) finish(key string, job deliveryJob, att *webhookAttempt) err
 			default:
 				att.Outcome, done = "retrying", false
 			}
-			if err := d.recordAttempt(tx, job.Account, att); err != nil {
+			if err := d.recordAttempt(tx, job.account(), att); err != nil {
 				return err
 			}
 		}
@@ -319,7 +389,7 @@ func (d *deliverer) finish(key string, job deliveryJob, att *webhookAttempt) err
 		if err := q.Delete(key); err != nil {
 			return err
 		}
-		return adjustPendingWebhooks(tx, job.Account, job.Event, -1)
+		return adjustPendingWebhooks(tx, job.account(), job.Event, -1)
 	})
 }
 

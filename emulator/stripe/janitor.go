@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/billclock/billclock/emulator/billing"
@@ -59,7 +60,9 @@ func (s *Surface) janitor(ctx context.Context) {
 // objects on no test clock (renewals of ordinary subscriptions), deleting
 // clocks whose deletes_after has passed, and pruning what has expired
 // (see prune). The first sweep also finishes the one-time upgrade of a
-// database written by an earlier billclock.
+// database written by an earlier billclock. An account whose sweep fails
+// does not stop the others; the error names it by its label, never by its
+// key.
 func (s *Surface) sweep() error {
 	since, err := s.upgrade()
 	if err != nil {
@@ -72,6 +75,7 @@ func (s *Surface) sweep() error {
 		return err
 	}
 	now := s.now()
+	var errs []error
 	for _, account := range accounts {
 		more := false
 		err := s.db.Update(func(tx *store.Tx) error {
@@ -95,10 +99,11 @@ func (s *Surface) sweep() error {
 			})
 		}
 		if err != nil {
-			return err
+			errs = append(errs, fmt.Errorf("account %s: %s", accountLabel(account),
+				strings.ReplaceAll(err.Error(), account, "[api key]")))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // prune deletes up to pruneBatch of the account's expired records, oldest

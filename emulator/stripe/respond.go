@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -68,7 +70,14 @@ func (s *Surface) serve(w http.ResponseWriter, r *http.Request, h handler, writa
 	}
 	if !writable {
 		var body []byte
-		err := s.db.View(func(tx *store.Tx) error {
+		err := s.db.View(func(tx *store.Tx) (err error) {
+			// A panic becomes a 500 like any unknown error (writes get
+			// the same from the store's group commit).
+			defer func() {
+				if r := recover(); r != nil {
+					err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+				}
+			}()
 			v, err := h(c, tx)
 			if err != nil {
 				return err
@@ -338,8 +347,16 @@ func (s *Surface) idemStore(keys *store.Collection, c *call, fingerprint string,
 	return keys.Put(c.idemKey, c.now.Unix(), rec)
 }
 
+// logInternal logs an error the client sees only as a 500. The account is
+// named by its label, and its key is blanked out of the error's text.
 func (s *Surface) logInternal(c *call, err error) {
-	s.log.Error("internal error", "request_id", c.requestID, "method", c.r.Method, "path", c.r.URL.Path, "err", err)
+	text := err.Error()
+	attrs := []any{"request_id", c.requestID, "method", c.r.Method, "path", c.r.URL.Path}
+	if c.account != "" {
+		text = strings.ReplaceAll(text, c.account, "[api key]")
+		attrs = append(attrs, "account", accountLabel(c.account))
+	}
+	s.log.Error("internal error", append(attrs, "err", text)...)
 }
 
 // writeError renders err in Stripe's envelope.
