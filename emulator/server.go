@@ -104,6 +104,11 @@ func Open(cfg Config) (*Server, error) {
 	s.stripe = stripe.New(stripe.Options{DB: db, Now: cfg.Now, APIKeys: cfg.APIKeys,
 		AdvanceDelay: cfg.AdvanceDelay, Logger: log, StripeLimits: cfg.StripeLimits, Webhooks: cfg.Webhooks,
 		Retention: cfg.Retention})
+	if err := s.stripe.Prepare(); err != nil {
+		db.Close()
+		ln.Close()
+		return nil, fmt.Errorf("prepare %s: %w", cfg.DBPath, err)
+	}
 	s.http = &http.Server{Handler: s.handler(), ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout: orDefault(cfg.ReadTimeout, DefaultReadTimeout), IdleTimeout: orDefault(cfg.IdleTimeout, DefaultIdleTimeout),
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)}

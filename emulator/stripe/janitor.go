@@ -204,6 +204,15 @@ func (s *Surface) pruneLegacyTombstones(acct *store.Account, budget *int, more *
 // attempt of every account in its groups, in bounded batches, and marks
 // the database done. Records written meanwhile get their groups when
 // written. Once done, it only reads the marks.
+// Prepare finishes what a database needs before the surface serves from
+// it: the one-time upgrade of a database written by an earlier billclock
+// (stamping and indexing its events). Run it before serving, so that the
+// janitor's later sweeps find nothing to do here.
+func (s *Surface) Prepare() error {
+	_, err := s.upgrade()
+	return err
+}
+
 func (s *Surface) upgrade() (since int64, err error) {
 	var ready, stamped bool
 	read := func(tx *store.Tx) error {
