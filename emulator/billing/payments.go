@@ -75,6 +75,9 @@ type PaymentMethod struct {
 	Legacy         bool              `json:"legacy,omitempty"`
 	BillingDetails BillingDetails    `json:"billing_details"`
 	Metadata       map[string]string `json:"metadata,omitempty"`
+	// DetachedAt is when it was detached from its customer (0: never). A
+	// detached payment method can never be used or attached again.
+	DetachedAt int64 `json:"detached_at,omitempty"`
 }
 
 // PaymentStatus is where a payment is in its life.
