@@ -209,7 +209,9 @@ func TestBillingSeatsOverThreePeriods(t *testing.T) {
 	assert.Equal(t, jan31, cust.Created, "a customer on a clock lives in the clock's time")
 	require.NotNil(t, cust.TestClock)
 	assert.Equal(t, clock.ID, cust.TestClock.ID)
-	assert.Equal(t, "pm_card_visa", cust.InvoiceSettings.DefaultPaymentMethod.ID)
+	// pm_card_visa attached a new payment method, the customer's default.
+	require.NotNil(t, cust.InvoiceSettings.DefaultPaymentMethod)
+	assert.Regexp(t, `^pm_[0-9A-Za-z]{24}$`, cust.InvoiceSettings.DefaultPaymentMethod.ID)
 
 	sub := b.subscribe(cust.ID, price.ID, 3, nil)
 	assert.Equal(t, stripe.SubscriptionStatusActive, sub.Status)

@@ -142,6 +142,24 @@ type BillingDetailsChange struct {
 	Address            map[string]string
 }
 
+// Apply makes the change ch to bd.
+func (bd *BillingDetails) Apply(ch BillingDetailsChange) {
+	for _, f := range []struct {
+		dst *string
+		v   *string
+	}{{&bd.Name, ch.Name}, {&bd.Email, ch.Email}, {&bd.Phone, ch.Phone}} {
+		if f.v != nil {
+			*f.dst = *f.v
+		}
+	}
+	if len(ch.Address) > 0 {
+		bd.Address = MergeMetadata(bd.Address, ch.Address)
+		if len(bd.Address) == 0 {
+			bd.Address = nil
+		}
+	}
+}
+
 // PaymentMethodChange is an update of a payment method's own details.
 type PaymentMethodChange struct {
 	BillingDetails    BillingDetailsChange
@@ -158,21 +176,7 @@ func (e *Engine) UpdatePaymentMethod(pm *PaymentMethod, ch PaymentMethodChange, 
 		return &PaymentMethodError{Problem: PaymentMethodNotAttached, PaymentMethod: pm.ID, Param: "payment_method"}
 	}
 	before := paymentMethodSnapshot(pm)
-	bd := &pm.BillingDetails
-	for _, f := range []struct {
-		dst *string
-		v   *string
-	}{{&bd.Name, ch.BillingDetails.Name}, {&bd.Email, ch.BillingDetails.Email}, {&bd.Phone, ch.BillingDetails.Phone}} {
-		if f.v != nil {
-			*f.dst = *f.v
-		}
-	}
-	if len(ch.BillingDetails.Address) > 0 {
-		bd.Address = MergeMetadata(bd.Address, ch.BillingDetails.Address)
-		if len(bd.Address) == 0 {
-			bd.Address = nil
-		}
-	}
+	pm.BillingDetails.Apply(ch.BillingDetails)
 	if ch.ExpMonth != nil {
 		pm.Card.ExpMonth = *ch.ExpMonth
 	}
