@@ -443,6 +443,9 @@ func renderSubscription(s *billing.Subscription, lk renderLookup, ex expandSet) 
 	if o.TestClock, err = expandClock(ex, "test_clock", s.Clock, lk); err != nil {
 		return nil, err
 	}
+	if o.DefaultPaymentMethod, err = expandPaymentMethod(ex, "default_payment_method", s.DefaultPaymentMethod, lk); err != nil {
+		return nil, err
+	}
 	o.LatestInvoice, err = expandable(ex, "latest_invoice", s.LatestInvoice,
 		lookupAndRender(lk.Invoice, s.LatestInvoice, func(inv *billing.Invoice) (any, error) {
 			return renderInvoice(inv, lk, nil)
