@@ -133,8 +133,8 @@ func renderAccount(key string) *accountObject {
 		BusinessProfile: businessProfile{Name: nullString("billclock test account")},
 		Capabilities:    map[string]string{"card_payments": "active", "transfers": "active"},
 		ChargesEnabled:  true, Controller: accountController{Type: "account"}, Country: "US", DefaultCurrency: "usd",
-		DetailsSubmitted: true,
-		ExternalAccounts: listObject{Object: "list", Data: []json.RawMessage{}, URL: "/v1/accounts/" + id + "/external_accounts"},
+		DetailsSubmitted:   true,
+		ExternalAccounts:   listObject{Object: "list", Data: []json.RawMessage{}, URL: "/v1/accounts/" + id + "/external_accounts"},
 		FutureRequirements: noRequirements(), Metadata: map[string]string{}, PayoutsEnabled: true,
 		Requirements: noRequirements(), Type: "standard",
 	}

@@ -179,7 +179,7 @@ func renderCustomer(c *billing.Customer, lk renderLookup, ex expandSet) (any, er
 	}
 	return &customerObject{
 		DefaultSource: source,
-		ID: c.ID, Object: "customer", Created: c.Created,
+		ID:            c.ID, Object: "customer", Created: c.Created,
 		Description: nullString(c.Description), Email: nullString(c.Email), Name: nullString(c.Name),
 		InvoicePrefix:   nullString(c.InvoicePrefix),
 		InvoiceSettings: customerInvoiceSetting{DefaultPaymentMethod: defaultPM},
