@@ -114,7 +114,13 @@ func TestPaymentIntentSucceeds(t *testing.T) {
 	require.NoError(t, err)
 	assert.Nil(t, pm.Customer)
 
-	assert.Equal(t, []string{"payment_intent.created", "payment_intent.succeeded"}, eventTypes(b.eventsAbout(pi.ID)))
+	piEvents := b.eventsAbout(pi.ID)
+	assert.Equal(t, []string{"payment_intent.created", "payment_intent.succeeded"}, eventTypes(piEvents))
+	// The events show the PaymentIntent as the API does, with its settings.
+	for _, ev := range piEvents {
+		assert.Equal(t, "payer@example.com", ev.Data.Object["receipt_email"], ev.Type)
+		assert.Equal(t, true, ev.Data.Object["automatic_payment_methods"].(map[string]any)["enabled"], ev.Type)
+	}
 	assert.Equal(t, []string{"charge.succeeded"}, eventTypes(b.eventsAbout(ch.ID)))
 	var order []string
 	for _, ev := range b.events(nil) {

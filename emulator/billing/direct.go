@@ -75,6 +75,9 @@ func checkAction(p *Payment, a PaymentAction) error {
 
 // NewPayment is a request for a direct payment.
 type NewPayment struct {
+	// ID, if set, is the new payment's id (a surface that keeps settings
+	// of its own beside the payment names it first); otherwise one is made.
+	ID       string
 	// Customer pays, if set; the payment then lives in the customer's
 	// time (its clock).
 	Customer *Customer
@@ -92,7 +95,10 @@ type NewPayment struct {
 // CreatePayment makes a direct payment at now and announces it. It waits
 // for a payment method, or for confirmation if it has one.
 func (e *Engine) CreatePayment(in NewPayment, now int64) (*Payment, error) {
-	p := &Payment{ID: e.L.NewID("pi_"), Created: now, Amount: in.Amount, Currency: in.Currency,
+	if in.ID == "" {
+		in.ID = e.L.NewID("pi_")
+	}
+	p := &Payment{ID: in.ID, Created: now, Amount: in.Amount, Currency: in.Currency,
 		Status: PaymentRequiresPaymentMethod, CaptureManual: in.CaptureManual, Description: in.Description,
 		Metadata: in.Metadata}
 	if in.Customer != nil {

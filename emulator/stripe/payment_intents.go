@@ -321,10 +321,6 @@ func (s *Surface) createPaymentIntent(c *call, tx *store.Tx) (any, error) {
 			return nil, err
 		}
 	}
-	p, err := l.engine().CreatePayment(in, now)
-	if err != nil {
-		return nil, stripeError(err, opUse)
-	}
 	// Since 2023-08-16 a PaymentIntent that names no payment method types
 	// takes the account's automatic payment methods.
 	opts := &intentOptions{AutomaticPaymentMethods: true, AllowRedirects: "always", ConfirmationMethod: confirmation}
@@ -338,8 +334,15 @@ func (s *Surface) createPaymentIntent(c *call, tx *store.Tx) (any, error) {
 		}
 	}
 	ip.apply(opts)
-	if err := l.putIntentOptions(p.ID, p.Created, opts); err != nil {
+	// The settings are stored first, so that payment_intent.created shows
+	// them.
+	in.ID = l.NewID("pi_")
+	if err := l.putIntentOptions(in.ID, now, opts); err != nil {
 		return nil, err
+	}
+	p, err := l.engine().CreatePayment(in, now)
+	if err != nil {
+		return nil, stripeError(err, opUse)
 	}
 	if !confirm {
 		return renderPaymentIntentEx(p, l, expandSet(ex))
