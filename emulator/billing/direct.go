@@ -77,7 +77,7 @@ func checkAction(p *Payment, a PaymentAction) error {
 type NewPayment struct {
 	// ID, if set, is the new payment's id (a surface that keeps settings
 	// of its own beside the payment names it first); otherwise one is made.
-	ID       string
+	ID string
 	// Customer pays, if set; the payment then lives in the customer's
 	// time (its clock).
 	Customer *Customer
