@@ -79,6 +79,19 @@ func (b *billingEnv) customer(clock string) *stripe.Customer {
 	return c
 }
 
+// bareCustomer creates a customer with no payment method, on clock unless
+// clock is "".
+func (b *billingEnv) bareCustomer(clock string) *stripe.Customer {
+	b.t.Helper()
+	p := &stripe.CustomerCreateParams{Email: stripe.String("payer@example.com")}
+	if clock != "" {
+		p.TestClock = stripe.String(clock)
+	}
+	c, err := b.sc.V1Customers.Create(b.t.Context(), p)
+	require.NoError(b.t, err)
+	return c
+}
+
 // subscribe subscribes customer to qty × price; edit, if not nil, adds to
 // the parameters.
 func (b *billingEnv) subscribe(customer, price string, qty int64, edit func(*stripe.SubscriptionCreateParams)) *stripe.Subscription {
@@ -616,7 +629,7 @@ func TestBillingEventOrderInOneAdvance(t *testing.T) {
 			before = append(before, string(ev.Type))
 		}
 	}
-	assert.Equal(t, []string{"customer.created", "customer.subscription.created", "invoice.created",
+	assert.Equal(t, []string{"customer.created", "payment_method.attached", "customer.subscription.created", "invoice.created",
 		"invoice.finalized", "invoice.paid", "invoice.payment_succeeded"}, before)
 }
 

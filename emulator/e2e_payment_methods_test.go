@@ -19,19 +19,6 @@ import (
 	"github.com/billclock/billclock/emulator"
 )
 
-// bareCustomer creates a customer with no payment method, on clock unless
-// clock is "".
-func (b *billingEnv) bareCustomer(clock string) *stripe.Customer {
-	b.t.Helper()
-	p := &stripe.CustomerCreateParams{Email: stripe.String("payer@example.com")}
-	if clock != "" {
-		p.TestClock = stripe.String(clock)
-	}
-	c, err := b.sc.V1Customers.Create(b.t.Context(), p)
-	require.NoError(b.t, err)
-	return c
-}
-
 // customerPaymentMethods lists a customer's payment methods, newest first.
 func (b *billingEnv) customerPaymentMethods(customer string) []*stripe.PaymentMethod {
 	b.t.Helper()
