@@ -79,6 +79,19 @@ func (b *billingEnv) customer(clock string) *stripe.Customer {
 	return c
 }
 
+// bareCustomer creates a customer with no payment method, on clock unless
+// clock is "".
+func (b *billingEnv) bareCustomer(clock string) *stripe.Customer {
+	b.t.Helper()
+	p := &stripe.CustomerCreateParams{Email: stripe.String("payer@example.com")}
+	if clock != "" {
+		p.TestClock = stripe.String(clock)
+	}
+	c, err := b.sc.V1Customers.Create(b.t.Context(), p)
+	require.NoError(b.t, err)
+	return c
+}
+
 // subscribe subscribes customer to qty × price; edit, if not nil, adds to
 // the parameters.
 func (b *billingEnv) subscribe(customer, price string, qty int64, edit func(*stripe.SubscriptionCreateParams)) *stripe.Subscription {
@@ -209,7 +222,9 @@ func TestBillingSeatsOverThreePeriods(t *testing.T) {
 	assert.Equal(t, jan31, cust.Created, "a customer on a clock lives in the clock's time")
 	require.NotNil(t, cust.TestClock)
 	assert.Equal(t, clock.ID, cust.TestClock.ID)
-	assert.Equal(t, "pm_card_visa", cust.InvoiceSettings.DefaultPaymentMethod.ID)
+	// pm_card_visa attached a new payment method, the customer's default.
+	require.NotNil(t, cust.InvoiceSettings.DefaultPaymentMethod)
+	assert.Regexp(t, `^pm_[0-9A-Za-z]{24}$`, cust.InvoiceSettings.DefaultPaymentMethod.ID)
 
 	sub := b.subscribe(cust.ID, price.ID, 3, nil)
 	assert.Equal(t, stripe.SubscriptionStatusActive, sub.Status)
@@ -614,7 +629,7 @@ func TestBillingEventOrderInOneAdvance(t *testing.T) {
 			before = append(before, string(ev.Type))
 		}
 	}
-	assert.Equal(t, []string{"customer.created", "customer.subscription.created", "invoice.created",
+	assert.Equal(t, []string{"customer.created", "payment_method.attached", "customer.subscription.created", "invoice.created",
 		"invoice.finalized", "invoice.paid", "invoice.payment_succeeded"}, before)
 }
 

@@ -429,7 +429,7 @@ func TestWebhookEndpoints(t *testing.T) {
 
 	// enabled_events: only invoice.paid reaches paidOnly.
 	price := b.price("Pro", 2000, stripe.PriceRecurringIntervalMonth)
-	cust := b.customer("")
+	cust := b.bareCustomer("")
 	b.subscribe(cust.ID, price.ID, 1, nil)
 	evs := b.delivered(5 * time.Second)
 	assert.Equal(t, eventIDs(evs), all.ids())
@@ -444,12 +444,12 @@ func TestWebhookEndpoints(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "disabled", upd.Status)
 	assert.Empty(t, upd.Secret)
-	whileDisabled := b.customer("")
+	whileDisabled := b.bareCustomer("")
 	b.delivered(5 * time.Second)
 	upd, err = b.sc.V1WebhookEndpoints.Update(ctx, weTog.ID, &stripe.WebhookEndpointUpdateParams{Disabled: stripe.Bool(false)})
 	require.NoError(t, err)
 	assert.Equal(t, "enabled", upd.Status)
-	afterEnable := b.customer("")
+	afterEnable := b.bareCustomer("")
 	evs = b.delivered(5 * time.Second)
 	created := eventsOf(t, b.sc, &stripe.EventListParams{Type: stripe.String("customer.created")})
 	require.Len(t, created, 3)
@@ -480,7 +480,7 @@ func TestWebhookEndpoints(t *testing.T) {
 	assert.Equal(t, weTog.Created, ret.Created)
 	_, err = b.sc.V1Customers.Update(ctx, cust.ID, &stripe.CustomerUpdateParams{Name: stripe.String("Jenny")})
 	require.NoError(t, err)
-	b.customer("") // customer.created: not wanted by the moved endpoint
+	b.bareCustomer("") // customer.created: not wanted by the moved endpoint
 	b.delivered(5 * time.Second)
 	updated := eventsOf(t, b.sc, &stripe.EventListParams{Type: stripe.String("customer.updated")})
 	require.Len(t, updated, 1)
@@ -565,7 +565,7 @@ func TestWebhookRetriesKeepOrder(t *testing.T) {
 	})
 	we := b.endpoint(rc, "*")
 	for range 3 {
-		b.customer("")
+		b.bareCustomer("")
 	}
 	b.price("Pro", 2000, stripe.PriceRecurringIntervalMonth)
 	evs := b.delivered(5 * time.Second)
@@ -649,7 +649,7 @@ func TestWebhookDeadEndpointDoesNotStallOthers(t *testing.T) {
 	weDead := b.endpoint(dead, "customer.created", "invoice.paid")
 	b.endpoint(healthy, "*")
 
-	cust := b.customer("")
+	cust := b.bareCustomer("")
 	dead.waitFor(time.Second, "the first attempt", func(got []arrival) bool { return len(got) == 1 })
 	b.subscribe(cust.ID, price.ID, 1, nil) // five events in one commit
 	all := b.events(nil)
@@ -701,7 +701,7 @@ func TestWebhookDeliveriesSurviveRestart(t *testing.T) {
 		URL: stripe.String("http://" + addr + "/webhooks"), EnabledEvents: stripe.StringSlice([]string{"*"})})
 	require.NoError(t, err)
 	for range 3 {
-		b.customer("")
+		b.bareCustomer("")
 	}
 	evs := b.events(nil)
 	require.Len(t, evs, 3)
@@ -744,7 +744,7 @@ func TestWebhookRetryEvent(t *testing.T) {
 	require.NoError(t, err)
 	rc := newReceiver(t, nil)
 	we := b.endpoint(rc, "*")
-	b.customer("")
+	b.bareCustomer("")
 	evs := b.delivered(5 * time.Second)
 	require.Len(t, evs, 1)
 	ev := evs[0]

@@ -150,6 +150,8 @@ type NewSubscription struct {
 	CancelAtPeriodEnd  bool
 	CancelAt           int64
 	Metadata           map[string]string
+	// DefaultPaymentMethod is charged before the customer's default.
+	DefaultPaymentMethod string
 }
 
 // resolvedPrice is a recurring price with its product's name.
@@ -198,7 +200,8 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 		return nil, invalidf("items", "Missing required param: items.")
 	}
 	sub := &Subscription{ID: e.L.NewID("sub_"), Customer: cust.ID, Clock: cust.Clock, Created: now, StartDate: now,
-		Status: StatusActive, Metadata: in.Metadata, CancelAtPeriodEnd: in.CancelAtPeriodEnd}
+		Status: StatusActive, Metadata: in.Metadata, CancelAtPeriodEnd: in.CancelAtPeriodEnd,
+		DefaultPaymentMethod: in.DefaultPaymentMethod}
 	prices := map[string]*resolvedPrice{}
 	for i, spec := range in.Items {
 		param := fmt.Sprintf("items[%d][price]", i)
@@ -435,6 +438,8 @@ type SubscriptionChange struct {
 	// CancelAt: nil leaves it, 0 clears it.
 	CancelAt *int64
 	Metadata map[string]string
+	// DefaultPaymentMethod: nil leaves it, "" clears it.
+	DefaultPaymentMethod *string
 }
 
 // UpdateSubscription changes a subscription at now: items, seats, prices
@@ -552,6 +557,9 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 		}
 	}
 	sub.Metadata = MergeMetadata(sub.Metadata, ch.Metadata)
+	if ch.DefaultPaymentMethod != nil {
+		sub.DefaultPaymentMethod = *ch.DefaultPaymentMethod
+	}
 
 	prorate := behavior != ProrateNone && sub.Status == StatusActive && t < sub.PeriodEnd
 	var created []*InvoiceItem

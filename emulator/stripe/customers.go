@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
-	"strings"
+	"maps"
 
 	"github.com/billclock/billclock/emulator/billing"
 	"github.com/billclock/billclock/store"
@@ -15,7 +15,7 @@ import (
 const maxCustomersPerClock = 3
 
 // customerExpansions are the fields of a customer that expand[] may name.
-var customerExpansions = []string{"test_clock"}
+var customerExpansions = []string{"test_clock", "default_source", "invoice_settings.default_payment_method"}
 
 // customerFields are the scalar fields shared by customer create and update.
 type customerFields struct {
@@ -38,13 +38,12 @@ func readCustomerFields(p *params) customerFields {
 		f.defaultPM = settings.clearable("invoice_settings[default_payment_method]")
 		p.fail(settings.check())
 	}
-	if f.defaultPM != nil && *f.defaultPM != "" {
-		p.fail(checkPaymentMethod(*f.defaultPM, "invoice_settings[default_payment_method]"))
-	}
 	return f
 }
 
-// apply sets the fields that were sent on c.
+// apply sets the fields that were sent on c, other than the default
+// payment method, which must be resolved first (see
+// ledger.attachedPaymentMethod).
 func (f customerFields) apply(c *billing.Customer) {
 	if f.email != nil {
 		c.Email = *f.email
@@ -55,20 +54,7 @@ func (f customerFields) apply(c *billing.Customer) {
 	if f.description != nil {
 		c.Description = *f.description
 	}
-	if f.defaultPM != nil {
-		c.DefaultPaymentMethod = *f.defaultPM
-	}
 	c.Metadata = applyMetadata(c.Metadata, f.metadata, f.clearMetadata)
-}
-
-// checkPaymentMethod accepts Stripe's test payment method ids (pm_card_visa
-// and the like): billclock has no payment methods, and every charge
-// succeeds, so any pm_ id is taken at its word.
-func checkPaymentMethod(id, param string) error {
-	if !strings.HasPrefix(id, "pm_") {
-		return errNoSuch("PaymentMethod", id, param)
-	}
-	return nil
 }
 
 // newInvoicePrefix returns 8 random uppercase letters and digits.
@@ -88,10 +74,8 @@ func customerView(l *ledger, cust *billing.Customer, ex map[string]bool) (any, e
 
 func (s *Surface) createCustomer(c *call, tx *store.Tx) (any, error) {
 	f := readCustomerFields(c.p)
-	pm, hasPM := c.p.str("payment_method")
-	if hasPM {
-		c.p.fail(checkPaymentMethod(pm, "payment_method"))
-	}
+	pmID, hasPM := c.p.str("payment_method")
+	source, hasSource := c.p.str("source")
 	clockID, _ := c.p.str("test_clock")
 	ex, err := c.p.expansions(customerExpansions...)
 	if err != nil {
@@ -123,16 +107,56 @@ func (s *Surface) createCustomer(c *call, tx *store.Tx) (any, error) {
 	}
 	cust := &billing.Customer{ID: l.NewID("cus_"), Created: created, Clock: clockID, InvoicePrefix: newInvoicePrefix()}
 	f.apply(cust)
-	if hasPM && f.defaultPM == nil {
+	// The payment methods to attach once the customer exists, in order.
+	var attach []*billing.PaymentMethod
+	var pm *billing.PaymentMethod
+	if hasPM {
+		if pm, _, err = l.resolvePaymentMethod(pmID, "payment_method", created); err != nil {
+			return nil, err
+		}
+		attach = append(attach, pm)
 		// Stripe only attaches payment_method; billclock also makes it the
 		// default, so that the customer's invoices have something to charge.
-		cust.DefaultPaymentMethod = pm
+		cust.DefaultPaymentMethod = pm.ID
+	}
+	if f.defaultPM != nil && *f.defaultPM != "" {
+		const param = "invoice_settings[default_payment_method]"
+		switch {
+		case hasPM && *f.defaultPM == pmID:
+		case isMagicPaymentMethod(*f.defaultPM):
+			def, _, err := l.resolvePaymentMethod(*f.defaultPM, param, created)
+			if err != nil {
+				return nil, err
+			}
+			attach = append(attach, def)
+			cust.DefaultPaymentMethod = def.ID
+		default:
+			// A customer being created has nothing attached yet.
+			def, err := l.PaymentMethod(*f.defaultPM)
+			if err != nil {
+				return nil, withParam(err, param)
+			}
+			return nil, stripeError(billing.CheckDefault(def, cust.ID, param), opDefault)
+		}
+	}
+	if hasSource {
+		card, err := l.sourceFromToken(source, "source", created)
+		if err != nil {
+			return nil, err
+		}
+		attach = append(attach, card)
+		cust.DefaultSource = card.ID
 	}
 	if err := l.PutCustomer(cust); err != nil {
 		return nil, err
 	}
 	if err := l.Emit(billing.Event{Type: billing.EventCustomerCreated, Time: created, Object: cust}); err != nil {
 		return nil, err
+	}
+	for _, pm := range attach {
+		if err := l.engine().AttachPaymentMethod(pm, cust, created); err != nil {
+			return nil, stripeError(err, opAttach)
+		}
 	}
 	return customerView(l, cust, ex)
 }
@@ -159,6 +183,8 @@ func (s *Surface) retrieveCustomer(c *call, tx *store.Tx) (any, error) {
 
 func (s *Surface) updateCustomer(c *call, tx *store.Tx) (any, error) {
 	f := readCustomerFields(c.p)
+	source, hasSource := c.p.str("source")
+	defaultSource := c.p.clearable("default_source")
 	ex, err := c.p.expansions(customerExpansions...)
 	if err != nil {
 		return nil, err
@@ -179,7 +205,42 @@ func (s *Surface) updateCustomer(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	snapshot := *cust
+	snapshot.Metadata = maps.Clone(cust.Metadata)
 	f.apply(cust)
+	if f.defaultPM != nil {
+		cust.DefaultPaymentMethod = ""
+		if *f.defaultPM != "" {
+			if cust.DefaultPaymentMethod, err = l.attachedPaymentMethod(cust, *f.defaultPM, "invoice_settings[default_payment_method]", now); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if defaultSource != nil {
+		cust.DefaultSource = ""
+		if *defaultSource != "" {
+			card, err := l.PaymentMethod(*defaultSource)
+			if isMissing(err) || err == nil && (!card.Legacy || billing.CheckDefault(card, cust.ID, "default_source") != nil) {
+				return nil, errNoSuch("source", *defaultSource, "default_source")
+			}
+			if err != nil {
+				return nil, err
+			}
+			cust.DefaultSource = card.ID
+		}
+	}
+	// A new source replaces the default source, which is deleted.
+	var replaced string
+	if hasSource {
+		card, err := l.sourceFromToken(source, "source", now)
+		if err != nil {
+			return nil, err
+		}
+		if err := l.engine().AttachPaymentMethod(card, cust, now); err != nil {
+			return nil, stripeError(err, opAttach)
+		}
+		replaced, cust.DefaultSource = cust.DefaultSource, card.ID
+	}
 	after, err := json.Marshal(cust)
 	if err != nil {
 		return nil, err
@@ -189,8 +250,19 @@ func (s *Surface) updateCustomer(c *call, tx *store.Tx) (any, error) {
 		if err := l.PutCustomer(cust); err != nil {
 			return nil, err
 		}
-		if err := l.Emit(billing.Event{Type: billing.EventCustomerUpdated, Time: now, Object: cust}); err != nil {
+		if err := l.Emit(billing.Event{Type: billing.EventCustomerUpdated, Time: now, Object: cust, Before: &snapshot}); err != nil {
 			return nil, err
+		}
+	}
+	if replaced != "" {
+		old, err := l.PaymentMethod(replaced)
+		if err != nil && !isMissing(err) {
+			return nil, err
+		}
+		if err == nil && old.Legacy && old.Customer == cust.ID {
+			if err := l.engine().DetachPaymentMethod(old, now); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return customerView(l, cust, ex)

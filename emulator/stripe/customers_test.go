@@ -149,7 +149,13 @@ func TestCustomerLifecycle(t *testing.T) {
 	assert.EqualValues(t, catalogWall.Unix(), cust["created"])
 	assert.Equal(t, "ada@example.com", cust["email"])
 	assert.Equal(t, map[string]any{"a": "1", "b": "2"}, cust["metadata"])
-	assert.Equal(t, "pm_card_visa", cust["invoice_settings"].(map[string]any)["default_payment_method"])
+	// A test payment method id attaches a new payment method, whose id is
+	// the default.
+	visa := cust["invoice_settings"].(map[string]any)["default_payment_method"].(string)
+	assert.Regexp(t, `^pm_[0-9A-Za-z]{24}$`, visa)
+	pm := a.ok("GET", "/v1/payment_methods/"+visa, nil)
+	assert.Equal(t, id, pm["customer"])
+	assert.Equal(t, "visa", pm["card"].(map[string]any)["brand"])
 	assert.Regexp(t, regexp.MustCompile(`^[0-9A-Z]{8}$`), cust["invoice_prefix"])
 	assert.EqualValues(t, 1, cust["next_invoice_sequence"], "the first invoice will be -0001")
 	assert.Nil(t, cust["test_clock"])
@@ -166,7 +172,12 @@ func TestCustomerLifecycle(t *testing.T) {
 	assert.Nil(t, upd["description"])
 	assert.Equal(t, "Ada L.", upd["name"])
 	assert.Equal(t, "ada@example.com", upd["email"], "fields not sent are kept")
-	assert.Equal(t, "pm_card_mastercard", upd["invoice_settings"].(map[string]any)["default_payment_method"])
+	mastercard := upd["invoice_settings"].(map[string]any)["default_payment_method"].(string)
+	assert.Regexp(t, `^pm_[0-9A-Za-z]{24}$`, mastercard)
+	assert.NotEqual(t, visa, mastercard)
+	pm = a.ok("GET", "/v1/payment_methods/"+mastercard, nil)
+	assert.Equal(t, id, pm["customer"])
+	assert.Equal(t, "mastercard", pm["card"].(map[string]any)["brand"])
 	assert.Equal(t, cust["invoice_prefix"], upd["invoice_prefix"])
 
 	// metadata= clears every key.
@@ -193,15 +204,17 @@ func TestCustomerParams(t *testing.T) {
 		400, "invoice_settings[footer]", "parameter_unknown", "Received unknown parameter: invoice_settings[footer]")
 	a.fails("POST", "/v1/customers", url.Values{"payment_method": {"card_123"}},
 		404, "payment_method", "resource_missing", "No such PaymentMethod: 'card_123'")
-	a.fails("POST", "/v1/customers", url.Values{"expand[]": {"default_source"}},
-		400, "expand", "", "This property cannot be expanded (default_source).")
+	a.fails("POST", "/v1/customers", url.Values{"expand[]": {"subscriptions"}},
+		400, "expand", "", "This property cannot be expanded (subscriptions).")
 	a.fails("POST", "/v1/customers", url.Values{"test_clock": {"clock_nope"}},
 		404, "test_clock", "resource_missing", "No such billingclock: 'clock_nope'")
 
 	// invoice_settings[default_payment_method] wins over payment_method.
 	cust := a.ok("POST", "/v1/customers", url.Values{"payment_method": {"pm_card_visa"},
 		"invoice_settings[default_payment_method]": {"pm_card_amex"}})
-	assert.Equal(t, "pm_card_amex", cust["invoice_settings"].(map[string]any)["default_payment_method"])
+	amex := a.ok("GET", "/v1/payment_methods/"+cust["invoice_settings"].(map[string]any)["default_payment_method"].(string), nil)
+	assert.Equal(t, "amex", amex["card"].(map[string]any)["brand"])
+	assert.Equal(t, cust["id"], amex["customer"])
 	// test_clock cannot be changed after create.
 	a.fails("POST", "/v1/customers/"+cust["id"].(string), url.Values{"test_clock": {"clock_x"}},
 		400, "test_clock", "parameter_unknown", "Received unknown parameter: test_clock")

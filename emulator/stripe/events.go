@@ -40,6 +40,19 @@ var eventTypes = map[billing.EventType]string{
 	billing.EventInvoiceVoided:            "invoice.voided",
 	billing.EventInvoiceItemCreated:       "invoiceitem.created",
 	billing.EventInvoiceItemDeleted:       "invoiceitem.deleted",
+
+	billing.EventPaymentMethodAttached:         "payment_method.attached",
+	billing.EventPaymentMethodDetached:         "payment_method.detached",
+	billing.EventPaymentMethodUpdated:          "payment_method.updated",
+	billing.EventPaymentCreated:                "payment_intent.created",
+	billing.EventPaymentSucceeded:              "payment_intent.succeeded",
+	billing.EventPaymentFailed:                 "payment_intent.payment_failed",
+	billing.EventPaymentRequiresAction:         "payment_intent.requires_action",
+	billing.EventPaymentCanceled:               "payment_intent.canceled",
+	billing.EventPaymentAmountCapturableUpdate: "payment_intent.amount_capturable_updated",
+	billing.EventChargeSucceeded:               "charge.succeeded",
+	billing.EventChargeFailed:                  "charge.failed",
+	billing.EventChargeCaptured:                "charge.captured",
 }
 
 // eventObject is a Stripe event, stored as rendered: events are snapshots.
@@ -85,6 +98,16 @@ func renderObject(v any, lk renderLookup) (json.RawMessage, error) {
 		out, err = renderInvoice(o, lk, nil)
 	case *billing.InvoiceItem:
 		out, err = renderInvoiceItem(o, lk)
+	case *billing.PaymentMethod:
+		if o.Legacy {
+			out = renderCard(o)
+		} else {
+			out, err = renderPaymentMethod(o, lk)
+		}
+	case *billing.Payment:
+		out, err = renderPaymentIntent(o, lk)
+	case *billing.Charge:
+		out, err = renderCharge(o, lk)
 	default:
 		return nil, fmt.Errorf("render: no Stripe shape for %T", v)
 	}
@@ -107,7 +130,7 @@ func (s *Surface) record(tx *store.Tx, account string, c *call, ev billing.Event
 // record stores ev as a Stripe event of the ledger's account, rendered with
 // the ledger's lookups.
 func (l *ledger) record(ev billing.Event) error {
-	typ, ok := eventTypes[ev.Type]
+	typ, ok := stripeEventType(ev)
 	if !ok {
 		return fmt.Errorf("record: no Stripe event type for %s", ev.Type)
 	}

@@ -29,6 +29,9 @@ type renderLookup interface {
 	Invoice(id string) (*billing.Invoice, error)
 	Subscription(id string) (*billing.Subscription, error)
 	Clock(id string) (*billing.Clock, error)
+	PaymentMethod(id string) (*billing.PaymentMethod, error)
+	Payment(id string) (*billing.Payment, error)
+	Charge(id string) (*billing.Charge, error)
 }
 
 // expandSet holds the fields to expand, as given in expand[], e.g.
@@ -154,22 +157,32 @@ type customerObject struct {
 // customerInvoiceSetting is invoice_setting_customer_setting.
 type customerInvoiceSetting struct {
 	CustomFields         any     `json:"custom_fields"`
-	DefaultPaymentMethod *string `json:"default_payment_method"`
+	DefaultPaymentMethod any     `json:"default_payment_method"`
 	Footer               *string `json:"footer"`
 	RenderingOptions     any     `json:"rendering_options"`
 }
 
-// renderCustomer renders a customer; test_clock is expandable.
+// renderCustomer renders a customer; test_clock, default_source and
+// invoice_settings.default_payment_method are expandable.
 func renderCustomer(c *billing.Customer, lk renderLookup, ex expandSet) (any, error) {
 	clock, err := expandClock(ex, "test_clock", c.Clock, lk)
 	if err != nil {
 		return nil, err
 	}
+	source, err := expandSource(ex, "default_source", c.DefaultSource, lk)
+	if err != nil {
+		return nil, err
+	}
+	defaultPM, err := expandPaymentMethod(ex, "invoice_settings.default_payment_method", c.DefaultPaymentMethod, lk)
+	if err != nil {
+		return nil, err
+	}
 	return &customerObject{
-		ID: c.ID, Object: "customer", Created: c.Created,
+		DefaultSource: source,
+		ID:            c.ID, Object: "customer", Created: c.Created,
 		Description: nullString(c.Description), Email: nullString(c.Email), Name: nullString(c.Name),
 		InvoicePrefix:   nullString(c.InvoicePrefix),
-		InvoiceSettings: customerInvoiceSetting{DefaultPaymentMethod: nullString(c.DefaultPaymentMethod)},
+		InvoiceSettings: customerInvoiceSetting{DefaultPaymentMethod: defaultPM},
 		Metadata:        metadata(c.Metadata),
 		// The engine counts the invoices numbered so far; Stripe shows the
 		// sequence number the next one will get.
@@ -428,6 +441,9 @@ func renderSubscription(s *billing.Subscription, lk renderLookup, ex expandSet) 
 		return nil, err
 	}
 	if o.TestClock, err = expandClock(ex, "test_clock", s.Clock, lk); err != nil {
+		return nil, err
+	}
+	if o.DefaultPaymentMethod, err = expandPaymentMethod(ex, "default_payment_method", s.DefaultPaymentMethod, lk); err != nil {
 		return nil, err
 	}
 	o.LatestInvoice, err = expandable(ex, "latest_invoice", s.LatestInvoice,

@@ -24,6 +24,9 @@ type rbLookup struct {
 	invoices map[string]*billing.Invoice
 	subs     map[string]*billing.Subscription
 	clocks   map[string]*billing.Clock
+	methods  map[string]*billing.PaymentMethod
+	payments map[string]*billing.Payment
+	charges  map[string]*billing.Charge
 }
 
 func rbGet[T any](m map[string]*T, resource, id string) (*T, error) {
@@ -47,6 +50,13 @@ func (f *rbLookup) Subscription(id string) (*billing.Subscription, error) {
 	return rbGet(f.subs, "subscription", id)
 }
 func (f *rbLookup) Clock(id string) (*billing.Clock, error) { return rbGet(f.clocks, "test_clock", id) }
+func (f *rbLookup) PaymentMethod(id string) (*billing.PaymentMethod, error) {
+	return rbGet(f.methods, "PaymentMethod", id)
+}
+func (f *rbLookup) Payment(id string) (*billing.Payment, error) {
+	return rbGet(f.payments, "payment_intent", id)
+}
+func (f *rbLookup) Charge(id string) (*billing.Charge, error) { return rbGet(f.charges, "charge", id) }
 
 const (
 	rbStart = int64(1700000000)    // 2023-11-14 22:13:20 UTC

@@ -23,6 +23,31 @@ func (s *Surface) Routes(r *mux.Router) {
 	v1.HandleFunc("/customers/{id}", s.write(s.updateCustomer)).Methods(http.MethodPost)
 	v1.HandleFunc("/customers/{id}", s.write(s.deleteCustomer)).Methods(http.MethodDelete)
 
+	v1.HandleFunc("/customers/{customer}/payment_methods", s.read(s.listCustomerPaymentMethods)).Methods(http.MethodGet)
+	v1.HandleFunc("/customers/{customer}/payment_methods/{id}", s.read(s.retrieveCustomerPaymentMethod)).Methods(http.MethodGet)
+	v1.HandleFunc("/customers/{customer}/sources", s.read(s.listCustomerSources)).Methods(http.MethodGet)
+	v1.HandleFunc("/customers/{customer}/sources/{id}", s.read(s.retrieveCustomerSource)).Methods(http.MethodGet)
+
+	v1.HandleFunc("/payment_methods", s.write(s.createPaymentMethod)).Methods(http.MethodPost)
+	v1.HandleFunc("/payment_methods", s.read(s.listPaymentMethods)).Methods(http.MethodGet)
+	v1.HandleFunc("/payment_methods/{id}", s.retrievePaymentMethodRoute()).Methods(http.MethodGet)
+	v1.HandleFunc("/payment_methods/{id}", s.write(s.updatePaymentMethod)).Methods(http.MethodPost)
+	v1.HandleFunc("/payment_methods/{id}/attach", s.write(s.attachPaymentMethod)).Methods(http.MethodPost)
+	v1.HandleFunc("/payment_methods/{id}/detach", s.write(s.detachPaymentMethod)).Methods(http.MethodPost)
+
+	v1.HandleFunc("/payment_intents", s.write(s.createPaymentIntent)).Methods(http.MethodPost)
+	v1.HandleFunc("/payment_intents", s.read(s.listPaymentIntents)).Methods(http.MethodGet)
+	v1.HandleFunc("/payment_intents/{id}", s.read(s.retrievePaymentIntent)).Methods(http.MethodGet)
+	v1.HandleFunc("/payment_intents/{id}", s.write(s.updatePaymentIntent)).Methods(http.MethodPost)
+	v1.HandleFunc("/payment_intents/{id}/confirm", s.write(s.confirmPaymentIntent)).Methods(http.MethodPost)
+	v1.HandleFunc("/payment_intents/{id}/capture", s.write(s.capturePaymentIntent)).Methods(http.MethodPost)
+	v1.HandleFunc("/payment_intents/{id}/cancel", s.write(s.cancelPaymentIntent)).Methods(http.MethodPost)
+
+	v1.HandleFunc("/charges", s.read(s.listCharges)).Methods(http.MethodGet)
+	v1.HandleFunc("/charges/{id}", s.read(s.retrieveCharge)).Methods(http.MethodGet)
+
+	v1.HandleFunc("/account", s.read(s.retrieveAccount)).Methods(http.MethodGet)
+
 	v1.HandleFunc("/products", s.write(s.createProduct)).Methods(http.MethodPost)
 	v1.HandleFunc("/products", s.read(s.listProducts)).Methods(http.MethodGet)
 	v1.HandleFunc("/products/{id}", s.read(s.retrieveProduct)).Methods(http.MethodGet)

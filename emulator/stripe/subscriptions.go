@@ -9,7 +9,7 @@ import (
 )
 
 // subscriptionExpansions are the paths users expand on subscriptions.
-var subscriptionExpansions = []string{"latest_invoice", "customer", "items.data.price", "test_clock", "items"}
+var subscriptionExpansions = []string{"latest_invoice", "customer", "items.data.price", "test_clock", "items", "default_payment_method"}
 
 // itemSpecs reads items[n][...] into the engine's item specs.
 func (p *params) itemSpecs(name string, allowed ...string) []billing.ItemSpec {
@@ -95,6 +95,7 @@ func (s *Surface) createSubscription(c *call, tx *store.Tx) (any, error) {
 	c.p.prorationParams()
 	metadata, _ := c.p.metadata("metadata")
 	c.p.text("description", maxSubscriptionDescription)
+	defaultPM, _ := c.p.str("default_payment_method")
 	c.p.acceptPaymentParams()
 	c.p.enum("collection_method", "charge_automatically")
 	ex, err := c.p.expansions(subscriptionExpansions...)
@@ -139,6 +140,13 @@ func (s *Surface) createSubscription(c *call, tx *store.Tx) (any, error) {
 	}
 	in := billing.NewSubscription{Customer: cust.ID, Items: items, BillingCycleAnchor: anchor,
 		CancelAtPeriodEnd: cancelAtPeriodEnd, CancelAt: cancelAt, Metadata: applyMetadata(nil, metadata, false)}
+	if defaultPM != "" {
+		// A test id attaches a new copy to the customer; a stored payment
+		// method must be attached to the customer already.
+		if in.DefaultPaymentMethod, err = l.attachedPaymentMethod(cust, defaultPM, "default_payment_method", now); err != nil {
+			return nil, err
+		}
+	}
 	switch {
 	case trialEndNow:
 	case trialEnd != 0:
@@ -209,6 +217,7 @@ func (s *Surface) updateSubscription(c *call, tx *store.Tx) (any, error) {
 	}
 	metadata, cleared := c.p.metadata("metadata")
 	c.p.text("description", maxSubscriptionDescription)
+	defaultPM := c.p.clearable("default_payment_method")
 	c.p.acceptPaymentParams()
 	ex, err := c.p.expansions(subscriptionExpansions...)
 	if err != nil {
@@ -224,6 +233,19 @@ func (s *Surface) updateSubscription(c *call, tx *store.Tx) (any, error) {
 	}
 	ch.Items, ch.ProrationBehavior, ch.ProrationDate = items, behavior, date
 	ch.Metadata = metadataUpdate(sub.Metadata, metadata, cleared)
+	if defaultPM != nil {
+		id := ""
+		if *defaultPM != "" {
+			cust, err := l.Customer(sub.Customer)
+			if err != nil {
+				return nil, err
+			}
+			if id, err = l.attachedPaymentMethod(cust, *defaultPM, "default_payment_method", now); err != nil {
+				return nil, err
+			}
+		}
+		ch.DefaultPaymentMethod = &id
+	}
 	sub, err = l.engine().UpdateSubscription(sub.ID, ch, now)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,39 @@
+package stripe
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/billclock/billclock/store"
+)
+
+// intentOptionsCollection holds each direct PaymentIntent's Stripe-only
+// settings (intentOptions), by PaymentIntent id.
+const intentOptionsCollection = "payment_intent_options"
+
+// intentOptions returns PaymentIntent id's Stripe-only settings; a
+// PaymentIntent without any (an invoice's) gets the zero settings.
+func (l *ledger) intentOptions(id string) (*intentOptions, error) {
+	coll, err := l.coll(intentOptionsCollection)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := coll.Get(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return &intentOptions{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var o intentOptions
+	if err := json.Unmarshal(raw, &o); err != nil {
+		return nil, fmt.Errorf("decode options of %s: %w", id, err)
+	}
+	return &o, nil
+}
+
+// putIntentOptions stores PaymentIntent id's Stripe-only settings.
+func (l *ledger) putIntentOptions(id string, created int64, o *intentOptions) error {
+	return l.put(intentOptionsCollection, id, created, o)
+}
