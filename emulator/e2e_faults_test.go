@@ -103,7 +103,7 @@ func TestWebhookDiskFullWhileRecordingADelivery(t *testing.T) {
 		return 200
 	})
 	we := b.endpoint(rc, "*")
-	cust := b.customer("")
+	cust := b.bareCustomer("")
 	rc.waitFor(5*time.Second, "the customer.created event", func(got []arrival) bool { return len(got) >= 1 })
 
 	// The disk stays full for a while: storing the outcome is retried,
