@@ -476,6 +476,8 @@ func isolationCases() []isoCase {
 		{"GET /_billclock/webhook_attempts", "filter by the victim's event", get, "/_billclock/webhook_attempts?event={evt}", "", unseen()},
 		{"GET /_billclock/webhook_attempts", "cursor", get, "/_billclock/webhook_attempts?starting_after={wha}", "",
 			missing("webhook attempt", "wha", "starting_after")},
+		{"POST /_billclock/test_clocks/{id}/fail_next_advance", "make the victim's clock fail", post,
+			"/_billclock/test_clocks/{clock}/fail_next_advance", "", missing(clock, "clock", "id")},
 	}
 }
 

@@ -59,6 +59,7 @@ func TestRootUsageErrors(t *testing.T) {
 		{[]string{"test_helpers", "test_clocks", "creat"}, "did you mean create?"},
 		{[]string{"test_helpers", "test_clocks", "retrieve"}, "takes one clock ID"},
 		{[]string{"test_helpers", "test_clocks", "delete", "a", "b"}, "got 2 arguments"},
+		{[]string{"test_helpers", "test_clocks", "fail-next-advance"}, "takes one clock ID"},
 		{[]string{"test_helpers", "test_clocks", "create", "--frozen-time", "yesterday"}, `invalid timestamp "yesterday"`},
 		{[]string{"test_helpers", "test_clocks", "create", "-d", "novalue"}, `invalid -d "novalue"`},
 		{[]string{"serve", "extra"}, `unknown command "extra" for "billclock serve"`},

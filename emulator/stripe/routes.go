@@ -80,6 +80,7 @@ func (s *Surface) Routes(r *mux.Router) {
 
 	// Control routes, outside Stripe's API.
 	r.HandleFunc("/_billclock/webhook_attempts", s.read(s.listWebhookAttempts)).Methods(http.MethodGet)
+	r.HandleFunc("/_billclock/test_clocks/{id}/fail_next_advance", s.write(s.failNextAdvance)).Methods(http.MethodPost)
 }
 
 // NotFoundHandler answers every request no route takes (a path billclock
