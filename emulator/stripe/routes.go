@@ -80,6 +80,8 @@ func (s *Surface) Routes(r *mux.Router) {
 
 	// Control routes, outside Stripe's API.
 	r.HandleFunc("/_billclock/webhook_attempts", s.read(s.listWebhookAttempts)).Methods(http.MethodGet)
+	r.HandleFunc("/_billclock/settings", s.read(s.getSettings)).Methods(http.MethodGet)
+	r.HandleFunc("/_billclock/settings", s.write(s.updateSettings)).Methods(http.MethodPost)
 	r.HandleFunc("/_billclock/test_clocks/{id}/fail_next_advance", s.write(s.failNextAdvance)).Methods(http.MethodPost)
 }
 
