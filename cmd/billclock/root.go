@@ -24,6 +24,7 @@ func newRootCommand(getenv getenvFunc) *cobra.Command {
 		newTriggerCommand(getenv),
 		newEventsCommand(getenv),
 		newFixturesCommand(getenv),
+		newSettingsCommand(getenv),
 	)
 	return root
 }

@@ -72,6 +72,10 @@ func TestRootUsageErrors(t *testing.T) {
 		{[]string{"events", "resend"}, "takes one event ID"},
 		{[]string{"events", "retrieve", "a", "b"}, "got 2 arguments"},
 		{[]string{"fixtures"}, "accepts 1 arg(s), received 0"},
+		{[]string{"settings", "bogus"}, `unknown command "bogus" for "billclock settings"`},
+		{[]string{"settings", "get", "extra"}, `unknown command "extra" for "billclock settings get"`},
+		{[]string{"settings", "set"}, "nothing to set"},
+		{[]string{"settings", "set", "--upcoming-invoice-days", "soon"}, `invalid argument "soon"`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -95,6 +99,8 @@ func TestRootHelp(t *testing.T) {
 		{"test_helpers"},
 		{"test_helpers", "test_clocks"},
 		{"test_helpers", "test_clocks", "advance", "--help"},
+		{"settings"},
+		{"settings", "set", "--help"},
 	} {
 		stdout, _, err := runCLI(t, nil, args...)
 		if err != nil {
