@@ -476,6 +476,11 @@ func isolationCases() []isoCase {
 		{"GET /_billclock/webhook_attempts", "filter by the victim's event", get, "/_billclock/webhook_attempts?event={evt}", "", unseen()},
 		{"GET /_billclock/webhook_attempts", "cursor", get, "/_billclock/webhook_attempts?starting_after={wha}", "",
 			missing("webhook attempt", "wha", "starting_after")},
+		{"GET /_billclock/settings", "read", get, "/_billclock/settings", "", unseen()},
+		{"POST /_billclock/settings", "change its own", post, "/_billclock/settings",
+			"retry_days=1&subscription_action=unpaid&invoice_action=mark_uncollectible", unseen()},
+		{"POST /_billclock/test_clocks/{id}/fail_next_advance", "make the victim's clock fail", post,
+			"/_billclock/test_clocks/{clock}/fail_next_advance", "", missing(clock, "clock", "id")},
 	}
 }
 
@@ -522,7 +527,7 @@ func (w *isoWorld) snapshot(t *testing.T, e *env) map[string]string {
 		"/v1/invoices?customer={cus}&limit=100", "/v1/invoices/{in}", "/v1/invoices/{in2}", "/v1/invoices/{in2}/lines",
 		"/v1/invoiceitems?customer={cus}&limit=100", "/v1/invoiceitems/{ii}",
 		"/v1/webhook_endpoints", "/v1/webhook_endpoints/{we}",
-		"/v1/events?limit=100", "/v1/events/{evt}", "/_billclock/webhook_attempts?limit=100",
+		"/v1/events?limit=100", "/v1/events/{evt}", "/_billclock/webhook_attempts?limit=100", "/_billclock/settings",
 	}
 	out := map[string]string{}
 	for _, p := range paths {

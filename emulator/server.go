@@ -130,6 +130,9 @@ func (s *Server) handler() http.Handler {
 		w.Write([]byte(`{"status":"ok"}` + "\n"))
 	}).Methods(http.MethodGet, http.MethodHead)
 	s.stripe.Routes(r)
+	// Any other path or method gets Stripe's JSON 404, not Go's plain text.
+	r.NotFoundHandler = s.stripe.NotFoundHandler()
+	r.MethodNotAllowedHandler = s.stripe.NotFoundHandler()
 	if s.log.Enabled(context.Background(), slog.LevelDebug) {
 		return logRequests(s.log, r)
 	}

@@ -25,6 +25,7 @@ func newRootCommand(getenv getenvFunc) *cobra.Command {
 		newEventsCommand(getenv),
 		newFixturesCommand(getenv),
 		newDBCommand(),
+		newSettingsCommand(getenv),
 	)
 	return root
 }

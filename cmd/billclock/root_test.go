@@ -59,6 +59,7 @@ func TestRootUsageErrors(t *testing.T) {
 		{[]string{"test_helpers", "test_clocks", "creat"}, "did you mean create?"},
 		{[]string{"test_helpers", "test_clocks", "retrieve"}, "takes one clock ID"},
 		{[]string{"test_helpers", "test_clocks", "delete", "a", "b"}, "got 2 arguments"},
+		{[]string{"test_helpers", "test_clocks", "fail-next-advance"}, "takes one clock ID"},
 		{[]string{"test_helpers", "test_clocks", "create", "--frozen-time", "yesterday"}, `invalid timestamp "yesterday"`},
 		{[]string{"test_helpers", "test_clocks", "create", "-d", "novalue"}, `invalid -d "novalue"`},
 		{[]string{"serve", "extra"}, `unknown command "extra" for "billclock serve"`},
@@ -74,6 +75,10 @@ func TestRootUsageErrors(t *testing.T) {
 		{[]string{"db", "bogus"}, `unknown command "bogus" for "billclock db"`},
 		{[]string{"db", "check"}, "accepts 1 arg(s), received 0"},
 		{[]string{"db", "check", "a.db", "b.db"}, "accepts 1 arg(s), received 2"},
+		{[]string{"settings", "bogus"}, `unknown command "bogus" for "billclock settings"`},
+		{[]string{"settings", "get", "extra"}, `unknown command "extra" for "billclock settings get"`},
+		{[]string{"settings", "set"}, "nothing to set"},
+		{[]string{"settings", "set", "--upcoming-invoice-days", "soon"}, `invalid argument "soon"`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -97,6 +102,8 @@ func TestRootHelp(t *testing.T) {
 		{"test_helpers"},
 		{"test_helpers", "test_clocks"},
 		{"test_helpers", "test_clocks", "advance", "--help"},
+		{"settings"},
+		{"settings", "set", "--help"},
 	} {
 		stdout, _, err := runCLI(t, nil, args...)
 		if err != nil {

@@ -36,6 +36,7 @@ func newTestHelpersCommand(getenv getenvFunc) *cobra.Command {
 		newClockListCommand(client),
 		newClockDeleteCommand(client),
 		newClockAdvanceCommand(client),
+		newClockFailNextAdvanceCommand(client),
 	)
 	cmd.AddCommand(clocks)
 	return cmd

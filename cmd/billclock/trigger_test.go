@@ -17,6 +17,7 @@ var requiredTriggers = []string{
 	"customer.created", "customer.updated", "product.created", "price.created",
 	"customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted",
 	"invoice.created", "invoice.finalized", "invoice.paid", "invoice.payment_succeeded", "invoiceitem.created",
+	"invoice.payment_failed", "payment_intent.payment_failed", "charge.failed",
 }
 
 // waitEvent polls until the account has an event of type typ and returns

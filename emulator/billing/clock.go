@@ -84,6 +84,10 @@ type Clock struct {
 	Status     ClockStatus `json:"status"`
 	// TargetTime is the time an advance in progress moves to.
 	TargetTime int64 `json:"target_time,omitempty"`
+	// FailNextAdvance makes the clock's next advance end in
+	// internal_failure instead of moving it (failure injection for tests;
+	// see ArmAdvanceFailure).
+	FailNextAdvance bool `json:"fail_next_advance,omitempty"`
 }
 
 // NewClock returns a ready clock frozen at frozen, created at wall time now.
@@ -131,6 +135,27 @@ func (c *Clock) BeginAdvance(target, limit int64) error {
 	c.Status = ClockAdvancing
 	c.TargetTime = target
 	return nil
+}
+
+// ArmAdvanceFailure makes the clock's next advance fail: it will end in
+// internal_failure with nothing of it applied. A clock that is advancing
+// is refused, since "next" would be ambiguous: the one under way, or the
+// one after?
+func (c *Clock) ArmAdvanceFailure() error {
+	if c.Status == ClockAdvancing {
+		return &Error{Kind: Invalid, Message: fmt.Sprintf(
+			"The test clock %s is advancing. Wait for the current advancement to finish before making its next advance fail.", c.ID)}
+	}
+	c.FailNextAdvance = true
+	return nil
+}
+
+// FailAdvance gives up the advance under way: the clock stays at its frozen
+// time, in internal_failure, and every later advance is refused.
+func (c *Clock) FailAdvance() {
+	c.Status = ClockInternalFailure
+	c.TargetTime = 0
+	c.FailNextAdvance = false
 }
 
 // FinishAdvance moves a clock that is advancing to its target and makes it

@@ -172,3 +172,26 @@ func TestIntervalNthInRange(t *testing.T) {
 		}
 	}
 }
+
+func TestClockAdvanceFailure(t *testing.T) {
+	c, err := NewClock("clock_1", "", 1732320000, 1790000000)
+	require.NoError(t, err)
+	require.NoError(t, c.ArmAdvanceFailure())
+	assert.True(t, c.FailNextAdvance)
+	assert.Equal(t, ClockReady, c.Status, "arming changes nothing until the advance")
+
+	limit := AdvanceLimit(c.FrozenTime, nil)
+	require.NoError(t, c.BeginAdvance(limit, limit))
+	var be *Error
+	require.ErrorAs(t, c.ArmAdvanceFailure(), &be, "an advancing clock cannot be armed")
+	assert.Equal(t, Invalid, be.Kind)
+	assert.Contains(t, be.Message, "clock_1 is advancing")
+
+	c.FailAdvance()
+	assert.Equal(t, ClockInternalFailure, c.Status)
+	assert.Equal(t, int64(1732320000), c.FrozenTime, "nothing of the advance is applied")
+	assert.Zero(t, c.TargetTime)
+	assert.False(t, c.FailNextAdvance)
+	require.ErrorAs(t, c.BeginAdvance(limit, limit), &be)
+	assert.Equal(t, "Failed to advance time. Future requests to advance time will fail.", be.Message)
+}

@@ -180,6 +180,9 @@ func (a *advancer) apply(key string) error {
 			if clock.Status != billing.ClockAdvancing || clock.TargetTime != job.Target {
 				return q.Delete(key) // stale job
 			}
+			if clock.FailNextAdvance {
+				return a.failArmedAdvance(tx, l.account, clock)
+			}
 			done, err := l.engine().Run(clock.ID, job.Target, advanceChunk)
 			if err != nil || !done {
 				finished = false

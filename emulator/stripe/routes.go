@@ -11,6 +11,16 @@ import (
 func (s *Surface) Routes(r *mux.Router) {
 	v1 := r.PathPrefix("/v1").Subrouter()
 
+	// Stripe routes billclock does not emulate yet, first so that
+	// /v1/customers/search is not taken for the customer "search".
+	for _, path := range []string{
+		"/customers/search", "/subscriptions/search", "/invoices/search", "/products/search",
+		"/prices/search", "/payment_intents/search", "/charges/search",
+		"/invoices/upcoming", "/invoices/upcoming/lines", "/invoices/create_preview",
+	} {
+		v1.HandleFunc(path, s.unrecognized)
+	}
+
 	v1.HandleFunc("/test_helpers/test_clocks", s.write(s.createClock)).Methods(http.MethodPost)
 	v1.HandleFunc("/test_helpers/test_clocks", s.read(s.listClocks)).Methods(http.MethodGet)
 	v1.HandleFunc("/test_helpers/test_clocks/{id}", s.read(s.retrieveClock)).Methods(http.MethodGet)
@@ -95,4 +105,12 @@ func (s *Surface) Routes(r *mux.Router) {
 
 	// Control routes, outside Stripe's API.
 	r.HandleFunc("/_billclock/webhook_attempts", s.read(s.listWebhookAttempts)).Methods(http.MethodGet)
+	r.HandleFunc("/_billclock/settings", s.read(s.getSettings)).Methods(http.MethodGet)
+	r.HandleFunc("/_billclock/settings", s.write(s.updateSettings)).Methods(http.MethodPost)
+	r.HandleFunc("/_billclock/test_clocks/{id}/fail_next_advance", s.write(s.failNextAdvance)).Methods(http.MethodPost)
 }
+
+// NotFoundHandler answers every request no route takes (a path billclock
+// does not serve, or a method a path does not take) with Stripe's
+// "Unrecognized request URL" 404, through the same adapter as every route.
+func (s *Surface) NotFoundHandler() http.Handler { return http.HandlerFunc(s.unrecognized) }
