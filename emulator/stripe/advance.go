@@ -233,7 +233,7 @@ func (a *advancer) markFailed(tx *store.Tx, account, clockID string) error {
 	if err != nil {
 		return nil
 	}
-	clock.Status = billing.ClockInternalFailure
+	clock.FailAdvance()
 	if err := saveClock(clocks, clock); err != nil {
 		return err
 	}

@@ -36,16 +36,5 @@ func (s *Surface) failNextAdvance(c *call, tx *store.Tx) (any, error) {
 // internal_failure and test_helpers.test_clock.internal_failure is
 // recorded.
 func (a *advancer) failArmedAdvance(tx *store.Tx, account string, clock *billing.Clock) error {
-	if err := a.cancel(tx, account, clock.ID); err != nil {
-		return err
-	}
-	clock.FailAdvance()
-	clocks, err := accountClocks(tx, account)
-	if err != nil {
-		return err
-	}
-	if err := saveClock(clocks, clock); err != nil {
-		return err
-	}
-	return a.s.record(tx, account, nil, billing.Event{Type: billing.EventClockInternalFailure, Time: a.s.now().Unix(), Object: clock})
+	return a.markFailed(tx, account, clock.ID)
 }
