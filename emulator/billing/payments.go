@@ -35,8 +35,8 @@ type CardBehavior struct {
 	DeclineOnAttach DeclineReason `json:"decline_on_attach,omitempty"`
 	// DeclineCharges, if set, declines every charge of the stored card.
 	DeclineCharges DeclineReason `json:"decline_charges,omitempty"`
-	// RequiresAuthentication makes off-session charges wait for the
-	// customer (on-session confirmation succeeds).
+	// RequiresAuthentication makes every charge wait for the customer to
+	// authenticate (requires_action), which never happens by itself.
 	RequiresAuthentication bool `json:"requires_authentication,omitempty"`
 }
 
@@ -279,6 +279,22 @@ const (
 	EventBalanceTransactionCreated EventType = "customer.balance_transaction.created"
 )
 
+// Declined is the engine's error for a payment that was not made: the
+// card was declined, needs the customer to authenticate, or there was
+// nothing to charge. Each surface words it for its provider (Stripe: a 402
+// card_error carrying the charge, payment and payment method). The objects
+// are snapshots taken when the attempt ended; Charge is nil when no charge
+// was made, PaymentMethod when there was nothing to charge, Payment when
+// the decline happened before any payment existed.
+type Declined struct {
+	Reason        DeclineReason
+	Payment       *Payment
+	Charge        *Charge
+	PaymentMethod *PaymentMethod
+}
+
+func (d *Declined) Error() string { return "payment declined: " + string(d.Reason) }
+
 // chargeBehavior is the decline a charge of pm meets, if any. A card that
 // is declined when stored declines its charges too (it can still be charged
 // directly, without being stored first).
@@ -289,28 +305,38 @@ func chargeBehavior(pm *PaymentMethod) DeclineReason {
 	return pm.Behavior.DeclineOnAttach
 }
 
-// attempt tries once to collect payment p with pm at the time at.
-// offSession marks a payment the customer is not present for (renewals and
-// their retries), which a card needing authentication cannot complete. It
-// records a Charge, unless there is nothing to charge or the card waits for
-// authentication; moves p's status; saves p and the charge; and emits the
-// charge and payment events. It returns the decline ("" on success; a
-// manual-capture payment succeeds into requires_capture).
-func (e *Engine) attempt(p *Payment, pm *PaymentMethod, offSession bool, at int64) (DeclineReason, error) {
+// attempt tries once to collect payment p with pm at the time at. It
+// records a Charge, unless there is nothing to charge (pm nil) or the card
+// needs authentication; moves p's status; saves p and the charge; and
+// emits the charge and payment events. It returns nil on success (a
+// manual-capture payment succeeds into requires_capture), otherwise the
+// decline.
+//
+// A card that needs authentication always ends in requires_action with no
+// charge, on or off session: billclock has no customer to complete the
+// authentication, so it never completes by itself.
+func (e *Engine) attempt(p *Payment, pm *PaymentMethod, at int64) (*Declined, error) {
 	p.LastError = nil
 	if pm == nil {
 		p.Status = PaymentRequiresPaymentMethod
 		p.LastError = &PaymentError{Reason: DeclineNoPaymentMethod}
-		return DeclineNoPaymentMethod, e.L.PutPayment(p)
+		if err := e.L.PutPayment(p); err != nil {
+			return nil, err
+		}
+		return &Declined{Reason: DeclineNoPaymentMethod, Payment: snapshotPayment(p)}, nil
 	}
 	p.PaymentMethod = pm.ID
-	if pm.Behavior.RequiresAuthentication && offSession {
+	if pm.Behavior.RequiresAuthentication {
 		p.Status = PaymentRequiresAction
 		p.LastError = &PaymentError{Reason: DeclineAuthenticationRequired, PaymentMethod: pm.ID}
 		if err := e.L.PutPayment(p); err != nil {
-			return "", err
+			return nil, err
 		}
-		return DeclineAuthenticationRequired, e.emit(EventPaymentRequiresAction, at, snapshotPayment(p))
+		snap := snapshotPayment(p)
+		if err := e.emit(EventPaymentRequiresAction, at, snap); err != nil {
+			return nil, err
+		}
+		return &Declined{Reason: DeclineAuthenticationRequired, Payment: snap, PaymentMethod: pm}, nil
 	}
 	ch := &Charge{ID: e.L.NewID("ch_"), Created: at, Payment: p.ID, Customer: p.Customer, Clock: p.Clock,
 		Invoice: p.Invoice, PaymentMethod: pm.ID, Amount: p.Amount, Currency: p.Currency,
@@ -333,15 +359,22 @@ func (e *Engine) attempt(p *Payment, pm *PaymentMethod, offSession bool, at int6
 		p.Status, p.AmountReceived = PaymentSucceeded, p.Amount
 	}
 	if err := e.L.PutCharge(ch); err != nil {
-		return "", err
+		return nil, err
 	}
 	if err := e.L.PutPayment(p); err != nil {
-		return "", err
+		return nil, err
 	}
-	if err := e.emit(chargeEvent, at, snapshotCharge(ch)); err != nil {
-		return "", err
+	chSnap, pSnap := snapshotCharge(ch), snapshotPayment(p)
+	if err := e.emit(chargeEvent, at, chSnap); err != nil {
+		return nil, err
 	}
-	return reason, e.emit(paymentEvent, at, snapshotPayment(p))
+	if err := e.emit(paymentEvent, at, pSnap); err != nil {
+		return nil, err
+	}
+	if reason == "" {
+		return nil, nil
+	}
+	return &Declined{Reason: reason, Payment: pSnap, Charge: chSnap, PaymentMethod: pm}, nil
 }
 
 func snapshotPayment(p *Payment) *Payment {
