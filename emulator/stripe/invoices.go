@@ -121,7 +121,7 @@ func (s *Surface) invoiceAction(act func(e *billing.Engine, inv *billing.Invoice
 
 func (s *Surface) payInvoice() handler {
 	return s.invoiceAction(func(e *billing.Engine, inv *billing.Invoice, now int64, _ *call) error {
-		return e.Pay(inv, now)
+		return e.Pay(inv, billing.PayOptions{}, now)
 	}, "payment_method", "off_session", "paid_out_of_band", "source", "forgive", "mandate")
 }
 
