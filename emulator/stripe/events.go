@@ -40,6 +40,25 @@ var eventTypes = map[billing.EventType]string{
 	billing.EventInvoiceVoided:            "invoice.voided",
 	billing.EventInvoiceItemCreated:       "invoiceitem.created",
 	billing.EventInvoiceItemDeleted:       "invoiceitem.deleted",
+
+	billing.EventSubscriptionPaused:            "customer.subscription.paused",
+	billing.EventPaymentMethodAttached:         "payment_method.attached",
+	billing.EventPaymentMethodDetached:         "payment_method.detached",
+	billing.EventPaymentMethodUpdated:          "payment_method.updated",
+	billing.EventPaymentCreated:                "payment_intent.created",
+	billing.EventPaymentSucceeded:              "payment_intent.succeeded",
+	billing.EventPaymentFailed:                 "payment_intent.payment_failed",
+	billing.EventPaymentRequiresAction:         "payment_intent.requires_action",
+	billing.EventPaymentCanceled:               "payment_intent.canceled",
+	billing.EventPaymentAmountCapturableUpdate: "payment_intent.amount_capturable_updated",
+	billing.EventChargeSucceeded:               "charge.succeeded",
+	billing.EventChargeFailed:                  "charge.failed",
+	billing.EventChargeCaptured:                "charge.captured",
+	billing.EventInvoicePaymentFailed:          "invoice.payment_failed",
+	billing.EventInvoicePaymentActionRequired:  "invoice.payment_action_required",
+	billing.EventInvoiceMarkedUncollectible:    "invoice.marked_uncollectible",
+	billing.EventInvoicePaymentPaid:            "invoice_payment.paid",
+	billing.EventBalanceTransactionCreated:     "customer.balance_transaction.created",
 }
 
 // eventObject is a Stripe event, stored as rendered: events are snapshots.
@@ -57,6 +76,9 @@ type eventObject struct {
 
 type eventData struct {
 	Object json.RawMessage `json:"object"`
+	// PreviousAttributes holds, for an update, the top-level fields that
+	// changed, with their values before.
+	PreviousAttributes json.RawMessage `json:"previous_attributes,omitempty"`
 }
 
 type eventRequest struct {
@@ -85,6 +107,16 @@ func renderObject(v any, lk renderLookup) (json.RawMessage, error) {
 		out, err = renderInvoice(o, lk, nil)
 	case *billing.InvoiceItem:
 		out, err = renderInvoiceItem(o, lk)
+	case *billing.PaymentMethod:
+		out, err = renderPaymentMethod(o, lk)
+	case *billing.Payment:
+		out, err = renderPaymentIntent(o, lk)
+	case *billing.Charge:
+		out, err = renderCharge(o, lk)
+	case *billing.InvoicePayment:
+		out, err = renderInvoicePayment(o, lk, nil)
+	case *billing.BalanceTransaction:
+		out, err = renderBalanceTransaction(o, lk, nil)
 	default:
 		return nil, fmt.Errorf("render: no Stripe shape for %T", v)
 	}
@@ -117,6 +149,15 @@ func (l *ledger) record(ev billing.Event) error {
 	}
 	e := eventObject{ID: newID("evt_", 24), Object: "event", APIVersion: DefaultAPIVersion, Created: ev.Time,
 		Data: eventData{Object: obj}, Type: typ}
+	if ev.Before != nil {
+		before, err := renderObject(ev.Before, l)
+		if err != nil {
+			return err
+		}
+		if e.Data.PreviousAttributes, err = previousAttributes(before, obj); err != nil {
+			return err
+		}
+	}
 	if l.c != nil {
 		id := l.c.requestID
 		e.Request.ID = &id
@@ -230,13 +271,33 @@ func (e *eventObject) encode() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	const marker = `"data":{"object":0}`
+	const marker = `"data":{"object":0`
 	i := bytes.Index(head, []byte(marker))
 	if i < 0 {
 		return nil, fmt.Errorf("encode event: no data marker")
 	}
 	out := make([]byte, 0, len(head)+len(data))
-	out = append(out, head[:i+len(marker)-2]...)
+	out = append(out, head[:i+len(marker)-1]...)
 	out = append(out, data...)
-	return append(out, head[i+len(marker)-1:]...), nil
+	return append(out, head[i+len(marker):]...), nil
+}
+
+// previousAttributes is Stripe's data.previous_attributes: each top-level
+// field of before (rendered) whose value after differs, with its value
+// before. A changed list or hash is given whole, as Stripe does.
+func previousAttributes(before, after json.RawMessage) (json.RawMessage, error) {
+	var b, a map[string]json.RawMessage
+	if err := json.Unmarshal(before, &b); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(after, &a); err != nil {
+		return nil, err
+	}
+	changed := map[string]json.RawMessage{}
+	for k, v := range b {
+		if !bytes.Equal(v, a[k]) {
+			changed[k] = v
+		}
+	}
+	return json.Marshal(changed)
 }
