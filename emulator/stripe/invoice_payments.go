@@ -123,7 +123,9 @@ func (s *Surface) listBalanceTransactions(c *call, tx *store.Tx) (any, error) {
 		return bt.Customer == customer && (invoice == "" || bt.Invoice == invoice) && created.match(bt.Created)
 	}
 	return listTyped(coll, pg, "/v1/customers/"+customer+"/balance_transactions", "customer_balance_transaction", match,
-		func(bt *billing.BalanceTransaction) (any, error) { return renderBalanceTransaction(bt, l, expandSet(ex)) })
+		func(bt *billing.BalanceTransaction) (any, error) {
+			return renderBalanceTransaction(bt, l, expandSet(ex))
+		})
 }
 
 // errNoPaymentMethod is Stripe's answer to paying an invoice of a customer

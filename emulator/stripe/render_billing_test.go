@@ -132,7 +132,7 @@ func renderWorld() *rbLookup {
 	}
 	f.pms = map[string]*billing.PaymentMethod{
 		"pm_1": {ID: "pm_1", Created: rbStart, Customer: "cus_1", Clock: "clock_1", Type: "card",
-			Card: billing.Card{Brand: "visa", Last4: "0341", ExpMonth: 12, ExpYear: 2034, Funding: "credit", Country: "US"},
+			Card:     billing.Card{Brand: "visa", Last4: "0341", ExpMonth: 12, ExpYear: 2034, Funding: "credit", Country: "US"},
 			Behavior: billing.CardBehavior{DeclineCharges: billing.DeclineGeneric}},
 	}
 	f.subs["sub_1"].DefaultPaymentMethod = "pm_1"
