@@ -218,13 +218,15 @@ func (e *Engine) markPaid(inv *Invoice, p *Payment, at int64) error {
 			}
 		}
 	}
-	if err := e.emit(EventInvoicePaid, at, snapshotInvoice(inv)); err != nil {
+	// One snapshot for both events: the surface may render it once.
+	snap := snapshotInvoice(inv)
+	if err := e.emit(EventInvoicePaid, at, snap); err != nil {
 		return err
 	}
 	if inv.PaidOutOfBand {
 		return nil
 	}
-	if err := e.emit(EventInvoicePaymentSucceeded, at, snapshotInvoice(inv)); err != nil {
+	if err := e.emit(EventInvoicePaymentSucceeded, at, snap); err != nil {
 		return err
 	}
 	if paid == nil {
@@ -272,16 +274,17 @@ func (e *Engine) attemptInvoice(inv *Invoice, pm *PaymentMethod, automatic, dunn
 	if decl.Reason == DeclineAuthenticationRequired {
 		typ = EventInvoicePaymentActionRequired
 	}
-	if err := e.emit(typ, at, snapshotInvoice(inv)); err != nil {
+	snap := snapshotInvoice(inv)
+	if err := e.emit(typ, at, snap); err != nil {
 		return nil, false, err
 	}
 	if inv.Status == InvoiceUncollectible && before.Status != InvoiceUncollectible {
-		if err := e.emit(EventInvoiceMarkedUncollectible, at, snapshotInvoice(inv)); err != nil {
+		if err := e.emit(EventInvoiceMarkedUncollectible, at, snap); err != nil {
 			return nil, false, err
 		}
 	}
 	if invoiceChanged(before, inv) {
-		err = e.L.Emit(Event{Type: EventInvoiceUpdated, Time: at, Object: snapshotInvoice(inv), Before: before})
+		err = e.L.Emit(Event{Type: EventInvoiceUpdated, Time: at, Object: snap, Before: before})
 	}
 	return decl, exhausted, err
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/billclock/billclock/emulator/billing"
@@ -90,6 +91,16 @@ type eventRequest struct {
 // objects (typ ends in ".deleted", other than clocks and subscriptions,
 // whose events carry the full object) render as Stripe's deleted stubs.
 func renderObject(v any, lk renderLookup) (json.RawMessage, error) {
+	out, err := renderValue(v, lk)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(out)
+}
+
+// renderValue turns an engine object into its Stripe shape (a pointer to
+// one of the *Object structs), not yet encoded.
+func renderValue(v any, lk renderLookup) (any, error) {
 	var out any
 	var err error
 	switch o := v.(type) {
@@ -120,10 +131,7 @@ func renderObject(v any, lk renderLookup) (json.RawMessage, error) {
 	default:
 		return nil, fmt.Errorf("render: no Stripe shape for %T", v)
 	}
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(out)
+	return out, err
 }
 
 // record stores a Stripe event for an engine event. c is the API call that
@@ -143,18 +151,26 @@ func (l *ledger) record(ev billing.Event) error {
 	if !ok {
 		return fmt.Errorf("record: no Stripe event type for %s", ev.Type)
 	}
-	obj, err := renderObject(ev.Object, l)
-	if err != nil {
-		return err
-	}
-	e := eventObject{ID: newID("evt_", 24), Object: "event", APIVersion: DefaultAPIVersion, Created: ev.Time,
-		Data: eventData{Object: obj}, Type: typ}
-	if ev.Before != nil {
-		before, err := renderObject(ev.Before, l)
+	if ev.Object != l.lastObject || l.lastRendered == nil {
+		val, err := renderValue(ev.Object, l)
 		if err != nil {
 			return err
 		}
-		if e.Data.PreviousAttributes, err = previousAttributes(before, obj); err != nil {
+		obj, err := json.Marshal(val)
+		if err != nil {
+			return err
+		}
+		l.lastObject, l.lastValue, l.lastRendered = ev.Object, val, obj
+	}
+	var err error
+	e := eventObject{ID: newID("evt_", 24), Object: "event", APIVersion: DefaultAPIVersion, Created: ev.Time,
+		Data: eventData{Object: l.lastRendered}, Type: typ}
+	if ev.Before != nil {
+		before, err := renderValue(ev.Before, l)
+		if err != nil {
+			return err
+		}
+		if e.Data.PreviousAttributes, err = previousAttributes(before, l.lastValue); err != nil {
 			return err
 		}
 	}
@@ -283,21 +299,45 @@ func (e *eventObject) encode() ([]byte, error) {
 }
 
 // previousAttributes is Stripe's data.previous_attributes: each top-level
-// field of before (rendered) whose value after differs, with its value
-// before. A changed list or hash is given whole, as Stripe does.
-func previousAttributes(before, after json.RawMessage) (json.RawMessage, error) {
-	var b, a map[string]json.RawMessage
-	if err := json.Unmarshal(before, &b); err != nil {
-		return nil, err
+// field of before whose value after differs, with its value before. A
+// changed list or hash is given whole, as Stripe does. before and after are
+// renderings (pointers to the same *Object struct): their fields are
+// compared as values, and only the changed ones are encoded.
+func previousAttributes(before, after any) (json.RawMessage, error) {
+	b, a := reflect.ValueOf(before), reflect.ValueOf(after)
+	if b.Kind() != reflect.Pointer || b.Type() != a.Type() || b.Elem().Kind() != reflect.Struct {
+		return nil, fmt.Errorf("previous attributes: %T and %T are not renderings of one type", before, after)
 	}
-	if err := json.Unmarshal(after, &a); err != nil {
-		return nil, err
-	}
-	changed := map[string]json.RawMessage{}
-	for k, v := range b {
-		if !bytes.Equal(v, a[k]) {
-			changed[k] = v
+	b, a = b.Elem(), a.Elem()
+	out := append(make([]byte, 0, 64), '{')
+	for i := range b.NumField() {
+		f := b.Type().Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" || !f.IsExported() {
+			continue
 		}
+		if name == "" {
+			name = f.Name
+		}
+		bv, av := b.Field(i), a.Field(i)
+		if reflect.DeepEqual(bv.Interface(), av.Interface()) {
+			continue
+		}
+		raw := []byte("null") // an omitted field was absent before
+		if !(strings.Contains(opts, "omitempty") && bv.IsZero()) {
+			var err error
+			if raw, err = json.Marshal(bv.Interface()); err != nil {
+				return nil, err
+			}
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		key, err := json.Marshal(name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(append(append(out, key...), ':'), raw...)
 	}
-	return json.Marshal(changed)
+	return append(out, '}'), nil
 }

@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/billclock/billclock/emulator/billing"
 )
 
 func TestEventEncodeMatchesJSONMarshal(t *testing.T) {
@@ -32,10 +34,41 @@ func TestEventEncodeWithPreviousAttributes(t *testing.T) {
 	assert.Equal(t, string(want), string(got))
 }
 
+// previous_attributes holds the changed top-level fields with their values
+// before, the same as comparing the two renderings decoded.
 func TestPreviousAttributes(t *testing.T) {
-	got, err := previousAttributes(
-		json.RawMessage(`{"id":"sub_1","status":"active","items":{"data":[{"q":1}]},"latest_invoice":"in_1","metadata":{}}`),
-		json.RawMessage(`{"id":"sub_1","status":"past_due","items":{"data":[{"q":2}]},"latest_invoice":"in_1","metadata":{}}`))
+	f := renderWorld()
+	before := f.subs["sub_1"]
+	after := copySubscription(before)
+	after.Status = billing.StatusPastDue
+	after.Items[0].Quantity = 5
+	after.Metadata["plan"] = "enterprise"
+	after.LatestInvoice = "in_paid"
+	bv, err := renderValue(before, f)
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"status":"active","items":{"data":[{"q":1}]}}`, string(got))
+	av, err := renderValue(after, f)
+	require.NoError(t, err)
+	got, err := previousAttributes(bv, av)
+	require.NoError(t, err)
+
+	var b, a map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(rbMust(t)(renderObject(before, f)).(json.RawMessage), &b))
+	require.NoError(t, json.Unmarshal(rbMust(t)(renderObject(after, f)).(json.RawMessage), &a))
+	want := map[string]json.RawMessage{}
+	for k, v := range b {
+		if string(v) != string(a[k]) {
+			want[k] = v
+		}
+	}
+	wantRaw, err := json.Marshal(want)
+	require.NoError(t, err)
+	assert.JSONEq(t, string(wantRaw), string(got))
+	var keys []string
+	for k := range want {
+		keys = append(keys, k)
+	}
+	assert.ElementsMatch(t, []string{"status", "items", "metadata", "latest_invoice"}, keys)
+
+	_, err = previousAttributes(bv, rbMust(t)(renderValue(f.invoices["in_paid"], f)))
+	assert.Error(t, err, "renderings of different types")
 }
