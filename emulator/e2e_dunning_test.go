@@ -236,11 +236,11 @@ func TestDunningDefaultScheduleToCancel(t *testing.T) {
 func TestDunningFinalActions(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
-		name      string
-		sub       billing.SubscriptionFinalAction
-		inv       billing.InvoiceFinalAction
-		subStatus stripe.SubscriptionStatus
-		invStatus stripe.InvoiceStatus
+		name       string
+		sub        billing.SubscriptionFinalAction
+		inv        billing.InvoiceFinalAction
+		subStatus  stripe.SubscriptionStatus
+		invStatus  stripe.InvoiceStatus
 		lastEvents []string
 	}{
 		{"unpaid, uncollectible", billing.FinalUnpaid, billing.InvoiceMarkUncollectible, stripe.SubscriptionStatusUnpaid,
@@ -595,7 +595,7 @@ func TestCreditBalance(t *testing.T) {
 	mid := dunStart + 15*day + 12*hour
 	b.advance(clock.ID, mid)
 	_, err := b.sc.V1Subscriptions.Update(t.Context(), sub.ID, &stripe.SubscriptionUpdateParams{
-		Items: []*stripe.SubscriptionUpdateItemParams{{ID: stripe.String(sub.Items.Data[0].ID), Quantity: stripe.Int64(1)}},
+		Items:             []*stripe.SubscriptionUpdateItemParams{{ID: stripe.String(sub.Items.Data[0].ID), Quantity: stripe.Int64(1)}},
 		ProrationBehavior: stripe.String("always_invoice")})
 	require.NoError(t, err)
 	credit := prorated(-5*1200, dunStart, dunRenewal, mid) + prorated(1200, dunStart, dunRenewal, mid)
