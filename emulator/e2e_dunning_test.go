@@ -475,6 +475,12 @@ func TestPaymentBehaviorOnCreate(t *testing.T) {
 	assert.Equal(t, stripe.InvoiceStatusVoid, b.invoice(first.ID).Status)
 	assert.Equal(t, stripe.PaymentIntentStatusCanceled, b.paymentIntentOf(first.ID).Status)
 	assert.Equal(t, stripe.SubscriptionStatusActive, b.subscription(waiting.ID).Status, "a paid one does not expire")
+	ended := b.subscriptionIDs(&stripe.SubscriptionListParams{Customer: stripe.String(declining.ID), Status: stripe.String("ended")})
+	assert.Equal(t, []string{incomplete.ID}, ended, "an expired subscription has ended")
+
+	// Its customer can be deleted like any other.
+	_, err = b.sc.V1Customers.Delete(t.Context(), declining.ID, nil)
+	require.NoError(t, err)
 
 	// pending_if_incomplete is for updates only.
 	_, err = b.sc.V1Subscriptions.Create(t.Context(), &stripe.SubscriptionCreateParams{Customer: stripe.String(good.ID),
@@ -571,6 +577,17 @@ func TestDunningNoPaymentMethod(t *testing.T) {
 	se := stripeError(t, err, http.StatusBadRequest)
 	assert.Equal(t, stripe.ErrorTypeInvalidRequest, se.Type)
 	assert.Contains(t, se.Msg, "This customer has no attached payment source or default payment method.")
+}
+
+// subscriptionIDs lists subscriptions, newest first.
+func (b *billingEnv) subscriptionIDs(p *stripe.SubscriptionListParams) []string {
+	b.t.Helper()
+	var out []string
+	for sub, err := range b.sc.V1Subscriptions.List(b.t.Context(), p).All(b.t.Context()) {
+		require.NoError(b.t, err)
+		out = append(out, sub.ID)
+	}
+	return out
 }
 
 // customerGet retrieves a customer.

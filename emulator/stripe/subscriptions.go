@@ -184,7 +184,7 @@ func (s *Surface) createSubscription(c *call, tx *store.Tx) (any, error) {
 	if s.limits && cust.Clock != "" {
 		n := 0
 		if err := l.SubscriptionsOnClock(cust.Clock, func(sub *billing.Subscription) error {
-			if sub.Customer == cust.ID && sub.Status != billing.StatusCanceled {
+			if sub.Customer == cust.ID && !sub.Ended() {
 				n++
 			}
 			return nil
@@ -391,7 +391,11 @@ func (s *Surface) listSubscriptions(c *call, tx *store.Tx) (any, error) {
 				return false
 			}
 		case status == "all":
-		case status == "ended" || status == "canceled":
+		case status == "ended":
+			if !sub.Ended() {
+				return false
+			}
+		case status == "canceled":
 			if sub.Status != billing.StatusCanceled {
 				return false
 			}
