@@ -349,6 +349,23 @@ func TestDunningRecoveryByPay(t *testing.T) {
 		assert.Empty(t, billingTypes(b.eventsAfter(before)))
 		assert.EqualValues(t, 1, b.invoice(renewal.ID).AttemptCount)
 	})
+	t.Run("paid_out_of_band", func(t *testing.T) {
+		t.Parallel()
+		b := startDunning(t, nil)
+		clock, _, sub := b.failingRenewal("pm_card_chargeCustomerFail")
+		b.advance(clock.ID, dunAttempt)
+		renewal := b.latestInvoice(sub.ID)
+		before := len(b.events(nil))
+		paid, err := b.sc.V1Invoices.Pay(t.Context(), renewal.ID, &stripe.InvoicePayParams{PaidOutOfBand: stripe.Bool(true)})
+		require.NoError(t, err)
+		assert.Equal(t, stripe.InvoiceStatusPaid, paid.Status)
+		assert.EqualValues(t, 1200, paid.AmountPaid)
+		assert.EqualValues(t, 1200, rawJSON(t, paid.LastResponse)["amount_paid_off_stripe"])
+		assert.Equal(t, []string{"payment_intent.canceled", "invoice.paid", "customer.subscription.updated"},
+			billingTypes(b.eventsAfter(before)), "nothing is charged")
+		assert.Equal(t, stripe.PaymentIntentStatusCanceled, b.paymentIntentOf(renewal.ID).Status)
+		assert.Equal(t, stripe.SubscriptionStatusActive, b.subscription(sub.ID).Status)
+	})
 	t.Run("defaults", func(t *testing.T) {
 		t.Parallel()
 		b := startDunning(t, nil)
