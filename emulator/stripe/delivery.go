@@ -206,11 +206,34 @@ func sign(secret string, t int64, body []byte) string {
 }
 
 // deliver makes one attempt at the head of an endpoint's queue and records
-// its outcome.
+// its outcome. A job found by a scan made before an earlier attempt of it
+// committed is stale (done, or put back for a later retry): it is dropped
+// unsent.
 func (d *deliverer) deliver(ctx context.Context, key string, job deliveryJob) error {
 	var we *webhookEndpoint
 	var body []byte
+	stale := false
 	err := d.s.db.View(func(tx *store.Tx) error {
+		q, err := tx.Queue(deliveryQueue)
+		if err != nil {
+			return err
+		}
+		raw, err := q.Get(key)
+		if errors.Is(err, store.ErrNotFound) {
+			stale = true
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var current deliveryJob
+		if err := json.Unmarshal(raw, &current); err != nil {
+			return fmt.Errorf("decode delivery: %w", err)
+		}
+		if current != job {
+			stale = true
+			return nil
+		}
 		coll, err := accountWebhooks(tx, job.Account)
 		if err != nil {
 			return err
@@ -223,17 +246,17 @@ func (d *deliverer) deliver(ctx context.Context, key string, job deliveryJob) er
 		if err != nil {
 			return err
 		}
-		raw, err := events.Get(job.Event)
+		stored, err := events.Get(job.Event)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		body = bytes.Clone(raw)
+		body = bytes.Clone(stored)
 		return nil
 	})
-	if err != nil {
+	if err != nil || stale {
 		return err
 	}
 	if we == nil || we.Disabled || body == nil {
