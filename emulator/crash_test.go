@@ -98,7 +98,7 @@ func TestKillDuringAdvance(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := w; i < subscriptions; i += 8 {
-				cus, err := c.Call("POST", "/v1/customers", url.Values{"test_clock": {clock}})
+				cus, err := c.Call("POST", "/v1/customers", url.Values{"test_clock": {clock}, "payment_method": {"pm_card_visa"}})
 				if !assert.NoError(t, err) {
 					return
 				}

@@ -595,13 +595,18 @@ func TestBillingEventOrderInOneAdvance(t *testing.T) {
 		}
 	}
 	require.GreaterOrEqual(t, adv, 0, "events: %v", types)
+	// The renewal is paid through a PaymentIntent and a Charge.
 	require.Equal(t, []string{
 		"test_helpers.test_clock.advancing",
 		"customer.subscription.updated",
 		"invoice.created",
 		"invoice.finalized",
+		"payment_intent.created",
+		"charge.succeeded",
+		"payment_intent.succeeded",
 		"invoice.paid",
 		"invoice.payment_succeeded",
+		"invoice_payment.paid",
 		"test_helpers.test_clock.ready",
 	}, types[adv:])
 	billingEvs := evs[adv+1 : len(evs)-1]
@@ -609,14 +614,22 @@ func TestBillingEventOrderInOneAdvance(t *testing.T) {
 	for _, ev := range billingEvs {
 		created = append(created, ev.Created)
 	}
-	assert.Equal(t, []int64{boundary, boundary, boundary + hour, boundary + hour, boundary + hour}, created,
+	at := boundary + hour
+	assert.Equal(t, []int64{boundary, boundary, at, at, at, at, at, at, at}, created,
 		"billing events carry the simulated time they happened at")
 	assert.Equal(t, sub.ID, billingEvs[0].Data.Object["id"])
-	for i, status := range []string{"draft", "open", "paid", "paid"} {
-		ev := billingEvs[1+i]
+	for i, status := range map[int]string{1: "draft", 2: "open", 6: "paid", 7: "paid"} {
+		ev := billingEvs[i]
 		assert.Equal(t, renewal.ID, ev.Data.Object["id"], ev.Type)
 		assert.Equal(t, status, ev.Data.Object["status"], ev.Type)
 	}
+	assert.Equal(t, "requires_payment_method", billingEvs[3].Data.Object["status"])
+	assert.Equal(t, "succeeded", billingEvs[4].Data.Object["status"])
+	assert.Equal(t, "succeeded", billingEvs[5].Data.Object["status"])
+	assert.Equal(t, billingEvs[3].Data.Object["id"], billingEvs[5].Data.Object["id"])
+	assert.Equal(t, billingEvs[3].Data.Object["id"], billingEvs[4].Data.Object["payment_intent"])
+	assert.Equal(t, "paid", billingEvs[8].Data.Object["status"])
+	assert.Equal(t, renewal.ID, billingEvs[8].Data.Object["invoice"])
 	for _, ev := range []*stripe.Event{evs[adv], evs[len(evs)-1]} {
 		assert.Equal(t, clock.ID, ev.Data.Object["id"], ev.Type)
 		assert.InDelta(t, time.Now().Unix(), ev.Created, 60, "%s is stamped with wall time", ev.Type)
@@ -630,7 +643,8 @@ func TestBillingEventOrderInOneAdvance(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []string{"customer.created", "payment_method.attached", "customer.subscription.created", "invoice.created",
-		"invoice.finalized", "invoice.paid", "invoice.payment_succeeded"}, before)
+		"invoice.finalized", "payment_intent.created", "charge.succeeded", "payment_intent.succeeded",
+		"invoice.paid", "invoice.payment_succeeded", "invoice_payment.paid"}, before)
 }
 
 func TestBillingExpand(t *testing.T) {

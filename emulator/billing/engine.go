@@ -71,6 +71,12 @@ const (
 	TaskTrialWillEnd TaskKind = "trial_will_end"
 	// TaskCancel cancels a subscription at its cancel_at.
 	TaskCancel TaskKind = "cancel"
+	// TaskRetryPayment retries the payment of an open invoice
+	// (Expect: its next_payment_attempt).
+	TaskRetryPayment TaskKind = "retry_payment"
+	// TaskExpireIncomplete ends a subscription still incomplete
+	// IncompleteExpiry after it was created (Expect: that time).
+	TaskExpireIncomplete TaskKind = "expire_incomplete"
 )
 
 // Task is work due at a time. Tasks are never removed when plans change:
@@ -83,7 +89,8 @@ type Task struct {
 	Expect  int64    `json:"expect"`
 }
 
-// TrialWillEndNotice is how long before a trial ends it is announced.
+// TrialWillEndNotice is how long before a trial ends it is announced; a
+// trial that ends sooner is announced at once.
 const TrialWillEndNotice = 3 * 24 * 3600
 
 // Event types of billing objects.
@@ -100,6 +107,7 @@ const (
 	EventSubscriptionUpdated      EventType = "subscription.updated"
 	EventSubscriptionDeleted      EventType = "subscription.deleted"
 	EventSubscriptionTrialWillEnd EventType = "subscription.trial_will_end"
+	EventSubscriptionPaused       EventType = "subscription.paused"
 	EventInvoiceCreated           EventType = "invoice.created"
 	EventInvoiceFinalized         EventType = "invoice.finalized"
 	EventInvoicePaid              EventType = "invoice.paid"
@@ -150,8 +158,17 @@ type NewSubscription struct {
 	CancelAtPeriodEnd  bool
 	CancelAt           int64
 	Metadata           map[string]string
+	// ProrationBehavior ProrateNone makes a first period cut short by
+	// BillingCycleAnchor free.
+	ProrationBehavior string
 	// DefaultPaymentMethod is charged before the customer's default.
 	DefaultPaymentMethod string
+	// PaymentBehavior says what happens when the first invoice is not paid
+	// at once; empty means AllowIncomplete.
+	PaymentBehavior PaymentBehavior
+	// MissingPaymentMethodAtTrialEnd is one of the MissingPaymentMethod*
+	// behaviours; empty means create an invoice.
+	MissingPaymentMethodAtTrialEnd string
 }
 
 // resolvedPrice is a recurring price with its product's name.
@@ -201,7 +218,7 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 	}
 	sub := &Subscription{ID: e.L.NewID("sub_"), Customer: cust.ID, Clock: cust.Clock, Created: now, StartDate: now,
 		Status: StatusActive, Metadata: in.Metadata, CancelAtPeriodEnd: in.CancelAtPeriodEnd,
-		DefaultPaymentMethod: in.DefaultPaymentMethod}
+		DefaultPaymentMethod: in.DefaultPaymentMethod, MissingPaymentMethodAtTrialEnd: in.MissingPaymentMethodAtTrialEnd}
 	prices := map[string]*resolvedPrice{}
 	for i, spec := range in.Items {
 		param := fmt.Sprintf("items[%d][price]", i)
@@ -246,9 +263,6 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 		}
 		sub.CancelAt = in.CancelAt
 	}
-	if err := e.emit(EventSubscriptionCreated, now, snapshotSub(sub)); err != nil {
-		return nil, err
-	}
 
 	inv := e.newInvoice(cust, sub, ReasonSubscriptionCreate, now)
 	if err := e.sweepPending(inv, sweptBy(sub)); err != nil {
@@ -267,10 +281,13 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 			line.Description = "Trial period for " + rp.productName
 		case sub.PeriodIndex == 0:
 			// First period cut short by the anchor: prorated against the
-			// full period that ends at the anchor.
+			// full period that ends at the anchor, or free without
+			// prorations.
 			full := sub.Interval.Nth(sub.BillingCycleAnchor, -1)
-			if line.Amount, err = Prorate(whole, full, sub.PeriodEnd, now); err != nil {
-				return nil, err
+			if in.ProrationBehavior != ProrateNone {
+				if line.Amount, err = Prorate(whole, full, sub.PeriodEnd, now); err != nil {
+					return nil, err
+				}
 			}
 			line.Proration = true
 			line.Description = fmt.Sprintf("Remaining time on %d × %s after %s", it.Quantity, rp.productName, formatDate(now))
@@ -281,13 +298,65 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 		inv.Lines = append(inv.Lines, line)
 	}
 	sub.LatestInvoice = inv.ID
-	if err := e.createAndCharge(inv, now); err != nil {
+
+	// The subscription starts incomplete when its first invoice will not
+	// be paid at once.
+	due, _ := ApplyBalance(inv.Total(), balanceIn(cust, sub.Currency))
+	pm, err := e.paymentMethodFor(sub, cust)
+	if err != nil {
 		return nil, err
+	}
+	behavior := in.PaymentBehavior
+	if due > 0 && (behavior == DefaultIncomplete || !chargeable(pm)) {
+		sub.Status = StatusIncomplete
+	}
+	if err := e.emit(EventSubscriptionCreated, now, snapshotSub(sub)); err != nil {
+		return nil, err
+	}
+	if err := e.emit(EventInvoiceCreated, now, snapshotInvoice(inv)); err != nil {
+		return nil, err
+	}
+	if err := e.finalize(inv, cust, now); err != nil {
+		return nil, err
+	}
+	switch {
+	case inv.AmountDue() == 0:
+		if err := e.payNothing(inv, now); err != nil {
+			return nil, err
+		}
+	case behavior != DefaultIncomplete:
+		// The first invoice of an incomplete subscription is not retried.
+		decl, _, err := e.attemptInvoice(inv, pm, true, sub.Status != StatusIncomplete, now)
+		if err != nil {
+			return nil, err
+		}
+		if decl != nil && behavior == ErrorIfIncomplete {
+			return nil, decl
+		}
+	}
+	if sub.Status == StatusIncomplete {
+		at := now + IncompleteExpiry
+		if err := e.L.Schedule(Task{Clock: sub.Clock, At: at, Kind: TaskExpireIncomplete, Subject: sub.ID, Expect: at}); err != nil {
+			return nil, err
+		}
 	}
 	if err := e.scheduleSubscription(sub, now); err != nil {
 		return nil, err
 	}
-	return sub, e.L.PutSubscription(sub)
+	if err := e.L.PutSubscription(sub); err != nil {
+		return nil, err
+	}
+	return sub, e.announceShortTrial(sub, now)
+}
+
+// announceShortTrial sends the trial's end notice at once when the trial
+// ends within TrialWillEndNotice of now (a longer one is announced by a
+// scheduled task).
+func (e *Engine) announceShortTrial(sub *Subscription, now int64) error {
+	if sub.Status != StatusTrialing || sub.TrialEnd-TrialWillEndNotice > now {
+		return nil
+	}
+	return e.emit(EventSubscriptionTrialWillEnd, now, snapshotSub(sub))
 }
 
 // scheduleSubscription schedules the end of the current period, the trial
@@ -351,81 +420,6 @@ func sweptBy(sub *Subscription) func(*InvoiceItem) bool {
 	return func(ii *InvoiceItem) bool { return ii.Subscription == "" || ii.Subscription == sub.ID }
 }
 
-// createAndCharge records a new invoice, then finalizes and pays it at once.
-func (e *Engine) createAndCharge(inv *Invoice, now int64) error {
-	if _, err := inv.checkedTotal(); err != nil {
-		return err
-	}
-	if err := e.emit(EventInvoiceCreated, now, snapshotInvoice(inv)); err != nil {
-		return err
-	}
-	return e.finalizeAndPay(inv, now)
-}
-
-// Finalize turns a draft into an open invoice with a number.
-func (e *Engine) Finalize(inv *Invoice, now int64) error {
-	if inv.Status != InvoiceDraft {
-		return invalidf("", "This invoice is already finalized, you can't re-finalize a non-draft invoice.")
-	}
-	cust, err := e.L.Customer(inv.Customer)
-	if err != nil {
-		return err
-	}
-	cust.NextInvoiceSequence++
-	inv.Number = fmt.Sprintf("%s-%04d", cust.InvoicePrefix, cust.NextInvoiceSequence)
-	if err := e.L.PutCustomer(cust); err != nil {
-		return err
-	}
-	inv.Status, inv.FinalizedAt, inv.AutomaticallyFinalizesAt = InvoiceOpen, now, 0
-	if err := e.L.PutInvoice(inv); err != nil {
-		return err
-	}
-	return e.emit(EventInvoiceFinalized, now, snapshotInvoice(inv))
-}
-
-// Pay charges an open invoice. Payments always succeed.
-func (e *Engine) Pay(inv *Invoice, now int64) error {
-	switch inv.Status {
-	case InvoicePaid:
-		return invalidf("", "Invoice is already paid")
-	case InvoiceVoid:
-		return invalidf("", "This invoice has been voided and can no longer be paid.")
-	case InvoiceDraft:
-		return invalidf("", "You cannot pay a draft invoice. Finalize it first.")
-	}
-	inv.Status, inv.PaidAt, inv.AmountPaid = InvoicePaid, now, inv.AmountDue()
-	inv.AttemptCount++
-	if err := e.L.PutInvoice(inv); err != nil {
-		return err
-	}
-	if err := e.emit(EventInvoicePaid, now, snapshotInvoice(inv)); err != nil {
-		return err
-	}
-	return e.emit(EventInvoicePaymentSucceeded, now, snapshotInvoice(inv))
-}
-
-// Void voids an open invoice.
-func (e *Engine) Void(inv *Invoice, now int64) error {
-	if inv.Status != InvoiceOpen {
-		return invalidf("", "You can only void invoices that are open or uncollectible; this invoice is %s.", inv.Status)
-	}
-	inv.Status, inv.VoidedAt = InvoiceVoid, now
-	if err := e.L.PutInvoice(inv); err != nil {
-		return err
-	}
-	if err := e.emit(EventInvoiceVoided, now, snapshotInvoice(inv)); err != nil {
-		return err
-	}
-	return e.emit(EventInvoiceUpdated, now, snapshotInvoice(inv))
-}
-
-func (e *Engine) finalizeAndPay(inv *Invoice, now int64) error {
-	if err := e.Finalize(inv, now); err != nil {
-		return err
-	}
-	return e.Pay(inv, now)
-}
-
 // SubscriptionChange is an update to a subscription.
 type SubscriptionChange struct {
 	Items []ItemSpec
@@ -440,6 +434,14 @@ type SubscriptionChange struct {
 	Metadata map[string]string
 	// DefaultPaymentMethod: nil leaves it, "" clears it.
 	DefaultPaymentMethod *string
+	// PaymentBehavior says what happens when an invoice the change makes
+	// is not paid at once; empty means AllowIncomplete.
+	PaymentBehavior PaymentBehavior
+	// TrialEnd moves the end of a trial: a time at or before now ends it
+	// now. nil leaves it.
+	TrialEnd *int64
+	// MissingPaymentMethodAtTrialEnd: nil leaves it.
+	MissingPaymentMethodAtTrialEnd *string
 }
 
 // UpdateSubscription changes a subscription at now: items, seats, prices
@@ -449,9 +451,10 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 	if err != nil {
 		return nil, err
 	}
-	if sub.Status == StatusCanceled {
+	if sub.Status == StatusCanceled || sub.Status == StatusIncompleteExpired {
 		return nil, invalidf("", "A canceled subscription can only update its cancellation_details and metadata.")
 	}
+	before := snapshotSub(sub)
 	behavior := ch.ProrationBehavior
 	if behavior == "" {
 		behavior = ProrateCreate
@@ -560,8 +563,16 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 	if ch.DefaultPaymentMethod != nil {
 		sub.DefaultPaymentMethod = *ch.DefaultPaymentMethod
 	}
+	if ch.MissingPaymentMethodAtTrialEnd != nil {
+		sub.MissingPaymentMethodAtTrialEnd = *ch.MissingPaymentMethodAtTrialEnd
+	}
+	if ch.TrialEnd != nil && *ch.TrialEnd > now {
+		if err := e.moveTrialEnd(sub, *ch.TrialEnd, now); err != nil {
+			return nil, err
+		}
+	}
 
-	prorate := behavior != ProrateNone && sub.Status == StatusActive && t < sub.PeriodEnd
+	prorate := behavior != ProrateNone && sub.billsSeats() && t < sub.PeriodEnd
 	var created []*InvoiceItem
 	if prorate {
 		for _, c := range changes {
@@ -598,14 +609,84 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 		}
 		inv.PeriodStart, inv.PeriodEnd = t, t
 		sub.LatestInvoice = inv.ID
-		if err := e.createAndCharge(inv, now); err != nil {
+		if err := e.invoiceChange(inv, sub, cust, ch.PaymentBehavior, now); err != nil {
 			return nil, err
 		}
+	}
+	if ch.TrialEnd != nil && *ch.TrialEnd <= now && sub.Status == StatusTrialing {
+		if err := e.endTrialNow(sub, cust, ch.PaymentBehavior, now); err != nil {
+			return nil, err
+		}
+	}
+	if sub.Status == StatusCanceled {
+		return sub, nil // ended by the change, and announced as ended
 	}
 	if err := e.L.PutSubscription(sub); err != nil {
 		return nil, err
 	}
-	return sub, e.emit(EventSubscriptionUpdated, now, snapshotSub(sub))
+	if err := e.emitUpdated(before, sub, now); err != nil {
+		return nil, err
+	}
+	if before.Status != StatusPaused && sub.Status == StatusPaused {
+		if err := e.emit(EventSubscriptionPaused, now, snapshotSub(sub)); err != nil {
+			return nil, err
+		}
+	}
+	return sub, e.announceShortTrial(sub, now)
+}
+
+// billsSeats reports whether changes to the subscription's items are
+// prorated: whether it is in a paid period.
+func (s *Subscription) billsSeats() bool {
+	switch s.Status {
+	case StatusActive, StatusPastDue, StatusUnpaid:
+		return true
+	}
+	return false
+}
+
+// emitUpdated announces a change to sub, with what it was before.
+func (e *Engine) emitUpdated(before, sub *Subscription, at int64) error {
+	return e.L.Emit(Event{Type: EventSubscriptionUpdated, Time: at, Object: snapshotSub(sub), Before: before})
+}
+
+// moveTrialEnd moves the end of sub's trial to a later time than now:
+// the period, and its renewal, end then. Only a trialing subscription can
+// move its trial.
+func (e *Engine) moveTrialEnd(sub *Subscription, trialEnd, now int64) error {
+	if sub.Status != StatusTrialing {
+		return invalidf("trial_end", "billclock can only move the trial end of a subscription that is trialing (this one is %s).", sub.Status)
+	}
+	if trialEnd == sub.TrialEnd {
+		return nil
+	}
+	sub.TrialEnd, sub.BillingCycleAnchor, sub.PeriodIndex, sub.PeriodEnd = trialEnd, trialEnd, 0, trialEnd
+	return e.scheduleSubscription(sub, now)
+}
+
+// endTrialNow ends sub's trial at now, as trial_end=now does: the first
+// paid period starts now and is invoiced and collected at once.
+func (e *Engine) endTrialNow(sub *Subscription, cust *Customer, behavior PaymentBehavior, now int64) error {
+	sub.TrialEnd, sub.BillingCycleAnchor, sub.PeriodIndex, sub.PeriodEnd = now, now, 0, now
+	ended, err := e.trialEnds(sub, cust, now)
+	if err != nil || ended {
+		return err
+	}
+	sub.PeriodIndex = 1
+	sub.PeriodStart, sub.PeriodEnd = now, sub.Interval.Nth(now, 1)
+	inv := e.newInvoice(cust, sub, ReasonSubscriptionUpdate, now)
+	if err := e.sweepPending(inv, sweptBy(sub)); err != nil {
+		return err
+	}
+	if err := e.periodLines(inv, sub); err != nil {
+		return err
+	}
+	inv.PeriodStart, inv.PeriodEnd = now, now
+	sub.LatestInvoice = inv.ID
+	if err := e.invoiceChange(inv, sub, cust, behavior, now); err != nil {
+		return err
+	}
+	return e.scheduleSubscription(sub, now)
 }
 
 // CancelSubscription cancels a subscription at now. prorate credits the
@@ -616,11 +697,11 @@ func (e *Engine) CancelSubscription(id string, invoiceNow, prorate bool, now int
 	if err != nil {
 		return nil, err
 	}
-	if sub.Status == StatusCanceled {
+	if sub.Status == StatusCanceled || sub.Status == StatusIncompleteExpired {
 		return nil, &Error{Kind: NotFound, Resource: "subscription", ID: id, Param: "id",
 			Message: fmt.Sprintf("No such subscription: '%s'", id)}
 	}
-	if prorate && sub.Status == StatusActive && now < sub.PeriodEnd {
+	if prorate && sub.billsSeats() && now < sub.PeriodEnd {
 		for _, it := range sub.Items {
 			rp, err := e.recurringPrice(it.Price, "", nil)
 			if err != nil {
@@ -654,7 +735,7 @@ func (e *Engine) CancelSubscription(id string, invoiceNow, prorate bool, now int
 		}
 		if len(inv.Lines) > 0 {
 			sub.LatestInvoice = inv.ID
-			if err := e.createAndCharge(inv, now); err != nil {
+			if err := e.invoiceChange(inv, sub, cust, AllowIncomplete, now); err != nil {
 				return nil, err
 			}
 		}
@@ -662,7 +743,8 @@ func (e *Engine) CancelSubscription(id string, invoiceNow, prorate bool, now int
 	return sub, e.end(sub, now)
 }
 
-// end cancels sub at the time at.
+// end cancels sub at the time at. As at Stripe, automatic collection of
+// its latest invoice, if still open, stops.
 func (e *Engine) end(sub *Subscription, at int64) error {
 	sub.Status, sub.EndedAt = StatusCanceled, at
 	if sub.CanceledAt == 0 {
@@ -671,7 +753,10 @@ func (e *Engine) end(sub *Subscription, at int64) error {
 	if err := e.L.PutSubscription(sub); err != nil {
 		return err
 	}
-	return e.emit(EventSubscriptionDeleted, at, snapshotSub(sub))
+	if err := e.emit(EventSubscriptionDeleted, at, snapshotSub(sub)); err != nil {
+		return err
+	}
+	return e.stopCollection(sub.LatestInvoice, at)
 }
 
 // Run does the work of clock that falls due up to until, in time order, at
@@ -700,16 +785,24 @@ func (e *Engine) apply(t *Task) error {
 		if err != nil || inv.Status != InvoiceDraft || !inv.AutoAdvance {
 			return ignoreNotFound(err)
 		}
-		if _, err := e.L.Customer(inv.Customer); err != nil {
+		cust, err := e.L.Customer(inv.Customer)
+		if err != nil {
 			return ignoreNotFound(err) // the customer was deleted: the draft stays a draft
 		}
-		return e.finalizeAndPay(inv, t.At)
+		return e.finalizeAndCollect(inv, cust, t.At)
+	case TaskRetryPayment:
+		return e.retry(t)
 	}
 	sub, err := e.L.Subscription(t.Subject)
-	if err != nil || sub.Status == StatusCanceled {
+	if err != nil || sub.Status == StatusCanceled || sub.Status == StatusIncompleteExpired {
 		return ignoreNotFound(err)
 	}
 	switch t.Kind {
+	case TaskExpireIncomplete:
+		if sub.Status != StatusIncomplete || sub.Created+IncompleteExpiry != t.Expect {
+			return nil
+		}
+		return e.expireIncomplete(sub, t.At)
 	case TaskTrialWillEnd:
 		if sub.Status != StatusTrialing || sub.TrialEnd != t.Expect {
 			return nil
@@ -737,37 +830,47 @@ func ignoreNotFound(err error) error {
 }
 
 // endPeriod renews sub at the end of its period (or trial), or ends it if
-// it was set to cancel then.
+// it was set to cancel then. A paused subscription does not renew.
 func (e *Engine) endPeriod(sub *Subscription, at int64) error {
 	if sub.CancelAtPeriodEnd || sub.CancelAt != 0 && sub.CancelAt <= at {
 		return e.end(sub, at)
 	}
-	previousStart := sub.PeriodStart
-	sub.PeriodIndex++
-	sub.PeriodStart, sub.PeriodEnd = at, sub.Interval.Nth(sub.BillingCycleAnchor, sub.PeriodIndex)
-	sub.Status = StatusActive
+	if sub.Status == StatusPaused {
+		return nil
+	}
+	before := snapshotSub(sub)
 	cust, err := e.L.Customer(sub.Customer)
 	if err != nil {
 		return err
 	}
+	if sub.Status == StatusTrialing {
+		stop, err := e.trialEnds(sub, cust, at)
+		switch {
+		case err != nil:
+			return err
+		case stop && sub.Status == StatusPaused:
+			if err := e.L.PutSubscription(sub); err != nil {
+				return err
+			}
+			if err := e.emitUpdated(before, sub, at); err != nil {
+				return err
+			}
+			return e.emit(EventSubscriptionPaused, at, snapshotSub(sub))
+		case stop:
+			return nil // canceled, and announced as such
+		}
+	}
+	previousStart := sub.PeriodStart
+	sub.PeriodIndex++
+	sub.PeriodStart, sub.PeriodEnd = at, sub.Interval.Nth(sub.BillingCycleAnchor, sub.PeriodIndex)
 	inv := e.newInvoice(cust, sub, ReasonSubscriptionCycle, at)
 	// A renewal invoice covers the period just ended for swept items and
 	// the new period for the items' lines.
 	if err := e.sweepPending(inv, sweptBy(sub)); err != nil {
 		return err
 	}
-	for _, it := range sub.Items {
-		rp, err := e.recurringPrice(it.Price, "", nil)
-		if err != nil {
-			return err
-		}
-		amount, err := mulAmount(rp.UnitAmount, it.Quantity)
-		if err != nil {
-			return err
-		}
-		inv.Lines = append(inv.Lines, InvoiceLine{ID: e.L.NewID("il_"), Amount: amount,
-			Description: periodLineDescription(it.Quantity, rp), PeriodStart: sub.PeriodStart, PeriodEnd: sub.PeriodEnd,
-			Quantity: it.Quantity, Price: it.Price, SubscriptionItem: it.ID})
+	if err := e.periodLines(inv, sub); err != nil {
+		return err
 	}
 	// As at Stripe, a renewal invoice's own period is the one just ended,
 	// in which its swept items accrued.
@@ -780,7 +883,7 @@ func (e *Engine) endPeriod(sub *Subscription, at int64) error {
 	if err := e.L.PutSubscription(sub); err != nil {
 		return err
 	}
-	if err := e.emit(EventSubscriptionUpdated, at, snapshotSub(sub)); err != nil {
+	if err := e.emitUpdated(before, sub, at); err != nil {
 		return err
 	}
 	if err := e.L.PutInvoice(inv); err != nil {
@@ -795,13 +898,54 @@ func (e *Engine) endPeriod(sub *Subscription, at int64) error {
 	return e.L.Schedule(Task{Clock: sub.Clock, At: sub.PeriodEnd, Kind: TaskPeriodEnd, Subject: sub.ID, Expect: sub.PeriodEnd})
 }
 
+// periodLines adds a whole period's line for each of sub's items to inv.
+func (e *Engine) periodLines(inv *Invoice, sub *Subscription) error {
+	for _, it := range sub.Items {
+		rp, err := e.recurringPrice(it.Price, "", nil)
+		if err != nil {
+			return err
+		}
+		amount, err := mulAmount(rp.UnitAmount, it.Quantity)
+		if err != nil {
+			return err
+		}
+		inv.Lines = append(inv.Lines, InvoiceLine{ID: e.L.NewID("il_"), Amount: amount,
+			Description: periodLineDescription(it.Quantity, rp), PeriodStart: sub.PeriodStart, PeriodEnd: sub.PeriodEnd,
+			Quantity: it.Quantity, Price: it.Price, SubscriptionItem: it.ID})
+	}
+	return nil
+}
+
+// trialEnds decides what happens as sub's trial ends at at: with something
+// to charge (or the default behaviour) it becomes active and goes on; with
+// nothing to charge it may instead be paused or canceled, and then stop is
+// true (a canceled subscription has been announced; a paused one not yet).
+func (e *Engine) trialEnds(sub *Subscription, cust *Customer, at int64) (stop bool, err error) {
+	pm, err := e.paymentMethodFor(sub, cust)
+	if err != nil {
+		return false, err
+	}
+	if pm == nil {
+		switch sub.MissingPaymentMethodAtTrialEnd {
+		case MissingPaymentMethodPause:
+			sub.Status = StatusPaused
+			return true, nil
+		case MissingPaymentMethodCancel:
+			sub.CancellationReason = CancelTrialMissingPaymentMethod
+			return true, e.end(sub, at)
+		}
+	}
+	sub.Status = StatusActive
+	return false, nil
+}
+
 // ClockAdvanceLimit is the latest time clock, frozen at frozen, may be
 // advanced to: two of the shortest interval among its live subscriptions.
 func (e *Engine) ClockAdvanceLimit(clock string, frozen int64) (int64, error) {
 	seen := map[Interval]bool{}
 	var intervals []Interval
 	err := e.L.SubscriptionsOnClock(clock, func(s *Subscription) error {
-		if s.Status != StatusCanceled && !seen[s.Interval] {
+		if !s.Ended() && !seen[s.Interval] {
 			seen[s.Interval] = true
 			intervals = append(intervals, s.Interval)
 		}
@@ -815,7 +959,7 @@ func (e *Engine) ClockAdvanceLimit(clock string, frozen int64) (int64, error) {
 func (e *Engine) DeleteClockObjects(clock string, now int64) error {
 	var subs []*Subscription
 	if err := e.L.SubscriptionsOnClock(clock, func(s *Subscription) error {
-		if s.Status != StatusCanceled {
+		if !s.Ended() {
 			subs = append(subs, s)
 		}
 		return nil

@@ -54,7 +54,12 @@ type scenario struct {
 func newScenario(t *testing.T, start int64) *scenario {
 	l := newMemLedger()
 	s := &scenario{t: t, l: l, e: &Engine{L: l}, clock: "clock_1", now: start}
-	require.NoError(t, l.PutCustomer(&Customer{ID: "cus_0001", Created: start, Clock: s.clock, InvoicePrefix: "TESTPFX"}))
+	l.policy = testPolicy()
+	// The customer pays with a card that always succeeds.
+	require.NoError(t, l.PutPaymentMethod(&PaymentMethod{ID: "pm_visa", Created: start, Customer: "cus_0001", Clock: s.clock,
+		Type: "card", Card: Card{Brand: "visa", Last4: "4242", ExpMonth: 12, ExpYear: 2034, Funding: "credit"}}))
+	require.NoError(t, l.PutCustomer(&Customer{ID: "cus_0001", Created: start, Clock: s.clock, InvoicePrefix: "TESTPFX",
+		DefaultPaymentMethod: "pm_visa"}))
 	return s
 }
 
@@ -91,16 +96,21 @@ type goldenView struct {
 }
 
 type goldenInvoice struct {
-	ID          string        `json:"id"`
-	Reason      BillingReason `json:"billing_reason"`
-	Status      InvoiceStatus `json:"status"`
-	Number      string        `json:"number,omitempty"`
-	Created     string        `json:"created"`
-	FinalizesAt string        `json:"automatically_finalizes_at,omitempty"`
-	PaidAt      string        `json:"paid_at,omitempty"`
-	Total       int64         `json:"total"`
-	AmountPaid  int64         `json:"amount_paid"`
-	Lines       []goldenLine  `json:"lines"`
+	ID              string        `json:"id"`
+	Reason          BillingReason `json:"billing_reason"`
+	Status          InvoiceStatus `json:"status"`
+	Number          string        `json:"number,omitempty"`
+	Created         string        `json:"created"`
+	FinalizesAt     string        `json:"automatically_finalizes_at,omitempty"`
+	PaidAt          string        `json:"paid_at,omitempty"`
+	Total           int64         `json:"total"`
+	AmountDue       int64         `json:"amount_due"`
+	AmountPaid      int64         `json:"amount_paid"`
+	StartingBalance int64         `json:"starting_balance,omitempty"`
+	EndingBalance   int64         `json:"ending_balance,omitempty"`
+	AttemptCount    int           `json:"attempt_count,omitempty"`
+	NextAttempt     string        `json:"next_payment_attempt,omitempty"`
+	Lines           []goldenLine  `json:"lines"`
 }
 
 type goldenLine struct {
@@ -122,7 +132,9 @@ func (s *scenario) view() goldenView {
 	for _, inv := range s.l.invoices() {
 		g := goldenInvoice{ID: inv.ID, Reason: inv.BillingReason, Status: inv.Status, Number: inv.Number,
 			Created: ts(inv.Created), FinalizesAt: ts(inv.AutomaticallyFinalizesAt), PaidAt: ts(inv.PaidAt),
-			Total: inv.Total(), AmountPaid: inv.AmountPaid}
+			Total: inv.Total(), AmountDue: inv.AmountDue(), AmountPaid: inv.AmountPaid,
+			StartingBalance: inv.StartingBalance, EndingBalance: inv.EndingBalance,
+			AttemptCount: inv.AttemptCount, NextAttempt: ts(inv.NextPaymentAttempt)}
 		for _, l := range inv.Lines {
 			g.Lines = append(g.Lines, goldenLine{Description: l.Description, Amount: l.Amount, Proration: l.Proration,
 				Period: fmt.Sprintf("%s – %s", formatUTC(l.PeriodStart), formatUTC(l.PeriodEnd))})
@@ -134,10 +146,29 @@ func (s *scenario) view() goldenView {
 		switch o := ev.Object.(type) {
 		case *Subscription:
 			subject = fmt.Sprintf("%s %s", o.ID, o.Status)
+			if b, ok := ev.Before.(*Subscription); ok && b.Status != o.Status {
+				subject += fmt.Sprintf(" (was %s)", b.Status)
+			}
 		case *Invoice:
 			subject = fmt.Sprintf("%s %s %d", o.ID, o.Status, o.Total())
 		case *InvoiceItem:
 			subject = fmt.Sprintf("%s %d", o.ID, o.Amount)
+		case *Payment:
+			subject = fmt.Sprintf("%s %s %d", o.ID, o.Status, o.Amount)
+			if o.PaymentMethod != "" {
+				subject += " " + o.PaymentMethod
+			}
+		case *Charge:
+			subject = fmt.Sprintf("%s %s %s", o.ID, o.Status, o.PaymentMethod)
+			if o.Failure != "" {
+				subject += " " + string(o.Failure)
+			}
+		case *InvoicePayment:
+			subject = fmt.Sprintf("%s %s %d", o.ID, o.Status, o.AmountPaid)
+		case *BalanceTransaction:
+			subject = fmt.Sprintf("%s %s %d → %d", o.ID, o.Type, o.Amount, o.EndingBalance)
+		case *Customer:
+			subject = fmt.Sprintf("%s balance %d", o.ID, o.Balance)
 		}
 		v.Events = append(v.Events, fmt.Sprintf("%s %s %s", formatUTC(ev.Time), ev.Type, subject))
 	}
@@ -246,10 +277,30 @@ var scenarioStarts = map[string]int64{
 	"anchor_and_cancel_at":        1735689600, // 2025-01-01
 }
 
-func TestScenarios(t *testing.T) {
+// allScenarios are the scenarios above and the payment ones
+// (dunning_test.go), with their start times.
+func allScenarios() map[string]func(s *scenario) {
+	all := map[string]func(s *scenario){}
 	for name, run := range scenarios {
+		all[name] = run
+	}
+	for name, run := range paymentScenarios {
+		all[name] = run
+	}
+	return all
+}
+
+func scenarioStart(name string) int64 {
+	if t, ok := scenarioStarts[name]; ok {
+		return t
+	}
+	return paymentStart
+}
+
+func TestScenarios(t *testing.T) {
+	for name, run := range allScenarios() {
 		t.Run(name, func(t *testing.T) {
-			s := newScenario(t, scenarioStarts[name])
+			s := newScenario(t, scenarioStart(name))
 			run(s)
 			checkGolden(t, name, s.view())
 		})
@@ -275,12 +326,12 @@ func TestStripeDocsExampleTotals3627(t *testing.T) {
 // Advancing in one step or in many small ones must give the same
 // invoices and events.
 func TestAdvanceStepSizeDoesNotMatter(t *testing.T) {
-	for name, run := range scenarios {
+	for name, run := range allScenarios() {
 		t.Run(name, func(t *testing.T) {
-			whole := newScenario(t, scenarioStarts[name])
+			whole := newScenario(t, scenarioStart(name))
 			run(whole)
 			for _, step := range []int64{3600, 86400 - 1, 7 * 86400} {
-				steps := newScenario(t, scenarioStarts[name])
+				steps := newScenario(t, scenarioStart(name))
 				steps.step = step
 				run(steps)
 				assert.Equal(t, whole.view(), steps.view(), "step %d", step)

@@ -193,6 +193,8 @@ type Invoice struct {
 	EndingBalance   int64 `json:"ending_balance,omitempty"`
 	// MarkedUncollectibleAt is when the invoice was marked uncollectible.
 	MarkedUncollectibleAt int64 `json:"marked_uncollectible_at,omitempty"`
+	// PaidOutOfBand: the invoice was marked paid without a payment.
+	PaidOutOfBand bool `json:"paid_out_of_band,omitempty"`
 }
 
 // Total is the sum of the invoice's lines. The engine refuses, before
@@ -205,8 +207,15 @@ func (inv *Invoice) Total() int64 {
 	return t
 }
 
-// AmountDue is what the customer owes on the invoice (never negative).
-func (inv *Invoice) AmountDue() int64 { return max(inv.Total(), 0) }
+// AmountDue is what the customer owes on the invoice, never negative: its
+// total, and once it is finalized the customer balance applied to it
+// (StartingBalance − EndingBalance).
+func (inv *Invoice) AmountDue() int64 {
+	if inv.Status == InvoiceDraft {
+		return max(inv.Total(), 0)
+	}
+	return max(inv.Total()+inv.StartingBalance-inv.EndingBalance, 0)
+}
 
 // InvoiceLine is one line of an invoice.
 type InvoiceLine struct {

@@ -47,6 +47,7 @@ func TestAttemptOutcomes(t *testing.T) {
 				require.NoError(t, err)
 				assert.Equal(t, tc.charge, ch.Status)
 			}
+			assert.Equal(t, tc.reason == "", chargeable(tc.pm), "chargeable must predict attempt")
 			if tc.reason == "" {
 				assert.Nil(t, decl)
 				assert.EqualValues(t, 1200, stored.AmountReceived)

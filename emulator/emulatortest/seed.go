@@ -100,7 +100,7 @@ func (c *Client) SeedSeats(start int64, n, clients int) (string, error) {
 		go func() {
 			defer wg.Done()
 			for next.Add(1) <= int64(n) {
-				cus, err := c.Call("POST", "/v1/customers", url.Values{"test_clock": {clockID}})
+				cus, err := c.Call("POST", "/v1/customers", url.Values{"test_clock": {clockID}, "payment_method": {"pm_card_visa"}})
 				if err == nil {
 					_, err = c.Call("POST", "/v1/subscriptions", url.Values{"customer": {cus["id"].(string)},
 						"items[0][price]": {price["id"].(string)}, "items[0][quantity]": {"3"}})

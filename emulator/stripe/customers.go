@@ -288,7 +288,7 @@ func (s *Surface) deleteCustomer(c *call, tx *store.Tx) (any, error) {
 	// prorating or invoicing.
 	var live []string
 	if err := l.SubscriptionsOnClock(cust.Clock, func(sub *billing.Subscription) error {
-		if sub.Customer == cust.ID && sub.Status != billing.StatusCanceled {
+		if sub.Customer == cust.ID && !sub.Ended() {
 			live = append(live, sub.ID)
 		}
 		return nil

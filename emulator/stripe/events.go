@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/billclock/billclock/emulator/billing"
@@ -41,6 +42,7 @@ var eventTypes = map[billing.EventType]string{
 	billing.EventInvoiceItemCreated:       "invoiceitem.created",
 	billing.EventInvoiceItemDeleted:       "invoiceitem.deleted",
 
+	billing.EventSubscriptionPaused:            "customer.subscription.paused",
 	billing.EventPaymentMethodAttached:         "payment_method.attached",
 	billing.EventPaymentMethodDetached:         "payment_method.detached",
 	billing.EventPaymentMethodUpdated:          "payment_method.updated",
@@ -53,6 +55,11 @@ var eventTypes = map[billing.EventType]string{
 	billing.EventChargeSucceeded:               "charge.succeeded",
 	billing.EventChargeFailed:                  "charge.failed",
 	billing.EventChargeCaptured:                "charge.captured",
+	billing.EventInvoicePaymentFailed:          "invoice.payment_failed",
+	billing.EventInvoicePaymentActionRequired:  "invoice.payment_action_required",
+	billing.EventInvoiceMarkedUncollectible:    "invoice.marked_uncollectible",
+	billing.EventInvoicePaymentPaid:            "invoice_payment.paid",
+	billing.EventBalanceTransactionCreated:     "customer.balance_transaction.created",
 }
 
 // eventObject is a Stripe event, stored as rendered: events are snapshots.
@@ -70,6 +77,9 @@ type eventObject struct {
 
 type eventData struct {
 	Object json.RawMessage `json:"object"`
+	// PreviousAttributes holds, for an update, the top-level fields that
+	// changed, with their values before.
+	PreviousAttributes json.RawMessage `json:"previous_attributes,omitempty"`
 }
 
 type eventRequest struct {
@@ -81,6 +91,16 @@ type eventRequest struct {
 // objects (typ ends in ".deleted", other than clocks and subscriptions,
 // whose events carry the full object) render as Stripe's deleted stubs.
 func renderObject(v any, lk renderLookup) (json.RawMessage, error) {
+	out, err := renderValue(v, lk)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(out)
+}
+
+// renderValue turns an engine object into its Stripe shape (a pointer to
+// one of the *Object structs), not yet encoded.
+func renderValue(v any, lk renderLookup) (any, error) {
 	var out any
 	var err error
 	switch o := v.(type) {
@@ -108,13 +128,14 @@ func renderObject(v any, lk renderLookup) (json.RawMessage, error) {
 		out, err = renderPaymentIntent(o, lk)
 	case *billing.Charge:
 		out, err = renderCharge(o, lk)
+	case *billing.InvoicePayment:
+		out, err = renderInvoicePayment(o, lk, nil)
+	case *billing.BalanceTransaction:
+		out, err = renderBalanceTransaction(o, lk, nil)
 	default:
 		return nil, fmt.Errorf("render: no Stripe shape for %T", v)
 	}
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(out)
+	return out, err
 }
 
 // record stores a Stripe event for an engine event. c is the API call that
@@ -134,12 +155,29 @@ func (l *ledger) record(ev billing.Event) error {
 	if !ok {
 		return fmt.Errorf("record: no Stripe event type for %s", ev.Type)
 	}
-	obj, err := renderObject(ev.Object, l)
-	if err != nil {
-		return err
+	if ev.Object != l.lastObject || l.lastRendered == nil {
+		val, err := renderValue(ev.Object, l)
+		if err != nil {
+			return err
+		}
+		obj, err := json.Marshal(val)
+		if err != nil {
+			return err
+		}
+		l.lastObject, l.lastValue, l.lastRendered = ev.Object, val, obj
 	}
+	var err error
 	e := eventObject{ID: newID("evt_", 24), Object: "event", APIVersion: DefaultAPIVersion, Created: ev.Time,
-		Data: eventData{Object: obj}, Type: typ}
+		Data: eventData{Object: l.lastRendered}, Type: typ}
+	if ev.Before != nil {
+		before, err := renderValue(ev.Before, l)
+		if err != nil {
+			return err
+		}
+		if e.Data.PreviousAttributes, err = previousAttributes(before, l.lastValue); err != nil {
+			return err
+		}
+	}
 	if l.c != nil {
 		id := l.c.requestID
 		e.Request.ID = &id
@@ -319,13 +357,57 @@ func (e *eventObject) encode() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	const marker = `"data":{"object":0}`
+	const marker = `"data":{"object":0`
 	i := bytes.Index(head, []byte(marker))
 	if i < 0 {
 		return nil, fmt.Errorf("encode event: no data marker")
 	}
 	out := make([]byte, 0, len(head)+len(data))
-	out = append(out, head[:i+len(marker)-2]...)
+	out = append(out, head[:i+len(marker)-1]...)
 	out = append(out, data...)
-	return append(out, head[i+len(marker)-1:]...), nil
+	return append(out, head[i+len(marker):]...), nil
+}
+
+// previousAttributes is Stripe's data.previous_attributes: each top-level
+// field of before whose value after differs, with its value before. A
+// changed list or hash is given whole, as Stripe does. before and after are
+// renderings (pointers to the same *Object struct): their fields are
+// compared as values, and only the changed ones are encoded.
+func previousAttributes(before, after any) (json.RawMessage, error) {
+	b, a := reflect.ValueOf(before), reflect.ValueOf(after)
+	if b.Kind() != reflect.Pointer || b.Type() != a.Type() || b.Elem().Kind() != reflect.Struct {
+		return nil, fmt.Errorf("previous attributes: %T and %T are not renderings of one type", before, after)
+	}
+	b, a = b.Elem(), a.Elem()
+	out := append(make([]byte, 0, 64), '{')
+	for i := range b.NumField() {
+		f := b.Type().Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		bv, av := b.Field(i), a.Field(i)
+		if reflect.DeepEqual(bv.Interface(), av.Interface()) {
+			continue
+		}
+		raw := []byte("null") // an omitted field was absent before
+		if !(strings.Contains(opts, "omitempty") && bv.IsZero()) {
+			var err error
+			if raw, err = json.Marshal(bv.Interface()); err != nil {
+				return nil, err
+			}
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		key, err := json.Marshal(name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(append(append(out, key...), ':'), raw...)
+	}
+	return append(out, '}'), nil
 }

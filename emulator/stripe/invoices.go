@@ -1,11 +1,13 @@
 package stripe
 
 import (
+	"errors"
+
 	"github.com/billclock/billclock/emulator/billing"
 	"github.com/billclock/billclock/store"
 )
 
-var invoiceExpansions = []string{"customer", "test_clock"}
+var invoiceExpansions = []string{"customer", "test_clock", "payments"}
 
 // invoiceNow loads an invoice and the time of its clock.
 func (s *Surface) invoiceNow(l *ledger, c *call) (*billing.Invoice, int64, error) {
@@ -95,7 +97,7 @@ func (s *Surface) invoiceAction(act func(e *billing.Engine, inv *billing.Invoice
 			if p == "auto_advance" {
 				autoAdvance, hasAutoAdvance = c.p.bool("auto_advance")
 			}
-			c.p.seen[p] = true // accepted; payments always succeed
+			c.p.seen[p] = true
 		}
 		ex, err := c.p.expansions(invoiceExpansions...)
 		if err != nil {
@@ -119,10 +121,50 @@ func (s *Surface) invoiceAction(act func(e *billing.Engine, inv *billing.Invoice
 	}
 }
 
-func (s *Surface) payInvoice() handler {
-	return s.invoiceAction(func(e *billing.Engine, inv *billing.Invoice, now int64, _ *call) error {
-		return e.Pay(inv, now)
-	}, "payment_method", "off_session", "paid_out_of_band", "source", "forgive", "mandate")
+// payInvoice pays an invoice at once: with payment_method (or source),
+// or the defaults in Stripe's order (the subscription's, then the
+// customer's), or out of band. A decline answers 402 while what the
+// attempt left (the failed charge, the invoice attempted) is kept.
+func (s *Surface) payInvoice(c *call, tx *store.Tx) (any, error) {
+	pmID, _ := c.p.str("payment_method")
+	source, _ := c.p.str("source")
+	outOfBand, _ := c.p.bool("paid_out_of_band")
+	c.p.bool("off_session")
+	c.p.bool("forgive")
+	c.p.str("mandate")
+	ex, err := c.p.expansions(invoiceExpansions...)
+	if err != nil {
+		return nil, err
+	}
+	l, err := s.ledger(tx, c.account, c)
+	if err != nil {
+		return nil, err
+	}
+	inv, now, err := s.invoiceNow(l, c)
+	if err != nil {
+		return nil, err
+	}
+	opts := billing.PayOptions{OutOfBand: outOfBand}
+	for _, given := range []struct{ id, param string }{{pmID, "payment_method"}, {source, "source"}} {
+		if given.id != "" && opts.PaymentMethod == nil && !outOfBand {
+			if opts.PaymentMethod, err = l.paymentMethodToPay(given.id, given.param, inv.Customer, now); err != nil {
+				return nil, err
+			}
+		}
+	}
+	err = l.engine().Pay(inv, opts, now)
+	var d *billing.Declined
+	if errors.As(err, &d) {
+		e, err := invoiceDeclineError(l, d)
+		if err != nil {
+			return nil, err
+		}
+		return failAfterCommit(e), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return renderInvoice(inv, l, expandSet(ex))
 }
 
 func (s *Surface) finalizeInvoice() handler {

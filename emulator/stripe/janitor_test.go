@@ -113,7 +113,8 @@ func TestSweepRenewsSubscriptionsOnNoClockInWallTime(t *testing.T) {
 	status, price := doCall(t, srv, "POST", "/v1/prices", key, url.Values{"currency": {"usd"}, "unit_amount": {"700"},
 		"recurring[interval]": {"week"}, "product_data[name]": {"Weekly"}})
 	require.Equal(t, 200, status, price)
-	status, cus := doCall(t, srv, "POST", "/v1/customers", key, url.Values{"email": {"w@example.com"}})
+	status, cus := doCall(t, srv, "POST", "/v1/customers", key, url.Values{"email": {"w@example.com"},
+		"payment_method": {"pm_card_visa"}})
 	require.Equal(t, 200, status, cus)
 	status, sub := doCall(t, srv, "POST", "/v1/subscriptions", key, url.Values{"customer": {cus["id"].(string)},
 		"items[0][price]": {price["id"].(string)}})

@@ -50,6 +50,18 @@ type ledger struct {
 	// every rendering: decoded once per transaction.
 	prices   map[string]*billing.Price
 	products map[string]*billing.Product
+	// Customers and subscriptions are read many times by one renewal (the
+	// rendering of each of its invoice's events looks both up): they are
+	// decoded once per transaction and kept in step with every put. Callers
+	// get copies, as from a decode.
+	custs map[string]*billing.Customer
+	subs  map[string]*billing.Subscription
+	// lastObject and lastRendered remember the last event object rendered:
+	// the engine gives consecutive events the same snapshot (invoice.paid
+	// and invoice.payment_succeeded), which is then rendered once.
+	lastObject   any
+	lastValue    any
+	lastRendered json.RawMessage
 	// endpoints caches the account's webhook endpoints (nil: not loaded).
 	endpoints *[]*webhookEndpoint
 }
@@ -62,7 +74,8 @@ func (s *Surface) ledger(tx *store.Tx, account string, c *call) (*ledger, error)
 		return nil, err
 	}
 	return &ledger{s: s, tx: tx, acct: acct, account: account, c: c, colls: map[string]*store.Collection{},
-		prices: map[string]*billing.Price{}, products: map[string]*billing.Product{}}, nil
+		prices: map[string]*billing.Price{}, products: map[string]*billing.Product{},
+		custs: map[string]*billing.Customer{}, subs: map[string]*billing.Subscription{}}, nil
 }
 
 func (l *ledger) engine() *billing.Engine { return &billing.Engine{L: l} }
@@ -122,14 +135,22 @@ func (l *ledger) NewID(prefix string) string {
 }
 
 func (l *ledger) Customer(id string) (*billing.Customer, error) {
+	if c, ok := l.custs[id]; ok {
+		return copyCustomer(c), nil
+	}
 	var c billing.Customer
-	return &c, l.get(customersCollection, "customer", id, &c)
+	if err := l.get(customersCollection, "customer", id, &c); err != nil {
+		return &c, err
+	}
+	l.custs[id] = copyCustomer(&c)
+	return &c, nil
 }
 
 func (l *ledger) PutCustomer(c *billing.Customer) error {
 	if err := l.put(customersCollection, c.ID, c.Created, c); err != nil {
 		return err
 	}
+	l.custs[c.ID] = copyCustomer(c)
 	x, err := l.index(customersByClock)
 	if err != nil {
 		return err
@@ -149,6 +170,7 @@ func (l *ledger) DeleteCustomer(id string) error {
 	if err := coll.Delete(id); err != nil {
 		return err
 	}
+	delete(l.custs, id)
 	x, err := l.index(customersByClock)
 	if err != nil {
 		return err
@@ -261,8 +283,46 @@ func (l *ledger) PutPrice(p *billing.Price) error {
 }
 
 func (l *ledger) Subscription(id string) (*billing.Subscription, error) {
+	if s, ok := l.subs[id]; ok {
+		return copySubscription(s), nil
+	}
 	var s billing.Subscription
-	return &s, l.get(subscriptionCollection, "subscription", id, &s)
+	if err := l.get(subscriptionCollection, "subscription", id, &s); err != nil {
+		return &s, err
+	}
+	l.subs[id] = copySubscription(&s)
+	return &s, nil
+}
+
+func copyCustomer(c *billing.Customer) *billing.Customer {
+	out := *c
+	out.Metadata = copyMap(c.Metadata)
+	return &out
+}
+
+func copySubscription(s *billing.Subscription) *billing.Subscription {
+	out := *s
+	out.Metadata = copyMap(s.Metadata)
+	if s.Items == nil {
+		return &out
+	}
+	out.Items = make([]billing.SubscriptionItem, len(s.Items))
+	for i, it := range s.Items {
+		it.Metadata = copyMap(it.Metadata)
+		out.Items[i] = it
+	}
+	return &out
+}
+
+func copyMap(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
 }
 
 func (l *ledger) PutSubscription(s *billing.Subscription) error {
@@ -289,6 +349,7 @@ func (l *ledger) PutSubscription(s *billing.Subscription) error {
 	if err := l.put(subscriptionCollection, s.ID, s.Created, s); err != nil {
 		return err
 	}
+	l.subs[s.ID] = copySubscription(s)
 	x, err := l.index(subscriptionsByClock)
 	if err != nil {
 		return err
@@ -418,6 +479,9 @@ func (l *ledger) timeOn(clock string, wall int64) (int64, error) {
 	return c.FrozenTime, nil
 }
 
+// PaymentMethod returns a stored payment method. Stripe's test ids
+// (pm_card_visa) are turned into stored ones where requests name them
+// (see resolvePaymentMethod), so the ledger only knows real ones.
 func (l *ledger) PaymentMethod(id string) (*billing.PaymentMethod, error) {
 	var pm billing.PaymentMethod
 	return &pm, l.get(paymentMethodsCollection, "PaymentMethod", id, &pm)

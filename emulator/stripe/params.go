@@ -283,17 +283,10 @@ func applyMetadata(m, update map[string]string, cleared bool) map[string]string 
 	return billing.MergeMetadata(m, update)
 }
 
-// acceptPaymentParams reads the payment parameters that subscription
-// endpoints take but billclock, where payments always succeed, ignores.
-func (p *params) acceptPaymentParams() {
-	p.str("default_payment_method")
-	p.bool("off_session")
-	p.paymentBehavior()
-}
-
-// paymentBehavior reads payment_behavior, accepted and ignored.
-func (p *params) paymentBehavior() {
-	p.enum("payment_behavior", "allow_incomplete", "default_incomplete", "error_if_incomplete", "pending_if_incomplete")
+// paymentBehavior reads payment_behavior.
+func (p *params) paymentBehavior() billing.PaymentBehavior {
+	b, _ := p.enum("payment_behavior", "allow_incomplete", "default_incomplete", "error_if_incomplete", "pending_if_incomplete")
+	return billing.PaymentBehavior(b)
 }
 
 // sub returns a reader for the hash parameter name (such as recurring or

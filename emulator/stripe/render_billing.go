@@ -32,6 +32,8 @@ type renderLookup interface {
 	PaymentMethod(id string) (*billing.PaymentMethod, error)
 	Payment(id string) (*billing.Payment, error)
 	Charge(id string) (*billing.Charge, error)
+	// InvoicePayments returns an invoice's payments.
+	InvoicePayments(invoice string) ([]*billing.InvoicePayment, error)
 }
 
 // expandSet holds the fields to expand, as given in expand[], e.g.
@@ -178,8 +180,8 @@ func renderCustomer(c *billing.Customer, lk renderLookup, ex expandSet) (any, er
 		return nil, err
 	}
 	return &customerObject{
-		DefaultSource: source,
-		ID:            c.ID, Object: "customer", Created: c.Created,
+		DefaultSource: source, Balance: c.Balance,
+		ID: c.ID, Object: "customer", Created: c.Created,
 		Description: nullString(c.Description), Email: nullString(c.Email), Name: nullString(c.Name),
 		InvoicePrefix:   nullString(c.InvoicePrefix),
 		InvoiceSettings: customerInvoiceSetting{DefaultPaymentMethod: defaultPM},
@@ -422,13 +424,14 @@ func renderSubscription(s *billing.Subscription, lk renderLookup, ex expandSet) 
 	if s.CancelAt == 0 && s.CancelAtPeriodEnd {
 		o.CancelAt = nullTime(s.PeriodEnd)
 	}
-	if s.CancelAt != 0 || s.CancelAtPeriodEnd || s.Status == billing.StatusCanceled {
-		o.CancellationDetails.Reason = nullString("cancellation_requested")
-	}
+	o.CancellationDetails.Reason = cancellationReason(s)
 	if s.TrialEnd != 0 {
 		o.TrialStart, o.TrialEnd = nullTime(s.TrialStart), nullTime(s.TrialEnd)
 	}
-	o.TrialSettings.EndBehavior.MissingPaymentMethod = "create_invoice"
+	o.TrialSettings.EndBehavior.MissingPaymentMethod = billing.MissingPaymentMethodCreateInvoice
+	if s.MissingPaymentMethodAtTrialEnd != "" {
+		o.TrialSettings.EndBehavior.MissingPaymentMethod = s.MissingPaymentMethodAtTrialEnd
+	}
 	for _, it := range s.Items {
 		item, err := renderSubscriptionItem(it, s, lk)
 		if err != nil {
@@ -453,7 +456,29 @@ func renderSubscription(s *billing.Subscription, lk renderLookup, ex expandSet) 
 	if err != nil {
 		return nil, err
 	}
+	o.DefaultPaymentMethod, err = expandable(ex, "default_payment_method", s.DefaultPaymentMethod,
+		lookupAndRender(lk.PaymentMethod, s.DefaultPaymentMethod, func(pm *billing.PaymentMethod) (any, error) {
+			return renderPaymentMethod(pm, lk)
+		}))
+	if err != nil {
+		return nil, err
+	}
 	return o, nil
+}
+
+// cancellationReason is Stripe's cancellation_details.reason: why the
+// subscription ended, or will end.
+func cancellationReason(s *billing.Subscription) *string {
+	switch {
+	case s.CancellationReason == billing.CancelPaymentFailed:
+		return nullString("payment_failed")
+	case s.CancellationReason == billing.CancelTrialMissingPaymentMethod, s.Status == billing.StatusIncompleteExpired:
+		// Stripe's reasons name none of these: it leaves the reason null.
+		return nil
+	case s.CancelAt != 0 || s.CancelAtPeriodEnd || s.Status == billing.StatusCanceled:
+		return nullString("cancellation_requested")
+	}
+	return nil
 }
 
 // subscriptionItemObject is components.schemas.subscription_item.
@@ -549,6 +574,7 @@ type invoiceObject struct {
 	OnBehalfOf                   any                    `json:"on_behalf_of"`
 	Parent                       *invoiceParent         `json:"parent"`
 	PaymentSettings              invoicePaymentSettings `json:"payment_settings"`
+	Payments                     *invoicePaymentList    `json:"payments,omitempty"`
 	PeriodEnd                    int64                  `json:"period_end"`
 	PeriodStart                  int64                  `json:"period_start"`
 	PostPaymentCreditNotesAmount int64                  `json:"post_payment_credit_notes_amount"`
@@ -624,9 +650,8 @@ func renderInvoice(inv *billing.Invoice, lk renderLookup, ex expandSet) (any, er
 		ID: inv.ID, Object: "invoice",
 		AmountDue:            inv.AmountDue(),
 		AmountPaid:           inv.AmountPaid,
-		AmountRemaining:      inv.AmountDue() - inv.AmountPaid,
 		AttemptCount:         inv.AttemptCount,
-		Attempted:            inv.AttemptCount > 0,
+		Attempted:            inv.Attempted || inv.AttemptCount > 0,
 		AutoAdvance:          inv.AutoAdvance,
 		BillingReason:        string(inv.BillingReason),
 		CollectionMethod:     "charge_automatically",
@@ -647,7 +672,7 @@ func renderInvoice(inv *billing.Invoice, lk renderLookup, ex expandSet) (any, er
 		Subtotal:             total,
 		SubtotalExcludingTax: total,
 		StatusTransitions: statusTransitions{FinalizedAt: nullTime(inv.FinalizedAt), PaidAt: nullTime(inv.PaidAt),
-			VoidedAt: nullTime(inv.VoidedAt)},
+			VoidedAt: nullTime(inv.VoidedAt), MarkedUncollectibleAt: nullTime(inv.MarkedUncollectibleAt)},
 		Total:                    total,
 		TotalDiscountAmounts:     []any{},
 		TotalExcludingTax:        total,
@@ -662,16 +687,32 @@ func renderInvoice(inv *billing.Invoice, lk renderLookup, ex expandSet) (any, er
 		o.NextPaymentAttempt = nullTime(inv.AutomaticallyFinalizesAt)
 	}
 	if inv.Status != billing.InvoiceDraft {
-		// The engine keeps no customer balances: nothing is applied.
-		var zero int64
-		o.EndingBalance = &zero
+		ending := inv.EndingBalance
+		o.StartingBalance, o.EndingBalance = inv.StartingBalance, &ending
+		o.NextPaymentAttempt = nullTime(inv.NextPaymentAttempt)
+	}
+	if inv.PaidOutOfBand {
+		o.AmountPaidOffStripe = inv.AmountPaid
 	}
 	cust, err := lk.Customer(inv.Customer)
 	switch {
 	case err == nil && cust != nil:
 		o.CustomerEmail, o.CustomerName = nullString(cust.Email), nullString(cust.Name)
+		if inv.Status == billing.InvoiceDraft {
+			// A draft shows the customer's balance as it would apply now.
+			if cust.BalanceCurrency == "" || cust.BalanceCurrency == inv.Currency {
+				o.StartingBalance = cust.Balance
+			}
+			o.AmountDue, _ = billing.ApplyBalance(total, o.StartingBalance)
+		}
 	case err != nil && !isMissing(err):
 		return nil, err
+	}
+	o.AmountRemaining = o.AmountDue - o.AmountPaid
+	if ex["payments"] {
+		if o.Payments, err = renderInvoicePayments(inv, lk); err != nil {
+			return nil, err
+		}
 	}
 	if o.Customer, err = expandCustomer(ex, "customer", inv.Customer, lk); err != nil {
 		return nil, err

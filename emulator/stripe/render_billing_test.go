@@ -27,6 +27,7 @@ type rbLookup struct {
 	methods  map[string]*billing.PaymentMethod
 	payments map[string]*billing.Payment
 	charges  map[string]*billing.Charge
+	inpays   map[string][]*billing.InvoicePayment // by invoice
 }
 
 func rbGet[T any](m map[string]*T, resource, id string) (*T, error) {
@@ -57,6 +58,9 @@ func (f *rbLookup) Payment(id string) (*billing.Payment, error) {
 	return rbGet(f.payments, "payment_intent", id)
 }
 func (f *rbLookup) Charge(id string) (*billing.Charge, error) { return rbGet(f.charges, "charge", id) }
+func (f *rbLookup) InvoicePayments(invoice string) ([]*billing.InvoicePayment, error) {
+	return f.inpays[invoice], nil
+}
 
 const (
 	rbStart = int64(1700000000)    // 2023-11-14 22:13:20 UTC
@@ -128,8 +132,44 @@ func renderWorld() *rbLookup {
 					PeriodEnd: f.subs["sub_1"].PeriodEnd, Quantity: 3, Price: "price_seats", SubscriptionItem: "si_seats"},
 			}},
 	}
+	f.methods = map[string]*billing.PaymentMethod{
+		"pm_1": {ID: "pm_1", Created: rbStart, Customer: "cus_1", Clock: "clock_1", Type: "card",
+			Card:     billing.Card{Brand: "visa", Last4: "0341", ExpMonth: 12, ExpYear: 2034, Funding: "credit", Country: "US"},
+			Behavior: billing.CardBehavior{DeclineCharges: billing.DeclineGeneric}},
+	}
+	f.subs["sub_1"].DefaultPaymentMethod = "pm_1"
+	f.payments = map[string]*billing.Payment{
+		"pi_paid": {ID: "pi_paid", Created: rbStart, Customer: "cus_1", Clock: "clock_1", Invoice: "in_paid", Amount: 5500,
+			Currency: "usd", Status: billing.PaymentSucceeded, PaymentMethod: "pm_1", LatestCharge: "ch_ok", AmountReceived: 5500},
+		"pi_failed": {ID: "pi_failed", Created: rbFinal, Customer: "cus_1", Clock: "clock_1", Invoice: "in_open", Amount: 6500,
+			Currency: "usd", Status: billing.PaymentRequiresPaymentMethod, PaymentMethod: "pm_1", LatestCharge: "ch_failed",
+			LastError: &billing.PaymentError{Reason: billing.DeclineGeneric, PaymentMethod: "pm_1", Charge: "ch_failed"}},
+	}
+	f.invoices["in_paid"].Payment = "pi_paid"
+	f.inpays = map[string][]*billing.InvoicePayment{
+		"in_paid": {{ID: "inpay_1", Created: rbStart, Invoice: "in_paid", Payment: "pi_paid", Clock: "clock_1",
+			Currency: "usd", AmountRequested: 5500, AmountPaid: 5500, Status: billing.InvoicePaymentPaid, IsDefault: true, PaidAt: rbStart}},
+		"in_open": {{ID: "inpay_2", Created: rbFinal, Invoice: "in_open", Payment: "pi_failed", Clock: "clock_1",
+			Currency: "usd", AmountRequested: 6500, Status: billing.InvoicePaymentOpen, IsDefault: true}},
+	}
+	open := *f.invoices["in_draft"]
+	open.ID, open.Status, open.Number, open.FinalizedAt = "in_open", billing.InvoiceUncollectible, "ABCD1234-0002", rbFinal
+	open.Attempted, open.AttemptCount, open.FirstFailureAt, open.MarkedUncollectibleAt = true, 8, rbFinal, rbFinal+14*86400
+	open.StartingBalance, open.EndingBalance, open.Payment = -1000, 0, "pi_failed"
+	f.invoices["in_open"] = &open
 	return f
 }
+
+var (
+	rbCharges = map[string]*billing.Charge{
+		"ok": {ID: "ch_ok", Created: rbStart, Payment: "pi_paid", Customer: "cus_1", Clock: "clock_1", PaymentMethod: "pm_1",
+			Amount: 5500, AmountCaptured: 5500, Currency: "usd", Status: billing.ChargeSucceeded, Captured: true},
+		"failed": {ID: "ch_failed", Created: rbFinal, Payment: "pi_failed", Customer: "cus_1", Clock: "clock_1",
+			PaymentMethod: "pm_1", Amount: 6500, Currency: "usd", Status: billing.ChargeFailed, Failure: billing.DeclineGeneric},
+	}
+	rbCredit = &billing.BalanceTransaction{ID: "cbtxn_1", Created: rbFinal, Customer: "cus_1", Clock: "clock_1",
+		Amount: 1000, Currency: "usd", EndingBalance: 0, Type: billing.BalanceAppliedToInvoice, Invoice: "in_open"}
+)
 
 var (
 	rbPendingItem = &billing.InvoiceItem{ID: "ii_pending", Customer: "cus_1", Clock: "clock_1", Date: rbMid,
@@ -165,7 +205,8 @@ func TestRenderConformance(t *testing.T) {
 	require.NoError(t, err)
 	f := renderWorld()
 	all := expandSet{"customer": true, "latest_invoice": true, "test_clock": true,
-		"parent.subscription_details.subscription": true}
+		"parent.subscription_details.subscription": true, "default_payment_method": true, "payments": true,
+		"invoice": true, "payment.payment_intent": true}
 	sub := f.subs["sub_1"]
 	cases := []struct {
 		name, schema string
@@ -200,6 +241,15 @@ func TestRenderConformance(t *testing.T) {
 		{"invoiceitem deleted", "deleted_invoiceitem", func() (any, error) {
 			return renderDeleted("ii_setup", "invoiceitem"), nil
 		}},
+		{"invoice uncollectible", "invoice", func() (any, error) { return renderInvoice(f.invoices["in_open"], f, all) }},
+		{"payment method", "payment_method", func() (any, error) { return renderPaymentMethod(f.methods["pm_1"], f) }},
+		{"payment intent paid", "payment_intent", func() (any, error) { return renderPaymentIntent(f.payments["pi_paid"], f) }},
+		{"payment intent failed", "payment_intent", func() (any, error) { return renderPaymentIntent(f.payments["pi_failed"], f) }},
+		{"charge succeeded", "charge", func() (any, error) { return renderCharge(rbCharges["ok"], f) }},
+		{"charge failed", "charge", func() (any, error) { return renderCharge(rbCharges["failed"], f) }},
+		{"invoice payment paid", "invoice_payment", func() (any, error) { return renderInvoicePayment(f.inpays["in_paid"][0], f, nil) }},
+		{"invoice payment expanded", "invoice_payment", func() (any, error) { return renderInvoicePayment(f.inpays["in_open"][0], f, all) }},
+		{"balance transaction", "customer_balance_transaction", func() (any, error) { return renderBalanceTransaction(rbCredit, f, all) }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

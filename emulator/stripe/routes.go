@@ -84,9 +84,14 @@ func (s *Surface) Routes(r *mux.Router) {
 	v1.HandleFunc("/invoices", s.read(s.listInvoices)).Methods(http.MethodGet)
 	v1.HandleFunc("/invoices/{id}", s.read(s.retrieveInvoice)).Methods(http.MethodGet)
 	v1.HandleFunc("/invoices/{id}/lines", s.read(s.listInvoiceLines)).Methods(http.MethodGet)
-	v1.HandleFunc("/invoices/{id}/pay", s.write(s.payInvoice())).Methods(http.MethodPost)
+	v1.HandleFunc("/invoices/{id}/pay", s.write(s.payInvoice)).Methods(http.MethodPost)
 	v1.HandleFunc("/invoices/{id}/finalize", s.write(s.finalizeInvoice())).Methods(http.MethodPost)
 	v1.HandleFunc("/invoices/{id}/void", s.write(s.voidInvoice())).Methods(http.MethodPost)
+
+	v1.HandleFunc("/invoice_payments", s.read(s.listInvoicePayments)).Methods(http.MethodGet)
+	v1.HandleFunc("/invoice_payments/{id}", s.read(s.retrieveInvoicePayment)).Methods(http.MethodGet)
+	v1.HandleFunc("/customers/{customer}/balance_transactions", s.read(s.listBalanceTransactions)).Methods(http.MethodGet)
+	v1.HandleFunc("/customers/{customer}/balance_transactions/{id}", s.read(s.retrieveBalanceTransaction)).Methods(http.MethodGet)
 
 	v1.HandleFunc("/invoiceitems", s.read(s.listInvoiceItems)).Methods(http.MethodGet)
 	v1.HandleFunc("/invoiceitems/{id}", s.read(s.retrieveInvoiceItem)).Methods(http.MethodGet)

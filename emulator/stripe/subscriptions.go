@@ -9,7 +9,59 @@ import (
 )
 
 // subscriptionExpansions are the paths users expand on subscriptions.
-var subscriptionExpansions = []string{"latest_invoice", "customer", "items.data.price", "test_clock", "items", "default_payment_method"}
+var subscriptionExpansions = []string{"latest_invoice", "customer", "items.data.price", "test_clock", "items",
+	"default_payment_method"}
+
+// subscriptionPayment is what a subscription create or update says about
+// collecting its invoices.
+type subscriptionPayment struct {
+	behavior billing.PaymentBehavior
+	// defaultPM is default_payment_method; nil when not sent, "" to clear.
+	defaultPM *string
+	// missingPM is trial_settings[end_behavior][missing_payment_method];
+	// nil when not sent.
+	missingPM *string
+}
+
+// paymentParams reads payment_behavior, default_payment_method,
+// trial_settings and off_session.
+func (p *params) paymentParams() subscriptionPayment {
+	var sp subscriptionPayment
+	sp.behavior = p.paymentBehavior()
+	sp.defaultPM = p.clearable("default_payment_method")
+	p.bool("off_session")
+	if settings, ok := p.sub("trial_settings"); ok {
+		if end, ok := settings.sub("trial_settings[end_behavior]"); ok {
+			const name = "trial_settings[end_behavior][missing_payment_method]"
+			if v, ok := end.enum(name, billing.MissingPaymentMethodCancel, billing.MissingPaymentMethodCreateInvoice,
+				billing.MissingPaymentMethodPause); ok {
+				sp.missingPM = &v
+			} else if !end.present(name) {
+				end.fail(errMissing(name))
+			}
+			settings.fail(end.check())
+		} else {
+			settings.fail(errMissing("trial_settings[end_behavior]"))
+		}
+		p.fail(settings.check())
+	}
+	return sp
+}
+
+// resolveDefaultPM checks the default payment method sent for a
+// subscription of cust (at the customer's time now) and returns the id to
+// store: a test id attaches a new copy to the customer; a stored payment
+// method must be attached to the customer already.
+func (sp subscriptionPayment) resolveDefaultPM(l *ledger, cust *billing.Customer, now int64) (*string, error) {
+	if sp.defaultPM == nil || *sp.defaultPM == "" {
+		return sp.defaultPM, nil
+	}
+	id, err := l.attachedPaymentMethod(cust, *sp.defaultPM, "default_payment_method", now)
+	if err != nil {
+		return nil, err
+	}
+	return &id, nil
+}
 
 // itemSpecs reads items[n][...] into the engine's item specs.
 func (p *params) itemSpecs(name string, allowed ...string) []billing.ItemSpec {
@@ -92,11 +144,10 @@ func (s *Surface) createSubscription(c *call, tx *store.Tx) (any, error) {
 	anchor, _ := c.p.timestamp("billing_cycle_anchor")
 	cancelAtPeriodEnd, _ := c.p.bool("cancel_at_period_end")
 	cancelAt, _ := c.p.timestamp("cancel_at")
-	c.p.prorationParams()
+	prorate, _ := c.p.prorationParams()
 	metadata, _ := c.p.metadata("metadata")
 	c.p.text("description", maxSubscriptionDescription)
-	defaultPM, _ := c.p.str("default_payment_method")
-	c.p.acceptPaymentParams()
+	pay := c.p.paymentParams()
 	c.p.enum("collection_method", "charge_automatically")
 	ex, err := c.p.expansions(subscriptionExpansions...)
 	if err != nil {
@@ -110,6 +161,10 @@ func (s *Surface) createSubscription(c *call, tx *store.Tx) (any, error) {
 	}
 	if hasTrialDays && (trialDays < 0 || trialDays > 730) {
 		return nil, invalid("trial_period_days", "trial_period_days must be between 0 and 730.")
+	}
+	if pay.behavior == billing.PendingIfIncomplete {
+		return nil, invalid("payment_behavior", "payment_behavior=pending_if_incomplete is only used with updates "+
+			"and cannot be passed when creating a subscription.")
 	}
 	l, err := s.ledger(tx, c.account, c)
 	if err != nil {
@@ -126,7 +181,7 @@ func (s *Surface) createSubscription(c *call, tx *store.Tx) (any, error) {
 	if s.limits && cust.Clock != "" {
 		n := 0
 		if err := l.SubscriptionsOnClock(cust.Clock, func(sub *billing.Subscription) error {
-			if sub.Customer == cust.ID && sub.Status != billing.StatusCanceled {
+			if sub.Customer == cust.ID && !sub.Ended() {
 				n++
 			}
 			return nil
@@ -139,13 +194,17 @@ func (s *Surface) createSubscription(c *call, tx *store.Tx) (any, error) {
 		}
 	}
 	in := billing.NewSubscription{Customer: cust.ID, Items: items, BillingCycleAnchor: anchor,
-		CancelAtPeriodEnd: cancelAtPeriodEnd, CancelAt: cancelAt, Metadata: applyMetadata(nil, metadata, false)}
-	if defaultPM != "" {
-		// A test id attaches a new copy to the customer; a stored payment
-		// method must be attached to the customer already.
-		if in.DefaultPaymentMethod, err = l.attachedPaymentMethod(cust, defaultPM, "default_payment_method", now); err != nil {
-			return nil, err
-		}
+		CancelAtPeriodEnd: cancelAtPeriodEnd, CancelAt: cancelAt, Metadata: applyMetadata(nil, metadata, false),
+		ProrationBehavior: prorate, PaymentBehavior: pay.behavior}
+	if pay.missingPM != nil {
+		in.MissingPaymentMethodAtTrialEnd = *pay.missingPM
+	}
+	defaultPM, err := pay.resolveDefaultPM(l, cust, now)
+	if err != nil {
+		return nil, err
+	}
+	if defaultPM != nil {
+		in.DefaultPaymentMethod = *defaultPM
 	}
 	switch {
 	case trialEndNow:
@@ -162,7 +221,8 @@ func (s *Surface) createSubscription(c *call, tx *store.Tx) (any, error) {
 	}
 	sub, err := l.engine().CreateSubscription(in, now)
 	if err != nil {
-		return nil, err
+		// error_if_incomplete: the decline, and nothing left behind.
+		return nil, asDecline(l, err)
 	}
 	return subscriptionView(l, sub, ex)
 }
@@ -217,8 +277,13 @@ func (s *Surface) updateSubscription(c *call, tx *store.Tx) (any, error) {
 	}
 	metadata, cleared := c.p.metadata("metadata")
 	c.p.text("description", maxSubscriptionDescription)
-	defaultPM := c.p.clearable("default_payment_method")
-	c.p.acceptPaymentParams()
+	pay := c.p.paymentParams()
+	trialEndNow := false
+	if v, _ := c.p.form.lookup("trial_end").leafValue(); v == "now" {
+		c.p.seen["trial_end"], trialEndNow = true, true
+	} else if v, ok := c.p.timestamp("trial_end"); ok {
+		ch.TrialEnd = &v
+	}
 	ex, err := c.p.expansions(subscriptionExpansions...)
 	if err != nil {
 		return nil, err
@@ -233,22 +298,27 @@ func (s *Surface) updateSubscription(c *call, tx *store.Tx) (any, error) {
 	}
 	ch.Items, ch.ProrationBehavior, ch.ProrationDate = items, behavior, date
 	ch.Metadata = metadataUpdate(sub.Metadata, metadata, cleared)
-	if defaultPM != nil {
-		id := ""
-		if *defaultPM != "" {
-			cust, err := l.Customer(sub.Customer)
-			if err != nil {
-				return nil, err
-			}
-			if id, err = l.attachedPaymentMethod(cust, *defaultPM, "default_payment_method", now); err != nil {
-				return nil, err
-			}
+	ch.PaymentBehavior, ch.MissingPaymentMethodAtTrialEnd = pay.behavior, pay.missingPM
+	if pay.defaultPM != nil {
+		cust, err := l.Customer(sub.Customer)
+		if err != nil {
+			return nil, err
 		}
-		ch.DefaultPaymentMethod = &id
+		if ch.DefaultPaymentMethod, err = pay.resolveDefaultPM(l, cust, now); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case trialEndNow:
+		ch.TrialEnd = &now
+	case ch.TrialEnd != nil && *ch.TrialEnd <= now:
+		return nil, invalid("trial_end", "Invalid timestamp: must be an integer Unix timestamp in the future.")
 	}
 	sub, err = l.engine().UpdateSubscription(sub.ID, ch, now)
 	if err != nil {
-		return nil, err
+		// error_if_incomplete and pending_if_incomplete: the decline, and
+		// the update is not applied.
+		return nil, asDecline(l, err)
 	}
 	return subscriptionView(l, sub, ex)
 }
@@ -323,7 +393,11 @@ func (s *Surface) listSubscriptions(c *call, tx *store.Tx) (any, error) {
 				return false
 			}
 		case status == "all":
-		case status == "ended" || status == "canceled":
+		case status == "ended":
+			if !sub.Ended() {
+				return false
+			}
+		case status == "canceled":
 			if sub.Status != billing.StatusCanceled {
 				return false
 			}
@@ -354,7 +428,7 @@ func (s *Surface) createSubscriptionItem(c *call, tx *store.Tx) (any, error) {
 	qty := c.p.quantity("quantity")
 	metadata, _ := c.p.metadata("metadata")
 	behavior, date := c.p.prorationParams()
-	c.p.paymentBehavior()
+	payBehavior := c.p.paymentBehavior()
 	if _, err := c.p.expansions(); err != nil {
 		return nil, err
 	}
@@ -374,9 +448,9 @@ func (s *Surface) createSubscriptionItem(c *call, tx *store.Tx) (any, error) {
 	}
 	spec := billing.ItemSpec{Price: price, Quantity: qty, Metadata: metadata, Param: ""}
 	sub, err = l.engine().UpdateSubscription(sub.ID, billing.SubscriptionChange{Items: []billing.ItemSpec{spec},
-		ProrationBehavior: behavior, ProrationDate: date}, now)
+		ProrationBehavior: behavior, ProrationDate: date, PaymentBehavior: payBehavior}, now)
 	if err != nil {
-		return nil, fixItemParam(err)
+		return nil, fixItemParam(asDecline(l, err))
 	}
 	return renderSubscriptionItem(sub.Items[len(sub.Items)-1], sub, l)
 }
@@ -413,12 +487,12 @@ func (s *Surface) updateSubscriptionItem(c *call, tx *store.Tx) (any, error) {
 	spec.Quantity = c.p.quantity("quantity")
 	spec.Metadata, _ = c.p.metadata("metadata")
 	behavior, date := c.p.prorationParams()
-	c.p.paymentBehavior()
+	payBehavior := c.p.paymentBehavior()
 	c.p.bool("off_session")
 	if _, err := c.p.expansions(); err != nil {
 		return nil, err
 	}
-	return s.changeItem(c, tx, spec, behavior, date)
+	return s.changeItem(c, tx, spec, behavior, date, payBehavior)
 }
 
 func (s *Surface) deleteSubscriptionItem(c *call, tx *store.Tx) (any, error) {
@@ -427,13 +501,14 @@ func (s *Surface) deleteSubscriptionItem(c *call, tx *store.Tx) (any, error) {
 	if err := c.p.check(); err != nil {
 		return nil, err
 	}
-	if _, err := s.changeItem(c, tx, billing.ItemSpec{ID: c.vars["id"], Deleted: true}, behavior, date); err != nil {
+	if _, err := s.changeItem(c, tx, billing.ItemSpec{ID: c.vars["id"], Deleted: true}, behavior, date, ""); err != nil {
 		return nil, err
 	}
 	return renderDeleted(c.vars["id"], "subscription_item"), nil
 }
 
-func (s *Surface) changeItem(c *call, tx *store.Tx, spec billing.ItemSpec, behavior string, date int64) (any, error) {
+func (s *Surface) changeItem(c *call, tx *store.Tx, spec billing.ItemSpec, behavior string, date int64,
+	payBehavior billing.PaymentBehavior) (any, error) {
 	l, err := s.ledger(tx, c.account, c)
 	if err != nil {
 		return nil, err
@@ -447,9 +522,9 @@ func (s *Surface) changeItem(c *call, tx *store.Tx, spec billing.ItemSpec, behav
 		return nil, err
 	}
 	sub, err = l.engine().UpdateSubscription(sub.ID, billing.SubscriptionChange{Items: []billing.ItemSpec{spec},
-		ProrationBehavior: behavior, ProrationDate: date}, now)
+		ProrationBehavior: behavior, ProrationDate: date, PaymentBehavior: payBehavior}, now)
 	if err != nil {
-		return nil, fixItemParam(err)
+		return nil, fixItemParam(asDecline(l, err))
 	}
 	if spec.Deleted {
 		return nil, nil

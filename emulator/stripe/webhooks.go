@@ -134,7 +134,7 @@ func saveWebhookEndpoint(coll *store.Collection, we *webhookEndpoint) error {
 
 func (s *Surface) createWebhookEndpoint(c *call, tx *store.Tx) (any, error) {
 	we := &webhookEndpoint{ID: newID("we_", 24), Created: c.now.Unix(), APIVersion: DefaultAPIVersion,
-		Secret: newID("whsec_", 32)}
+		Secret: newSecret("whsec_", 32)}
 	webhookParams(c.p, we, true)
 	if v, ok := c.p.str("api_version"); ok {
 		if !apiVersionPattern.MatchString(v) {
