@@ -67,6 +67,35 @@ func TestWireErrors(t *testing.T) {
 		}
 	})
 
+	t.Run("JSON body", func(t *testing.T) {
+		// Stripe takes form-encoded bodies only; a JSON body gets Stripe's
+		// 400 saying so, rather than being read as one odd parameter.
+		e, sc := setup(t)
+		for _, ct := range []string{"application/json", "application/json; charset=utf-8", "Application/JSON"} {
+			for _, path := range []string{clocks, "/_billclock/settings"} {
+				r := e.as(t, testKey, http.MethodPost, path, `{"frozen_time":1732320000}`, map[string]string{"Content-Type": ct})
+				ae := r.apiError(t, http.StatusBadRequest)
+				assert.Equal(t, "invalid_request_error", ae.Type, "%s %s", ct, path)
+				assert.Contains(t, ae.Message, "Invalid request (check that your POST content type is application/x-www-form-urlencoded).", "%s %s", ct, path)
+				assert.Contains(t, ae.Message, "form-encoded", "%s %s", ct, path)
+				assert.True(t, strings.HasPrefix(r.Header.Get("Request-Id"), "req_"), "%s %s: Request-Id %q", ct, path, r.Header.Get("Request-Id"))
+			}
+		}
+		assert.Empty(t, clockIDs(t, sc), "a JSON body created nothing")
+
+		// Auth comes first, as for every request.
+		r := e.raw(t, rawRequest{Method: http.MethodPost, Path: clocks, Body: `{"frozen_time":1732320000}`,
+			Header: map[string]string{"Content-Type": "application/json"}})
+		r.apiError(t, http.StatusUnauthorized)
+		// A JSON Content-Type with no body (some HTTP clients always send
+		// one) is a request without parameters, as before.
+		r = e.raw(t, rawRequest{Method: http.MethodGet, Path: clocks, Key: testKey, Header: map[string]string{"Content-Type": "application/json"}})
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		// The same body form-encoded works.
+		r = e.raw(t, rawRequest{Method: http.MethodPost, Path: clocks, Key: testKey, Body: "frozen_time=1732320000"})
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	})
+
 	t.Run("oversized body", func(t *testing.T) {
 		e, _ := setup(t)
 		// Just over 1 MiB, so the part the server never reads stays small.

@@ -97,6 +97,14 @@ func errUnrecognizedURL(method, path string) *Error {
 		"Unrecognized request URL (%s: %s). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.", method, path)}
 }
 
+// errJSONBody answers a request whose body is JSON: Stripe's own text,
+// then what to send instead (Stripe ends with its support address).
+func errJSONBody() *Error {
+	return invalid("", "Invalid request (check that your POST content type is application/x-www-form-urlencoded). "+
+		"Stripe's API takes form-encoded bodies (frozen_time=1732320000&metadata[plan]=pro), not JSON, "+
+		"as the Stripe SDKs and curl -d send them.")
+}
+
 func errNoAPIKey() *Error {
 	return &Error{Status: http.StatusUnauthorized, Type: typeInvalidRequest, Message: "You did not provide an API key. " +
 		"You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). " +

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -120,6 +121,9 @@ func (s *Surface) begin(w http.ResponseWriter, r *http.Request) (*call, error) {
 	if err != nil {
 		return c, invalid("", "Invalid request: could not read the request body.")
 	}
+	if len(body) > 0 && isJSON(r.Header.Get("Content-Type")) {
+		return c, errJSONBody()
+	}
 	form, err := ParseForm(r.URL.RawQuery, string(body))
 	if err != nil {
 		return c, err
@@ -132,6 +136,12 @@ func (s *Surface) begin(w http.ResponseWriter, r *http.Request) (*call, error) {
 		}
 	}
 	return c, nil
+}
+
+// isJSON reports whether a Content-Type header names JSON.
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == "application/json"
 }
 
 // maxAPIKeyLen is the longest API key taken, in bytes (Stripe's own keys
