@@ -26,7 +26,8 @@ func TestUnrecognizedPaths(t *testing.T) {
 	e := start(t, emulator.Config{NoSync: true})
 
 	for _, tc := range []struct{ method, path string }{
-		{http.MethodGet, "/"},
+		{http.MethodPost, "/"},
+		{http.MethodDelete, "/"},
 		{http.MethodGet, "/foo"},
 		{http.MethodPost, "/v2/customers"},
 		{http.MethodGet, "/_billclock"},

@@ -129,6 +129,7 @@ func (s *Server) handler() http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"status":"ok"}` + "\n"))
 	}).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/", serveIndex).Methods(http.MethodGet, http.MethodHead)
 	s.stripe.Routes(r)
 	// Any other path or method gets Stripe's JSON 404, not Go's plain text.
 	r.NotFoundHandler = s.stripe.NotFoundHandler()
