@@ -1,6 +1,7 @@
 package emulator_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -161,4 +162,63 @@ func TestClockFailNextAdvanceSurvivesRestart(t *testing.T) {
 	assert.Equal(t, frozen0, got.FrozenTime)
 	assert.Equal(t, []string{"test_helpers.test_clock.internal_failure", "test_helpers.test_clock.advancing",
 		"test_helpers.test_clock.created"}, eventTypes(eventsOf(t, sc, nil)))
+}
+
+// clockProgress is the answer of GET /_billclock/test_clocks/{id}/progress.
+type clockProgress struct {
+	Object           string `json:"object"`
+	Clock            string `json:"clock"`
+	Status           string `json:"status"`
+	ReachedTime      int64  `json:"reached_time"`
+	TargetFrozenTime int64  `json:"target_frozen_time"`
+	TasksDone        int64  `json:"tasks_done"`
+}
+
+func (e *env) progressOf(t *testing.T, key, clock string) clockProgress {
+	t.Helper()
+	r := e.as(t, key, http.MethodGet, "/_billclock/test_clocks/"+url.PathEscape(clock)+"/progress", "", nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	assert.True(t, strings.HasPrefix(r.Header.Get("Request-Id"), "req_"))
+	var p clockProgress
+	require.NoError(t, json.Unmarshal(r.Body, &p), "%s", r.Body)
+	return p
+}
+
+// TestClockProgress: the progress control route through the real server
+// and its worker: an advance waiting out --advance-delay has done nothing
+// yet; the ready clock counts its advance's tasks; a failed advance shows
+// internal_failure; other accounts and unknown clocks get Stripe's 404.
+func TestClockProgress(t *testing.T) {
+	t.Parallel()
+	b := startBilling(t, emulator.Config{NoSync: true, AdvanceDelay: 200 * time.Millisecond})
+	price := b.price("Seats", 1200, stripe.PriceRecurringIntervalMonth)
+	clock := b.clockAt(frozen0)
+	b.subscribe(b.customer(clock.ID).ID, price.ID, 1, nil)
+
+	target := frozen0 + 40*24*hour // one renewal, 2024-12-23, and its invoice's finalization an hour later
+	_, err := b.sc.V1TestHelpersTestClocks.Advance(t.Context(), clock.ID, &stripe.TestHelpersTestClockAdvanceParams{FrozenTime: stripe.Int64(target)})
+	require.NoError(t, err)
+	assert.Equal(t, clockProgress{Object: "billclock.test_clock_progress", Clock: clock.ID, Status: "advancing",
+		ReachedTime: frozen0, TargetFrozenTime: target}, b.progressOf(t, testKey, clock.ID))
+	waitReady(t, b.sc, clock.ID)
+	assert.Equal(t, clockProgress{Object: "billclock.test_clock_progress", Clock: clock.ID, Status: "ready",
+		ReachedTime: target, TargetFrozenTime: target, TasksDone: 2}, b.progressOf(t, testKey, clock.ID))
+
+	// The count is stored with the clock: a restart keeps it.
+	b.srv.Restart()
+	b.sc = b.client(testKey)
+	assert.Equal(t, int64(2), b.progressOf(t, testKey, clock.ID).TasksDone, "after a restart")
+
+	b.failNextAdvance(t, testKey, clock.ID)
+	_, err = b.sc.V1TestHelpersTestClocks.Advance(t.Context(), clock.ID, &stripe.TestHelpersTestClockAdvanceParams{FrozenTime: stripe.Int64(target + 24*hour)})
+	require.NoError(t, err)
+	assert.Equal(t, stripe.TestHelpersTestClockStatus("internal_failure"), waitReady(t, b.sc, clock.ID).Status)
+	assert.Equal(t, clockProgress{Object: "billclock.test_clock_progress", Clock: clock.ID, Status: "internal_failure",
+		ReachedTime: target, TargetFrozenTime: target}, b.progressOf(t, testKey, clock.ID))
+
+	ae := b.as(t, "sk_test_progressother", http.MethodGet, "/_billclock/test_clocks/"+clock.ID+"/progress", "", nil).apiError(t, http.StatusNotFound)
+	assert.Equal(t, "resource_missing", ae.Code)
+	ae = b.as(t, testKey, http.MethodGet, "/_billclock/test_clocks/clock_nope/progress", "", nil).apiError(t, http.StatusNotFound)
+	assert.Equal(t, "No such billingclock: 'clock_nope'", ae.Message)
+	b.as(t, "", http.MethodGet, "/_billclock/test_clocks/"+clock.ID+"/progress", "", nil).apiError(t, http.StatusUnauthorized)
 }

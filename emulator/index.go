@@ -54,7 +54,8 @@ func theIndex() indexPage {
 			{http.MethodGet, "/_billclock/settings", "the account's dunning settings"},
 			{http.MethodPost, "/_billclock/settings", "change the account's dunning settings"},
 			{http.MethodGet, "/_billclock/webhook_attempts", "webhook delivery attempts, newest first"},
-			{http.MethodPost, "/_billclock/test_clocks/{id}/fail_next_advance", "make the clock's next advance end in internal_failure"},
+			{http.MethodGet, "/_billclock/test_clocks/{id}/progress", "how far the clock's advance has got: simulated time reached, tasks done"},
+		{http.MethodPost, "/_billclock/test_clocks/{id}/fail_next_advance", "make the clock's next advance end in internal_failure"},
 		},
 	}
 }

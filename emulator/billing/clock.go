@@ -88,6 +88,11 @@ type Clock struct {
 	// internal_failure instead of moving it (failure injection for tests;
 	// see ArmAdvanceFailure).
 	FailNextAdvance bool `json:"fail_next_advance,omitempty"`
+	// AdvanceTasks counts the tasks (renewals, finalizations, retries...)
+	// the clock's latest advance applied, once it has ended: billclock's
+	// progress report, not part of Stripe's object. The runtime that
+	// applies the tasks sets it.
+	AdvanceTasks int64 `json:"advance_tasks,omitempty"`
 }
 
 // NewClock returns a ready clock frozen at frozen, created at wall time now.
@@ -134,6 +139,7 @@ func (c *Clock) BeginAdvance(target, limit int64) error {
 	}
 	c.Status = ClockAdvancing
 	c.TargetTime = target
+	c.AdvanceTasks = 0
 	return nil
 }
 

@@ -26,6 +26,11 @@ type advanceJob struct {
 	Target int64  `json:"target"`
 	// NotBefore (wall time, Unix nanoseconds) honours --advance-delay.
 	NotBefore int64 `json:"not_before"`
+	// Reached is the simulated time of the latest task applied so far and
+	// Tasks how many tasks the committed chunks applied: the advance's
+	// progress, for GET /_billclock/test_clocks/{id}/progress.
+	Reached int64 `json:"reached,omitempty"`
+	Tasks   int64 `json:"tasks,omitempty"`
 }
 
 func jobKey(account, clock string) string { return account + "\x00" + clock }
@@ -141,72 +146,90 @@ func (a *advancer) scan(now time.Time) ([]dueJob, time.Duration, error) {
 const advanceChunk = 1000
 
 // apply finishes one advance: the engine's work between the clock's two
-// times runs in time order, in chunks of one transaction each; the last
-// chunk moves the clock, records its ready event and removes the job. Each
-// chunk removes the tasks it applied, so a crash between chunks resumes
-// where it stopped: nothing is missed and nothing is applied twice.
+// times runs in time order, in chunks of one transaction each (see step).
 func (a *advancer) apply(key string) error {
 	for {
-		finished := false
-		err := a.s.db.Batch(func(tx *store.Tx) error {
-			finished = true
-			q, err := tx.Queue(advanceQueue)
-			if err != nil {
-				return err
-			}
-			raw, err := q.Get(key)
-			if errors.Is(err, store.ErrNotFound) {
-				return nil // finished or cancelled meanwhile
-			}
-			if err != nil {
-				return err
-			}
-			var job advanceJob
-			if err := json.Unmarshal(raw, &job); err != nil {
-				return err
-			}
-			l, err := a.s.ledger(tx, job.account(), nil)
-			if err != nil {
-				return err
-			}
-			clock, err := l.Clock(job.Clock)
-			var missing *billing.Error
-			if errors.As(err, &missing) {
-				return q.Delete(key) // the clock was deleted meanwhile
-			}
-			if err != nil {
-				return err
-			}
-			if clock.Status != billing.ClockAdvancing || clock.TargetTime != job.Target {
-				return q.Delete(key) // stale job
-			}
-			if clock.FailNextAdvance {
-				return a.failArmedAdvance(tx, l.account, clock)
-			}
-			done, err := l.engine().Run(clock.ID, job.Target, advanceChunk)
-			if err != nil || !done {
-				finished = false
-				return err
-			}
-			if err := q.Delete(key); err != nil {
-				return err
-			}
-			for _, ev := range billing.Advance(clock, a.s.now().Unix()) {
-				if err := l.Emit(ev); err != nil {
-					return err
-				}
-			}
-			clocks, err := accountClocks(tx, job.account())
-			if err != nil {
-				return err
-			}
-			return saveClock(clocks, clock)
-		})
-		a.s.deliverer.wake()
+		finished, err := a.step(key, advanceChunk)
 		if err != nil || finished {
 			return err
 		}
 	}
+}
+
+// step applies the next chunk, at most budget tasks, of the advance queued
+// under key, in one transaction; the last chunk moves the clock, records
+// its ready event and removes the job. Each chunk removes the tasks it
+// applied and records its progress in the job, so a crash between chunks
+// resumes where it stopped: nothing is missed and nothing is applied twice.
+// finished reports that nothing of the advance is left.
+func (a *advancer) step(key string, budget int) (finished bool, err error) {
+	err = a.s.db.Batch(func(tx *store.Tx) error {
+		finished = true
+		q, err := tx.Queue(advanceQueue)
+		if err != nil {
+			return err
+		}
+		raw, err := q.Get(key)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil // finished or cancelled meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		var job advanceJob
+		if err := json.Unmarshal(raw, &job); err != nil {
+			return err
+		}
+		l, err := a.s.ledger(tx, job.account(), nil)
+		if err != nil {
+			return err
+		}
+		clock, err := l.Clock(job.Clock)
+		var missing *billing.Error
+		if errors.As(err, &missing) {
+			return q.Delete(key) // the clock was deleted meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		if clock.Status != billing.ClockAdvancing || clock.TargetTime != job.Target {
+			return q.Delete(key) // stale job
+		}
+		if clock.FailNextAdvance {
+			return a.failArmedAdvance(tx, l.account, clock)
+		}
+		done, err := l.engine().Run(clock.ID, job.Target, budget)
+		if err != nil {
+			finished = false
+			return err
+		}
+		job.Tasks += l.tasksRun
+		job.Reached = max(job.Reached, l.lastTaskAt)
+		if !done {
+			finished = false
+			raw, err := json.Marshal(job)
+			if err != nil {
+				return err
+			}
+			return q.Put(key, raw)
+		}
+		if err := q.Delete(key); err != nil {
+			return err
+		}
+		clock.AdvanceTasks = job.Tasks
+		for _, ev := range billing.Advance(clock, a.s.now().Unix()) {
+			if err := l.Emit(ev); err != nil {
+				return err
+			}
+		}
+		clocks, err := accountClocks(tx, job.account())
+		if err != nil {
+			return err
+		}
+		return saveClock(clocks, clock)
+	})
+	a.s.deliverer.wake()
+	return finished, err
 }
 
 // fail gives up on the advance queued under key: like Stripe, the clock is
@@ -222,6 +245,7 @@ func (a *advancer) fail(key string) error {
 // failure-injection control route alike. A clock that does not exist or
 // does not decode is left as it is.
 func (a *advancer) markFailed(tx *store.Tx, account, clockID string) error {
+	job, _, _ := a.progress(tx, account, clockID) // a job that does not decode counts no tasks
 	if err := a.cancel(tx, account, clockID); err != nil {
 		return err
 	}
@@ -234,8 +258,29 @@ func (a *advancer) markFailed(tx *store.Tx, account, clockID string) error {
 		return nil
 	}
 	clock.FailAdvance()
+	clock.AdvanceTasks = job.Tasks // committed chunks stay applied
 	if err := saveClock(clocks, clock); err != nil {
 		return err
 	}
 	return a.s.record(tx, account, nil, billing.Event{Type: billing.EventClockInternalFailure, Time: a.s.now().Unix(), Object: clock})
+}
+
+// progress returns the queued advance of a clock, with its progress; ok is
+// false when none is queued.
+func (a *advancer) progress(tx *store.Tx, account, clock string) (job advanceJob, ok bool, err error) {
+	q, err := tx.Queue(advanceQueue)
+	if err != nil {
+		return job, false, err
+	}
+	raw, err := q.Get(jobKey(account, clock))
+	if errors.Is(err, store.ErrNotFound) {
+		return job, false, nil
+	}
+	if err != nil {
+		return job, false, err
+	}
+	if err := json.Unmarshal(raw, &job); err != nil {
+		return advanceJob{}, false, err
+	}
+	return job, true, nil
 }

@@ -64,6 +64,10 @@ type ledger struct {
 	lastRendered json.RawMessage
 	// endpoints caches the account's webhook endpoints (nil: not loaded).
 	endpoints *[]*webhookEndpoint
+	// tasksRun counts the tasks NextTask has handed out, and lastTaskAt is
+	// the latest of their times: an advance's progress in this transaction.
+	tasksRun   int64
+	lastTaskAt int64
 }
 
 var _ billing.Ledger = (*ledger)(nil)
@@ -450,6 +454,8 @@ func (l *ledger) NextTask(clock string, until int64) (*billing.Task, error) {
 	if err := json.Unmarshal(raw, &t); err != nil {
 		return nil, fmt.Errorf("decode task: %w", err)
 	}
+	l.tasksRun++
+	l.lastTaskAt = max(l.lastTaskAt, t.At)
 	return &t, nil
 }
 

@@ -113,6 +113,7 @@ func (s *Surface) Routes(r *mux.Router) {
 	r.HandleFunc("/_billclock/settings", s.read(s.getSettings)).Methods(http.MethodGet)
 	r.HandleFunc("/_billclock/settings", s.write(s.updateSettings)).Methods(http.MethodPost)
 	r.HandleFunc("/_billclock/test_clocks/{id}/fail_next_advance", s.write(s.failNextAdvance)).Methods(http.MethodPost)
+	r.HandleFunc("/_billclock/test_clocks/{id}/progress", s.read(s.clockProgress)).Methods(http.MethodGet)
 }
 
 // NotFoundHandler answers every request no route takes (a path billclock
