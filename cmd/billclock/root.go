@@ -13,9 +13,11 @@ func newRootCommand(getenv getenvFunc) *cobra.Command {
 		Short: "A local emulator of billing providers' test clocks",
 		Long: "billclock emulates Stripe's test clocks (and the billing that follows them) locally.\n" +
 			"Run `billclock serve`, then point stripe-go, stripe-node, the Stripe CLI or curl at it.",
+		Version:       buildVersion(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.AddCommand(
 		newServeCommand(getenv),
 		newHealthCommand(getenv),
@@ -26,6 +28,7 @@ func newRootCommand(getenv getenvFunc) *cobra.Command {
 		newFixturesCommand(getenv),
 		newDBCommand(),
 		newSettingsCommand(getenv),
+		newVersionCommand(),
 	)
 	return root
 }
