@@ -93,4 +93,7 @@ func TestProgressWriter(t *testing.T) {
 	if w := progressWriter(f); w != nil {
 		t.Errorf("progressWriter(regular file) = %v, want nil", w)
 	}
+	if w := progressWriter(&fakeTerminal{}); w == nil {
+		t.Error("progressWriter(terminal) = nil")
+	}
 }

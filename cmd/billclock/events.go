@@ -54,10 +54,11 @@ func newEventResendCommand(client clientFunc) *cobra.Command {
 
 func newEventListCommand(client clientFunc) *cobra.Command {
 	var page pageOptions
+	var output listOutput
 	var typ string
 	cmd := &cobra.Command{
-		Use:   "list [--type T]",
-		Short: "List events, newest first",
+		Use:   "list [--type T] [--json]",
+		Short: "List events, newest first (a table on a terminal, JSON otherwise)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			params, err := page.params(cmd)
@@ -67,10 +68,15 @@ func newEventListCommand(client clientFunc) *cobra.Command {
 			if typ != "" {
 				params.Set("type", typ)
 			}
-			return callAndPrint(cmd, client(cmd), http.MethodGet, "/v1/events", params)
+			raw, err := client(cmd).do(cmd.Context(), http.MethodGet, "/v1/events", params)
+			if err != nil {
+				return err
+			}
+			return output.print(cmd, raw, eventTable())
 		},
 	}
 	page.AddFlags(cmd, "events")
+	output.AddFlags(cmd)
 	cmd.Flags().StringVar(&typ, "type", "", `only events of this type; a trailing * matches any suffix ("invoice.*")`)
 	return cmd
 }

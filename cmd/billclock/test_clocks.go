@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -98,19 +97,25 @@ func newClockRetrieveCommand(client clientFunc) *cobra.Command {
 
 func newClockListCommand(client clientFunc) *cobra.Command {
 	var page pageOptions
+	var output listOutput
 	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List test clocks, newest first",
+		Use:   "list [--json]",
+		Short: "List test clocks, newest first (a table on a terminal, JSON otherwise)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			params, err := page.params(cmd)
 			if err != nil {
 				return err
 			}
-			return callAndPrint(cmd, client(cmd), http.MethodGet, clocksPath, params)
+			raw, err := client(cmd).do(cmd.Context(), http.MethodGet, clocksPath, params)
+			if err != nil {
+				return err
+			}
+			return output.print(cmd, raw, clockTable())
 		},
 	}
 	page.AddFlags(cmd, "clocks")
+	output.AddFlags(cmd)
 	return cmd
 }
 
@@ -210,12 +215,7 @@ func callAndPrint(cmd *cobra.Command, c *apiClient, method, path string, params 
 // progressWriter returns w if it is a terminal, else nil: progress is for
 // people, not for logs or pipes.
 func progressWriter(w io.Writer) io.Writer {
-	f, ok := w.(*os.File)
-	if !ok {
-		return nil
-	}
-	st, err := f.Stat()
-	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
+	if !isTerminal(w) {
 		return nil
 	}
 	return w
