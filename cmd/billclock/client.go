@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -26,6 +28,8 @@ const (
 type clientOptions struct {
 	APIBase string
 	APIKey  string
+	// baseFrom names where APIBase came from, for error messages.
+	baseFrom string
 }
 
 // AddFlags registers --api-base and --api-key.
@@ -41,24 +45,64 @@ func (o *clientOptions) addAPIBaseFlag(fs *pflag.FlagSet) {
 
 // resolve applies the environment to settings whose flag was not given.
 func (o clientOptions) resolve(changed func(string) bool, getenv getenvFunc) clientOptions {
+	o.baseFrom = "--api-base"
 	if v := getenv("BILLCLOCK_API_BASE"); v != "" && !changed("api-base") {
-		o.APIBase = v
+		o.APIBase, o.baseFrom = v, "BILLCLOCK_API_BASE"
 	}
 	if v := getenv("BILLCLOCK_API_KEY"); v != "" && !changed("api-key") {
 		o.APIKey = v
 	}
-	o.APIBase = strings.TrimRight(o.APIBase, "/")
+	// Paths are appended to the base: drop its trailing slashes (not
+	// those of a bare "http://", which checkAPIBase explains).
+	scheme, rest, ok := strings.Cut(o.APIBase, "://")
+	if ok {
+		o.APIBase = scheme + "://" + strings.TrimRight(rest, "/")
+	} else {
+		o.APIBase = strings.TrimRight(o.APIBase, "/")
+	}
 	return o
+}
+
+// checkAPIBase explains an API base that is not an http(s) URL: a common
+// slip is to leave out the scheme (127.0.0.1:12800).
+func (o clientOptions) checkAPIBase() error {
+	from := o.baseFrom
+	if from == "" {
+		from = "--api-base"
+	}
+	u, err := url.Parse(o.APIBase)
+	switch {
+	case o.APIBase == "":
+		return fmt.Errorf("invalid %s %q: give a URL with its scheme, such as %s", from, o.APIBase, defaultAPIBase)
+	case err != nil || !strings.Contains(o.APIBase, "://"):
+		return fmt.Errorf("invalid %s %q: give a URL with its scheme, such as http://%s", from, o.APIBase, o.APIBase)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Errorf("invalid %s %q: want an http:// or https:// URL, such as %s", from, o.APIBase, defaultAPIBase)
+	case u.Host == "":
+		return fmt.Errorf("invalid %s %q: no host; want a URL such as %s", from, o.APIBase, defaultAPIBase)
+	}
+	return nil
+}
+
+// unreachable explains a request that found no server at base.
+func unreachable(base string, err error) error {
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return fmt.Errorf("no billclock server at %s (connection refused): start one with `billclock serve`, "+
+			"or point --api-base (or BILLCLOCK_API_BASE) at yours", base)
+	}
+	return err
 }
 
 // apiClient calls a billclock server's Stripe API.
 type apiClient struct {
 	base, key string
 	http      *http.Client
+	// baseErr, if set, is why base cannot be used: every call returns it.
+	baseErr error
 }
 
 func (o clientOptions) client() *apiClient {
-	return &apiClient{base: o.APIBase, key: o.APIKey, http: &http.Client{Timeout: 30 * time.Second}}
+	return &apiClient{base: o.APIBase, key: o.APIKey, http: &http.Client{Timeout: 30 * time.Second}, baseErr: o.checkAPIBase()}
 }
 
 // apiError is an error answer from the server, in Stripe's envelope.
@@ -81,6 +125,9 @@ func (e *apiError) Error() string {
 // do sends one request; params go in the query for GET and DELETE and in
 // the form body otherwise. It returns the raw JSON body of a 2xx answer.
 func (c *apiClient) do(ctx context.Context, method, path string, params url.Values) ([]byte, error) {
+	if c.baseErr != nil {
+		return nil, c.baseErr
+	}
 	u := c.base + path
 	var body io.Reader
 	if method == http.MethodGet || method == http.MethodDelete {
@@ -100,7 +147,7 @@ func (c *apiClient) do(ctx context.Context, method, path string, params url.Valu
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, unreachable(c.base, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)

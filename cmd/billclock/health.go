@@ -18,6 +18,9 @@ func newHealthCommand(getenv getenvFunc) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o := flags.resolve(cmd.Flags().Changed, getenv)
+			if err := o.checkAPIBase(); err != nil {
+				return err
+			}
 			hc := &http.Client{Timeout: 3 * time.Second}
 			req, err := http.NewRequestWithContext(cmd.Context(), http.MethodGet, o.APIBase+"/healthz", nil)
 			if err != nil {
@@ -25,7 +28,7 @@ func newHealthCommand(getenv getenvFunc) *cobra.Command {
 			}
 			resp, err := hc.Do(req)
 			if err != nil {
-				return fmt.Errorf("not healthy: %w", err)
+				return fmt.Errorf("not healthy: %w", unreachable(o.APIBase, err))
 			}
 			resp.Body.Close()
 			if resp.StatusCode != http.StatusOK {
