@@ -39,7 +39,7 @@ func onlyClock(t *testing.T, api *apiClient) string {
 		t.Fatalf("clocks: %v", clocks)
 	}
 	id := clocks[0].(map[string]any)["id"].(string)
-	raw, err := waitReady(t.Context(), api, clocksPath+"/"+id, waitTimeout, nil)
+	raw, err := waitReady(t.Context(), api, id, waitTimeout, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -160,7 +160,7 @@ func TestFixturesTestClock(t *testing.T) {
 	if len(l.Data) != 1 || l.Data[0].Name != "billclock fixture" {
 		t.Fatalf("clocks: %+v", l.Data)
 	}
-	raw, err := waitReady(t.Context(), testAPI(srv, key), clocksPath+"/"+l.Data[0].ID, waitTimeout, nil)
+	raw, err := waitReady(t.Context(), testAPI(srv, key), l.Data[0].ID, waitTimeout, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

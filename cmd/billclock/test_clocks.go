@@ -165,7 +165,7 @@ func newClockAdvanceCommand(client clientFunc) *cobra.Command {
 				return err
 			}
 			if wait {
-				if raw, err = waitReady(cmd.Context(), c, path, timeout, progressWriter(cmd.ErrOrStderr())); err != nil {
+				if raw, err = waitReady(cmd.Context(), c, args[0], timeout, progressWriter(cmd.ErrOrStderr())); err != nil {
 					return err
 				}
 			}
@@ -221,44 +221,70 @@ func progressWriter(w io.Writer) io.Writer {
 	return w
 }
 
-// waitReady polls the clock at path until it leaves "advancing", showing
-// progress on progress (if not nil), and returns its last state. It polls
-// often at first, since an emulated advance is usually quick, then backs off.
-func waitReady(ctx context.Context, c *apiClient, path string, timeout time.Duration, progress io.Writer) ([]byte, error) {
+// clockProgress is billclock's report on a clock's advance, from the
+// control route GET /_billclock/test_clocks/{id}/progress.
+type clockProgress struct {
+	Clock            string `json:"clock"`
+	Status           string `json:"status"`
+	ReachedTime      int64  `json:"reached_time"`
+	TargetFrozenTime int64  `json:"target_frozen_time"`
+	TasksDone        int    `json:"tasks_done"`
+}
+
+// line is the progress shown on a terminal while waiting.
+func (p clockProgress) line(elapsed time.Duration) string {
+	utc := func(t int64) string { return time.Unix(t, 0).UTC().Format(time.RFC3339) }
+	tasks, took := plural(p.TasksDone, "task")+" done", elapsed.Round(100*time.Millisecond)
+	if p.Status == "advancing" {
+		return fmt.Sprintf("%s: advancing, reached %s of %s, %s (%s)", p.Clock, utc(p.ReachedTime), utc(p.TargetFrozenTime), tasks, took)
+	}
+	return fmt.Sprintf("%s: %s at %s, %s (%s)", p.Clock, p.Status, utc(p.ReachedTime), tasks, took)
+}
+
+// waitReady polls the clock's progress until it leaves "advancing",
+// showing it on progress (if not nil) on one line rewritten in place, and
+// returns the clock as it then is. It polls often at first, since an
+// emulated advance is usually quick, then backs off.
+func waitReady(ctx context.Context, c *apiClient, clockID string, timeout time.Duration, progress io.Writer) ([]byte, error) {
+	shown := 0 // characters of the line on screen, to blank out
+	show := func(line string) {
+		if progress == nil {
+			return
+		}
+		n := len([]rune(line))
+		fmt.Fprint(progress, "\r"+line+strings.Repeat(" ", max(shown-n, 0)))
+		shown = max(shown, n)
+	}
 	if progress != nil {
 		defer fmt.Fprintln(progress)
 	}
+	progressPath := "/_billclock/test_clocks/" + url.PathEscape(clockID) + "/progress"
 	start := time.Now()
 	interval := 25 * time.Millisecond
 	for {
-		raw, err := c.do(ctx, http.MethodGet, path, nil)
+		raw, err := c.do(ctx, http.MethodGet, progressPath, nil)
 		if err != nil {
 			return nil, err
 		}
-		var clock struct {
-			ID     string `json:"id"`
-			Status string `json:"status"`
-		}
-		if err := json.Unmarshal(raw, &clock); err != nil {
-			return nil, fmt.Errorf("decode clock: %w", err)
+		var p clockProgress
+		if err := json.Unmarshal(raw, &p); err != nil {
+			return nil, fmt.Errorf("decode the progress of clock %s: %w", clockID, err)
 		}
 		elapsed := time.Since(start)
-		if progress != nil {
-			fmt.Fprintf(progress, "\r%s: %s (%s)  ", clock.ID, clock.Status, elapsed.Round(100*time.Millisecond))
-		}
-		switch clock.Status {
+		show(p.line(elapsed))
+		switch p.Status {
 		case "advancing":
 		case "internal_failure":
-			return nil, fmt.Errorf("clock %s failed to advance (status internal_failure)", clock.ID)
+			return nil, fmt.Errorf("clock %s failed to advance (status internal_failure)", p.Clock)
 		default:
-			return raw, nil
+			return c.do(ctx, http.MethodGet, clocksPath+"/"+url.PathEscape(clockID), nil)
 		}
 		if elapsed > timeout {
-			return nil, fmt.Errorf("clock %s still advancing after %s", clock.ID, timeout)
+			return nil, fmt.Errorf("clock %s still advancing after %s", p.Clock, timeout)
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("stopped waiting for clock %s (still advancing): %w", clock.ID, ctx.Err())
+			return nil, fmt.Errorf("stopped waiting for clock %s (still advancing): %w", p.Clock, ctx.Err())
 		case <-time.After(interval):
 		}
 		interval = min(2*interval, time.Second)

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -296,7 +298,7 @@ func TestWaitReady(t *testing.T) {
 		t.Parallel()
 		id := newAdvancing()
 		var progress bytes.Buffer
-		raw, err := waitReady(t.Context(), api, clocksPath+"/"+id, time.Minute, &progress)
+		raw, err := waitReady(t.Context(), api, id, time.Minute, &progress)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -304,8 +306,8 @@ func TestWaitReady(t *testing.T) {
 			t.Errorf("waitReady returned %+v", c)
 		}
 		p := progress.String()
-		if !strings.HasPrefix(p, "\r"+id+": advancing (") || !strings.Contains(p, "\r"+id+": ready (") ||
-			!strings.HasSuffix(p, "\n") {
+		if !strings.HasPrefix(p, "\r"+id+": advancing, reached 2024-11-23T00:00:00Z of 2024-12-01T00:00:00Z, 0 tasks done (") ||
+			!regexp.MustCompile(`\r`+id+`: ready at 2024-12-01T00:00:00Z, 0 tasks done \([0-9.]+m?s\) *\n$`).MatchString(p) {
 			t.Errorf("progress = %q", p)
 		}
 	})
@@ -314,7 +316,7 @@ func TestWaitReady(t *testing.T) {
 		t.Parallel()
 		id := newAdvancing()
 		var progress bytes.Buffer
-		_, err := waitReady(t.Context(), api, clocksPath+"/"+id, 10*time.Millisecond, &progress)
+		_, err := waitReady(t.Context(), api, id, 10*time.Millisecond, &progress)
 		if err == nil || !strings.Contains(err.Error(), "still advancing after 10ms") {
 			t.Errorf("err = %v", err)
 		}
@@ -328,7 +330,7 @@ func TestWaitReady(t *testing.T) {
 		id := newAdvancing()
 		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Millisecond)
 		defer cancel()
-		_, err := waitReady(ctx, api, clocksPath+"/"+id, time.Minute, nil)
+		_, err := waitReady(ctx, api, id, time.Minute, nil)
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("err = %v, want context.DeadlineExceeded", err)
 		}
@@ -336,9 +338,63 @@ func TestWaitReady(t *testing.T) {
 
 	t.Run("no such clock", func(t *testing.T) {
 		t.Parallel()
-		_, err := waitReady(t.Context(), api, clocksPath+"/clock_nope", time.Minute, nil)
+		_, err := waitReady(t.Context(), api, "clock_nope", time.Minute, nil)
 		if err == nil || !strings.Contains(err.Error(), "No such billingclock: 'clock_nope'") {
 			t.Errorf("err = %v", err)
 		}
 	})
+}
+
+// TestClockAdvanceWaitProgress: advance --wait on a terminal shows how far
+// the advance has got (simulated time reached, tasks done) on stderr, on
+// one line it rewrites, and ends it with the ready clock's figures; stdout
+// has the ready clock. Piped, stderr stays empty.
+func TestClockAdvanceWaitProgress(t *testing.T) {
+	t.Parallel()
+	srv := emulatortest.Start(t, emulator.Config{NoSync: true, AdvanceDelay: 300 * time.Millisecond})
+	const key = "sk_test_waitprogress"
+	api := testAPI(srv, key)
+	newClock := func() string {
+		t.Helper()
+		// A monthly subscription: advancing 40 days renews it once and
+		// finalizes the renewal's invoice, two tasks.
+		id := decodeClock(t, mustClocksCLI(t, srv.URL(), key, "create", "--frozen-time", "2024-11-23T00:00:00Z")).ID
+		price := mustDo(t, api, http.MethodPost, "/v1/prices", url.Values{"currency": {"usd"}, "unit_amount": {"1000"},
+			"recurring[interval]": {"month"}, "product_data[name]": {"Seats"}})["id"].(string)
+		cus := mustDo(t, api, http.MethodPost, "/v1/customers", url.Values{"test_clock": {id}, "payment_method": {"pm_card_visa"},
+			"invoice_settings[default_payment_method]": {"pm_card_visa"}})["id"].(string)
+		mustDo(t, api, http.MethodPost, "/v1/subscriptions", url.Values{"customer": {cus}, "items[0][price]": {price}})
+		return id
+	}
+	args := func(id string) []string {
+		return []string{"--api-base", srv.URL(), "--api-key", key, "test_helpers", "test_clocks", "advance", id,
+			"--frozen-time", "2025-01-02T00:00:00Z", "--wait"}
+	}
+
+	id := newClock()
+	stdout, stderr, err := runCLITerminal(t.Context(), nil, args(id)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := decodeClock(t, stdout); c.ID != id || c.Status != "ready" || c.FrozenTime != 1735776000 {
+		t.Errorf("stdout: %+v", c)
+	}
+	if !strings.HasPrefix(stderr, "\r"+id+": advancing, reached 2024-11-23T00:00:00Z of 2025-01-02T00:00:00Z, 0 tasks done (") {
+		t.Errorf("stderr does not start with the advance under way: %q", stderr)
+	}
+	if !regexp.MustCompile(`\r` + id + `: ready at 2025-01-02T00:00:00Z, 2 tasks done \([0-9.]+m?s\) *\n$`).MatchString(stderr) {
+		t.Errorf("stderr does not end with the ready clock's figures: %q", stderr)
+	}
+	if n := strings.Count(stderr, "\n"); n != 1 {
+		t.Errorf("stderr has %d lines, want one rewritten line: %q", n, stderr)
+	}
+
+	id = newClock()
+	stdout, stderr, err = runCLI(t, nil, args(id)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := decodeClock(t, stdout); c.Status != "ready" || stderr != "" {
+		t.Errorf("piped: clock %+v, stderr %q", c, stderr)
+	}
 }
