@@ -112,6 +112,12 @@ type apiError struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Param   string `json:"param"`
+	// PaymentIntent is the PaymentIntent a card error is about (Stripe
+	// keeps it, with the failed charge).
+	PaymentIntent struct {
+		ID     string `json:"id"`
+		Object string `json:"object"`
+	} `json:"payment_intent"`
 }
 
 func (e *apiError) Error() string {

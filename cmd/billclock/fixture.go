@@ -82,10 +82,18 @@ type fixtureRunner struct {
 }
 
 // run runs f's steps in order, each after the one before has answered.
+// Then, or when a step fails, it lists the objects the steps answered, one
+// line each: step name, object type, id.
 func (r *fixtureRunner) run(ctx context.Context, f *fixtureFile) error {
 	if r.responses == nil {
 		r.responses = map[string]any{}
 	}
+	var made [][]string
+	defer func() {
+		var b strings.Builder
+		writeTable(&b, made)
+		io.WriteString(r.out, b.String())
+	}()
 	for _, s := range f.Steps {
 		fmt.Fprintf(r.out, "Setting up fixture for: %s\n", s.Name)
 		path, err := r.resolve(s.Path)
@@ -100,6 +108,9 @@ func (r *fixtureRunner) run(ctx context.Context, f *fixtureFile) error {
 		var apiErr *apiError
 		if err != nil && s.ExpectedErrorType != "" && errors.As(err, &apiErr) && apiErr.Type == s.ExpectedErrorType {
 			r.responses[s.Name] = nil
+			if pi := apiErr.PaymentIntent; pi.ID != "" && pi.Object != "" {
+				made = append(made, []string{s.Name, pi.Object, pi.ID}) // a declined payment is kept
+			}
 			continue
 		}
 		if err != nil {
@@ -112,6 +123,13 @@ func (r *fixtureRunner) run(ctx context.Context, f *fixtureFile) error {
 			return fmt.Errorf("fixture %s: decode answer: %w", s.Name, err)
 		}
 		r.responses[s.Name] = resp
+		if obj, ok := resp.(map[string]any); ok {
+			id, _ := obj["id"].(string)
+			typ, _ := obj["object"].(string)
+			if id != "" && typ != "" {
+				made = append(made, []string{s.Name, typ, id})
+			}
+		}
 	}
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -150,15 +152,18 @@ func TestFixturesTestClock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "Setting up fixture for: clock\nSetting up fixture for: advance\n"; stdout != want {
-		t.Errorf("stdout = %q, want %q", stdout, want)
-	}
 	var l struct{ Data []clock }
 	if err := json.Unmarshal([]byte(mustClocksCLI(t, srv.URL(), key, "list")), &l); err != nil {
 		t.Fatal(err)
 	}
 	if len(l.Data) != 1 || l.Data[0].Name != "billclock fixture" {
 		t.Fatalf("clocks: %+v", l.Data)
+	}
+	want := "Setting up fixture for: clock\nSetting up fixture for: advance\n" +
+		"clock    test_helpers.test_clock  " + l.Data[0].ID + "\n" +
+		"advance  test_helpers.test_clock  " + l.Data[0].ID + "\n"
+	if stdout != want {
+		t.Errorf("stdout = %q, want %q", stdout, want)
 	}
 	raw, err := waitReady(t.Context(), testAPI(srv, key), l.Data[0].ID, waitTimeout, nil)
 	if err != nil {
@@ -203,6 +208,19 @@ func TestFixturesScenario(t *testing.T) {
 	if n := strings.Count(stdout, "Setting up fixture for: "); n != 7 {
 		t.Errorf("stdout:\n%s", stdout)
 	}
+	// Every step that answered an object is listed, the expected error
+	// ("bad") aside.
+	var listed []string
+	for _, line := range strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")[7:] {
+		if !createdLine.MatchString(line) {
+			t.Errorf("line %q is not step, object type and id", line)
+		}
+		listed = append(listed, strings.Fields(line)[0]+" "+strings.Fields(line)[1])
+	}
+	if want := []string{"clock test_helpers.test_clock", "customer customer", "price price", "subscription subscription",
+		"more_seats subscription_item", "check subscription"}; !slices.Equal(listed, want) {
+		t.Errorf("listed %q, want %q", listed, want)
+	}
 	api := testAPI(srv, key)
 	// Objects on a test clock are listed only for their clock.
 	clocks := mustDo(t, api, http.MethodGet, clocksPath, nil)["data"].([]any)
@@ -230,6 +248,7 @@ func TestFixturesScenario(t *testing.T) {
 	// A step that fails stops the fixture, naming the step.
 	broken := filepath.Join(t.TempDir(), "broken.json")
 	if err := os.WriteFile(broken, []byte(`{"fixtures":[
+		{"name":"made","path":"/v1/customers","method":"post"},
 		{"name":"c","path":"/v1/customers","method":"post","params":{"colour":"blue"}},
 		{"name":"after","path":"/v1/customers","method":"post"}]}`), 0o600); err != nil {
 		t.Fatal(err)
@@ -240,6 +259,10 @@ func TestFixturesScenario(t *testing.T) {
 	}
 	if strings.Contains(stdout, "after") {
 		t.Errorf("the fixture went on after a failed step:\n%s", stdout)
+	}
+	// What was made before the failure is listed.
+	if !regexp.MustCompile(`\nmade +customer +cus_\w+\n$`).MatchString(stdout) {
+		t.Errorf("broken fixture: the customer made first is not listed:\n%s", stdout)
 	}
 
 	_, _, err = runCLI(t, env, "fixtures", filepath.Join(t.TempDir(), "missing.json"))

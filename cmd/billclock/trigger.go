@@ -65,7 +65,7 @@ func newTriggerCommand(getenv getenvFunc) *cobra.Command {
 			if err := r.run(cmd.Context(), f); err != nil {
 				return err
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), "Trigger succeeded! Check dashboard for event details.")
+			fmt.Fprintln(cmd.OutOrStdout(), "Trigger succeeded! See its events with `billclock events list`.")
 			return nil
 		},
 	}

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +13,13 @@ import (
 	"github.com/billclock/billclock/emulator"
 	"github.com/billclock/billclock/emulator/emulatortest"
 )
+
+// triggerSucceeded is trigger's last line.
+const triggerSucceeded = "Trigger succeeded! See its events with `billclock events list`."
+
+// createdLine is a line of the objects a fixture made: step name, object
+// type, id.
+var createdLine = regexp.MustCompile(`^[a-z_]+ +[a-z_.]+ +[a-z]+_[A-Za-z0-9]+$`)
 
 // required are the events the trigger command must support.
 var requiredTriggers = []string{
@@ -55,12 +64,26 @@ func TestTriggerEachEvent(t *testing.T) {
 				t.Fatalf("trigger %s: %v\n%s", ev, err, stdout)
 			}
 			lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
-			if len(lines) < 2 || lines[len(lines)-1] != "Trigger succeeded! Check dashboard for event details." {
+			if len(lines) < 3 || lines[len(lines)-1] != triggerSucceeded {
 				t.Errorf("output:\n%s", stdout)
 			}
+			// Each step is announced, then each object it answered
+			// is listed: step name, object type, id.
+			steps := 0
 			for _, line := range lines[:len(lines)-1] {
-				if !strings.HasPrefix(line, "Setting up fixture for: ") {
-					t.Errorf("output line %q", line)
+				if strings.HasPrefix(line, "Setting up fixture for: ") {
+					steps++
+				}
+			}
+			made := lines[steps : len(lines)-1]
+			// A step answering no object with an id (an expected
+			// error) lists nothing.
+			if steps == 0 || len(made) == 0 || len(made) > steps {
+				t.Errorf("%d steps, %d objects listed:\n%s", steps, len(made), stdout)
+			}
+			for _, line := range made {
+				if !createdLine.MatchString(line) {
+					t.Errorf("output line %q is not step, object type and id", line)
 				}
 			}
 			waitEvent(t, testAPI(srv, key), ev)
@@ -76,12 +99,22 @@ func TestTriggerInvoicePaid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	api := testAPI(srv, key)
+	subs := mustDo(t, api, http.MethodGet, "/v1/subscriptions", nil)["data"].([]any)
+	if len(subs) != 1 {
+		t.Fatalf("subscriptions: %v", subs)
+	}
+	sub := subs[0].(map[string]any)
+	price := sub["items"].(map[string]any)["data"].([]any)[0].(map[string]any)["price"].(map[string]any)["id"]
+	// The ids listed are the objects made, aligned in columns.
 	want := "Setting up fixture for: customer\nSetting up fixture for: price\nSetting up fixture for: subscription\n" +
-		"Trigger succeeded! Check dashboard for event details.\n"
+		fmt.Sprintf("customer      customer      %s\n", sub["customer"]) +
+		fmt.Sprintf("price         price         %s\n", price) +
+		fmt.Sprintf("subscription  subscription  %s\n", sub["id"]) +
+		triggerSucceeded + "\n"
 	if stdout != want {
 		t.Errorf("stdout:\n%s\nwant:\n%s", stdout, want)
 	}
-	api := testAPI(srv, key)
 	paid := listEvents(t, api, url.Values{"type": {"invoice.paid"}})
 	if len(paid) != 1 {
 		t.Fatalf("invoice.paid events: %+v", paid)
@@ -89,11 +122,6 @@ func TestTriggerInvoicePaid(t *testing.T) {
 	// The paid invoice is the subscription's, for the customer created.
 	raw := mustDo(t, api, http.MethodGet, "/v1/events/"+paid[0].ID, nil)
 	inv := raw["data"].(map[string]any)["object"].(map[string]any)
-	subs := mustDo(t, api, http.MethodGet, "/v1/subscriptions", nil)["data"].([]any)
-	if len(subs) != 1 {
-		t.Fatalf("subscriptions: %v", subs)
-	}
-	sub := subs[0].(map[string]any)
 	if inv["status"] != "paid" || inv["customer"] != sub["customer"] || inv["id"] != sub["latest_invoice"] {
 		t.Errorf("invoice %v %v %v, subscription %v %v", inv["id"], inv["status"], inv["customer"], sub["customer"], sub["latest_invoice"])
 	}
