@@ -1,9 +1,10 @@
 # billclock in a container. The final image is FROM scratch: a static binary
 # and nothing else, so it builds without pulling a base image.
 #
-#   CGO_ENABLED=0 go build -o billclock ./cmd/billclock
-#   podman build -t billclock .        (or docker build)
-#   podman run -p 127.0.0.1:12800:12800 billclock
+#   make build                          (CGO_ENABLED=0 go build -o billclock ./cmd/billclock)
+#   docker build -t billclock .         (podman: podman build --format docker -t billclock .,
+#                                        since podman's default format drops the HEALTHCHECK)
+#   docker run -p 127.0.0.1:12800:12800 -v billclock-data:/data billclock
 #
 # The server listens on 0.0.0.0:12800 inside the container and keeps its
 # database in /data (mount a volume there to keep state between runs).
