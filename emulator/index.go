@@ -46,7 +46,8 @@ func theIndex() indexPage {
 		Health:    "/healthz",
 		Docs: []indexDoc{
 			{"Pointing clients at billclock", docsURL + "#pointing-clients-at-billclock"},
-			{"The billclock CLI", docsURL + "#the-billclock-cli"},
+			{"In containers and CI", docsURL + "#in-containers-and-ci"},
+		{"The billclock CLI", docsURL + "#the-billclock-cli"},
 			{"serve flags and environment", docsURL + "#serve-flags-and-environment"},
 			{"What is emulated", docsURL + "#what-is-emulated"},
 		},

@@ -287,6 +287,6 @@ func waitReady(ctx context.Context, c *apiClient, clockID string, timeout time.D
 			return nil, fmt.Errorf("stopped waiting for clock %s (still advancing): %w", p.Clock, ctx.Err())
 		case <-time.After(interval):
 		}
-		interval = min(2*interval, time.Second)
+		interval = min(2*interval, 500*time.Millisecond)
 	}
 }
