@@ -47,7 +47,7 @@ func theIndex() indexPage {
 		Docs: []indexDoc{
 			{"Pointing clients at billclock", docsURL + "#pointing-clients-at-billclock"},
 			{"In containers and CI", docsURL + "#in-containers-and-ci"},
-		{"The billclock CLI", docsURL + "#the-billclock-cli"},
+			{"The billclock CLI", docsURL + "#the-billclock-cli"},
 			{"serve flags and environment", docsURL + "#serve-flags-and-environment"},
 			{"What is emulated", docsURL + "#what-is-emulated"},
 		},
@@ -56,7 +56,7 @@ func theIndex() indexPage {
 			{http.MethodPost, "/_billclock/settings", "change the account's dunning settings"},
 			{http.MethodGet, "/_billclock/webhook_attempts", "webhook delivery attempts, newest first"},
 			{http.MethodGet, "/_billclock/test_clocks/{id}/progress", "how far the clock's advance has got: simulated time reached, tasks done"},
-		{http.MethodPost, "/_billclock/test_clocks/{id}/fail_next_advance", "make the clock's next advance end in internal_failure"},
+			{http.MethodPost, "/_billclock/test_clocks/{id}/fail_next_advance", "make the clock's next advance end in internal_failure"},
 		},
 	}
 }
