@@ -48,6 +48,7 @@ var fuzzRoutes = []struct{ method, path string }{
 	{"POST", "/v1/webhook_endpoints"},
 	{"POST", "/v1/webhook_endpoints/{webhook}"},
 	{"GET", "/v1/events"},
+	{"GET", "/_billclock/test_clocks/{clock}/progress"},
 }
 
 // FuzzAPI sends any query string and body to any route of a surface that
