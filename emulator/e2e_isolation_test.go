@@ -481,6 +481,8 @@ func isolationCases() []isoCase {
 			"retry_days=1&subscription_action=unpaid&invoice_action=mark_uncollectible", unseen()},
 		{"POST /_billclock/test_clocks/{id}/fail_next_advance", "make the victim's clock fail", post,
 			"/_billclock/test_clocks/{clock}/fail_next_advance", "", missing(clock, "clock", "id")},
+		{"GET /_billclock/test_clocks/{id}/progress", "read the victim's clock's progress", get,
+			"/_billclock/test_clocks/{clock}/progress", "", missing(clock, "clock", "id")},
 	}
 }
 

@@ -162,18 +162,22 @@ func TestClientOptionsResolve(t *testing.T) {
 		env  map[string]string
 		want clientOptions
 	}{
-		{name: "defaults", want: clientOptions{APIBase: defaultAPIBase, APIKey: defaultAPIKey}},
+		// baseFrom names where the base came from, for error messages.
+		{name: "defaults", want: clientOptions{APIBase: defaultAPIBase, APIKey: defaultAPIKey, baseFrom: "--api-base"}},
 		{name: "environment beats defaults", env: env,
-			want: clientOptions{APIBase: "http://127.0.0.1:9999", APIKey: "sk_test_env"}},
+			want: clientOptions{APIBase: "http://127.0.0.1:9999", APIKey: "sk_test_env", baseFrom: "BILLCLOCK_API_BASE"}},
 		{name: "flags beat environment", env: env,
 			args: []string{"--api-base", "http://127.0.0.1:1111", "--api-key", "sk_test_flag"},
-			want: clientOptions{APIBase: "http://127.0.0.1:1111", APIKey: "sk_test_flag"}},
+			want: clientOptions{APIBase: "http://127.0.0.1:1111", APIKey: "sk_test_flag", baseFrom: "--api-base"}},
 		{name: "a flag set to its default still beats the environment", env: env,
 			args: []string{"--api-key", defaultAPIKey},
-			want: clientOptions{APIBase: "http://127.0.0.1:9999", APIKey: defaultAPIKey}},
+			want: clientOptions{APIBase: "http://127.0.0.1:9999", APIKey: defaultAPIKey, baseFrom: "BILLCLOCK_API_BASE"}},
 		{name: "trailing slashes are trimmed",
 			args: []string{"--api-base", "http://127.0.0.1:1111//"},
-			want: clientOptions{APIBase: "http://127.0.0.1:1111", APIKey: defaultAPIKey}},
+			want: clientOptions{APIBase: "http://127.0.0.1:1111", APIKey: defaultAPIKey, baseFrom: "--api-base"}},
+		{name: "a bare scheme keeps its slashes, for checkAPIBase to explain",
+			args: []string{"--api-base", "http://"},
+			want: clientOptions{APIBase: "http://", APIKey: defaultAPIKey, baseFrom: "--api-base"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
