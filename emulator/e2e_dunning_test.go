@@ -369,7 +369,7 @@ func TestDunningRecoveryByPay(t *testing.T) {
 	t.Run("defaults", func(t *testing.T) {
 		t.Parallel()
 		b := startDunning(t, nil)
-		clock, _, sub := b.failingRenewal("pm_card_chargeCustomerFail")
+		clock, cust, sub := b.failingRenewal("pm_card_chargeCustomerFail")
 		b.advance(clock.ID, dunAttempt)
 		renewal := b.latestInvoice(sub.ID)
 		// The customer's default declines.
@@ -381,14 +381,24 @@ func TestDunningRecoveryByPay(t *testing.T) {
 			DefaultPaymentMethod: stripe.String("pm_card_mastercard")})
 		require.NoError(t, err)
 		require.NotNil(t, updated.DefaultPaymentMethod)
-		assert.Equal(t, "pm_card_mastercard", updated.DefaultPaymentMethod.ID)
+		// As at Stripe, the test id stands for a new card attached to the
+		// customer: the subscription keeps that card's own id.
+		mastercard, err := b.sc.V1PaymentMethods.Retrieve(t.Context(), updated.DefaultPaymentMethod.ID, nil)
+		require.NoError(t, err)
+		assert.Regexp(t, `^pm_`, mastercard.ID)
+		assert.NotEqual(t, "pm_card_mastercard", mastercard.ID)
+		require.NotNil(t, mastercard.Customer)
+		assert.Equal(t, cust.ID, mastercard.Customer.ID)
+		require.NotNil(t, mastercard.Card)
+		assert.Equal(t, stripe.PaymentMethodCardBrand("mastercard"), mastercard.Card.Brand)
+		assert.Equal(t, "4444", mastercard.Card.Last4)
 		paid, err := b.sc.V1Invoices.Pay(t.Context(), renewal.ID, nil)
 		require.NoError(t, err)
 		assert.Equal(t, stripe.InvoiceStatusPaid, paid.Status)
 		assert.Equal(t, stripe.SubscriptionStatusActive, b.subscription(sub.ID).Status)
 		pi := b.paymentIntentOf(renewal.ID)
 		require.NotNil(t, pi.PaymentMethod)
-		assert.Equal(t, "pm_card_mastercard", pi.PaymentMethod.ID)
+		assert.Equal(t, mastercard.ID, pi.PaymentMethod.ID, "paid with the subscription's card")
 
 		// expand[]=default_payment_method shows the card.
 		p := &stripe.SubscriptionRetrieveParams{}
@@ -845,7 +855,8 @@ func TestWebhookOrderOfFailedRenewalAndRetry(t *testing.T) {
 		"invoice.updated",
 		"customer.subscription.updated", // active → past_due
 		"test_helpers.test_clock.ready",
-		"customer.updated", // the new default payment method
+		"payment_method.attached", // pm_card_visa: a new card on the customer
+		"customer.updated",        // the new default payment method
 		"test_helpers.test_clock.advancing",
 		"charge.succeeded", // the retry, a day after the failure
 		"payment_intent.succeeded",
@@ -870,13 +881,16 @@ func TestWebhookOrderOfFailedRenewalAndRetry(t *testing.T) {
 	obj, prev := body(tail[9])
 	assert.Equal(t, "past_due", obj["status"])
 	assert.Equal(t, map[string]any{"status": "active"}, prev)
-	obj, prev = body(tail[18])
+	obj, prev = body(tail[19])
 	assert.Equal(t, "active", obj["status"])
 	assert.Equal(t, map[string]any{"status": "past_due"}, prev)
 	obj, _ = body(tail[7])
 	assert.EqualValues(t, 1, obj["attempt_count"])
 	assert.EqualValues(t, dunAttempt+day, obj["next_payment_attempt"])
-	for _, a := range tail[13:19] {
+	for _, a := range tail[11:13] {
+		assert.Equal(t, dunAttempt, a.Created, "%s: in the clock's time", a.Type)
+	}
+	for _, a := range tail[14:20] {
 		assert.Equal(t, dunAttempt+day, a.Created, a.Type)
 	}
 	for _, a := range tail[1:3] {
