@@ -56,7 +56,7 @@ func (s *Surface) listInvoicePayments(c *call, tx *store.Tx) (any, error) {
 			(paymentType == "" || paymentType == "payment_intent") &&
 			(paymentIntent == "" || ip.Payment == paymentIntent) && created.match(ip.Created)
 	}
-	return listTyped(coll, pg, "/v1/invoice_payments", "invoice_payment", match, func(ip *billing.InvoicePayment) (any, error) {
+	return listTyped(coll, pg, "/v1/invoice_payments", "invoice payment", match, func(ip *billing.InvoicePayment) (any, error) {
 		return renderInvoicePayment(ip, l, expandSet(ex))
 	})
 }
@@ -122,7 +122,7 @@ func (s *Surface) listBalanceTransactions(c *call, tx *store.Tx) (any, error) {
 	match := func(bt *billing.BalanceTransaction) bool {
 		return bt.Customer == customer && (invoice == "" || bt.Invoice == invoice) && created.match(bt.Created)
 	}
-	return listTyped(coll, pg, "/v1/customers/"+customer+"/balance_transactions", "customer_balance_transaction", match,
+	return listTyped(coll, pg, "/v1/customers/"+customer+"/balance_transactions", "customer balance transaction", match,
 		func(bt *billing.BalanceTransaction) (any, error) {
 			return renderBalanceTransaction(bt, l, expandSet(ex))
 		})
