@@ -442,6 +442,35 @@ func TestDunningRecoveryByNewDefaultPaymentMethod(t *testing.T) {
 	assert.Equal(t, "past_due", last.Data.PreviousAttributes["status"])
 }
 
+// A detached card is never charged again, even as a subscription's
+// default: the renewal falls back to the customer's default, here one
+// that declines.
+func TestDunningDetachedDefaultIsNotCharged(t *testing.T) {
+	t.Parallel()
+	b := startDunning(t, nil)
+	clock := b.clockAt(dunStart)
+	price := b.price("Seats", 1200, stripe.PriceRecurringIntervalMonth)
+	cust := b.customerWith(clock.ID, "pm_card_chargeCustomerFail")
+	sub := b.subscribe(cust.ID, price.ID, 1, func(p *stripe.SubscriptionCreateParams) {
+		p.DefaultPaymentMethod = stripe.String("pm_card_visa")
+	})
+	require.Equal(t, stripe.SubscriptionStatusActive, sub.Status, "the first invoice is paid with the subscription's card")
+	require.NotNil(t, sub.DefaultPaymentMethod)
+	visa := sub.DefaultPaymentMethod.ID
+	_, err := b.sc.V1PaymentMethods.Detach(t.Context(), visa, nil)
+	require.NoError(t, err)
+
+	b.advance(clock.ID, dunAttempt)
+	renewal := b.latestInvoice(sub.ID)
+	assert.Equal(t, stripe.InvoiceStatusOpen, renewal.Status)
+	assert.EqualValues(t, 1, renewal.AttemptCount)
+	assert.Equal(t, stripe.SubscriptionStatusPastDue, b.subscription(sub.ID).Status)
+	pi := b.paymentIntentOf(renewal.ID)
+	require.NotNil(t, pi.PaymentMethod)
+	assert.NotEqual(t, visa, pi.PaymentMethod.ID, "the detached card was charged")
+	assert.Equal(t, b.customerGet(cust.ID).InvoiceSettings.DefaultPaymentMethod.ID, pi.PaymentMethod.ID)
+}
+
 // payment_behavior on create: allow_incomplete (the default) creates the
 // subscription incomplete; error_if_incomplete answers 402 and leaves
 // nothing behind; default_incomplete does not attempt the payment. Paying
