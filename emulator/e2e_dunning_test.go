@@ -10,8 +10,10 @@ package emulator_test
 import (
 	"encoding/json"
 	"net/http"
-	"path/filepath"
+	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,7 +23,6 @@ import (
 
 	"github.com/billclock/billclock/emulator"
 	"github.com/billclock/billclock/emulator/billing"
-	"github.com/billclock/billclock/store"
 )
 
 const (
@@ -32,30 +33,28 @@ const (
 )
 
 // startDunning starts a server for dunning scenarios; policy, if not nil,
-// is the test account's dunning policy, written to the database before the
-// server opens it (the settings control route will do it over HTTP).
+// is the test account's dunning policy, set through the settings control
+// route as a user would.
 func startDunning(t *testing.T, policy *billing.DunningPolicy) *billingEnv {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "billclock.db")
-	if policy != nil {
-		db, err := store.Open(path, nil)
-		require.NoError(t, err)
-		raw, err := json.Marshal(policy)
-		require.NoError(t, err)
-		require.NoError(t, db.Update(func(tx *store.Tx) error {
-			acct, err := tx.Account(testKey)
-			if err != nil {
-				return err
-			}
-			settings, err := acct.Collection("settings")
-			if err != nil {
-				return err
-			}
-			return settings.Put("dunning", 0, raw)
-		}))
-		require.NoError(t, db.Close())
+	b := startBilling(t, emulator.Config{NoSync: true})
+	if policy == nil {
+		return b
 	}
-	return startBilling(t, emulator.Config{DBPath: path, NoSync: true})
+	want := settings{Object: "billclock.settings", RetryDays: []int64{}, SubscriptionAction: string(policy.SubscriptionAction),
+		InvoiceAction: string(policy.InvoiceAction), UpcomingInvoiceDays: 3}
+	var days []string
+	prev := int64(0)
+	for _, at := range policy.RetryAfter {
+		want.RetryDays = append(want.RetryDays, (at-prev)/day)
+		days = append(days, strconv.FormatInt((at-prev)/day, 10))
+		prev = at
+	}
+	form := url.Values{"retry_days": {strings.Join(days, ",")}, "subscription_action": {want.SubscriptionAction},
+		"invoice_action": {want.InvoiceAction}}
+	got := decodeSettings(t, b.as(t, testKey, http.MethodPost, "/_billclock/settings", form.Encode(), nil))
+	require.Equal(t, want, got)
+	return b
 }
 
 // retries is a policy retrying after the given days (counted from the
