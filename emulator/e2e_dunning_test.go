@@ -10,8 +10,10 @@ package emulator_test
 import (
 	"encoding/json"
 	"net/http"
-	"path/filepath"
+	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,7 +23,6 @@ import (
 
 	"github.com/billclock/billclock/emulator"
 	"github.com/billclock/billclock/emulator/billing"
-	"github.com/billclock/billclock/store"
 )
 
 const (
@@ -32,30 +33,28 @@ const (
 )
 
 // startDunning starts a server for dunning scenarios; policy, if not nil,
-// is the test account's dunning policy, written to the database before the
-// server opens it (the settings control route will do it over HTTP).
+// is the test account's dunning policy, set through the settings control
+// route as a user would.
 func startDunning(t *testing.T, policy *billing.DunningPolicy) *billingEnv {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "billclock.db")
-	if policy != nil {
-		db, err := store.Open(path, nil)
-		require.NoError(t, err)
-		raw, err := json.Marshal(policy)
-		require.NoError(t, err)
-		require.NoError(t, db.Update(func(tx *store.Tx) error {
-			acct, err := tx.Account(testKey)
-			if err != nil {
-				return err
-			}
-			settings, err := acct.Collection("settings")
-			if err != nil {
-				return err
-			}
-			return settings.Put("dunning", 0, raw)
-		}))
-		require.NoError(t, db.Close())
+	b := startBilling(t, emulator.Config{NoSync: true})
+	if policy == nil {
+		return b
 	}
-	return startBilling(t, emulator.Config{DBPath: path, NoSync: true})
+	want := settings{Object: "billclock.settings", RetryDays: []int64{}, SubscriptionAction: string(policy.SubscriptionAction),
+		InvoiceAction: string(policy.InvoiceAction), UpcomingInvoiceDays: 3}
+	var days []string
+	prev := int64(0)
+	for _, at := range policy.RetryAfter {
+		want.RetryDays = append(want.RetryDays, (at-prev)/day)
+		days = append(days, strconv.FormatInt((at-prev)/day, 10))
+		prev = at
+	}
+	form := url.Values{"retry_days": {strings.Join(days, ",")}, "subscription_action": {want.SubscriptionAction},
+		"invoice_action": {want.InvoiceAction}}
+	got := decodeSettings(t, b.as(t, testKey, http.MethodPost, "/_billclock/settings", form.Encode(), nil))
+	require.Equal(t, want, got)
+	return b
 }
 
 // retries is a policy retrying after the given days (counted from the
@@ -369,7 +368,7 @@ func TestDunningRecoveryByPay(t *testing.T) {
 	t.Run("defaults", func(t *testing.T) {
 		t.Parallel()
 		b := startDunning(t, nil)
-		clock, _, sub := b.failingRenewal("pm_card_chargeCustomerFail")
+		clock, cust, sub := b.failingRenewal("pm_card_chargeCustomerFail")
 		b.advance(clock.ID, dunAttempt)
 		renewal := b.latestInvoice(sub.ID)
 		// The customer's default declines.
@@ -381,14 +380,24 @@ func TestDunningRecoveryByPay(t *testing.T) {
 			DefaultPaymentMethod: stripe.String("pm_card_mastercard")})
 		require.NoError(t, err)
 		require.NotNil(t, updated.DefaultPaymentMethod)
-		assert.Equal(t, "pm_card_mastercard", updated.DefaultPaymentMethod.ID)
+		// As at Stripe, the test id stands for a new card attached to the
+		// customer: the subscription keeps that card's own id.
+		mastercard, err := b.sc.V1PaymentMethods.Retrieve(t.Context(), updated.DefaultPaymentMethod.ID, nil)
+		require.NoError(t, err)
+		assert.Regexp(t, `^pm_`, mastercard.ID)
+		assert.NotEqual(t, "pm_card_mastercard", mastercard.ID)
+		require.NotNil(t, mastercard.Customer)
+		assert.Equal(t, cust.ID, mastercard.Customer.ID)
+		require.NotNil(t, mastercard.Card)
+		assert.Equal(t, stripe.PaymentMethodCardBrand("mastercard"), mastercard.Card.Brand)
+		assert.Equal(t, "4444", mastercard.Card.Last4)
 		paid, err := b.sc.V1Invoices.Pay(t.Context(), renewal.ID, nil)
 		require.NoError(t, err)
 		assert.Equal(t, stripe.InvoiceStatusPaid, paid.Status)
 		assert.Equal(t, stripe.SubscriptionStatusActive, b.subscription(sub.ID).Status)
 		pi := b.paymentIntentOf(renewal.ID)
 		require.NotNil(t, pi.PaymentMethod)
-		assert.Equal(t, "pm_card_mastercard", pi.PaymentMethod.ID)
+		assert.Equal(t, mastercard.ID, pi.PaymentMethod.ID, "paid with the subscription's card")
 
 		// expand[]=default_payment_method shows the card.
 		p := &stripe.SubscriptionRetrieveParams{}
@@ -430,6 +439,35 @@ func TestDunningRecoveryByNewDefaultPaymentMethod(t *testing.T) {
 	assert.Equal(t, stripe.SubscriptionStatusActive, got.Status)
 	last := evs[len(evs)-2]
 	assert.Equal(t, "past_due", last.Data.PreviousAttributes["status"])
+}
+
+// A detached card is never charged again, even as a subscription's
+// default: the renewal falls back to the customer's default, here one
+// that declines.
+func TestDunningDetachedDefaultIsNotCharged(t *testing.T) {
+	t.Parallel()
+	b := startDunning(t, nil)
+	clock := b.clockAt(dunStart)
+	price := b.price("Seats", 1200, stripe.PriceRecurringIntervalMonth)
+	cust := b.customerWith(clock.ID, "pm_card_chargeCustomerFail")
+	sub := b.subscribe(cust.ID, price.ID, 1, func(p *stripe.SubscriptionCreateParams) {
+		p.DefaultPaymentMethod = stripe.String("pm_card_visa")
+	})
+	require.Equal(t, stripe.SubscriptionStatusActive, sub.Status, "the first invoice is paid with the subscription's card")
+	require.NotNil(t, sub.DefaultPaymentMethod)
+	visa := sub.DefaultPaymentMethod.ID
+	_, err := b.sc.V1PaymentMethods.Detach(t.Context(), visa, nil)
+	require.NoError(t, err)
+
+	b.advance(clock.ID, dunAttempt)
+	renewal := b.latestInvoice(sub.ID)
+	assert.Equal(t, stripe.InvoiceStatusOpen, renewal.Status)
+	assert.EqualValues(t, 1, renewal.AttemptCount)
+	assert.Equal(t, stripe.SubscriptionStatusPastDue, b.subscription(sub.ID).Status)
+	pi := b.paymentIntentOf(renewal.ID)
+	require.NotNil(t, pi.PaymentMethod)
+	assert.NotEqual(t, visa, pi.PaymentMethod.ID, "the detached card was charged")
+	assert.Equal(t, b.customerGet(cust.ID).InvoiceSettings.DefaultPaymentMethod.ID, pi.PaymentMethod.ID)
 }
 
 // payment_behavior on create: allow_incomplete (the default) creates the
@@ -845,7 +883,8 @@ func TestWebhookOrderOfFailedRenewalAndRetry(t *testing.T) {
 		"invoice.updated",
 		"customer.subscription.updated", // active → past_due
 		"test_helpers.test_clock.ready",
-		"customer.updated", // the new default payment method
+		"payment_method.attached", // pm_card_visa: a new card on the customer
+		"customer.updated",        // the new default payment method
 		"test_helpers.test_clock.advancing",
 		"charge.succeeded", // the retry, a day after the failure
 		"payment_intent.succeeded",
@@ -870,13 +909,16 @@ func TestWebhookOrderOfFailedRenewalAndRetry(t *testing.T) {
 	obj, prev := body(tail[9])
 	assert.Equal(t, "past_due", obj["status"])
 	assert.Equal(t, map[string]any{"status": "active"}, prev)
-	obj, prev = body(tail[18])
+	obj, prev = body(tail[19])
 	assert.Equal(t, "active", obj["status"])
 	assert.Equal(t, map[string]any{"status": "past_due"}, prev)
 	obj, _ = body(tail[7])
 	assert.EqualValues(t, 1, obj["attempt_count"])
 	assert.EqualValues(t, dunAttempt+day, obj["next_payment_attempt"])
-	for _, a := range tail[13:19] {
+	for _, a := range tail[11:13] {
+		assert.Equal(t, dunAttempt, a.Created, "%s: in the clock's time", a.Type)
+	}
+	for _, a := range tail[14:20] {
 		assert.Equal(t, dunAttempt+day, a.Created, a.Type)
 	}
 	for _, a := range tail[1:3] {

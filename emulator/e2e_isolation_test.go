@@ -232,6 +232,108 @@ func isoSteps() []isoStep {
 			require.NoError(t, err)
 			return we.LastResponse
 		}},
+		{"POST /v1/subscription_items/{id}", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			// A downgrade invoiced at once: its negative total becomes the
+			// customer's credit, with a balance transaction.
+			si, err := w.sc.V1SubscriptionItems.Update(t.Context(), w.ids["si"], idem(&stripe.SubscriptionItemUpdateParams{
+				Quantity: stripe.Int64(1), ProrationBehavior: stripe.String("always_invoice")}, key))
+			require.NoError(t, err)
+			return si.LastResponse
+		}},
+		{"POST /v1/payment_methods", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			pm, err := w.sc.V1PaymentMethods.Create(t.Context(), idem(&stripe.PaymentMethodCreateParams{Type: stripe.String("card"),
+				Card: &stripe.PaymentMethodCreateCardParams{Token: stripe.String("tok_mastercard")}}, key))
+			require.NoError(t, err)
+			w.ids["pm"] = pm.ID
+			return pm.LastResponse
+		}},
+		{"POST /v1/payment_methods/{id}/attach", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			pm, err := w.sc.V1PaymentMethods.Attach(t.Context(), w.ids["pm"], idem(&stripe.PaymentMethodAttachParams{
+				Customer: stripe.String(w.ids["cusFree"])}, key))
+			require.NoError(t, err)
+			return pm.LastResponse
+		}},
+		{"POST /v1/payment_methods/{id}", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			pm, err := w.sc.V1PaymentMethods.Update(t.Context(), w.ids["pm"], idem(&stripe.PaymentMethodUpdateParams{
+				Metadata: map[string]string{"account": w.name}}, key))
+			require.NoError(t, err)
+			return pm.LastResponse
+		}},
+		{"POST /v1/payment_methods/{id}/attach", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			pm, err := w.sc.V1PaymentMethods.Attach(t.Context(), "pm_card_amex", idem(&stripe.PaymentMethodAttachParams{
+				Customer: stripe.String(w.ids["cusFree"])}, key))
+			require.NoError(t, err)
+			w.ids["pmGone"] = pm.ID
+			return pm.LastResponse
+		}},
+		{"POST /v1/payment_methods/{id}/detach", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			pm, err := w.sc.V1PaymentMethods.Detach(t.Context(), w.ids["pmGone"], idem(&stripe.PaymentMethodDetachParams{}, key))
+			require.NoError(t, err)
+			return pm.LastResponse
+		}},
+		{"POST /v1/customers/{id}", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			c, err := w.sc.V1Customers.Update(t.Context(), w.ids["cusFree"], idem(&stripe.CustomerUpdateParams{
+				Source: stripe.String("tok_visa")}, key))
+			require.NoError(t, err)
+			require.NotNil(t, c.DefaultSource)
+			w.ids["src"] = c.DefaultSource.ID
+			return c.LastResponse
+		}},
+		{"POST /v1/payment_intents", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			pi, err := w.sc.V1PaymentIntents.Create(t.Context(), idem(&stripe.PaymentIntentCreateParams{Amount: stripe.Int64(2000),
+				Currency: stripe.String("usd"), Customer: stripe.String(w.ids["cusFree"])}, key))
+			require.NoError(t, err)
+			w.ids["piOpen"] = pi.ID
+			return pi.LastResponse
+		}},
+		{"POST /v1/payment_intents/{id}", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			pi, err := w.sc.V1PaymentIntents.Update(t.Context(), w.ids["piOpen"], idem(&stripe.PaymentIntentUpdateParams{
+				Description: stripe.String("open")}, key))
+			require.NoError(t, err)
+			return pi.LastResponse
+		}},
+		{"POST /v1/payment_intents", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			pi, err := w.sc.V1PaymentIntents.Create(t.Context(), idem(&stripe.PaymentIntentCreateParams{Amount: stripe.Int64(3000),
+				Currency: stripe.String("usd"), Customer: stripe.String(w.ids["cusFree"]), PaymentMethod: stripe.String(w.ids["pm"])}, key))
+			require.NoError(t, err)
+			w.ids["pi"] = pi.ID
+			return pi.LastResponse
+		}},
+		{"POST /v1/payment_intents/{id}/confirm", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			pi, err := w.sc.V1PaymentIntents.Confirm(t.Context(), w.ids["pi"], idem(&stripe.PaymentIntentConfirmParams{}, key))
+			require.NoError(t, err)
+			require.Equal(t, stripe.PaymentIntentStatusSucceeded, pi.Status)
+			require.NotNil(t, pi.LatestCharge)
+			w.ids["ch"] = pi.LatestCharge.ID
+			return pi.LastResponse
+		}},
+		{"POST /v1/payment_intents", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			pi, err := w.sc.V1PaymentIntents.Create(t.Context(), idem(&stripe.PaymentIntentCreateParams{Amount: stripe.Int64(4000),
+				Currency: stripe.String("usd"), Customer: stripe.String(w.ids["cusFree"]), PaymentMethod: stripe.String(w.ids["pm"]),
+				CaptureMethod: stripe.String("manual"), Confirm: stripe.Bool(true)}, key))
+			require.NoError(t, err)
+			require.Equal(t, stripe.PaymentIntentStatusRequiresCapture, pi.Status)
+			w.ids["piAuth"] = pi.ID
+			return pi.LastResponse
+		}},
+		{"POST /v1/payment_intents/{id}/capture", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			pi, err := w.sc.V1PaymentIntents.Capture(t.Context(), w.ids["piAuth"], idem(&stripe.PaymentIntentCaptureParams{
+				AmountToCapture: stripe.Int64(3500)}, key))
+			require.NoError(t, err)
+			return pi.LastResponse
+		}},
+		{"POST /v1/payment_intents", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			pi, err := w.sc.V1PaymentIntents.Create(t.Context(), idem(&stripe.PaymentIntentCreateParams{Amount: stripe.Int64(5000),
+				Currency: stripe.String("usd")}, key))
+			require.NoError(t, err)
+			w.ids["piGone"] = pi.ID
+			return pi.LastResponse
+		}},
+		{"POST /v1/payment_intents/{id}/cancel", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			pi, err := w.sc.V1PaymentIntents.Cancel(t.Context(), w.ids["piGone"], idem(&stripe.PaymentIntentCancelParams{}, key))
+			require.NoError(t, err)
+			return pi.LastResponse
+		}},
 		{"POST /v1/events/{id}/retry", func(t *testing.T, e *env, w *isoWorld, key string) *stripe.APIResponse {
 			if w.ids["evt"] == "" {
 				evs := eventsOf(t, w.sc, &stripe.EventListParams{ListParams: stripe.ListParams{Limit: stripe.Int64(1)}})
@@ -257,11 +359,25 @@ func buildWorld(t *testing.T, e *env, name, key string) *isoWorld {
 		w.first = append(w.first, step.do(t, e, w, isoKey(i)))
 	}
 	w.settle(t)
-	r := e.as(t, key, http.MethodGet, "/_billclock/webhook_attempts?limit=1", "", nil)
-	ids, _ := r.listIDs(t)
-	require.Len(t, ids, 1)
-	w.ids["wha"] = ids[0]
+	w.ids["wha"] = w.first1(t, e, "/_billclock/webhook_attempts?limit=1")
+	w.ids["inpay"] = w.first1(t, e, "/v1/invoice_payments?limit=1&invoice="+w.ids["in"])
+	ip, err := w.sc.V1InvoicePayments.Retrieve(t.Context(), w.ids["inpay"], nil)
+	require.NoError(t, err)
+	require.NotNil(t, ip.Payment.PaymentIntent)
+	w.ids["piIn"] = ip.Payment.PaymentIntent.ID
+	w.ids["cbtxn"] = w.first1(t, e, "/v1/customers/"+w.ids["cus"]+"/balance_transactions?limit=1")
+	acct, err := w.sc.V1Accounts.Retrieve(t.Context(), nil)
+	require.NoError(t, err)
+	w.ids["acct"] = acct.ID
 	return w
+}
+
+// first1 is the id of the one object the list at path shows.
+func (w *isoWorld) first1(t *testing.T, e *env, path string) string {
+	t.Helper()
+	ids, _ := e.as(t, w.key, http.MethodGet, path, "", nil).listIDs(t)
+	require.Len(t, ids, 1, path)
+	return ids[0]
 }
 
 // settle waits until no event of the account has a delivery pending.
@@ -470,6 +586,119 @@ func isolationCases() []isoCase {
 		{"GET /v1/events", "cursor", get, "/v1/events?starting_after={evt}", "", missing("event", "evt", "starting_after")},
 		{"GET /v1/events/{id}", "retrieve", get, "/v1/events/{evt}", "", missing("event", "evt", "id")},
 
+		{"POST /v1/customers", "the victim's payment method", post, "/v1/customers", "payment_method={pm}",
+			missing("PaymentMethod", "pm", "payment_method")},
+		{"POST /v1/customers", "the victim's payment method as default", post, "/v1/customers",
+			"invoice_settings[default_payment_method]={pm}", missing("PaymentMethod", "pm", "invoice_settings[default_payment_method]")},
+		{"POST /v1/customers/{id}", "own customer, the victim's payment method as default", post, "/v1/customers/{b.cusFree}",
+			"invoice_settings[default_payment_method]={pm}", missing("PaymentMethod", "pm", "invoice_settings[default_payment_method]")},
+		{"POST /v1/customers/{id}", "own customer, the victim's card as default source", post, "/v1/customers/{b.cusFree}",
+			"default_source={src}", missing("source", "src", "default_source")},
+		{"GET /v1/customers/{id}", "retrieve with the defaults expanded", get,
+			"/v1/customers/{cusFree}?expand[]=default_source&expand[]=invoice_settings.default_payment_method", "",
+			missing("customer", "cusFree", "id")},
+		{"POST /v1/subscriptions", "own customer, the victim's payment method", post, "/v1/subscriptions",
+			"customer={b.cusFree}&items[0][price]={b.price}&default_payment_method={pm}",
+			missing("PaymentMethod", "pm", "default_payment_method")},
+		{"POST /v1/subscriptions/{id}", "own subscription, the victim's payment method", post, "/v1/subscriptions/{b.sub}",
+			"default_payment_method={pm}", missing("PaymentMethod", "pm", "default_payment_method")},
+		{"POST /v1/invoices/{id}/pay", "own invoice, the victim's payment method", post, "/v1/invoices/{b.in2}/pay",
+			"payment_method={pm}", missing("PaymentMethod", "pm", "payment_method")},
+		{"POST /v1/invoices/{id}/pay", "own invoice, the victim's card", post, "/v1/invoices/{b.in2}/pay",
+			"source={src}", missing("source", "src", "source")},
+
+		{"GET /v1/customers/{customer}/payment_methods", "list the victim's customer's", get,
+			"/v1/customers/{cusFree}/payment_methods", "", missing("customer", "cusFree", "customer")},
+		{"GET /v1/customers/{customer}/payment_methods", "own customer, cursor", get,
+			"/v1/customers/{b.cusFree}/payment_methods?starting_after={pm}", "", missing("PaymentMethod", "pm", "starting_after")},
+		{"GET /v1/customers/{customer}/payment_methods/{id}", "retrieve", get,
+			"/v1/customers/{cusFree}/payment_methods/{pm}", "", missing("customer", "cusFree", "customer")},
+		{"GET /v1/customers/{customer}/payment_methods/{id}", "own customer, the victim's payment method", get,
+			"/v1/customers/{b.cusFree}/payment_methods/{pm}", "", missing("PaymentMethod", "pm", "payment_method")},
+		{"GET /v1/customers/{customer}/sources", "list the victim's customer's", get, "/v1/customers/{cusFree}/sources", "",
+			missing("customer", "cusFree", "customer")},
+		{"GET /v1/customers/{customer}/sources", "own customer, cursor", get,
+			"/v1/customers/{b.cusFree}/sources?starting_after={src}", "", missing("source", "src", "starting_after")},
+		{"GET /v1/customers/{customer}/sources/{id}", "retrieve", get, "/v1/customers/{cusFree}/sources/{src}", "",
+			missing("customer", "cusFree", "customer")},
+		{"GET /v1/customers/{customer}/sources/{id}", "own customer, the victim's card", get,
+			"/v1/customers/{b.cusFree}/sources/{src}", "", missing("source", "src", "id")},
+
+		{"POST /v1/payment_methods", "the victim's card as a token", post, "/v1/payment_methods", "type=card&card[token]={src}",
+			missing("token", "src", "card[token]")},
+		{"GET /v1/payment_methods", "list", get, "/v1/payment_methods?limit=100", "", unseen()},
+		{"GET /v1/payment_methods", "filter by the victim's customer", get, "/v1/payment_methods?customer={cusFree}", "",
+			missing("customer", "cusFree", "customer")},
+		{"GET /v1/payment_methods", "cursor", get, "/v1/payment_methods?starting_after={pm}", "",
+			missing("PaymentMethod", "pm", "starting_after")},
+		{"GET /v1/payment_methods/{id}", "retrieve", get, "/v1/payment_methods/{pm}", "", missing("PaymentMethod", "pm", "id")},
+		{"GET /v1/payment_methods/{id}", "retrieve a detached one", get, "/v1/payment_methods/{pmGone}", "",
+			missing("PaymentMethod", "pmGone", "id")},
+		{"POST /v1/payment_methods/{id}", "update", post, "/v1/payment_methods/{pm}", "metadata[account]=mallory",
+			missing("PaymentMethod", "pm", "id")},
+		{"POST /v1/payment_methods/{id}/attach", "attach to own customer", post, "/v1/payment_methods/{pm}/attach",
+			"customer={b.cusFree}", missing("PaymentMethod", "pm", "payment_method")},
+		{"POST /v1/payment_methods/{id}/attach", "attach a detached one to own customer", post, "/v1/payment_methods/{pmGone}/attach",
+			"customer={b.cusFree}", missing("PaymentMethod", "pmGone", "payment_method")},
+		{"POST /v1/payment_methods/{id}/attach", "attach a test card to the victim's customer", post,
+			"/v1/payment_methods/pm_card_visa/attach", "customer={cusFree}", missing("customer", "cusFree", "customer")},
+		{"POST /v1/payment_methods/{id}/attach", "attach own card to the victim's customer", post,
+			"/v1/payment_methods/{b.pm}/attach", "customer={cusFree}", missing("customer", "cusFree", "customer")},
+		{"POST /v1/payment_methods/{id}/detach", "detach", post, "/v1/payment_methods/{pm}/detach", "",
+			missing("PaymentMethod", "pm", "id")},
+
+		{"POST /v1/payment_intents", "for the victim's customer", post, "/v1/payment_intents",
+			"amount=2000&currency=usd&customer={cusFree}", missing("customer", "cusFree", "customer")},
+		{"POST /v1/payment_intents", "with the victim's payment method", post, "/v1/payment_intents",
+			"amount=2000&currency=usd&customer={b.cusFree}&payment_method={pm}&confirm=true",
+			missing("PaymentMethod", "pm", "payment_method")},
+		{"GET /v1/payment_intents", "list", get, "/v1/payment_intents?limit=100", "", unseen()},
+		{"GET /v1/payment_intents", "filter by the victim's customer", get, "/v1/payment_intents?customer={cusFree}", "", unseen()},
+		{"GET /v1/payment_intents", "cursor", get, "/v1/payment_intents?starting_after={pi}", "",
+			missing("payment_intent", "pi", "starting_after")},
+		{"GET /v1/payment_intents/{id}", "retrieve", get, "/v1/payment_intents/{pi}", "", missing("payment_intent", "pi", "id")},
+		{"GET /v1/payment_intents/{id}", "retrieve an invoice's", get, "/v1/payment_intents/{piIn}?expand[]=latest_charge", "",
+			missing("payment_intent", "piIn", "id")},
+		{"POST /v1/payment_intents/{id}", "update", post, "/v1/payment_intents/{piOpen}", "amount=9999",
+			missing("payment_intent", "piOpen", "id")},
+		{"POST /v1/payment_intents/{id}", "own PaymentIntent, the victim's customer", post, "/v1/payment_intents/{b.piGone}",
+			"customer={cusFree}", missing("customer", "cusFree", "customer")},
+		{"POST /v1/payment_intents/{id}/confirm", "confirm", post, "/v1/payment_intents/{piOpen}/confirm",
+			"payment_method=pm_card_visa", missing("payment_intent", "piOpen", "id")},
+		{"POST /v1/payment_intents/{id}/confirm", "own PaymentIntent, the victim's payment method", post,
+			"/v1/payment_intents/{b.piOpen}/confirm", "payment_method={pm}", missing("PaymentMethod", "pm", "payment_method")},
+		{"POST /v1/payment_intents/{id}/capture", "capture", post, "/v1/payment_intents/{piAuth}/capture", "",
+			missing("payment_intent", "piAuth", "id")},
+		{"POST /v1/payment_intents/{id}/cancel", "cancel", post, "/v1/payment_intents/{piOpen}/cancel", "",
+			missing("payment_intent", "piOpen", "id")},
+
+		{"GET /v1/charges", "list", get, "/v1/charges?limit=100", "", unseen()},
+		{"GET /v1/charges", "filter by the victim's customer", get, "/v1/charges?customer={cusFree}", "", unseen()},
+		{"GET /v1/charges", "filter by the victim's PaymentIntent", get, "/v1/charges?payment_intent={pi}", "", unseen()},
+		{"GET /v1/charges", "cursor", get, "/v1/charges?starting_after={ch}", "", missing("charge", "ch", "starting_after")},
+		{"GET /v1/charges/{id}", "retrieve", get, "/v1/charges/{ch}", "", missing("charge", "ch", "id")},
+
+		{"GET /v1/account", "its own account", get, "/v1/account", "", unseen()},
+
+		{"GET /v1/invoice_payments", "list", get, "/v1/invoice_payments?limit=100", "", unseen()},
+		{"GET /v1/invoice_payments", "filter by the victim's invoice", get, "/v1/invoice_payments?invoice={in}", "", unseen()},
+		{"GET /v1/invoice_payments", "filter by the victim's PaymentIntent", get,
+			"/v1/invoice_payments?payment[type]=payment_intent&payment[payment_intent]={pi}", "", unseen()},
+		{"GET /v1/invoice_payments", "cursor", get, "/v1/invoice_payments?starting_after={inpay}", "",
+			missing("invoice payment", "inpay", "starting_after")},
+		{"GET /v1/invoice_payments/{id}", "retrieve", get, "/v1/invoice_payments/{inpay}", "",
+			missing("invoice payment", "inpay", "id")},
+
+		{"GET /v1/customers/{customer}/balance_transactions", "list the victim's customer's", get,
+			"/v1/customers/{cus}/balance_transactions", "", missing("customer", "cus", "customer")},
+		{"GET /v1/customers/{customer}/balance_transactions", "own customer, cursor", get,
+			"/v1/customers/{b.cus}/balance_transactions?starting_after={cbtxn}", "",
+			missing("customer balance transaction", "cbtxn", "starting_after")},
+		{"GET /v1/customers/{customer}/balance_transactions/{id}", "retrieve", get,
+			"/v1/customers/{cus}/balance_transactions/{cbtxn}", "", missing("customer", "cus", "customer")},
+		{"GET /v1/customers/{customer}/balance_transactions/{id}", "own customer, the victim's transaction", get,
+			"/v1/customers/{b.cus}/balance_transactions/{cbtxn}", "", missing("customer balance transaction", "cbtxn", "id")},
+
 		{"GET /_billclock/webhook_attempts", "list", get, "/_billclock/webhook_attempts?limit=100", "", unseen()},
 		{"GET /_billclock/webhook_attempts", "filter by the victim's endpoint", get,
 			"/_billclock/webhook_attempts?webhook_endpoint={we}", "", unseen()},
@@ -530,6 +759,13 @@ func (w *isoWorld) snapshot(t *testing.T, e *env) map[string]string {
 		"/v1/invoiceitems?customer={cus}&limit=100", "/v1/invoiceitems/{ii}",
 		"/v1/webhook_endpoints", "/v1/webhook_endpoints/{we}",
 		"/v1/events?limit=100", "/v1/events/{evt}", "/_billclock/webhook_attempts?limit=100", "/_billclock/settings",
+		"/v1/customers/{cusFree}?expand[]=default_source&expand[]=invoice_settings.default_payment_method",
+		"/v1/payment_methods?limit=100", "/v1/payment_methods/{pm}", "/v1/payment_methods/{pmGone}",
+		"/v1/customers/{cusFree}/payment_methods", "/v1/customers/{cusFree}/sources", "/v1/customers/{cusFree}/sources/{src}",
+		"/v1/payment_intents?limit=100", "/v1/payment_intents/{piOpen}", "/v1/payment_intents/{pi}", "/v1/payment_intents/{piAuth}",
+		"/v1/charges?limit=100", "/v1/charges/{ch}", "/v1/account",
+		"/v1/invoice_payments?limit=100", "/v1/invoice_payments/{inpay}",
+		"/v1/customers/{cus}/balance_transactions", "/v1/customers/{cus}/balance_transactions/{cbtxn}",
 	}
 	out := map[string]string{}
 	for _, p := range paths {
@@ -622,6 +858,15 @@ func TestIsolationAcrossKeys(t *testing.T) {
 		}
 	}
 
+	// Each key is its own account, with an id of its own.
+	accounts := map[string]string{}
+	for _, w := range worlds {
+		accounts[w.ids["acct"]] = w.name
+		assert.Regexp(t, `^acct_\w+$`, w.ids["acct"])
+		assert.NotContains(t, w.ids["acct"], strings.TrimPrefix(strings.TrimPrefix(w.key, "sk_test_"), "rk_test_"), "the key shows")
+	}
+	assert.Len(t, accounts, len(worlds), "account ids %v", accounts)
+
 	// Each account has its own product under the id they all chose.
 	for _, w := range worlds {
 		p, err := w.sc.V1Products.Retrieve(t.Context(), isoSharedProduct, nil)
@@ -683,7 +928,9 @@ func TestIsolationCoversEveryRoute(t *testing.T) {
 		got, _, _ := strings.Cut(c.path, "?")
 		assert.Equal(t, method, c.method, "case %q", c.what)
 		// The case's path must be one the route serves.
-		template := regexp.MustCompile(`^` + regexp.MustCompile(`\\\{id\\\}`).ReplaceAllString(regexp.QuoteMeta(path), `\{[\w.]+\}`) + `$`)
+		// A path variable takes a placeholder, or a literal such as a test
+		// card's id.
+		template := regexp.MustCompile(`^` + regexp.MustCompile(`\\\{\w+\\\}`).ReplaceAllString(regexp.QuoteMeta(path), `(\{[\w.]+\}|[^/{}]+)`) + `$`)
 		assert.Regexp(t, template, got, "case %q is not on its route %s", c.what, c.route)
 	}
 	var routes []string

@@ -3,12 +3,9 @@ package billing
 // paymentMethodFor is what an invoice of cust for sub (nil: no
 // subscription) is charged to: the subscription's default payment method,
 // then the customer's, then the customer's default source, whichever is
-// first to resolve to a payment method that is not attached to someone
-// else. It returns nil when there is nothing to charge.
-//
-// The ledger resolves the ids: a surface may answer for ids it knows
-// without storing them (Stripe's test payment methods such as
-// pm_card_visa).
+// first to name a stored payment method that may pay for cust (see
+// CheckUsable: not detached, not attached to someone else). It returns nil
+// when there is nothing to charge.
 func (e *Engine) paymentMethodFor(sub *Subscription, cust *Customer) (*PaymentMethod, error) {
 	ids := []string{"", cust.DefaultPaymentMethod, cust.DefaultSource}
 	if sub != nil {
@@ -22,7 +19,7 @@ func (e *Engine) paymentMethodFor(sub *Subscription, cust *Customer) (*PaymentMe
 		if ignoreNotFound(err) != nil {
 			return nil, err
 		}
-		if err == nil && (pm.Customer == "" || pm.Customer == cust.ID) {
+		if err == nil && CheckUsable(pm, cust.ID, "") == nil {
 			return pm, nil
 		}
 	}

@@ -1,6 +1,9 @@
 package billing
 
-import "fmt"
+import (
+	"fmt"
+	"maps"
+)
 
 // This file is collection: what happens to an invoice once it is
 // finalized. The customer's balance is applied to it; what is left is due
@@ -683,11 +686,6 @@ func (e *Engine) stopCollection(invoice string, at int64) error {
 
 func snapshotCustomer(c *Customer) *Customer {
 	s := *c
-	if c.Metadata != nil {
-		s.Metadata = make(map[string]string, len(c.Metadata))
-		for k, v := range c.Metadata {
-			s.Metadata[k] = v
-		}
-	}
+	s.Metadata = maps.Clone(c.Metadata)
 	return &s
 }

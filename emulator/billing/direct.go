@@ -214,7 +214,7 @@ func (e *Engine) ConfirmPayment(p *Payment, opts ConfirmOptions, now int64) (*De
 	if err != nil || decl == nil {
 		return nil, err
 	}
-	decl.PaymentMethod = paymentMethodSnapshot(pm)
+	decl.PaymentMethod = snapshotPaymentMethod(pm)
 	return decl, nil
 }
 

@@ -1,6 +1,9 @@
 package billing
 
-import "fmt"
+import (
+	"fmt"
+	"maps"
+)
 
 // This file holds the life of stored payment methods: creating one,
 // attaching it to a customer (where a card that is declined when stored is
@@ -89,13 +92,13 @@ func (e *Engine) AttachPaymentMethod(pm *PaymentMethod, cust *Customer, now int6
 	case pm.Customer != "":
 		return &PaymentMethodError{Problem: PaymentMethodOtherCustomer, PaymentMethod: pm.ID, Customer: cust.ID, Param: "payment_method"}
 	case pm.Behavior.DeclineOnAttach != "":
-		return &Declined{Reason: pm.Behavior.DeclineOnAttach, PaymentMethod: paymentMethodSnapshot(pm)}
+		return &Declined{Reason: pm.Behavior.DeclineOnAttach, PaymentMethod: snapshotPaymentMethod(pm)}
 	}
 	pm.Customer, pm.Clock = cust.ID, cust.Clock
 	if err := e.L.PutPaymentMethod(pm); err != nil {
 		return err
 	}
-	return e.emit(EventPaymentMethodAttached, now, paymentMethodSnapshot(pm))
+	return e.emit(EventPaymentMethodAttached, now, snapshotPaymentMethod(pm))
 }
 
 // DetachPaymentMethod detaches pm from its customer at now (the
@@ -111,7 +114,7 @@ func (e *Engine) DetachPaymentMethod(pm *PaymentMethod, now int64) error {
 	if err := e.L.PutPaymentMethod(pm); err != nil {
 		return err
 	}
-	if err := e.emit(EventPaymentMethodDetached, now, paymentMethodSnapshot(pm)); err != nil {
+	if err := e.emit(EventPaymentMethodDetached, now, snapshotPaymentMethod(pm)); err != nil {
 		return err
 	}
 	cust, err := e.L.Customer(custID)
@@ -121,7 +124,7 @@ func (e *Engine) DetachPaymentMethod(pm *PaymentMethod, now int64) error {
 	if cust.DefaultPaymentMethod != pm.ID && cust.DefaultSource != pm.ID {
 		return nil
 	}
-	before := customerCopy(cust)
+	before := snapshotCustomer(cust)
 	if cust.DefaultPaymentMethod == pm.ID {
 		cust.DefaultPaymentMethod = ""
 	}
@@ -131,7 +134,7 @@ func (e *Engine) DetachPaymentMethod(pm *PaymentMethod, now int64) error {
 	if err := e.L.PutCustomer(cust); err != nil {
 		return err
 	}
-	return e.L.Emit(Event{Type: EventCustomerUpdated, Time: now, Object: customerCopy(cust), Before: before})
+	return e.L.Emit(Event{Type: EventCustomerUpdated, Time: now, Object: snapshotCustomer(cust), Before: before})
 }
 
 // BillingDetailsChange is an update of a payment method's billing
@@ -175,7 +178,7 @@ func (e *Engine) UpdatePaymentMethod(pm *PaymentMethod, ch PaymentMethodChange, 
 	if pm.Customer == "" {
 		return &PaymentMethodError{Problem: PaymentMethodNotAttached, PaymentMethod: pm.ID, Param: "payment_method"}
 	}
-	before := paymentMethodSnapshot(pm)
+	before := snapshotPaymentMethod(pm)
 	pm.BillingDetails.Apply(ch.BillingDetails)
 	if ch.ExpMonth != nil {
 		pm.Card.ExpMonth = *ch.ExpMonth
@@ -190,7 +193,7 @@ func (e *Engine) UpdatePaymentMethod(pm *PaymentMethod, ch PaymentMethodChange, 
 	if err := e.L.PutPaymentMethod(pm); err != nil {
 		return err
 	}
-	return e.L.Emit(Event{Type: EventPaymentMethodUpdated, Time: now, Object: paymentMethodSnapshot(pm), Before: before})
+	return e.L.Emit(Event{Type: EventPaymentMethodUpdated, Time: now, Object: snapshotPaymentMethod(pm), Before: before})
 }
 
 func samePaymentMethod(a, b *PaymentMethod) bool {
@@ -211,29 +214,11 @@ func sameStrings(a, b map[string]string) bool {
 	return true
 }
 
-// paymentMethodSnapshot copies pm, maps included, for an event or an
+// snapshotPaymentMethod copies pm, maps included, for an event or an
 // error to keep.
-func paymentMethodSnapshot(pm *PaymentMethod) *PaymentMethod {
+func snapshotPaymentMethod(pm *PaymentMethod) *PaymentMethod {
 	c := *pm
-	c.Metadata = copyStrings(pm.Metadata)
-	c.BillingDetails.Address = copyStrings(pm.BillingDetails.Address)
+	c.Metadata = maps.Clone(pm.Metadata)
+	c.BillingDetails.Address = maps.Clone(pm.BillingDetails.Address)
 	return &c
-}
-
-// customerCopy copies c, metadata included.
-func customerCopy(c *Customer) *Customer {
-	s := *c
-	s.Metadata = copyStrings(c.Metadata)
-	return &s
-}
-
-func copyStrings(m map[string]string) map[string]string {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }

@@ -56,7 +56,7 @@ func (s *Surface) listInvoicePayments(c *call, tx *store.Tx) (any, error) {
 			(paymentType == "" || paymentType == "payment_intent") &&
 			(paymentIntent == "" || ip.Payment == paymentIntent) && created.match(ip.Created)
 	}
-	return listTyped(coll, pg, "/v1/invoice_payments", "invoice_payment", match, func(ip *billing.InvoicePayment) (any, error) {
+	return listTyped(coll, pg, "/v1/invoice_payments", "invoice payment", match, func(ip *billing.InvoicePayment) (any, error) {
 		return renderInvoicePayment(ip, l, expandSet(ex))
 	})
 }
@@ -122,7 +122,7 @@ func (s *Surface) listBalanceTransactions(c *call, tx *store.Tx) (any, error) {
 	match := func(bt *billing.BalanceTransaction) bool {
 		return bt.Customer == customer && (invoice == "" || bt.Invoice == invoice) && created.match(bt.Created)
 	}
-	return listTyped(coll, pg, "/v1/customers/"+customer+"/balance_transactions", "customer_balance_transaction", match,
+	return listTyped(coll, pg, "/v1/customers/"+customer+"/balance_transactions", "customer balance transaction", match,
 		func(bt *billing.BalanceTransaction) (any, error) {
 			return renderBalanceTransaction(bt, l, expandSet(ex))
 		})
@@ -138,33 +138,22 @@ func errNoPaymentMethod() *Error {
 
 // invoiceDeclineError words an engine decline of an invoice's payment as
 // Stripe does: a 402 card_error carrying the failed charge, the
-// PaymentIntent and the payment method; for a card that needs
-// authentication, the invoice's own requires-action error; with nothing
-// to charge, a 400.
+// PaymentIntent and the payment method (declineError); for a card that
+// needs authentication, the invoice's own requires-action error; with
+// nothing to charge, a 400.
 func invoiceDeclineError(l *ledger, d *billing.Declined) (*Error, error) {
 	if d.Reason == billing.DeclineNoPaymentMethod {
 		return errNoPaymentMethod(), nil
 	}
-	e := errCardDeclined(d.Reason)
+	e, err := declineError(l, d)
+	if err != nil {
+		return nil, err
+	}
 	if d.Reason == billing.DeclineAuthenticationRequired {
 		e.Code, e.DeclineCode = "invoice_payment_intent_requires_action", ""
 		e.Message = "This payment requires additional user action before it can be completed successfully. " +
 			"Payment can be completed using the PaymentIntent associated with the invoice. " +
 			"For more details see: https://stripe.com/docs/billing/subscriptions/overview#requires-action"
-	}
-	var err error
-	if d.Charge != nil {
-		e.Charge = d.Charge.ID
-	}
-	if d.Payment != nil {
-		if e.PaymentIntent, err = renderPaymentIntent(d.Payment, l); err != nil {
-			return nil, err
-		}
-	}
-	if d.PaymentMethod != nil {
-		if e.PaymentMethod, err = renderPaymentMethod(d.PaymentMethod, l); err != nil {
-			return nil, err
-		}
 	}
 	return e, nil
 }

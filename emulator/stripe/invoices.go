@@ -147,7 +147,11 @@ func (s *Surface) payInvoice(c *call, tx *store.Tx) (any, error) {
 	opts := billing.PayOptions{OutOfBand: outOfBand}
 	for _, given := range []struct{ id, param string }{{pmID, "payment_method"}, {source, "source"}} {
 		if given.id != "" && opts.PaymentMethod == nil && !outOfBand {
-			if opts.PaymentMethod, err = l.paymentMethodToPay(given.id, given.param, inv.Customer, now); err != nil {
+			opts.PaymentMethod, err = l.paymentMethodToPay(given.id, given.param, inv.Customer, now)
+			if isMissing(err) && given.param == "source" {
+				return nil, errNoSuch("source", given.id, "source")
+			}
+			if err != nil {
 				return nil, err
 			}
 		}

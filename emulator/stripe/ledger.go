@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 
 	"github.com/billclock/billclock/emulator/billing"
 	"github.com/billclock/billclock/store"
@@ -300,33 +301,22 @@ func (l *ledger) Subscription(id string) (*billing.Subscription, error) {
 
 func copyCustomer(c *billing.Customer) *billing.Customer {
 	out := *c
-	out.Metadata = copyMap(c.Metadata)
+	out.Metadata = maps.Clone(c.Metadata)
 	return &out
 }
 
 func copySubscription(s *billing.Subscription) *billing.Subscription {
 	out := *s
-	out.Metadata = copyMap(s.Metadata)
+	out.Metadata = maps.Clone(s.Metadata)
 	if s.Items == nil {
 		return &out
 	}
 	out.Items = make([]billing.SubscriptionItem, len(s.Items))
 	for i, it := range s.Items {
-		it.Metadata = copyMap(it.Metadata)
+		it.Metadata = maps.Clone(it.Metadata)
 		out.Items[i] = it
 	}
 	return &out
-}
-
-func copyMap(m map[string]string) map[string]string {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 func (l *ledger) PutSubscription(s *billing.Subscription) error {

@@ -392,8 +392,8 @@ type subscriptionItemList struct {
 	URL     string `json:"url"`
 }
 
-// renderSubscription renders a subscription; customer, latest_invoice and
-// test_clock are expandable.
+// renderSubscription renders a subscription; customer, latest_invoice,
+// test_clock and default_payment_method are expandable.
 func renderSubscription(s *billing.Subscription, lk renderLookup, ex expandSet) (any, error) {
 	o := &subscriptionObject{
 		ID: s.ID, Object: "subscription",
@@ -452,13 +452,6 @@ func renderSubscription(s *billing.Subscription, lk renderLookup, ex expandSet) 
 	o.LatestInvoice, err = expandable(ex, "latest_invoice", s.LatestInvoice,
 		lookupAndRender(lk.Invoice, s.LatestInvoice, func(inv *billing.Invoice) (any, error) {
 			return renderInvoice(inv, lk, nil)
-		}))
-	if err != nil {
-		return nil, err
-	}
-	o.DefaultPaymentMethod, err = expandable(ex, "default_payment_method", s.DefaultPaymentMethod,
-		lookupAndRender(lk.PaymentMethod, s.DefaultPaymentMethod, func(pm *billing.PaymentMethod) (any, error) {
-			return renderPaymentMethod(pm, lk)
 		}))
 	if err != nil {
 		return nil, err
