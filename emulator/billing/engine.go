@@ -145,6 +145,9 @@ type ItemSpec struct {
 	// Param is the request parameter the spec came from, for errors
 	// (e.g. "items[0]").
 	Param string
+	// Units, for a new item, bills it by units (units.go); Quantity is
+	// then the units held at the start.
+	Units *UnitTerms
 }
 
 // NewSubscription is a request to subscribe a customer.
@@ -238,7 +241,14 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 			return nil, invalidf(fmt.Sprintf("items[%d][quantity]", i), "Invalid non-negative integer")
 		}
 		prices[rp.ID] = rp
-		sub.Items = append(sub.Items, SubscriptionItem{ID: e.L.NewID("si_"), Created: now, Price: rp.ID, Quantity: qty, Metadata: spec.Metadata})
+		it := SubscriptionItem{ID: e.L.NewID("si_"), Created: now, Price: rp.ID, Quantity: qty, Metadata: spec.Metadata}
+		if spec.Units != nil {
+			if err := checkUnitTerms(sub.Items, spec.Units, qty, fmt.Sprintf("items[%d]", i)); err != nil {
+				return nil, err
+			}
+			it.Units = newUnitLedger(spec.Units)
+		}
+		sub.Items = append(sub.Items, it)
 	}
 
 	switch {
@@ -269,6 +279,9 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 		return nil, err
 	}
 	for _, it := range sub.Items {
+		if it.Units != nil {
+			continue // billed by unitLines below
+		}
 		rp := prices[it.Price]
 		line := InvoiceLine{ID: e.L.NewID("il_"), Quantity: it.Quantity, Price: it.Price, SubscriptionItem: it.ID,
 			PeriodStart: sub.PeriodStart, PeriodEnd: sub.PeriodEnd}
@@ -296,6 +309,9 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 			line.Description = periodLineDescription(it.Quantity, rp)
 		}
 		inv.Lines = append(inv.Lines, line)
+	}
+	if err := e.unitLines(inv, sub, sub.Status == StatusTrialing || sub.PeriodIndex == 0 && in.ProrationBehavior == ProrateNone); err != nil {
+		return nil, err
 	}
 	sub.LatestInvoice = inv.ID
 
@@ -482,6 +498,9 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 	}
 	var changes []change
 	for _, spec := range ch.Items {
+		if err := checkUnitUpdate(sub, spec); err != nil {
+			return nil, err
+		}
 		if spec.ID == "" {
 			if spec.Price == "" {
 				return nil, invalidf(spec.Param+"[price]", "Missing required param: %s[price].", spec.Param)
@@ -703,6 +722,9 @@ func (e *Engine) CancelSubscription(id string, invoiceNow, prorate bool, now int
 	}
 	if prorate && sub.billsSeats() && now < sub.PeriodEnd {
 		for _, it := range sub.Items {
+			if it.Units != nil {
+				continue // units are never refunded
+			}
 			rp, err := e.recurringPrice(it.Price, "", nil)
 			if err != nil {
 				return nil, err
@@ -898,9 +920,13 @@ func (e *Engine) endPeriod(sub *Subscription, at int64) error {
 	return e.L.Schedule(Task{Clock: sub.Clock, At: sub.PeriodEnd, Kind: TaskPeriodEnd, Subject: sub.ID, Expect: sub.PeriodEnd})
 }
 
-// periodLines adds a whole period's line for each of sub's items to inv.
+// periodLines adds a whole period's line for each of sub's items to inv,
+// and for items billed by units their advance and true-up (unitLines).
 func (e *Engine) periodLines(inv *Invoice, sub *Subscription) error {
 	for _, it := range sub.Items {
+		if it.Units != nil {
+			continue
+		}
 		rp, err := e.recurringPrice(it.Price, "", nil)
 		if err != nil {
 			return err
@@ -913,7 +939,7 @@ func (e *Engine) periodLines(inv *Invoice, sub *Subscription) error {
 			Description: periodLineDescription(it.Quantity, rp), PeriodStart: sub.PeriodStart, PeriodEnd: sub.PeriodEnd,
 			Quantity: it.Quantity, Price: it.Price, SubscriptionItem: it.ID})
 	}
-	return nil
+	return e.unitLines(inv, sub, false)
 }
 
 // trialEnds decides what happens as sub's trial ends at at: with something

@@ -175,7 +175,7 @@ func (s *scenario) view() goldenView {
 	return v
 }
 
-func checkGolden(t *testing.T, name string, v goldenView) {
+func checkGolden(t *testing.T, name string, v any) {
 	t.Helper()
 	got, err := json.MarshalIndent(v, "", "  ")
 	require.NoError(t, err)

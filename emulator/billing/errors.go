@@ -25,6 +25,9 @@ type Error struct {
 	// Resource and ID name the missing object of a NotFound error, so that
 	// each surface can word it in its own way.
 	Resource, ID string
+	// Code, when set, names the broken rule in neutral terms (one of the
+	// Code* constants), for surfaces whose errors carry a code.
+	Code string
 }
 
 // NotFoundError reports that the resource id, given in param, does not exist.

@@ -114,6 +114,10 @@ type SubscriptionItem struct {
 	Price    string            `json:"price"`
 	Quantity int64             `json:"quantity"`
 	Metadata map[string]string `json:"metadata,omitempty"`
+	// Units, when set, bills the item by units (see units.go): Quantity
+	// is the units held, Price the price of each one beyond those
+	// included.
+	Units *UnitLedger `json:"units,omitempty"`
 }
 
 // Item returns the subscription's item id, or nil.
@@ -231,6 +235,8 @@ type InvoiceLine struct {
 	// InvoiceItem for lines swept from a pending invoice item.
 	SubscriptionItem string `json:"subscription_item,omitempty"`
 	InvoiceItem      string `json:"invoice_item,omitempty"`
+	// Units is set on the lines of an item billed by units (units.go).
+	Units *UnitLine `json:"units,omitempty"`
 }
 
 // InvoiceItem is a charge or credit waiting for an invoice (pending) or
