@@ -354,22 +354,21 @@ func (e *Engine) unitLines(inv *Invoice, sub *Subscription, free bool) error {
 
 // trueUpLines adds to inv the true-up of the period its ledger covers: one
 // line per change that raised the extra units beyond those paid for.
-// Removals take effect at the period's end, so the units billed in the
-// period are the most held since it started.
+// Removals take effect at the period's end, so what is paid for never goes
+// down within the period: a unit removed and added again is paid for.
 func (e *Engine) trueUpLines(inv *Invoice, it *SubscriptionItem, rp *resolvedPrice) error {
 	u := it.Units
 	if u.Free {
 		return nil
 	}
-	peak, paid := u.Opening, u.Advanced
+	paid := u.Advanced
 	for _, c := range u.Changes {
 		if c.At >= u.End {
 			// Made after the period ended, before its renewal ran: the
 			// advance for the next period counts it.
 			continue
 		}
-		peak = max(peak, c.New)
-		extra := max(peak-u.Included, 0)
+		extra := max(c.New-u.Included, 0)
 		if extra <= paid {
 			continue
 		}
