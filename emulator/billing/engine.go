@@ -172,6 +172,9 @@ type NewSubscription struct {
 	// MissingPaymentMethodAtTrialEnd is one of the MissingPaymentMethod*
 	// behaviours; empty means create an invoice.
 	MissingPaymentMethodAtTrialEnd string
+	// IncompleteUntilPaid makes a subscription that starts incomplete
+	// wait for its first payment without expiring (lifecycle.go).
+	IncompleteUntilPaid bool
 }
 
 // resolvedPrice is a recurring price with its product's name.
@@ -221,7 +224,8 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 	}
 	sub := &Subscription{ID: e.L.NewID("sub_"), Customer: cust.ID, Clock: cust.Clock, Created: now, StartDate: now,
 		Status: StatusActive, Metadata: in.Metadata, CancelAtPeriodEnd: in.CancelAtPeriodEnd,
-		DefaultPaymentMethod: in.DefaultPaymentMethod, MissingPaymentMethodAtTrialEnd: in.MissingPaymentMethodAtTrialEnd}
+		DefaultPaymentMethod: in.DefaultPaymentMethod, MissingPaymentMethodAtTrialEnd: in.MissingPaymentMethodAtTrialEnd,
+		IncompleteUntilPaid: in.IncompleteUntilPaid}
 	prices := map[string]*resolvedPrice{}
 	for i, spec := range in.Items {
 		param := fmt.Sprintf("items[%d][price]", i)
@@ -350,7 +354,7 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 			return nil, decl
 		}
 	}
-	if sub.Status == StatusIncomplete {
+	if sub.Status == StatusIncomplete && !sub.IncompleteUntilPaid {
 		at := now + IncompleteExpiry
 		if err := e.L.Schedule(Task{Clock: sub.Clock, At: at, Kind: TaskExpireIncomplete, Subject: sub.ID, Expect: at}); err != nil {
 			return nil, err
@@ -859,6 +863,9 @@ func (e *Engine) endPeriod(sub *Subscription, at int64) error {
 	}
 	if sub.Status == StatusPaused {
 		return nil
+	}
+	if sub.Status == StatusIncomplete && sub.IncompleteUntilPaid {
+		return e.waitForFirstPayment(sub, at)
 	}
 	before := snapshotSub(sub)
 	cust, err := e.L.Customer(sub.Customer)

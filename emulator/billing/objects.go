@@ -105,6 +105,9 @@ type Subscription struct {
 	// and there is nothing to charge: "create_invoice" (default), "pause"
 	// or "cancel".
 	MissingPaymentMethodAtTrialEnd string `json:"missing_payment_method_at_trial_end,omitempty"`
+	// IncompleteUntilPaid: an incomplete subscription waits for its first
+	// payment without expiring (lifecycle.go).
+	IncompleteUntilPaid bool `json:"incomplete_until_paid,omitempty"`
 }
 
 // SubscriptionItem is one price, times a quantity (seats), in a subscription.
