@@ -59,6 +59,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzVerifySignature -fuzztime $(FUZZTIME) ./cmd/billclock/
 	$(GO) test -run '^$$' -fuzz FuzzServeOptions -fuzztime $(FUZZTIME) ./cmd/billclock/
 	$(GO) test -run '^$$' -fuzz FuzzCheckFile -fuzztime $(FUZZTIME) ./store/
+	$(GO) test -run '^$$' -fuzz FuzzUnitChanges -fuzztime $(FUZZTIME) ./emulator/billing/
 
 ## container-test: the container smoke test alone: build the image (Dockerfile, FROM scratch)
 ## and check its HEALTHCHECK, health, an advance, and data kept on a volume across containers;
