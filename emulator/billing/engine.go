@@ -186,20 +186,37 @@ func (e *Engine) recurringPrice(id, param string, sub *Subscription) (*resolvedP
 		return nil, err
 	}
 	if p.Recurring == nil {
-		return nil, invalidf(param, "The price specified is set to `type=one_time` but this field only accepts prices with `type=recurring`.")
+		return nil, priceRefusal(CodePriceNotRecurring, param, p)
 	}
 	if sub != nil && sub.Currency != "" && p.Currency != sub.Currency {
-		return nil, invalidf(param, "The price specified (%s) has currency %s, which does not match the subscription's currency %s.", p.ID, p.Currency, sub.Currency)
+		e := priceRefusal(CodeCurrencyMismatch, param, p)
+		e.Value, e.Want = p.Currency, sub.Currency
+		return nil, e
 	}
 	if sub != nil && sub.Interval.Unit != "" && *p.Recurring != sub.Interval {
-		return nil, invalidf(param, "The price specified (%s) is billed every %s, but the subscription's other prices are billed every %s. billclock does not support mixing or changing billing intervals in a subscription.",
-			p.ID, p.Recurring.describe(), sub.Interval.describe())
+		e := priceRefusal(CodeIntervalMismatch, param, p)
+		e.Interval, e.WantInterval = *p.Recurring, sub.Interval
+		return nil, e
 	}
 	prod, err := e.L.Product(p.Product)
 	if err != nil {
 		return nil, err
 	}
 	return &resolvedPrice{Price: p, productName: prod.Name}, nil
+}
+
+// priceRefusal is an Invalid error of code about price p, given in param.
+func priceRefusal(code Code, param string, p *Price) *Error {
+	e := invalid(code, param)
+	e.Resource, e.ID = "price", p.ID
+	return e
+}
+
+// refusal is an Invalid error of code about s, given in param.
+func (s *Subscription) refusal(code Code, param string) *Error {
+	e := invalid(code, param)
+	e.Resource, e.ID = "subscription", s.ID
+	return e
 }
 
 // CreateSubscription subscribes a customer at now: it creates the
@@ -214,7 +231,7 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 		return nil, err
 	}
 	if len(in.Items) == 0 {
-		return nil, invalidf("items", "Missing required param: items.")
+		return nil, invalid(CodeMissingParam, "items")
 	}
 	sub := &Subscription{ID: e.L.NewID("sub_"), Customer: cust.ID, Clock: cust.Clock, Created: now, StartDate: now,
 		Status: StatusActive, Metadata: in.Metadata, CancelAtPeriodEnd: in.CancelAtPeriodEnd,
@@ -223,7 +240,7 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 	for i, spec := range in.Items {
 		param := fmt.Sprintf("items[%d][price]", i)
 		if spec.Price == "" {
-			return nil, invalidf(param, "Missing required param: %s.", param)
+			return nil, invalid(CodeMissingParam, param)
 		}
 		rp, err := e.recurringPrice(spec.Price, param, sub)
 		if err != nil {
@@ -235,7 +252,7 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 			qty = *spec.Quantity
 		}
 		if qty < 0 {
-			return nil, invalidf(fmt.Sprintf("items[%d][quantity]", i), "Invalid non-negative integer")
+			return nil, invalid(CodeNegativeQuantity, fmt.Sprintf("items[%d][quantity]", i))
 		}
 		prices[rp.ID] = rp
 		sub.Items = append(sub.Items, SubscriptionItem{ID: e.L.NewID("si_"), Created: now, Price: rp.ID, Quantity: qty, Metadata: spec.Metadata})
@@ -249,7 +266,9 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 		sub.PeriodStart, sub.PeriodEnd = now, in.TrialEnd
 	case in.BillingCycleAnchor > now:
 		if natural := sub.Interval.Nth(now, 1); in.BillingCycleAnchor > natural {
-			return nil, invalidf("billing_cycle_anchor", "billing_cycle_anchor cannot be later than next natural billing date (%d) for plan", natural)
+			e := invalid(CodeAnchorAfterNaturalDate, "billing_cycle_anchor")
+			e.Max = natural
+			return nil, e
 		}
 		sub.BillingCycleAnchor, sub.PeriodIndex = in.BillingCycleAnchor, 0
 		sub.PeriodStart, sub.PeriodEnd = now, in.BillingCycleAnchor
@@ -259,7 +278,7 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 	}
 	if in.CancelAt != 0 {
 		if in.CancelAt <= now {
-			return nil, invalidf("cancel_at", "cancel_at must be in the future.")
+			return nil, invalid(CodeCancelAtNotFuture, "cancel_at")
 		}
 		sub.CancelAt = in.CancelAt
 	}
@@ -452,7 +471,7 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 		return nil, err
 	}
 	if sub.Status == StatusCanceled || sub.Status == StatusIncompleteExpired {
-		return nil, invalidf("", "A canceled subscription can only update its cancellation_details and metadata.")
+		return nil, sub.refusal(CodeSubscriptionCanceled, "")
 	}
 	before := snapshotSub(sub)
 	behavior := ch.ProrationBehavior
@@ -462,7 +481,9 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 	t := now
 	if ch.ProrationDate != 0 {
 		if ch.ProrationDate < sub.PeriodStart || ch.ProrationDate > sub.PeriodEnd {
-			return nil, invalidf("proration_date", "proration_date must be within the current billing period (%d to %d).", sub.PeriodStart, sub.PeriodEnd)
+			e := sub.refusal(CodeProrationDateOutsidePeriod, "proration_date")
+			e.Min, e.Max = sub.PeriodStart, sub.PeriodEnd
+			return nil, e
 		}
 		t = ch.ProrationDate
 	}
@@ -484,7 +505,7 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 	for _, spec := range ch.Items {
 		if spec.ID == "" {
 			if spec.Price == "" {
-				return nil, invalidf(spec.Param+"[price]", "Missing required param: %s[price].", spec.Param)
+				return nil, invalid(CodeMissingParam, spec.Param+"[price]")
 			}
 			rp, err := e.recurringPrice(spec.Price, spec.Param+"[price]", sub)
 			if err != nil {
@@ -511,7 +532,7 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 		old := &seat{oldPrice, it.Quantity}
 		if spec.Deleted {
 			if len(sub.Items) == 1 {
-				return nil, invalidf(spec.Param, "A subscription must have at least one active plan. To cancel a subscription, please use the cancel API endpoint.")
+				return nil, sub.refusal(CodeLastItem, spec.Param)
 			}
 			changes = append(changes, change{item: it.ID, old: old})
 			kept := sub.Items[:0]
@@ -532,7 +553,7 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 		}
 		if spec.Quantity != nil {
 			if *spec.Quantity < 0 {
-				return nil, invalidf(spec.Param+"[quantity]", "Invalid non-negative integer")
+				return nil, invalid(CodeNegativeQuantity, spec.Param+"[quantity]")
 			}
 			next.qty = *spec.Quantity
 			it.Quantity = next.qty
@@ -552,7 +573,7 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 	}
 	if ch.CancelAt != nil {
 		if *ch.CancelAt != 0 && *ch.CancelAt <= now {
-			return nil, invalidf("cancel_at", "cancel_at must be in the future.")
+			return nil, invalid(CodeCancelAtNotFuture, "cancel_at")
 		}
 		sub.CancelAt = *ch.CancelAt
 		if err := e.scheduleCancel(sub); err != nil {
@@ -655,7 +676,9 @@ func (e *Engine) emitUpdated(before, sub *Subscription, at int64) error {
 // move its trial.
 func (e *Engine) moveTrialEnd(sub *Subscription, trialEnd, now int64) error {
 	if sub.Status != StatusTrialing {
-		return invalidf("trial_end", "billclock can only move the trial end of a subscription that is trialing (this one is %s).", sub.Status)
+		e := sub.refusal(CodeTrialNotMovable, "trial_end")
+		e.Status = string(sub.Status)
+		return e
 	}
 	if trialEnd == sub.TrialEnd {
 		return nil
