@@ -1,10 +1,6 @@
 package billing
 
-import (
-	"fmt"
-	"strings"
-	"time"
-)
+import "fmt"
 
 // Ledger is the engine's access to persisted billing state, inside one
 // transaction. Getters return a NotFound *Error for a missing object.
@@ -177,6 +173,12 @@ type resolvedPrice struct {
 	productName string
 }
 
+// billed records a line of kind for the price as it is now.
+func (rp *resolvedPrice) billed(kind LineKind) Billed {
+	iv := *rp.Recurring
+	return Billed{Kind: kind, ProductName: rp.productName, UnitAmount: rp.UnitAmount, Interval: &iv}
+}
+
 func (e *Engine) recurringPrice(id, param string, sub *Subscription) (*resolvedPrice, error) {
 	p, err := e.L.Price(id)
 	if err != nil {
@@ -297,7 +299,7 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 		}
 		switch {
 		case sub.Status == StatusTrialing:
-			line.Description = "Trial period for " + rp.productName
+			line.Billed = rp.billed(LineTrial)
 		case sub.PeriodIndex == 0:
 			// First period cut short by the anchor: prorated against the
 			// full period that ends at the anchor, or free without
@@ -309,10 +311,10 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 				}
 			}
 			line.Proration = true
-			line.Description = fmt.Sprintf("Remaining time on %d × %s after %s", it.Quantity, rp.productName, formatDate(now))
+			line.Billed = rp.billed(LineProrationDebit)
 		default:
 			line.Amount = whole
-			line.Description = periodLineDescription(it.Quantity, rp)
+			line.Billed = rp.billed(LinePeriod)
 		}
 		inv.Lines = append(inv.Lines, line)
 	}
@@ -424,7 +426,7 @@ func (e *Engine) sweepPending(inv *Invoice, keep func(*InvoiceItem) bool) error 
 		if err := e.L.PutInvoiceItem(ii); err != nil {
 			return err
 		}
-		inv.Lines = append(inv.Lines, InvoiceLine{ID: e.L.NewID("il_"), Amount: ii.Amount, Description: ii.Description,
+		inv.Lines = append(inv.Lines, InvoiceLine{ID: e.L.NewID("il_"), Amount: ii.Amount, Billed: ii.Billed, Description: ii.Description,
 			PeriodStart: ii.PeriodStart, PeriodEnd: ii.PeriodEnd, Proration: ii.Proration, Quantity: ii.Quantity,
 			Price: ii.Price, SubscriptionItem: ii.SubscriptionItem, InvoiceItem: ii.ID})
 	}
@@ -600,8 +602,8 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 			for _, s := range []struct {
 				seat *seat
 				sign int64
-				verb string
-			}{{c.old, -1, "Unused time on"}, {c.new, 1, "Remaining time on"}} {
+				kind LineKind
+			}{{c.old, -1, LineProrationCredit}, {c.new, 1, LineProrationDebit}} {
 				if s.seat == nil {
 					continue
 				}
@@ -612,7 +614,7 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 				ii := &InvoiceItem{ID: e.L.NewID("ii_"), Customer: sub.Customer, Clock: sub.Clock, Date: now,
 					Amount: amount, Currency: sub.Currency, Proration: true, Price: s.seat.price.ID, Quantity: s.seat.qty,
 					Subscription: sub.ID, SubscriptionItem: c.item, PeriodStart: t, PeriodEnd: sub.PeriodEnd,
-					Description: fmt.Sprintf("%s %d × %s after %s", s.verb, s.seat.qty, s.seat.price.productName, formatDate(t))}
+					Billed: s.seat.price.billed(s.kind)}
 				if err := e.L.PutInvoiceItem(ii); err != nil {
 					return nil, err
 				}
@@ -737,8 +739,7 @@ func (e *Engine) CancelSubscription(id string, invoiceNow, prorate bool, now int
 			ii := &InvoiceItem{ID: e.L.NewID("ii_"), Customer: sub.Customer, Clock: sub.Clock, Date: now,
 				Amount: credit, Currency: sub.Currency,
 				Proration: true, Price: rp.ID, Quantity: it.Quantity, Subscription: sub.ID, SubscriptionItem: it.ID,
-				PeriodStart: now, PeriodEnd: sub.PeriodEnd,
-				Description: fmt.Sprintf("Unused time on %d × %s after %s", it.Quantity, rp.productName, formatDate(now))}
+				PeriodStart: now, PeriodEnd: sub.PeriodEnd, Billed: rp.billed(LineProrationCredit)}
 			if err := e.L.PutInvoiceItem(ii); err != nil {
 				return nil, err
 			}
@@ -933,7 +934,7 @@ func (e *Engine) periodLines(inv *Invoice, sub *Subscription) error {
 			return err
 		}
 		inv.Lines = append(inv.Lines, InvoiceLine{ID: e.L.NewID("il_"), Amount: amount,
-			Description: periodLineDescription(it.Quantity, rp), PeriodStart: sub.PeriodStart, PeriodEnd: sub.PeriodEnd,
+			Billed: rp.billed(LinePeriod), PeriodStart: sub.PeriodStart, PeriodEnd: sub.PeriodEnd,
 			Quantity: it.Quantity, Price: it.Price, SubscriptionItem: it.ID})
 	}
 	return nil
@@ -1042,45 +1043,3 @@ func snapshotInvoiceItem(ii *InvoiceItem) *InvoiceItem {
 	c := *ii
 	return &c
 }
-
-func formatDate(t int64) string { return time.Unix(t, 0).UTC().Format("02 Jan 2006") }
-
-func (iv Interval) describe() string {
-	if iv.Count == 1 {
-		return string(iv.Unit)
-	}
-	return fmt.Sprintf("%d %ss", iv.Count, iv.Unit)
-}
-
-// periodLineDescription is Stripe's wording for a whole period's line,
-// e.g. "3 × Seats (at $10.00 / month)".
-func periodLineDescription(qty int64, rp *resolvedPrice) string {
-	per := rp.Recurring.describe()
-	if rp.Recurring.Count != 1 {
-		per = "every " + per
-	}
-	return fmt.Sprintf("%d × %s (at %s / %s)", qty, rp.productName, FormatMoney(rp.UnitAmount, rp.Currency), per)
-}
-
-// FormatMoney renders an amount in minor units, e.g. 1000 usd as "$10.00".
-func FormatMoney(amount int64, currency string) string {
-	symbols := map[string]string{"usd": "$", "eur": "€", "gbp": "£", "cad": "CA$", "aud": "A$"}
-	sign := ""
-	if amount < 0 {
-		sign, amount = "-", -amount
-	}
-	if zeroDecimal[currency] {
-		return fmt.Sprintf("%s%s%d", sign, symbolOr(symbols, currency), amount)
-	}
-	return fmt.Sprintf("%s%s%d.%02d", sign, symbolOr(symbols, currency), amount/100, amount%100)
-}
-
-func symbolOr(symbols map[string]string, currency string) string {
-	if s, ok := symbols[currency]; ok {
-		return s
-	}
-	return strings.ToUpper(currency) + " "
-}
-
-// zeroDecimal currencies have no minor unit.
-var zeroDecimal = map[string]bool{"jpy": true, "krw": true, "vnd": true, "clp": true, "isk": true, "ugx": true}

@@ -114,11 +114,17 @@ type goldenInvoice struct {
 	Lines           []goldenLine  `json:"lines"`
 }
 
+// goldenLine records what a line bills, not how a surface words it.
 type goldenLine struct {
-	Description string `json:"description"`
-	Amount      int64  `json:"amount"`
-	Period      string `json:"period"`
-	Proration   bool   `json:"proration,omitempty"`
+	Kind        LineKind `json:"kind,omitempty"`
+	Quantity    int64    `json:"quantity"`
+	Product     string   `json:"product,omitempty"`
+	UnitAmount  int64    `json:"unit_amount,omitempty"`
+	Interval    string   `json:"interval,omitempty"`
+	Description string   `json:"description,omitempty"`
+	Amount      int64    `json:"amount"`
+	Period      string   `json:"period"`
+	Proration   bool     `json:"proration,omitempty"`
 }
 
 func formatUTC(t int64) string { return time.Unix(t, 0).UTC().Format("2006-01-02 15:04:05 UTC") }
@@ -139,8 +145,13 @@ func (s *scenario) view() goldenView {
 			StartingBalance: inv.StartingBalance, EndingBalance: inv.EndingBalance,
 			AttemptCount: inv.AttemptCount, NextAttempt: ts(inv.NextPaymentAttempt)}
 		for _, l := range inv.Lines {
-			g.Lines = append(g.Lines, goldenLine{Description: l.Description, Amount: l.Amount, Proration: l.Proration,
-				Period: fmt.Sprintf("%s – %s", formatUTC(l.PeriodStart), formatUTC(l.PeriodEnd))})
+			gl := goldenLine{Kind: l.Kind, Quantity: l.Quantity, Product: l.ProductName, UnitAmount: l.UnitAmount,
+				Description: l.Description, Amount: l.Amount, Proration: l.Proration,
+				Period: fmt.Sprintf("%s – %s", formatUTC(l.PeriodStart), formatUTC(l.PeriodEnd))}
+			if l.Interval != nil {
+				gl.Interval = fmt.Sprintf("%d %s", l.Interval.Count, l.Interval.Unit)
+			}
+			g.Lines = append(g.Lines, gl)
 		}
 		v.Invoices = append(v.Invoices, g)
 	}
