@@ -9,7 +9,6 @@
 package billing
 
 import (
-	"fmt"
 	"time"
 	"unicode/utf8"
 )
@@ -40,37 +39,26 @@ const (
 )
 
 // CheckTimestamp refuses a timestamp, given as param, outside
-// [MinTimestamp, MaxTimestamp], with the words Stripe starts its timestamp
-// errors with.
+// [MinTimestamp, MaxTimestamp] (CodeTimestampOutOfRange).
 func CheckTimestamp(param string, t int64) error {
 	if t >= MinTimestamp && t <= MaxTimestamp {
 		return nil
 	}
-	return &Error{Kind: Invalid, Param: param, Message: fmt.Sprintf(
-		"Invalid timestamp: must be an integer Unix timestamp from %d (%s) to %d (%s).",
-		MinTimestamp, formatUTC(MinTimestamp), MaxTimestamp, formatUTC(MaxTimestamp))}
+	e := invalid(CodeTimestampOutOfRange, param)
+	e.Min, e.Max = MinTimestamp, MaxTimestamp
+	return e
 }
 
 // CheckLength refuses a string, given as param, longer than max
-// characters. Like Stripe it counts characters (a byte that is not UTF-8
-// counts as one), and its message echoes the first and last ten of them.
+// characters (CodeStringTooLong). Like Stripe it counts characters: a byte
+// that is not UTF-8 counts as one.
 func CheckLength(param, value string, max int) error {
 	if utf8.RuneCountInString(value) <= max {
 		return nil
 	}
-	return &Error{Kind: Invalid, Param: param, Message: fmt.Sprintf(
-		"Invalid string: %s; must be at most %d characters", elide(value), max)}
-}
-
-// elide shortens s to its first and last ten characters, as Stripe echoes
-// a string that is too long. It cuts between characters, never inside one,
-// and what is not UTF-8 comes out as U+FFFD.
-func elide(s string) string {
-	r := []rune(s)
-	if len(r) <= 20 {
-		return string(r)
-	}
-	return string(r[:10]) + "..." + string(r[len(r)-10:])
+	e := invalid(CodeStringTooLong, param)
+	e.Value, e.Max = value, int64(max)
+	return e
 }
 
 // Clock is a test clock: a frozen simulated time that only moves forward
@@ -114,28 +102,23 @@ func (c Clock) DeletesAfter() int64 { return c.Created + int64(ClockLifetime/tim
 // computed by AdvanceLimit.
 func (c *Clock) BeginAdvance(target, limit int64) error {
 	if c.Status == ClockAdvancing {
-		return &Error{Kind: Invalid, Message: fmt.Sprintf(
-			"The test clock %s is already advancing. Wait for the current advancement to finish before advancing again.", c.ID)}
+		return c.refusal(CodeClockAdvancing, "")
 	}
 	if c.Status == ClockInternalFailure {
-		return &Error{Kind: Invalid, Message: "Failed to advance time. Future requests to advance time will fail."}
+		return c.refusal(CodeClockFailed, "")
 	}
 	if err := CheckTimestamp("frozen_time", target); err != nil {
 		return err
 	}
 	if target <= c.FrozenTime {
-		return &Error{Kind: Invalid, Param: "frozen_time", Message: fmt.Sprintf(
-			"The frozen time of this clock is %d (%s). You can only advance it to a time after its current frozen time.",
-			c.FrozenTime, formatUTC(c.FrozenTime))}
+		e := c.refusal(CodeAdvanceNotForward, "frozen_time")
+		e.Min = c.FrozenTime
+		return e
 	}
 	if target > limit {
-		return &Error{Kind: Invalid, Param: "frozen_time", Message: fmt.Sprintf(
-			"The frozen time of this clock is %d (%s). You can only advance it up to %d (%s). "+
-				"You can only advance a test clock up to two intervals from the current frozen time at a time, "+
-				"based on the shortest subscription interval in the test clock. For example, if a test clock has "+
-				"a monthly and yearly subscription, you may only advance up to two months at a time. If the test "+
-				"clock has no subscriptions or subscription schedules, you can advance up to 2 years from the current frozen time.",
-			c.FrozenTime, formatUTC(c.FrozenTime), limit, formatUTC(limit))}
+		e := c.refusal(CodeAdvanceTooFar, "frozen_time")
+		e.Min, e.Max = c.FrozenTime, limit
+		return e
 	}
 	c.Status = ClockAdvancing
 	c.TargetTime = target
@@ -149,11 +132,17 @@ func (c *Clock) BeginAdvance(target, limit int64) error {
 // one after?
 func (c *Clock) ArmAdvanceFailure() error {
 	if c.Status == ClockAdvancing {
-		return &Error{Kind: Invalid, Message: fmt.Sprintf(
-			"The test clock %s is advancing. Wait for the current advancement to finish before making its next advance fail.", c.ID)}
+		return c.refusal(CodeArmWhileAdvancing, "")
 	}
 	c.FailNextAdvance = true
 	return nil
+}
+
+// refusal is an Invalid error of code about c.
+func (c *Clock) refusal(code Code, param string) *Error {
+	e := invalid(code, param)
+	e.Resource, e.ID = "clock", c.ID
+	return e
 }
 
 // FailAdvance gives up the advance under way: the clock stays at its frozen
@@ -189,5 +178,3 @@ func AdvanceLimit(frozen int64, intervals []Interval) int64 {
 	}
 	return limit
 }
-
-func formatUTC(t int64) string { return time.Unix(t, 0).UTC().Format("2006-01-02 15:04:05 UTC") }

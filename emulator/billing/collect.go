@@ -84,7 +84,7 @@ func ApplyBalance(total, balance int64) (due, ending int64) {
 // payment that collects it. It does not collect: see Pay.
 func (e *Engine) Finalize(inv *Invoice, now int64) error {
 	if inv.Status != InvoiceDraft {
-		return errAlreadyFinalized()
+		return inv.refusal(CodeInvoiceNotDraft)
 	}
 	cust, err := e.L.Customer(inv.Customer)
 	if err != nil {
@@ -93,13 +93,16 @@ func (e *Engine) Finalize(inv *Invoice, now int64) error {
 	return e.finalize(inv, cust, now)
 }
 
-func errAlreadyFinalized() *Error {
-	return invalidf("", "This invoice is already finalized, you can't re-finalize a non-draft invoice.")
+// refusal is an Invalid error of code about inv.
+func (inv *Invoice) refusal(code Code) *Error {
+	e := invalid(code, "")
+	e.Resource, e.ID = "invoice", inv.ID
+	return e
 }
 
 func (e *Engine) finalize(inv *Invoice, cust *Customer, now int64) error {
 	if inv.Status != InvoiceDraft {
-		return errAlreadyFinalized()
+		return inv.refusal(CodeInvoiceNotDraft)
 	}
 	total, err := inv.checkedTotal()
 	if err != nil {
@@ -491,11 +494,11 @@ type PayOptions struct {
 func (e *Engine) Pay(inv *Invoice, opts PayOptions, now int64) error {
 	switch inv.Status {
 	case InvoicePaid:
-		return invalidf("", "Invoice is already paid")
+		return inv.refusal(CodeInvoicePaid)
 	case InvoiceVoid:
-		return invalidf("", "This invoice has been voided and can no longer be paid.")
+		return inv.refusal(CodeInvoiceVoid)
 	case InvoiceDraft:
-		return invalidf("", "You cannot pay a draft invoice. Finalize it first.")
+		return inv.refusal(CodeInvoiceDraft)
 	}
 	sub, err := e.subscriptionOf(inv)
 	if err != nil {
@@ -544,7 +547,9 @@ func (e *Engine) Pay(inv *Invoice, opts PayOptions, now int64) error {
 // the customer balance it applied is given back.
 func (e *Engine) Void(inv *Invoice, now int64) error {
 	if inv.Status != InvoiceOpen && inv.Status != InvoiceUncollectible {
-		return invalidf("", "You can only void invoices that are open or uncollectible; this invoice is %s.", inv.Status)
+		e := inv.refusal(CodeInvoiceNotVoidable)
+		e.Status = string(inv.Status)
+		return e
 	}
 	before := snapshotInvoice(inv)
 	inv.Status, inv.VoidedAt, inv.NextPaymentAttempt = InvoiceVoid, now, 0

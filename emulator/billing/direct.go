@@ -143,7 +143,9 @@ func (e *Engine) UpdatePayment(p *Payment, ch PaymentChange) error {
 	}
 	if ch.Customer != nil && ch.Customer.ID != p.Customer {
 		if p.Customer != "" {
-			return invalidf("customer", "The customer of a payment cannot be changed once it is set.")
+			e := invalid(CodePaymentCustomerSet, "customer")
+			e.Resource, e.ID = "payment", p.ID
+			return e
 		}
 		p.Customer, p.Clock = ch.Customer.ID, ch.Customer.Clock
 	}

@@ -211,7 +211,8 @@ func TestUpdatePayment(t *testing.T) {
 	assert.Equal(t, cust.ID, p.Customer)
 	assert.Equal(t, "clock_1", p.Clock)
 	assert.Equal(t, PaymentRequiresConfirmation, p.Status)
-	assert.Error(t, e.UpdatePayment(p, PaymentChange{Customer: &Customer{ID: "cus_other"}}), "the customer cannot change once set")
+	assert.Equal(t, &Error{Kind: Invalid, Code: CodePaymentCustomerSet, Param: "customer", Resource: "payment", ID: p.ID},
+		e.UpdatePayment(p, PaymentChange{Customer: &Customer{ID: "cus_other"}}), "the customer cannot change once set")
 
 	_, err := e.ConfirmPayment(p, ConfirmOptions{}, 1500)
 	require.NoError(t, err)

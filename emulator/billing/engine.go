@@ -1,10 +1,6 @@
 package billing
 
-import (
-	"fmt"
-	"strings"
-	"time"
-)
+import "fmt"
 
 // Ledger is the engine's access to persisted billing state, inside one
 // transaction. Getters return a NotFound *Error for a missing object.
@@ -183,6 +179,12 @@ type resolvedPrice struct {
 	productName string
 }
 
+// billed records a line of kind for the price as it is now.
+func (rp *resolvedPrice) billed(kind LineKind) Billed {
+	iv := *rp.Recurring
+	return Billed{Kind: kind, ProductName: rp.productName, UnitAmount: rp.UnitAmount, Interval: &iv}
+}
+
 func (e *Engine) recurringPrice(id, param string, sub *Subscription) (*resolvedPrice, error) {
 	p, err := e.L.Price(id)
 	if err != nil {
@@ -192,20 +194,37 @@ func (e *Engine) recurringPrice(id, param string, sub *Subscription) (*resolvedP
 		return nil, err
 	}
 	if p.Recurring == nil {
-		return nil, invalidf(param, "The price specified is set to `type=one_time` but this field only accepts prices with `type=recurring`.")
+		return nil, priceRefusal(CodePriceNotRecurring, param, p)
 	}
 	if sub != nil && sub.Currency != "" && p.Currency != sub.Currency {
-		return nil, invalidf(param, "The price specified (%s) has currency %s, which does not match the subscription's currency %s.", p.ID, p.Currency, sub.Currency)
+		e := priceRefusal(CodeCurrencyMismatch, param, p)
+		e.Value, e.Want = p.Currency, sub.Currency
+		return nil, e
 	}
 	if sub != nil && sub.Interval.Unit != "" && *p.Recurring != sub.Interval {
-		return nil, invalidf(param, "The price specified (%s) is billed every %s, but the subscription's other prices are billed every %s. billclock does not support mixing or changing billing intervals in a subscription.",
-			p.ID, p.Recurring.describe(), sub.Interval.describe())
+		e := priceRefusal(CodeIntervalMismatch, param, p)
+		e.Interval, e.WantInterval = *p.Recurring, sub.Interval
+		return nil, e
 	}
 	prod, err := e.L.Product(p.Product)
 	if err != nil {
 		return nil, err
 	}
 	return &resolvedPrice{Price: p, productName: prod.Name}, nil
+}
+
+// priceRefusal is an Invalid error of code about price p, given in param.
+func priceRefusal(code Code, param string, p *Price) *Error {
+	e := invalid(code, param)
+	e.Resource, e.ID = "price", p.ID
+	return e
+}
+
+// refusal is an Invalid error of code about s, given in param.
+func (s *Subscription) refusal(code Code, param string) *Error {
+	e := invalid(code, param)
+	e.Resource, e.ID = "subscription", s.ID
+	return e
 }
 
 // CreateSubscription subscribes a customer at now: it creates the
@@ -220,7 +239,7 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 		return nil, err
 	}
 	if len(in.Items) == 0 {
-		return nil, invalidf("items", "Missing required param: items.")
+		return nil, invalid(CodeMissingParam, "items")
 	}
 	sub := &Subscription{ID: e.L.NewID("sub_"), Customer: cust.ID, Clock: cust.Clock, Created: now, StartDate: now,
 		Status: StatusActive, Metadata: in.Metadata, CancelAtPeriodEnd: in.CancelAtPeriodEnd,
@@ -230,7 +249,7 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 	for i, spec := range in.Items {
 		param := fmt.Sprintf("items[%d][price]", i)
 		if spec.Price == "" {
-			return nil, invalidf(param, "Missing required param: %s.", param)
+			return nil, invalid(CodeMissingParam, param)
 		}
 		rp, err := e.recurringPrice(spec.Price, param, sub)
 		if err != nil {
@@ -242,7 +261,7 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 			qty = *spec.Quantity
 		}
 		if qty < 0 {
-			return nil, invalidf(fmt.Sprintf("items[%d][quantity]", i), "Invalid non-negative integer")
+			return nil, invalid(CodeNegativeQuantity, fmt.Sprintf("items[%d][quantity]", i))
 		}
 		prices[rp.ID] = rp
 		it := SubscriptionItem{ID: e.L.NewID("si_"), Created: now, Price: rp.ID, Quantity: qty, Metadata: spec.Metadata}
@@ -263,7 +282,9 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 		sub.PeriodStart, sub.PeriodEnd = now, in.TrialEnd
 	case in.BillingCycleAnchor > now:
 		if natural := sub.Interval.Nth(now, 1); in.BillingCycleAnchor > natural {
-			return nil, invalidf("billing_cycle_anchor", "billing_cycle_anchor cannot be later than next natural billing date (%d) for plan", natural)
+			e := invalid(CodeAnchorAfterNaturalDate, "billing_cycle_anchor")
+			e.Max = natural
+			return nil, e
 		}
 		sub.BillingCycleAnchor, sub.PeriodIndex = in.BillingCycleAnchor, 0
 		sub.PeriodStart, sub.PeriodEnd = now, in.BillingCycleAnchor
@@ -273,7 +294,7 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 	}
 	if in.CancelAt != 0 {
 		if in.CancelAt <= now {
-			return nil, invalidf("cancel_at", "cancel_at must be in the future.")
+			return nil, invalid(CodeCancelAtNotFuture, "cancel_at")
 		}
 		sub.CancelAt = in.CancelAt
 	}
@@ -295,7 +316,7 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 		}
 		switch {
 		case sub.Status == StatusTrialing:
-			line.Description = "Trial period for " + rp.productName
+			line.Billed = rp.billed(LineTrial)
 		case sub.PeriodIndex == 0:
 			// First period cut short by the anchor: prorated against the
 			// full period that ends at the anchor, or free without
@@ -307,10 +328,10 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 				}
 			}
 			line.Proration = true
-			line.Description = fmt.Sprintf("Remaining time on %d × %s after %s", it.Quantity, rp.productName, formatDate(now))
+			line.Billed = rp.billed(LineProrationDebit)
 		default:
 			line.Amount = whole
-			line.Description = periodLineDescription(it.Quantity, rp)
+			line.Billed = rp.billed(LinePeriod)
 		}
 		inv.Lines = append(inv.Lines, line)
 	}
@@ -425,7 +446,7 @@ func (e *Engine) sweepPending(inv *Invoice, keep func(*InvoiceItem) bool) error 
 		if err := e.L.PutInvoiceItem(ii); err != nil {
 			return err
 		}
-		inv.Lines = append(inv.Lines, InvoiceLine{ID: e.L.NewID("il_"), Amount: ii.Amount, Description: ii.Description,
+		inv.Lines = append(inv.Lines, InvoiceLine{ID: e.L.NewID("il_"), Amount: ii.Amount, Billed: ii.Billed, Description: ii.Description,
 			PeriodStart: ii.PeriodStart, PeriodEnd: ii.PeriodEnd, Proration: ii.Proration, Quantity: ii.Quantity,
 			Price: ii.Price, SubscriptionItem: ii.SubscriptionItem, InvoiceItem: ii.ID})
 	}
@@ -472,7 +493,7 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 		return nil, err
 	}
 	if sub.Status == StatusCanceled || sub.Status == StatusIncompleteExpired {
-		return nil, invalidf("", "A canceled subscription can only update its cancellation_details and metadata.")
+		return nil, sub.refusal(CodeSubscriptionCanceled, "")
 	}
 	before := snapshotSub(sub)
 	behavior := ch.ProrationBehavior
@@ -482,7 +503,9 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 	t := now
 	if ch.ProrationDate != 0 {
 		if ch.ProrationDate < sub.PeriodStart || ch.ProrationDate > sub.PeriodEnd {
-			return nil, invalidf("proration_date", "proration_date must be within the current billing period (%d to %d).", sub.PeriodStart, sub.PeriodEnd)
+			e := sub.refusal(CodeProrationDateOutsidePeriod, "proration_date")
+			e.Min, e.Max = sub.PeriodStart, sub.PeriodEnd
+			return nil, e
 		}
 		t = ch.ProrationDate
 	}
@@ -507,7 +530,7 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 		}
 		if spec.ID == "" {
 			if spec.Price == "" {
-				return nil, invalidf(spec.Param+"[price]", "Missing required param: %s[price].", spec.Param)
+				return nil, invalid(CodeMissingParam, spec.Param+"[price]")
 			}
 			rp, err := e.recurringPrice(spec.Price, spec.Param+"[price]", sub)
 			if err != nil {
@@ -534,7 +557,7 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 		old := &seat{oldPrice, it.Quantity}
 		if spec.Deleted {
 			if len(sub.Items) == 1 {
-				return nil, invalidf(spec.Param, "A subscription must have at least one active plan. To cancel a subscription, please use the cancel API endpoint.")
+				return nil, sub.refusal(CodeLastItem, spec.Param)
 			}
 			changes = append(changes, change{item: it.ID, old: old})
 			kept := sub.Items[:0]
@@ -555,7 +578,7 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 		}
 		if spec.Quantity != nil {
 			if *spec.Quantity < 0 {
-				return nil, invalidf(spec.Param+"[quantity]", "Invalid non-negative integer")
+				return nil, invalid(CodeNegativeQuantity, spec.Param+"[quantity]")
 			}
 			next.qty = *spec.Quantity
 			it.Quantity = next.qty
@@ -575,7 +598,7 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 	}
 	if ch.CancelAt != nil {
 		if *ch.CancelAt != 0 && *ch.CancelAt <= now {
-			return nil, invalidf("cancel_at", "cancel_at must be in the future.")
+			return nil, invalid(CodeCancelAtNotFuture, "cancel_at")
 		}
 		sub.CancelAt = *ch.CancelAt
 		if err := e.scheduleCancel(sub); err != nil {
@@ -602,8 +625,8 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 			for _, s := range []struct {
 				seat *seat
 				sign int64
-				verb string
-			}{{c.old, -1, "Unused time on"}, {c.new, 1, "Remaining time on"}} {
+				kind LineKind
+			}{{c.old, -1, LineProrationCredit}, {c.new, 1, LineProrationDebit}} {
 				if s.seat == nil {
 					continue
 				}
@@ -614,7 +637,7 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 				ii := &InvoiceItem{ID: e.L.NewID("ii_"), Customer: sub.Customer, Clock: sub.Clock, Date: now,
 					Amount: amount, Currency: sub.Currency, Proration: true, Price: s.seat.price.ID, Quantity: s.seat.qty,
 					Subscription: sub.ID, SubscriptionItem: c.item, PeriodStart: t, PeriodEnd: sub.PeriodEnd,
-					Description: fmt.Sprintf("%s %d × %s after %s", s.verb, s.seat.qty, s.seat.price.productName, formatDate(t))}
+					Billed: s.seat.price.billed(s.kind)}
 				if err := e.L.PutInvoiceItem(ii); err != nil {
 					return nil, err
 				}
@@ -678,7 +701,9 @@ func (e *Engine) emitUpdated(before, sub *Subscription, at int64) error {
 // move its trial.
 func (e *Engine) moveTrialEnd(sub *Subscription, trialEnd, now int64) error {
 	if sub.Status != StatusTrialing {
-		return invalidf("trial_end", "billclock can only move the trial end of a subscription that is trialing (this one is %s).", sub.Status)
+		e := sub.refusal(CodeTrialNotMovable, "trial_end")
+		e.Status = string(sub.Status)
+		return e
 	}
 	if trialEnd == sub.TrialEnd {
 		return nil
@@ -740,8 +765,7 @@ func (e *Engine) CancelSubscription(id string, invoiceNow, prorate bool, now int
 			ii := &InvoiceItem{ID: e.L.NewID("ii_"), Customer: sub.Customer, Clock: sub.Clock, Date: now,
 				Amount: credit, Currency: sub.Currency,
 				Proration: true, Price: rp.ID, Quantity: it.Quantity, Subscription: sub.ID, SubscriptionItem: it.ID,
-				PeriodStart: now, PeriodEnd: sub.PeriodEnd,
-				Description: fmt.Sprintf("Unused time on %d × %s after %s", it.Quantity, rp.productName, formatDate(now))}
+				PeriodStart: now, PeriodEnd: sub.PeriodEnd, Billed: rp.billed(LineProrationCredit)}
 			if err := e.L.PutInvoiceItem(ii); err != nil {
 				return nil, err
 			}
@@ -943,7 +967,7 @@ func (e *Engine) periodLines(inv *Invoice, sub *Subscription) error {
 			return err
 		}
 		inv.Lines = append(inv.Lines, InvoiceLine{ID: e.L.NewID("il_"), Amount: amount,
-			Description: periodLineDescription(it.Quantity, rp), PeriodStart: sub.PeriodStart, PeriodEnd: sub.PeriodEnd,
+			Billed: rp.billed(LinePeriod), PeriodStart: sub.PeriodStart, PeriodEnd: sub.PeriodEnd,
 			Quantity: it.Quantity, Price: it.Price, SubscriptionItem: it.ID})
 	}
 	return e.unitLines(inv, sub, false)
@@ -1052,45 +1076,3 @@ func snapshotInvoiceItem(ii *InvoiceItem) *InvoiceItem {
 	c := *ii
 	return &c
 }
-
-func formatDate(t int64) string { return time.Unix(t, 0).UTC().Format("02 Jan 2006") }
-
-func (iv Interval) describe() string {
-	if iv.Count == 1 {
-		return string(iv.Unit)
-	}
-	return fmt.Sprintf("%d %ss", iv.Count, iv.Unit)
-}
-
-// periodLineDescription is Stripe's wording for a whole period's line,
-// e.g. "3 × Seats (at $10.00 / month)".
-func periodLineDescription(qty int64, rp *resolvedPrice) string {
-	per := rp.Recurring.describe()
-	if rp.Recurring.Count != 1 {
-		per = "every " + per
-	}
-	return fmt.Sprintf("%d × %s (at %s / %s)", qty, rp.productName, FormatMoney(rp.UnitAmount, rp.Currency), per)
-}
-
-// FormatMoney renders an amount in minor units, e.g. 1000 usd as "$10.00".
-func FormatMoney(amount int64, currency string) string {
-	symbols := map[string]string{"usd": "$", "eur": "€", "gbp": "£", "cad": "CA$", "aud": "A$"}
-	sign := ""
-	if amount < 0 {
-		sign, amount = "-", -amount
-	}
-	if zeroDecimal[currency] {
-		return fmt.Sprintf("%s%s%d", sign, symbolOr(symbols, currency), amount)
-	}
-	return fmt.Sprintf("%s%s%d.%02d", sign, symbolOr(symbols, currency), amount/100, amount%100)
-}
-
-func symbolOr(symbols map[string]string, currency string) string {
-	if s, ok := symbols[currency]; ok {
-		return s
-	}
-	return strings.ToUpper(currency) + " "
-}
-
-// zeroDecimal currencies have no minor unit.
-var zeroDecimal = map[string]bool{"jpy": true, "krw": true, "vnd": true, "clp": true, "isk": true, "ugx": true}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -113,12 +114,20 @@ type goldenInvoice struct {
 	Lines           []goldenLine  `json:"lines"`
 }
 
+// goldenLine records what a line bills, not how a surface words it.
 type goldenLine struct {
-	Description string `json:"description"`
-	Amount      int64  `json:"amount"`
-	Period      string `json:"period"`
-	Proration   bool   `json:"proration,omitempty"`
+	Kind        LineKind `json:"kind,omitempty"`
+	Quantity    int64    `json:"quantity"`
+	Product     string   `json:"product,omitempty"`
+	UnitAmount  int64    `json:"unit_amount,omitempty"`
+	Interval    string   `json:"interval,omitempty"`
+	Description string   `json:"description,omitempty"`
+	Amount      int64    `json:"amount"`
+	Period      string   `json:"period"`
+	Proration   bool     `json:"proration,omitempty"`
 }
+
+func formatUTC(t int64) string { return time.Unix(t, 0).UTC().Format("2006-01-02 15:04:05 UTC") }
 
 func ts(t int64) string {
 	if t == 0 {
@@ -136,8 +145,13 @@ func (s *scenario) view() goldenView {
 			StartingBalance: inv.StartingBalance, EndingBalance: inv.EndingBalance,
 			AttemptCount: inv.AttemptCount, NextAttempt: ts(inv.NextPaymentAttempt)}
 		for _, l := range inv.Lines {
-			g.Lines = append(g.Lines, goldenLine{Description: l.Description, Amount: l.Amount, Proration: l.Proration,
-				Period: fmt.Sprintf("%s – %s", formatUTC(l.PeriodStart), formatUTC(l.PeriodEnd))})
+			gl := goldenLine{Kind: l.Kind, Quantity: l.Quantity, Product: l.ProductName, UnitAmount: l.UnitAmount,
+				Description: l.Description, Amount: l.Amount, Proration: l.Proration,
+				Period: fmt.Sprintf("%s – %s", formatUTC(l.PeriodStart), formatUTC(l.PeriodEnd))}
+			if l.Interval != nil {
+				gl.Interval = fmt.Sprintf("%d %s", l.Interval.Count, l.Interval.Unit)
+			}
+			g.Lines = append(g.Lines, gl)
 		}
 		v.Invoices = append(v.Invoices, g)
 	}
@@ -373,34 +387,113 @@ func TestDeleteClockObjects(t *testing.T) {
 	assert.Len(t, s.l.invoices(), 1, "no renewal after the clock's objects are gone")
 }
 
-func TestUpdateErrors(t *testing.T) {
+// TestEngineRefusals: each refusal of a subscription request carries its
+// code, the parameter at fault and the values a surface words it with.
+func TestEngineRefusals(t *testing.T) {
 	s := newScenario(t, utc("2024-11-23T00:00:00Z"))
 	s.product("prod", "P")
 	s.price("price_m", "prod", 100, Month, 1)
 	s.price("price_y", "prod", 100, Year, 1)
 	require.NoError(t, s.l.put("price_once", &Price{ID: "price_once", Product: "prod", Currency: "usd", UnitAmount: 5}))
-	_, err := s.e.CreateSubscription(NewSubscription{Customer: "cus_0001", Items: []ItemSpec{{Price: "price_once"}}}, s.now)
+	require.NoError(t, s.l.put("price_eur", &Price{ID: "price_eur", Product: "prod", Currency: "eur", UnitAmount: 5,
+		Recurring: &Interval{Unit: Month, Count: 1}}))
+	create := func(in NewSubscription) error {
+		in.Customer = "cus_0001"
+		_, err := s.e.CreateSubscription(in, s.now)
+		return err
+	}
+	items := func(specs ...ItemSpec) []ItemSpec { return specs }
+	assert.Equal(t, &Error{Kind: Invalid, Code: CodePriceNotRecurring, Param: "items[0][price]", Resource: "price", ID: "price_once"},
+		create(NewSubscription{Items: items(ItemSpec{Price: "price_once"})}))
+	assert.Equal(t, &Error{Kind: Invalid, Code: CodeCurrencyMismatch, Param: "items[1][price]", Resource: "price", ID: "price_eur",
+		Value: "eur", Want: "usd"},
+		create(NewSubscription{Items: items(ItemSpec{Price: "price_m"}, ItemSpec{Price: "price_eur"})}))
+	assert.Equal(t, &Error{Kind: Invalid, Code: CodeIntervalMismatch, Param: "items[1][price]", Resource: "price", ID: "price_y",
+		Interval: Interval{Unit: Year, Count: 1}, WantInterval: Interval{Unit: Month, Count: 1}},
+		create(NewSubscription{Items: items(ItemSpec{Price: "price_m"}, ItemSpec{Price: "price_y"})}))
+	assert.Equal(t, &Error{Kind: Invalid, Code: CodeMissingParam, Param: "items"}, create(NewSubscription{}))
+	assert.Equal(t, &Error{Kind: Invalid, Code: CodeMissingParam, Param: "items[0][price]"},
+		create(NewSubscription{Items: items(ItemSpec{Quantity: qty(2)})}))
+	assert.Equal(t, &Error{Kind: Invalid, Code: CodeNegativeQuantity, Param: "items[0][quantity]"},
+		create(NewSubscription{Items: items(ItemSpec{Price: "price_m", Quantity: qty(-1)})}))
+	assert.Equal(t, &Error{Kind: Invalid, Code: CodeAnchorAfterNaturalDate, Param: "billing_cycle_anchor",
+		Max: utc("2024-12-23T00:00:00Z")},
+		create(NewSubscription{Items: items(ItemSpec{Price: "price_m"}), BillingCycleAnchor: utc("2024-12-23T00:00:01Z")}))
+	assert.Equal(t, &Error{Kind: Invalid, Code: CodeCancelAtNotFuture, Param: "cancel_at"},
+		create(NewSubscription{Items: items(ItemSpec{Price: "price_m"}), CancelAt: s.now}))
 	var be *Error
-	require.ErrorAs(t, err, &be)
-	assert.Equal(t, "items[0][price]", be.Param)
-	_, err = s.e.CreateSubscription(NewSubscription{Customer: "cus_nope", Items: []ItemSpec{{Price: "price_m"}}}, s.now)
+	_, err := s.e.CreateSubscription(NewSubscription{Customer: "cus_nope", Items: items(ItemSpec{Price: "price_m"})}, s.now)
 	require.ErrorAs(t, err, &be)
 	assert.Equal(t, NotFound, be.Kind)
 	assert.Equal(t, "customer", be.Param)
-	sub, err := s.e.CreateSubscription(NewSubscription{Customer: "cus_0001", Items: []ItemSpec{{Price: "price_m"}}}, s.now)
+	assert.Equal(t, "customer", be.Resource)
+	assert.Equal(t, "cus_nope", be.ID)
+
+	sub, err := s.e.CreateSubscription(NewSubscription{Customer: "cus_0001", Items: items(ItemSpec{Price: "price_m"})}, s.now)
 	require.NoError(t, err)
-	_, err = s.e.UpdateSubscription(sub.ID, SubscriptionChange{Items: []ItemSpec{{Price: "price_y", Param: "items[0]"}}}, s.now)
-	require.ErrorAs(t, err, &be)
-	assert.Equal(t, "items[0][price]", be.Param)
-	_, err = s.e.UpdateSubscription(sub.ID, SubscriptionChange{ProrationDate: s.now - 1}, s.now)
-	require.ErrorAs(t, err, &be)
-	assert.Equal(t, "proration_date", be.Param)
-	_, err = s.e.UpdateSubscription(sub.ID, SubscriptionChange{Items: []ItemSpec{{ID: sub.Items[0].ID, Deleted: true, Param: "items[0]"}}}, s.now)
-	require.ErrorAs(t, err, &be)
+	update := func(ch SubscriptionChange) error {
+		_, err := s.e.UpdateSubscription(sub.ID, ch, s.now)
+		return err
+	}
+	item := sub.Items[0].ID
+	assert.Equal(t, &Error{Kind: Invalid, Code: CodeIntervalMismatch, Param: "items[0][price]", Resource: "price", ID: "price_y",
+		Interval: Interval{Unit: Year, Count: 1}, WantInterval: Interval{Unit: Month, Count: 1}},
+		update(SubscriptionChange{Items: items(ItemSpec{Price: "price_y", Param: "items[0]"})}))
+	assert.Equal(t, &Error{Kind: Invalid, Code: CodeProrationDateOutsidePeriod, Param: "proration_date",
+		Resource: "subscription", ID: sub.ID, Min: sub.PeriodStart, Max: sub.PeriodEnd},
+		update(SubscriptionChange{ProrationDate: s.now - 1}))
+	assert.Equal(t, &Error{Kind: Invalid, Code: CodeLastItem, Param: "items[0]", Resource: "subscription", ID: sub.ID},
+		update(SubscriptionChange{Items: items(ItemSpec{ID: item, Deleted: true, Param: "items[0]"})}))
+	assert.Equal(t, &Error{Kind: Invalid, Code: CodeMissingParam, Param: "items[1][price]"},
+		update(SubscriptionChange{Items: items(ItemSpec{Param: "items[1]"})}))
+	assert.Equal(t, &Error{Kind: Invalid, Code: CodeNegativeQuantity, Param: "items[0][quantity]"},
+		update(SubscriptionChange{Items: items(ItemSpec{ID: item, Quantity: qty(-1), Param: "items[0]"})}))
+	assert.Equal(t, &Error{Kind: Invalid, Code: CodeCancelAtNotFuture, Param: "cancel_at"},
+		update(SubscriptionChange{CancelAt: &s.now}))
+	later := s.now + 86400
+	assert.Equal(t, &Error{Kind: Invalid, Code: CodeTrialNotMovable, Param: "trial_end", Resource: "subscription", ID: sub.ID,
+		Status: "active"},
+		update(SubscriptionChange{TrialEnd: &later}))
+	require.ErrorAs(t, update(SubscriptionChange{Items: items(ItemSpec{ID: "si_nope", Param: "items[0]"})}), &be)
+	assert.Equal(t, NotFound, be.Kind)
+	assert.Equal(t, "si_nope", be.ID)
+
 	_, err = s.e.CancelSubscription(sub.ID, false, false, s.now)
 	require.NoError(t, err)
-	_, err = s.e.UpdateSubscription(sub.ID, SubscriptionChange{Metadata: map[string]string{"a": "b"}}, s.now)
+	assert.Equal(t, &Error{Kind: Invalid, Code: CodeSubscriptionCanceled, Resource: "subscription", ID: sub.ID},
+		update(SubscriptionChange{Metadata: map[string]string{"a": "b"}}))
+	_, err = s.e.CancelSubscription(sub.ID, false, false, s.now)
 	require.ErrorAs(t, err, &be)
+	assert.Equal(t, NotFound, be.Kind)
+	assert.Equal(t, sub.ID, be.ID)
+}
+
+// TestInvoiceRefusals: paying, voiding or finalizing an invoice in the
+// wrong status is refused with the invoice and its status.
+func TestInvoiceRefusals(t *testing.T) {
+	s := newScenario(t, utc("2024-11-23T00:00:00Z"))
+	s.product("prod", "P")
+	s.price("price_m", "prod", 100, Month, 1)
+	_, err := s.e.CreateSubscription(NewSubscription{Customer: "cus_0001", Items: []ItemSpec{{Price: "price_m"}}}, s.now)
+	require.NoError(t, err)
+	s.advance(utc("2024-12-23T00:00:00Z"))
+	invs := s.l.invoices()
+	require.Len(t, invs, 2)
+	paid, draft := invs[0], invs[1]
+	require.Equal(t, InvoicePaid, paid.Status)
+	require.Equal(t, InvoiceDraft, draft.Status)
+	refusal := func(code Code, inv *Invoice) *Error {
+		return &Error{Kind: Invalid, Code: code, Resource: "invoice", ID: inv.ID}
+	}
+	assert.Equal(t, refusal(CodeInvoicePaid, paid), s.e.Pay(paid, PayOptions{}, s.now))
+	assert.Equal(t, refusal(CodeInvoiceDraft, draft), s.e.Pay(draft, PayOptions{}, s.now))
+	assert.Equal(t, refusal(CodeInvoiceNotDraft, paid), s.e.Finalize(paid, s.now))
+	notVoidable := refusal(CodeInvoiceNotVoidable, draft)
+	notVoidable.Status = "draft"
+	assert.Equal(t, notVoidable, s.e.Void(draft, s.now))
+	require.NoError(t, s.e.Finalize(draft, s.now))
+	require.NoError(t, s.e.Void(draft, s.now))
+	assert.Equal(t, refusal(CodeInvoiceVoid, draft), s.e.Pay(draft, PayOptions{}, s.now))
 }
 
 // A customer deleted while a renewal is still a draft leaves the draft

@@ -22,7 +22,7 @@ package billing
 const ReasonSubscriptionReactivate BillingReason = "subscription_reactivate"
 
 // CodeInvalidStatus: the subscription's status does not allow the move.
-const CodeInvalidStatus = "invalid_status"
+const CodeInvalidStatus Code = "invalid_status"
 
 // waitForFirstPayment is the end of a period of a subscription still
 // waiting for its first payment: nothing is invoiced, and the next period

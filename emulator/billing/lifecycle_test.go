@@ -35,7 +35,7 @@ func (s *scenario) eventTypes() []EventType {
 	return out
 }
 
-func errCode(t *testing.T, err error) string {
+func errCode(t *testing.T, err error) Code {
 	t.Helper()
 	var be *Error
 	require.ErrorAs(t, err, &be)

@@ -15,11 +15,13 @@ const MaxAmount = 99_999_999
 // quantities), and keeps MaxAmount × MaxQuantity far from overflowing.
 const MaxQuantity = 999_999
 
-// errAmountTooLarge is Stripe's refusal of an amount beyond what it can
-// bill. The engine gives it for any sum or product of amounts that would
-// not fit in an int64, rather than wrap.
+// errAmountTooLarge refuses an amount beyond what can be billed. The
+// engine gives it for any sum or product of amounts that would not fit in
+// an int64, rather than wrap.
 func errAmountTooLarge() *Error {
-	return &Error{Kind: Invalid, Message: "Amount must be no more than $999,999.99"}
+	e := invalid(CodeAmountTooLarge, "")
+	e.Max = MaxAmount
+	return e
 }
 
 // mulAmount returns a × b, or an Invalid error if the product does not fit

@@ -73,8 +73,7 @@ func requireAmountError(t *testing.T, err error, msgAndArgs ...any) {
 	t.Helper()
 	var be *Error
 	require.ErrorAs(t, err, &be, msgAndArgs...)
-	assert.Equal(t, Invalid, be.Kind, msgAndArgs...)
-	assert.Equal(t, "Amount must be no more than $999,999.99", be.Message, msgAndArgs...)
+	assert.Equal(t, &Error{Kind: Invalid, Code: CodeAmountTooLarge, Max: MaxAmount}, be, msgAndArgs...)
 }
 
 func TestProrateOverflow(t *testing.T) {

@@ -224,11 +224,49 @@ func (inv *Invoice) AmountDue() int64 {
 	return max(inv.Total()+inv.StartingBalance-inv.EndingBalance, 0)
 }
 
+// LineKind says what an invoice line, or an invoice item, bills.
+type LineKind string
+
+// Line kinds.
+const (
+	// LinePeriod bills a subscription item's whole period, [PeriodStart,
+	// PeriodEnd): Quantity × the price.
+	LinePeriod LineKind = "period"
+	// LineTrial is a subscription item's trial, [PeriodStart, PeriodEnd).
+	LineTrial LineKind = "trial"
+	// LineProrationDebit bills the time left after PeriodStart, to
+	// PeriodEnd, for Quantity × the price: a new item or a new price or
+	// quantity, or a first period cut short by a billing cycle anchor.
+	LineProrationDebit LineKind = "proration_debit"
+	// LineProrationCredit credits the time left after PeriodStart, to
+	// PeriodEnd, for the Quantity × price that was replaced, removed or
+	// canceled.
+	LineProrationCredit LineKind = "proration_credit"
+)
+
+// Billed is what an invoice line or an invoice item bills, recorded as it
+// was made, so that each surface words its description its own way. An
+// invoice item written by a user has no Kind (its Description is all
+// there is), and neither has a line stored before kinds were recorded.
+type Billed struct {
+	Kind LineKind `json:"kind,omitempty"`
+	// ProductName is the name the price's product had when the line was
+	// made.
+	ProductName string `json:"product_name,omitempty"`
+	// UnitAmount and Interval are the price's: what one unit costs per
+	// billing interval.
+	UnitAmount int64     `json:"unit_amount,omitempty"`
+	Interval   *Interval `json:"interval,omitempty"`
+}
+
 // InvoiceLine is one line of an invoice.
 type InvoiceLine struct {
-	ID          string `json:"id"`
-	Amount      int64  `json:"amount"`
-	Description string `json:"description"`
+	ID     string `json:"id"`
+	Amount int64  `json:"amount"`
+	Billed
+	// Description is the text of a line swept from an invoice item that
+	// has one, or of a line stored before Billed was recorded.
+	Description string `json:"description,omitempty"`
 	PeriodStart int64  `json:"period_start"`
 	PeriodEnd   int64  `json:"period_end"`
 	Proration   bool   `json:"proration,omitempty"`
@@ -245,13 +283,16 @@ type InvoiceLine struct {
 // InvoiceItem is a charge or credit waiting for an invoice (pending) or
 // already on one. Prorations are invoice items.
 type InvoiceItem struct {
-	ID               string            `json:"id"`
-	Customer         string            `json:"customer"`
-	Clock            string            `json:"clock,omitempty"`
-	Date             int64             `json:"date"`
-	Amount           int64             `json:"amount"`
-	Currency         string            `json:"currency"`
-	Description      string            `json:"description"`
+	ID       string `json:"id"`
+	Customer string `json:"customer"`
+	Clock    string `json:"clock,omitempty"`
+	Date     int64  `json:"date"`
+	Amount   int64  `json:"amount"`
+	Currency string `json:"currency"`
+	Billed
+	// Description is the text a user gave the item, or the text of an item
+	// stored before Billed was recorded.
+	Description      string            `json:"description,omitempty"`
 	PeriodStart      int64             `json:"period_start"`
 	PeriodEnd        int64             `json:"period_end"`
 	Proration        bool              `json:"proration"`

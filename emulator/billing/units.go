@@ -123,17 +123,26 @@ type UnitLine struct {
 // updated.
 const EventUnitsChanged EventType = "subscription.units_changed"
 
-// Error codes of unit billing (Error.Code).
+// Error codes of unit billing (Error.Code). Their errors carry a neutral
+// English Message too; only surfaces that bill units word them.
 const (
 	// CodeInsufficientUnits: a removal of more units than are held.
-	CodeInsufficientUnits = "insufficient_units"
+	CodeInsufficientUnits Code = "insufficient_units"
 	// CodeNoActiveSubscription: the customer has no subscription that can
 	// hold units (active, trialing or past due).
-	CodeNoActiveSubscription = "no_active_subscription"
+	CodeNoActiveSubscription Code = "no_active_subscription"
 	// CodeMultipleActiveSubscriptions: the customer has more than one, so
 	// which one holds the units is ambiguous.
-	CodeMultipleActiveSubscriptions = "multiple_active_subscriptions"
+	CodeMultipleActiveSubscriptions Code = "multiple_active_subscriptions"
+	// CodeInvalidUnits: a unit change or unit terms that cannot be
+	// applied as given (Message says why).
+	CodeInvalidUnits Code = "invalid_units"
 )
+
+// unitsInvalid is a CodeInvalidUnits error about param.
+func unitsInvalid(param, format string, args ...any) *Error {
+	return &Error{Kind: Invalid, Code: CodeInvalidUnits, Param: param, Message: fmt.Sprintf(format, args...)}
+}
 
 // UnitItem returns the item of s billing units of feature, or nil.
 func (s *Subscription) UnitItem(feature string) *SubscriptionItem {
@@ -195,7 +204,7 @@ func (e *Engine) ChangeUnits(id string, reqs []UnitRequest, now int64) ([]UnitCh
 		return nil, errNoActiveSubscription()
 	}
 	if len(reqs) == 0 {
-		return nil, invalidf("feature", "No units to change.")
+		return nil, unitsInvalid("feature", "No units to change.")
 	}
 	next := make([]int64, len(reqs))
 	seen := map[string]bool{}
@@ -205,7 +214,7 @@ func (e *Engine) ChangeUnits(id string, reqs []UnitRequest, now int64) ([]UnitCh
 			return nil, NotFoundError("feature", r.Feature, "feature")
 		}
 		if seen[r.Feature] {
-			return nil, invalidf("feature", "The feature %s is given more than once.", r.Feature)
+			return nil, unitsInvalid("feature", "The feature %s is given more than once.", r.Feature)
 		}
 		seen[r.Feature] = true
 		if next[i], err = unitsAfter(it.Quantity, r); err != nil {
@@ -239,14 +248,14 @@ func unitsAfter(held int64, r UnitRequest) (int64, error) {
 	switch r.Op {
 	case UnitsAdd, UnitsRemove:
 		if r.Count < 1 || r.Count > MaxQuantity {
-			return 0, invalidf("count", "The count must be an integer from 1 to %d.", MaxQuantity)
+			return 0, unitsInvalid("count", "The count must be an integer from 1 to %d.", MaxQuantity)
 		}
 	case UnitsSet:
 		if r.Count < 0 || r.Count > MaxQuantity {
-			return 0, invalidf("count", "The count must be an integer from 0 to %d.", MaxQuantity)
+			return 0, unitsInvalid("count", "The count must be an integer from 0 to %d.", MaxQuantity)
 		}
 	default:
-		return 0, invalidf("op", "Unknown unit operation %q.", r.Op)
+		return 0, unitsInvalid("op", "Unknown unit operation %q.", r.Op)
 	}
 	n := r.Count
 	switch r.Op {
@@ -260,7 +269,7 @@ func unitsAfter(held int64, r UnitRequest) (int64, error) {
 		return 0, &Error{Kind: Invalid, Code: CodeInsufficientUnits, Param: "count",
 			Message: fmt.Sprintf("Cannot remove %d units of %s: only %d are held.", r.Count, r.Feature, held)}
 	case n > MaxQuantity:
-		return 0, invalidf("count", "A subscription can hold at most %d units of a feature.", MaxQuantity)
+		return 0, unitsInvalid("count", "A subscription can hold at most %d units of a feature.", MaxQuantity)
 	}
 	return n, nil
 }
@@ -270,15 +279,15 @@ func unitsAfter(held int64, r UnitRequest) (int64, error) {
 func checkUnitTerms(items []SubscriptionItem, t *UnitTerms, qty int64, param string) error {
 	switch {
 	case t.Feature == "":
-		return invalidf(param+"[units][feature]", "Missing required param: %s[units][feature].", param)
+		return unitsInvalid(param+"[units][feature]", "Missing required param: %s[units][feature].", param)
 	case t.Included < 0 || t.Included > MaxQuantity:
-		return invalidf(param+"[units][included]", "The included units must be an integer from 0 to %d.", MaxQuantity)
+		return unitsInvalid(param+"[units][included]", "The included units must be an integer from 0 to %d.", MaxQuantity)
 	case qty > MaxQuantity:
-		return invalidf(param+"[quantity]", "A subscription can hold at most %d units of a feature.", MaxQuantity)
+		return unitsInvalid(param+"[quantity]", "A subscription can hold at most %d units of a feature.", MaxQuantity)
 	}
 	for _, it := range items {
 		if it.Units != nil && it.Units.Feature == t.Feature {
-			return invalidf(param+"[units][feature]", "The feature %s is billed by another item of the subscription.", t.Feature)
+			return unitsInvalid(param+"[units][feature]", "The feature %s is billed by another item of the subscription.", t.Feature)
 		}
 	}
 	return nil
@@ -295,10 +304,10 @@ func newUnitLedger(t *UnitTerms) *UnitLedger {
 // ChangeUnits.
 func checkUnitUpdate(sub *Subscription, spec ItemSpec) error {
 	if spec.ID == "" && spec.Units != nil {
-		return invalidf(spec.Param+"[units]", "billclock cannot add an item billed by units to an existing subscription.")
+		return unitsInvalid(spec.Param+"[units]", "billclock cannot add an item billed by units to an existing subscription.")
 	}
 	if it := sub.Item(spec.ID); spec.ID != "" && it != nil && it.Units != nil {
-		return invalidf(spec.Param, "The units of %s change only through unit changes, not through the subscription's items.", it.Units.Feature)
+		return unitsInvalid(spec.Param, "The units of %s change only through unit changes, not through the subscription's items.", it.Units.Feature)
 	}
 	return nil
 }

@@ -387,18 +387,18 @@ func TestChangeUnitsErrors(t *testing.T) {
 		name  string
 		req   UnitRequest
 		kind  ErrorKind
-		code  string
+		code  Code
 		param string
 	}{
 		{"never below zero", UnitRequest{Feature: "editors", Op: UnitsRemove, Count: 3}, Invalid, CodeInsufficientUnits, "count"},
 		{"none to remove", UnitRequest{Feature: "viewers", Op: UnitsRemove, Count: 1}, Invalid, CodeInsufficientUnits, "count"},
-		{"add nothing", UnitRequest{Feature: "editors", Op: UnitsAdd, Count: 0}, Invalid, "", "count"},
-		{"remove nothing", UnitRequest{Feature: "editors", Op: UnitsRemove, Count: 0}, Invalid, "", "count"},
-		{"add negative", UnitRequest{Feature: "editors", Op: UnitsAdd, Count: -2}, Invalid, "", "count"},
-		{"set negative", UnitRequest{Feature: "editors", Op: UnitsSet, Count: -1}, Invalid, "", "count"},
-		{"set beyond the limit", UnitRequest{Feature: "editors", Op: UnitsSet, Count: MaxQuantity + 1}, Invalid, "", "count"},
-		{"add beyond the limit", UnitRequest{Feature: "editors", Op: UnitsAdd, Count: MaxQuantity - 1}, Invalid, "", "count"},
-		{"unknown op", UnitRequest{Feature: "editors", Op: "double", Count: 1}, Invalid, "", "op"},
+		{"add nothing", UnitRequest{Feature: "editors", Op: UnitsAdd, Count: 0}, Invalid, CodeInvalidUnits, "count"},
+		{"remove nothing", UnitRequest{Feature: "editors", Op: UnitsRemove, Count: 0}, Invalid, CodeInvalidUnits, "count"},
+		{"add negative", UnitRequest{Feature: "editors", Op: UnitsAdd, Count: -2}, Invalid, CodeInvalidUnits, "count"},
+		{"set negative", UnitRequest{Feature: "editors", Op: UnitsSet, Count: -1}, Invalid, CodeInvalidUnits, "count"},
+		{"set beyond the limit", UnitRequest{Feature: "editors", Op: UnitsSet, Count: MaxQuantity + 1}, Invalid, CodeInvalidUnits, "count"},
+		{"add beyond the limit", UnitRequest{Feature: "editors", Op: UnitsAdd, Count: MaxQuantity - 1}, Invalid, CodeInvalidUnits, "count"},
+		{"unknown op", UnitRequest{Feature: "editors", Op: "double", Count: 1}, Invalid, CodeInvalidUnits, "op"},
 		{"unknown feature", UnitRequest{Feature: "admins", Op: UnitsAdd, Count: 1}, NotFound, "", "feature"},
 	}
 	for _, tc := range cases {

@@ -175,7 +175,7 @@ func apiError(err error) (e *Error, ok bool) {
 	}
 	var be *billing.Error
 	if errors.As(err, &be) {
-		e := &Error{Status: statusOfKind[be.Kind], Type: typeInvalidRequest, Message: be.Message, Param: be.Param}
+		e := &Error{Status: statusOfKind[be.Kind], Type: typeInvalidRequest, Message: engineMessage(be), Param: be.Param}
 		if be.Kind == billing.NotFound {
 			e.Code = "resource_missing"
 		}

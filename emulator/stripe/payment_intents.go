@@ -27,12 +27,12 @@ func checkAmount(amount int64, currency, param string) error {
 		return invalid(param, "This value must be greater than or equal to 1.")
 	}
 	if least, ok := minimumAmounts[currency]; ok && amount < least {
-		e := invalid(param, "Amount must be at least %s %s", billing.FormatMoney(least, currency), currency)
+		e := invalid(param, "Amount must be at least %s %s", formatMoney(least, currency), currency)
 		e.Code = "amount_too_small"
 		return e
 	}
 	if amount > maxAmount {
-		e := invalid(param, "Amount must be no more than %s %s", billing.FormatMoney(maxAmount, currency), currency)
+		e := invalid(param, "Amount must be no more than %s %s", formatMoney(maxAmount, currency), currency)
 		e.Code = "amount_too_large"
 		return e
 	}

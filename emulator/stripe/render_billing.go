@@ -862,7 +862,7 @@ func renderInvoiceLine(l billing.InvoiceLine, inv *billing.Invoice, lk renderLoo
 	qtyDecimal := strconv.FormatInt(l.Quantity, 10)
 	o := &lineItemObject{
 		ID: l.ID, Object: "line_item", Amount: l.Amount, Currency: inv.Currency,
-		Description:     nullString(l.Description),
+		Description:     describeLine(l.Billed, l.Description, l.Quantity, l.PeriodStart, inv.Currency),
 		DiscountAmounts: []any{},
 		// Stripe does not discount prorations.
 		Discountable:        !l.Proration,
@@ -950,7 +950,8 @@ func renderInvoiceItem(ii *billing.InvoiceItem, lk renderLookup) (any, error) {
 	}
 	o := &invoiceItemObject{
 		ID: ii.ID, Object: "invoiceitem", Amount: ii.Amount, Currency: ii.Currency, Customer: ii.Customer,
-		Date: ii.Date, Description: nullString(ii.Description), Discountable: !ii.Proration, Discounts: []any{},
+		Date: ii.Date, Description: describeLine(ii.Billed, ii.Description, ii.Quantity, ii.PeriodStart, ii.Currency),
+		Discountable: !ii.Proration, Discounts: []any{},
 		Invoice: nullString(ii.Invoice), Metadata: metadata(ii.Metadata), NetAmount: ii.Amount,
 		Period: period{Start: ii.PeriodStart, End: ii.PeriodEnd}, Pricing: pr, Proration: ii.Proration,
 		ProrationDetails: invoiceItemProrationDet{DiscountAmounts: []any{}},

@@ -123,12 +123,12 @@ func renderWorld() *rbLookup {
 			Status: billing.InvoiceDraft, BillingReason: billing.ReasonSubscriptionCycle, Currency: "usd",
 			PeriodStart: rbRenew, PeriodEnd: rbRenew, AutoAdvance: true, AutomaticallyFinalizesAt: rbFinal,
 			Lines: []billing.InvoiceLine{
-				{ID: "il_d1", Amount: -1500, Description: "Unused time on 3 × Seats after 29 Nov 2023",
+				{ID: "il_d1", Amount: -1500, Billed: rbSeats(billing.LineProrationCredit),
 					PeriodStart: rbMid, PeriodEnd: rbEnd, Proration: true, Quantity: 3, Price: "price_seats",
 					SubscriptionItem: "si_seats", InvoiceItem: "ii_credit"},
 				{ID: "il_d2", Amount: 5000, Description: "Setup fee", PeriodStart: rbMid, PeriodEnd: rbMid,
 					Quantity: 1, Price: "price_setup", InvoiceItem: "ii_setup"},
-				{ID: "il_d3", Amount: 3000, Description: "3 × Seats (at $10.00 / month)", PeriodStart: rbEnd,
+				{ID: "il_d3", Amount: 3000, Billed: rbSeats(billing.LinePeriod), PeriodStart: rbEnd,
 					PeriodEnd: f.subs["sub_1"].PeriodEnd, Quantity: 3, Price: "price_seats", SubscriptionItem: "si_seats"},
 			}},
 	}
@@ -171,9 +171,15 @@ var (
 		Amount: 1000, Currency: "usd", EndingBalance: 0, Type: billing.BalanceAppliedToInvoice, Invoice: "in_open"}
 )
 
+// rbSeats is what a line of kind records for price_seats.
+func rbSeats(kind billing.LineKind) billing.Billed {
+	return billing.Billed{Kind: kind, ProductName: "Seats", UnitAmount: 1000,
+		Interval: &billing.Interval{Unit: billing.Month, Count: 1}}
+}
+
 var (
 	rbPendingItem = &billing.InvoiceItem{ID: "ii_pending", Customer: "cus_1", Clock: "clock_1", Date: rbMid,
-		Amount: 1667, Currency: "usd", Description: "Remaining time on 4 × Seats after 29 Nov 2023",
+		Amount: 1667, Currency: "usd", Billed: rbSeats(billing.LineProrationDebit),
 		PeriodStart: rbMid, PeriodEnd: rbEnd, Proration: true, Price: "price_seats", Quantity: 4,
 		Subscription: "sub_1", SubscriptionItem: "si_seats"}
 	rbInvoicedItem = &billing.InvoiceItem{ID: "ii_setup", Customer: "cus_1", Clock: "clock_1", Date: rbMid,
@@ -509,6 +515,40 @@ func TestRenderInvoiceItem(t *testing.T) {
 	assert.Nil(t, a["pricing"])
 	assert.Nil(t, a["description"])
 	assert.Nil(t, a["test_clock"])
+}
+
+// TestRenderLineDescriptions: lines and invoice items are described in
+// Stripe's words from what they bill; a text they carry (a user's, or one
+// stored before lines recorded what they bill) is shown as it is.
+func TestRenderLineDescriptions(t *testing.T) {
+	f := renderWorld()
+	describe := func(l billing.InvoiceLine, inv *billing.Invoice) any {
+		return rbMap(t, rbMust(t)(renderInvoiceLine(l, inv, f)))["description"]
+	}
+	draft := f.invoices["in_draft"]
+	assert.Equal(t, "Unused time on 3 × Seats after 29 Nov 2023", describe(draft.Lines[0], draft))
+	assert.Equal(t, "Setup fee", describe(draft.Lines[1], draft))
+	assert.Equal(t, "3 × Seats (at $10.00 / month)", describe(draft.Lines[2], draft))
+	assert.Equal(t, "Remaining time on 4 × Seats after 29 Nov 2023",
+		rbMap(t, rbMust(t)(renderInvoiceItem(rbPendingItem, f)))["description"])
+	assert.Equal(t, "Setup fee", rbMap(t, rbMust(t)(renderInvoiceItem(rbInvoicedItem, f)))["description"])
+
+	// As an older billclock stored them: a description and no kind. The
+	// product has been renamed since; the stored text stands.
+	var line billing.InvoiceLine
+	require.NoError(t, json.Unmarshal([]byte(`{"id":"il_old","amount":-1500,"description":"Unused time on 3 × Old Seats after 29 Nov 2023",`+
+		`"period_start":1701296000,"period_end":1702592000,"proration":true,"quantity":3,"price":"price_seats",`+
+		`"subscription_item":"si_seats","invoice_item":"ii_old"}`), &line))
+	assert.Equal(t, "Unused time on 3 × Old Seats after 29 Nov 2023", describe(line, draft))
+	line = billing.InvoiceLine{}
+	require.NoError(t, json.Unmarshal([]byte(`{"id":"il_old2","amount":3000,"description":"3 × Old Seats (at $10.00 / month)",`+
+		`"period_start":1702592000,"period_end":1705270400,"quantity":3,"price":"price_seats","subscription_item":"si_seats"}`), &line))
+	assert.Equal(t, "3 × Old Seats (at $10.00 / month)", describe(line, draft))
+	var item billing.InvoiceItem
+	require.NoError(t, json.Unmarshal([]byte(`{"id":"ii_old","customer":"cus_1","date":1701296000,"amount":1667,"currency":"usd",`+
+		`"description":"Remaining time on 4 × Old Seats after 29 Nov 2023","period_start":1701296000,"period_end":1702592000,`+
+		`"proration":true,"price":"price_seats","quantity":4,"subscription":"sub_1","subscription_item":"si_seats"}`), &item))
+	assert.Equal(t, "Remaining time on 4 × Old Seats after 29 Nov 2023", rbMap(t, rbMust(t)(renderInvoiceItem(&item, f)))["description"])
 }
 
 // TestRenderDeterministic: the same objects render to the same bytes.
