@@ -145,6 +145,8 @@ type ItemSpec struct {
 	// Param is the request parameter the spec came from, for errors
 	// (e.g. "items[0]").
 	Param string
+	// TaxRates, if not nil, are the item's tax rates (taxes.go).
+	TaxRates *[]string
 }
 
 // NewSubscription is a request to subscribe a customer.
@@ -169,6 +171,8 @@ type NewSubscription struct {
 	// MissingPaymentMethodAtTrialEnd is one of the MissingPaymentMethod*
 	// behaviours; empty means create an invoice.
 	MissingPaymentMethodAtTrialEnd string
+	// Terms are the subscription's discounts and default tax rates.
+	Terms
 }
 
 // resolvedPrice is a recurring price with its product's name.
@@ -263,6 +267,9 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 		}
 		sub.CancelAt = in.CancelAt
 	}
+	if err := e.subscriptionTerms(sub, nil, cust, in.Items, in.Terms, now); err != nil {
+		return nil, err
+	}
 
 	inv := e.newInvoice(cust, sub, ReasonSubscriptionCreate, now)
 	if err := e.sweepPending(inv, sweptBy(sub)); err != nil {
@@ -296,6 +303,9 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 			line.Description = periodLineDescription(it.Quantity, rp)
 		}
 		inv.Lines = append(inv.Lines, line)
+	}
+	if err := e.priceNewInvoice(inv, sub, cust, now); err != nil {
+		return nil, err
 	}
 	sub.LatestInvoice = inv.ID
 
@@ -408,6 +418,7 @@ func (e *Engine) sweepPending(inv *Invoice, keep func(*InvoiceItem) bool) error 
 		inv.Lines = append(inv.Lines, InvoiceLine{ID: e.L.NewID("il_"), Amount: ii.Amount, Description: ii.Description,
 			PeriodStart: ii.PeriodStart, PeriodEnd: ii.PeriodEnd, Proration: ii.Proration, Quantity: ii.Quantity,
 			Price: ii.Price, SubscriptionItem: ii.SubscriptionItem, InvoiceItem: ii.ID})
+		carryItemTerms(&inv.Lines[len(inv.Lines)-1], ii)
 	}
 	return nil
 }
@@ -442,6 +453,8 @@ type SubscriptionChange struct {
 	TrialEnd *int64
 	// MissingPaymentMethodAtTrialEnd: nil leaves it.
 	MissingPaymentMethodAtTrialEnd *string
+	// Terms change the subscription's discounts and default tax rates.
+	Terms
 }
 
 // UpdateSubscription changes a subscription at now: items, seats, prices
@@ -572,6 +585,10 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 		}
 	}
 
+	if err := e.subscriptionTerms(sub, before, cust, ch.Items, ch.Terms, now); err != nil {
+		return nil, err
+	}
+
 	prorate := behavior != ProrateNone && sub.billsSeats() && t < sub.PeriodEnd
 	var created []*InvoiceItem
 	if prorate {
@@ -592,6 +609,9 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 					Amount: amount, Currency: sub.Currency, Proration: true, Price: s.seat.price.ID, Quantity: s.seat.qty,
 					Subscription: sub.ID, SubscriptionItem: c.item, PeriodStart: t, PeriodEnd: sub.PeriodEnd,
 					Description: fmt.Sprintf("%s %d × %s after %s", s.verb, s.seat.qty, s.seat.price.productName, formatDate(t))}
+				if err := e.prorationTerms(ii, sub, before, now); err != nil {
+					return nil, err
+				}
 				if err := e.L.PutInvoiceItem(ii); err != nil {
 					return nil, err
 				}
@@ -716,6 +736,9 @@ func (e *Engine) CancelSubscription(id string, invoiceNow, prorate bool, now int
 				Proration: true, Price: rp.ID, Quantity: it.Quantity, Subscription: sub.ID, SubscriptionItem: it.ID,
 				PeriodStart: now, PeriodEnd: sub.PeriodEnd,
 				Description: fmt.Sprintf("Unused time on %d × %s after %s", it.Quantity, rp.productName, formatDate(now))}
+			if err := e.prorationTerms(ii, sub, nil, now); err != nil {
+				return nil, err
+			}
 			if err := e.L.PutInvoiceItem(ii); err != nil {
 				return nil, err
 			}
@@ -792,6 +815,8 @@ func (e *Engine) apply(t *Task) error {
 		return e.finalizeAndCollect(inv, cust, t.At)
 	case TaskRetryPayment:
 		return e.retry(t)
+	case TaskSubscriptionDiscountEnd, TaskCustomerDiscountEnd:
+		return e.endDiscounts(t)
 	}
 	sub, err := e.L.Subscription(t.Subject)
 	if err != nil || sub.Status == StatusCanceled || sub.Status == StatusIncompleteExpired {
@@ -876,6 +901,9 @@ func (e *Engine) endPeriod(sub *Subscription, at int64) error {
 	// in which its swept items accrued.
 	inv.PeriodStart, inv.PeriodEnd = previousStart, at
 	inv.AutomaticallyFinalizesAt = at + FinalizeDelay
+	if err := e.priceNewInvoice(inv, sub, cust, at); err != nil {
+		return err
+	}
 	if _, err := inv.checkedTotal(); err != nil {
 		return err
 	}

@@ -23,6 +23,9 @@ type Customer struct {
 	// InvoicePrefix and NextInvoiceSequence number the customer's invoices.
 	InvoicePrefix       string `json:"invoice_prefix"`
 	NextInvoiceSequence int    `json:"next_invoice_sequence"`
+	// Discount applies to the customer's invoices whose subscription has
+	// no discount of its own (discounts.go).
+	Discount *Discount `json:"discount,omitempty"`
 }
 
 // Product is something sold.
@@ -105,6 +108,11 @@ type Subscription struct {
 	// and there is nothing to charge: "create_invoice" (default), "pause"
 	// or "cancel".
 	MissingPaymentMethodAtTrialEnd string `json:"missing_payment_method_at_trial_end,omitempty"`
+	// Discounts apply, in order, to the subscription's invoices
+	// (discounts.go). DefaultTaxRates tax its lines that have no tax rates
+	// of their own (taxes.go).
+	Discounts       []Discount `json:"discounts,omitempty"`
+	DefaultTaxRates []string   `json:"default_tax_rates,omitempty"`
 }
 
 // SubscriptionItem is one price, times a quantity (seats), in a subscription.
@@ -114,6 +122,8 @@ type SubscriptionItem struct {
 	Price    string            `json:"price"`
 	Quantity int64             `json:"quantity"`
 	Metadata map[string]string `json:"metadata,omitempty"`
+	// TaxRates tax the item's lines (taxes.go).
+	TaxRates []string `json:"tax_rates,omitempty"`
 }
 
 // Item returns the subscription's item id, or nil.
@@ -195,14 +205,20 @@ type Invoice struct {
 	MarkedUncollectibleAt int64 `json:"marked_uncollectible_at,omitempty"`
 	// PaidOutOfBand: the invoice was marked paid without a payment.
 	PaidOutOfBand bool `json:"paid_out_of_band,omitempty"`
+	// Discounts apply, in order, to the invoice's discountable lines after
+	// each line's own discounts; DefaultTaxRates tax the lines that have
+	// no tax rates of their own. See totals.go.
+	Discounts       []Discount `json:"discounts,omitempty"`
+	DefaultTaxRates []string   `json:"default_tax_rates,omitempty"`
 }
 
-// Total is the sum of the invoice's lines. The engine refuses, before
+// Total is the sum of the invoice's lines after their discounts and with
+// their exclusive taxes (InvoiceLine.Net). The engine refuses, before
 // recording it, an invoice whose sum would not fit in an int64.
 func (inv *Invoice) Total() int64 {
 	var t int64
 	for _, l := range inv.Lines {
-		t += l.Amount
+		t += l.Net()
 	}
 	return t
 }
@@ -231,6 +247,17 @@ type InvoiceLine struct {
 	// InvoiceItem for lines swept from a pending invoice item.
 	SubscriptionItem string `json:"subscription_item,omitempty"`
 	InvoiceItem      string `json:"invoice_item,omitempty"`
+	// Discounts and taxes (totals.go). Amount is before them.
+	// Discountable lines take the invoice's discounts; Discounts are the
+	// line's own; ProrationDiscounts were fixed when a proration was made.
+	// DiscountAmounts and Taxes are what PriceInvoice computed from them
+	// and from TaxRates (or the invoice's default tax rates).
+	Discountable       bool             `json:"discountable,omitempty"`
+	Discounts          []Discount       `json:"discounts,omitempty"`
+	ProrationDiscounts []DiscountAmount `json:"proration_discounts,omitempty"`
+	TaxRates           []string         `json:"tax_rates,omitempty"`
+	DiscountAmounts    []DiscountAmount `json:"discount_amounts,omitempty"`
+	Taxes              []TaxAmount      `json:"taxes,omitempty"`
 }
 
 // InvoiceItem is a charge or credit waiting for an invoice (pending) or
@@ -252,4 +279,11 @@ type InvoiceItem struct {
 	SubscriptionItem string            `json:"subscription_item,omitempty"`
 	Invoice          string            `json:"invoice,omitempty"`
 	Metadata         map[string]string `json:"metadata,omitempty"`
+	// Discounts and taxes, carried onto the item's invoice line (see
+	// InvoiceLine). ProrationDiscounts are the discount amounts fixed when
+	// a proration was made.
+	Discountable       bool             `json:"discountable,omitempty"`
+	Discounts          []Discount       `json:"discounts,omitempty"`
+	ProrationDiscounts []DiscountAmount `json:"proration_discounts,omitempty"`
+	TaxRates           []string         `json:"tax_rates,omitempty"`
 }
