@@ -518,9 +518,17 @@ func (e *Engine) UpdatePromotionCode(id string, ch PromotionCodeChange, now int6
 // redeem, or an existing discount to reuse. Exactly one is set.
 type DiscountSpec struct {
 	Coupon, PromotionCode, Discount string
-	// Param is the request parameter the spec came from, for errors
-	// (e.g. "discounts[0]").
+	// Param is the request parameter the spec came from, for errors:
+	// "discounts[0]" gives "discounts[0][coupon]"; empty gives "coupon".
 	Param string
+}
+
+// param names field of the spec in errors.
+func (s DiscountSpec) param(field string) string {
+	if s.Param == "" {
+		return field
+	}
+	return s.Param + "[" + field + "]"
 }
 
 // DiscountTarget is what discounts are redeemed for.
@@ -579,16 +587,16 @@ func (e *Engine) redeem(spec DiscountSpec, target DiscountTarget, now int64) (Di
 				return d, nil
 			}
 		}
-		return Discount{}, NotFoundError("discount", spec.Discount, spec.Param+"[discount]")
+		return Discount{}, NotFoundError("discount", spec.Discount, spec.param("discount"))
 	}
 	l, err := e.couponTax()
 	if err != nil {
 		return Discount{}, err
 	}
 	var promo *PromotionCode
-	couponID, param := spec.Coupon, spec.Param+"[coupon]"
+	couponID, param := spec.Coupon, spec.param("coupon")
 	if spec.PromotionCode != "" {
-		param = spec.Param + "[promotion_code]"
+		param = spec.param("promotion_code")
 		if promo, err = l.PromotionCode(spec.PromotionCode); err != nil {
 			return Discount{}, withParam(err, param)
 		}
