@@ -560,6 +560,9 @@ type DiscountTarget struct {
 // it is. Nothing is announced: the caller sets the discounts where they
 // belong.
 func (e *Engine) RedeemDiscounts(specs []DiscountSpec, target DiscountTarget, now int64) ([]Discount, error) {
+	if target.Customer == nil {
+		return nil, &Error{Kind: Invalid, Message: "discounts are redeemed by a customer, and none was given"}
+	}
 	var out []Discount
 	for _, spec := range specs {
 		d, err := e.redeem(spec, target, now)

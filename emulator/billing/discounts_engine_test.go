@@ -308,3 +308,19 @@ func TestLedgerWithoutCoupons(t *testing.T) {
 
 // plainLedger hides memLedger's coupons and tax rates.
 type plainLedger struct{ Ledger }
+
+// Bad calls are refused, never a panic or an overwrite.
+func TestRedeemAndTaxRateGuards(t *testing.T) {
+	m := newMoney(t)
+	m.coupon(Coupon{ID: "C", PercentOff: PercentUnit})
+	_, err := m.e.RedeemDiscounts([]DiscountSpec{{Coupon: "C"}}, DiscountTarget{}, m.now)
+	require.Error(t, err)
+	m.taxRate(TaxRate{ID: "txr_a", DisplayName: "A", Percentage: 10 * PercentUnit})
+	err = m.e.CreateTaxRate(&TaxRate{ID: "txr_a", DisplayName: "B", Percentage: PercentUnit}, m.now)
+	be := requireCode(t, err, CodeTaxRateExists, "id")
+	assert.Equal(t, "txr_a", be.ID)
+	r, err := m.l.TaxRate("txr_a")
+	require.NoError(t, err)
+	assert.Equal(t, 10*PercentUnit, r.Percentage, "the first rate is left as it was")
+	requireCode(t, m.e.CreateTaxRate(&TaxRate{DisplayName: "C", Percentage: Hundred + 1}, m.now), CodeTaxRatePercentage, "percentage")
+}

@@ -59,11 +59,13 @@ const (
 	CodeTaxRateInactive Code = "tax_rate_inactive"
 	// CodeTaxRateDuplicate: the tax rate ID is listed twice.
 	CodeTaxRateDuplicate Code = "tax_rate_duplicate"
+	// CodeTaxRateExists: a tax rate with the ID exists already.
+	CodeTaxRateExists Code = "tax_rate_exists"
 )
 
 // CreateTaxRate stores r as a new tax rate created at now and announces
-// it. Its ID is made here unless r has one. Active is as given (Stripe's
-// default is true: the surface sets it).
+// it. Its ID is made here unless r has one, which must be new. Active is
+// as given (Stripe's default is true: the surface sets it).
 func (e *Engine) CreateTaxRate(r *TaxRate, now int64) error {
 	l, err := e.couponTax()
 	if err != nil {
@@ -74,6 +76,10 @@ func (e *Engine) CreateTaxRate(r *TaxRate, now int64) error {
 	}
 	if r.ID == "" {
 		r.ID = e.L.NewID("txr_")
+	} else if _, err := l.TaxRate(r.ID); err == nil {
+		return &Error{Kind: Invalid, Code: CodeTaxRateExists, Param: "id", Resource: "tax_rate", ID: r.ID}
+	} else if ignoreNotFound(err) != nil {
+		return err
 	}
 	r.Created = now
 	if err := l.PutTaxRate(r); err != nil {
