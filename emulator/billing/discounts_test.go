@@ -109,8 +109,10 @@ type moneyInvoice struct {
 	Lines                []moneyLine   `json:"lines"`
 }
 
+// moneyLine names a line by what it bills, quantity × price, rather than
+// by its wording, which is the surfaces' business.
 type moneyLine struct {
-	Description  string   `json:"description"`
+	Bills        string   `json:"bills"`
 	Amount       int64    `json:"amount"`
 	Period       string   `json:"period"`
 	Proration    bool     `json:"proration,omitempty"`
@@ -156,7 +158,7 @@ func (m *moneyScenario) view() moneyView {
 			g.Discounts = append(g.Discounts, fmt.Sprintf("%s (%s)", d.ID, d.Coupon.ID))
 		}
 		for _, l := range inv.Lines {
-			g.Lines = append(g.Lines, moneyLine{Description: l.Description, Amount: l.Amount, Proration: l.Proration,
+			g.Lines = append(g.Lines, moneyLine{Bills: fmt.Sprintf("%d × %s", l.Quantity, l.Price), Amount: l.Amount, Proration: l.Proration,
 				Discountable: l.Discountable, Discounts: discountStrings(l.DiscountAmounts), Taxes: taxStrings(l.Taxes),
 				Period: fmt.Sprintf("%s – %s", formatUTC(l.PeriodStart), formatUTC(l.PeriodEnd))})
 		}
