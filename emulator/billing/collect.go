@@ -440,6 +440,9 @@ func (e *Engine) finalizeAndCollect(inv *Invoice, cust *Customer, at int64) erro
 // PendingIfIncomplete a decline is returned as the error: the change must
 // not be applied.
 func (e *Engine) invoiceChange(inv *Invoice, sub *Subscription, cust *Customer, behavior PaymentBehavior, at int64) error {
+	if err := e.priceNewInvoice(inv, sub, cust, at); err != nil {
+		return err
+	}
 	if err := e.emit(EventInvoiceCreated, at, snapshotInvoice(inv)); err != nil {
 		return err
 	}

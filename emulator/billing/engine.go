@@ -144,6 +144,8 @@ type ItemSpec struct {
 	// Units, for a new item, bills it by units (units.go); Quantity is
 	// then the units held at the start.
 	Units *UnitTerms
+	// TaxRates, if not nil, are the item's tax rates (taxes.go).
+	TaxRates *[]string
 }
 
 // NewSubscription is a request to subscribe a customer.
@@ -171,6 +173,8 @@ type NewSubscription struct {
 	// IncompleteUntilPaid makes a subscription that starts incomplete
 	// wait for its first payment without expiring (lifecycle.go).
 	IncompleteUntilPaid bool
+	// Terms are the subscription's discounts and default tax rates.
+	Terms
 }
 
 // resolvedPrice is a recurring price with its product's name.
@@ -298,6 +302,9 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 		}
 		sub.CancelAt = in.CancelAt
 	}
+	if err := e.subscriptionTerms(sub, nil, cust, in.Items, in.Terms, now); err != nil {
+		return nil, err
+	}
 
 	inv := e.newInvoice(cust, sub, ReasonSubscriptionCreate, now)
 	if err := e.sweepPending(inv, sweptBy(sub)); err != nil {
@@ -336,6 +343,9 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 		inv.Lines = append(inv.Lines, line)
 	}
 	if err := e.unitLines(inv, sub, sub.Status == StatusTrialing || sub.PeriodIndex == 0 && in.ProrationBehavior == ProrateNone); err != nil {
+		return nil, err
+	}
+	if err := e.priceNewInvoice(inv, sub, cust, now); err != nil {
 		return nil, err
 	}
 	sub.LatestInvoice = inv.ID
@@ -449,6 +459,7 @@ func (e *Engine) sweepPending(inv *Invoice, keep func(*InvoiceItem) bool) error 
 		inv.Lines = append(inv.Lines, InvoiceLine{ID: e.L.NewID("il_"), Amount: ii.Amount, Billed: ii.Billed, Description: ii.Description,
 			PeriodStart: ii.PeriodStart, PeriodEnd: ii.PeriodEnd, Proration: ii.Proration, Quantity: ii.Quantity,
 			Price: ii.Price, SubscriptionItem: ii.SubscriptionItem, InvoiceItem: ii.ID})
+		carryItemTerms(&inv.Lines[len(inv.Lines)-1], ii)
 	}
 	return nil
 }
@@ -483,6 +494,8 @@ type SubscriptionChange struct {
 	TrialEnd *int64
 	// MissingPaymentMethodAtTrialEnd: nil leaves it.
 	MissingPaymentMethodAtTrialEnd *string
+	// Terms change the subscription's discounts and default tax rates.
+	Terms
 }
 
 // UpdateSubscription changes a subscription at now: items, seats, prices
@@ -618,6 +631,10 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 		}
 	}
 
+	if err := e.subscriptionTerms(sub, before, cust, ch.Items, ch.Terms, now); err != nil {
+		return nil, err
+	}
+
 	prorate := behavior != ProrateNone && sub.billsSeats() && t < sub.PeriodEnd
 	var created []*InvoiceItem
 	if prorate {
@@ -638,6 +655,9 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 					Amount: amount, Currency: sub.Currency, Proration: true, Price: s.seat.price.ID, Quantity: s.seat.qty,
 					Subscription: sub.ID, SubscriptionItem: c.item, PeriodStart: t, PeriodEnd: sub.PeriodEnd,
 					Billed: s.seat.price.billed(s.kind)}
+				if err := e.prorationTerms(ii, sub, before, now); err != nil {
+					return nil, err
+				}
 				if err := e.L.PutInvoiceItem(ii); err != nil {
 					return nil, err
 				}
@@ -766,6 +786,9 @@ func (e *Engine) CancelSubscription(id string, invoiceNow, prorate bool, now int
 				Amount: credit, Currency: sub.Currency,
 				Proration: true, Price: rp.ID, Quantity: it.Quantity, Subscription: sub.ID, SubscriptionItem: it.ID,
 				PeriodStart: now, PeriodEnd: sub.PeriodEnd, Billed: rp.billed(LineProrationCredit)}
+			if err := e.prorationTerms(ii, sub, nil, now); err != nil {
+				return nil, err
+			}
 			if err := e.L.PutInvoiceItem(ii); err != nil {
 				return nil, err
 			}
@@ -842,6 +865,8 @@ func (e *Engine) apply(t *Task) error {
 		return e.finalizeAndCollect(inv, cust, t.At)
 	case TaskRetryPayment:
 		return e.retry(t)
+	case TaskSubscriptionDiscountEnd, TaskCustomerDiscountEnd:
+		return e.endDiscounts(t)
 	}
 	sub, err := e.L.Subscription(t.Subject)
 	if err != nil || sub.Status == StatusCanceled || sub.Status == StatusIncompleteExpired {
@@ -929,6 +954,9 @@ func (e *Engine) endPeriod(sub *Subscription, at int64) error {
 	// in which its swept items accrued.
 	inv.PeriodStart, inv.PeriodEnd = previousStart, at
 	inv.AutomaticallyFinalizesAt = at + FinalizeDelay
+	if err := e.priceNewInvoice(inv, sub, cust, at); err != nil {
+		return err
+	}
 	if _, err := inv.checkedTotal(); err != nil {
 		return err
 	}

@@ -100,8 +100,11 @@ func Prorate(amount, start, end, t int64) (int64, error) {
 func (inv *Invoice) checkedTotal() (int64, error) {
 	var t int64
 	for _, l := range inv.Lines {
-		var err error
-		if t, err = addAmount(t, l.Amount); err != nil {
+		n, err := l.checkedNet()
+		if err != nil {
+			return 0, err
+		}
+		if t, err = addAmount(t, n); err != nil {
 			return 0, err
 		}
 	}

@@ -23,6 +23,9 @@ type Customer struct {
 	// InvoicePrefix and NextInvoiceSequence number the customer's invoices.
 	InvoicePrefix       string `json:"invoice_prefix"`
 	NextInvoiceSequence int    `json:"next_invoice_sequence"`
+	// Discount applies to the customer's invoices whose subscription has
+	// no discount of its own (discounts.go).
+	Discount *Discount `json:"discount,omitempty"`
 }
 
 // Product is something sold.
@@ -108,6 +111,11 @@ type Subscription struct {
 	// IncompleteUntilPaid: an incomplete subscription waits for its first
 	// payment without expiring (lifecycle.go).
 	IncompleteUntilPaid bool `json:"incomplete_until_paid,omitempty"`
+	// Discounts apply, in order, to the subscription's invoices
+	// (discounts.go). DefaultTaxRates tax its lines that have no tax rates
+	// of their own (taxes.go).
+	Discounts       []Discount `json:"discounts,omitempty"`
+	DefaultTaxRates []string   `json:"default_tax_rates,omitempty"`
 }
 
 // SubscriptionItem is one price, times a quantity (seats), in a subscription.
@@ -121,6 +129,8 @@ type SubscriptionItem struct {
 	// is the units held, Price the price of each one beyond those
 	// included.
 	Units *UnitLedger `json:"units,omitempty"`
+	// TaxRates tax the item's lines (taxes.go).
+	TaxRates []string `json:"tax_rates,omitempty"`
 }
 
 // Item returns the subscription's item id, or nil.
@@ -202,14 +212,20 @@ type Invoice struct {
 	MarkedUncollectibleAt int64 `json:"marked_uncollectible_at,omitempty"`
 	// PaidOutOfBand: the invoice was marked paid without a payment.
 	PaidOutOfBand bool `json:"paid_out_of_band,omitempty"`
+	// Discounts apply, in order, to the invoice's discountable lines after
+	// each line's own discounts; DefaultTaxRates tax the lines that have
+	// no tax rates of their own. See totals.go.
+	Discounts       []Discount `json:"discounts,omitempty"`
+	DefaultTaxRates []string   `json:"default_tax_rates,omitempty"`
 }
 
-// Total is the sum of the invoice's lines. The engine refuses, before
+// Total is the sum of the invoice's lines after their discounts and with
+// their exclusive taxes (InvoiceLine.Net). The engine refuses, before
 // recording it, an invoice whose sum would not fit in an int64.
 func (inv *Invoice) Total() int64 {
 	var t int64
 	for _, l := range inv.Lines {
-		t += l.Amount
+		t += l.Net()
 	}
 	return t
 }
@@ -278,6 +294,17 @@ type InvoiceLine struct {
 	InvoiceItem      string `json:"invoice_item,omitempty"`
 	// Units is set on the lines of an item billed by units (units.go).
 	Units *UnitLine `json:"units,omitempty"`
+	// Discounts and taxes (totals.go). Amount is before them.
+	// Discountable lines take the invoice's discounts; Discounts are the
+	// line's own; ProrationDiscounts were fixed when a proration was made.
+	// DiscountAmounts and Taxes are what PriceInvoice computed from them
+	// and from TaxRates (or the invoice's default tax rates).
+	Discountable       bool             `json:"discountable,omitempty"`
+	Discounts          []Discount       `json:"discounts,omitempty"`
+	ProrationDiscounts []DiscountAmount `json:"proration_discounts,omitempty"`
+	TaxRates           []string         `json:"tax_rates,omitempty"`
+	DiscountAmounts    []DiscountAmount `json:"discount_amounts,omitempty"`
+	Taxes              []TaxAmount      `json:"taxes,omitempty"`
 }
 
 // InvoiceItem is a charge or credit waiting for an invoice (pending) or
@@ -302,4 +329,11 @@ type InvoiceItem struct {
 	SubscriptionItem string            `json:"subscription_item,omitempty"`
 	Invoice          string            `json:"invoice,omitempty"`
 	Metadata         map[string]string `json:"metadata,omitempty"`
+	// Discounts and taxes, carried onto the item's invoice line (see
+	// InvoiceLine). ProrationDiscounts are the discount amounts fixed when
+	// a proration was made.
+	Discountable       bool             `json:"discountable,omitempty"`
+	Discounts          []Discount       `json:"discounts,omitempty"`
+	ProrationDiscounts []DiscountAmount `json:"proration_discounts,omitempty"`
+	TaxRates           []string         `json:"tax_rates,omitempty"`
 }
