@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/billclock/billclock/emulator/clockwork"
 	"github.com/billclock/billclock/store"
 )
 
@@ -47,7 +48,7 @@ func seedBenchEvents(tb testing.TB, s *Surface, account string, n int, created f
 			}
 			for i := start; i < min(start+batch, n); i++ {
 				obj, _ := json.Marshal(map[string]any{"id": fmt.Sprintf("obj_%d", i), "object": "invoice", "description": pad})
-				e := eventObject{ID: newID("evt_", 24), Object: "event", APIVersion: DefaultAPIVersion, Created: created(i),
+				e := eventObject{ID: clockwork.NewID("evt_", 24), Object: "event", APIVersion: DefaultAPIVersion, Created: created(i),
 					Data: eventData{Object: obj}, Type: benchEventType(i)}
 				if err := l.storeEvent(&e); err != nil {
 					return err

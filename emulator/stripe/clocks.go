@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/billclock/billclock/emulator/billing"
+	"github.com/billclock/billclock/emulator/clockwork"
 	"github.com/billclock/billclock/store"
 )
 
@@ -96,7 +97,7 @@ func (s *Surface) createClock(c *call, tx *store.Tx) (any, error) {
 		// does not have yet: every id is unknown.
 		return nil, errNoSuch("customer", customer, "customer")
 	}
-	clock, err := billing.NewClock(newID("clock_", 24), name, frozen, c.now.Unix())
+	clock, err := billing.NewClock(clockwork.NewID("clock_", 24), name, frozen, c.now.Unix())
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/billclock/billclock/emulator/clockwork"
 	"github.com/billclock/billclock/store"
 )
 
@@ -402,7 +403,7 @@ func (d *deliverer) recordAttempt(tx *store.Tx, account string, att *webhookAtte
 	if err != nil {
 		return err
 	}
-	att.ID = newID("wha_", 24)
+	att.ID = clockwork.NewID("wha_", 24)
 	raw, err := json.Marshal(att)
 	if err != nil {
 		return err

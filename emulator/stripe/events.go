@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/billclock/billclock/emulator/billing"
+	"github.com/billclock/billclock/emulator/clockwork"
 	"github.com/billclock/billclock/store"
 )
 
@@ -167,7 +168,7 @@ func (l *ledger) record(ev billing.Event) error {
 		l.lastObject, l.lastValue, l.lastRendered = ev.Object, val, obj
 	}
 	var err error
-	e := eventObject{ID: newID("evt_", 24), Object: "event", APIVersion: DefaultAPIVersion, Created: ev.Time,
+	e := eventObject{ID: clockwork.NewID("evt_", 24), Object: "event", APIVersion: DefaultAPIVersion, Created: ev.Time,
 		Data: eventData{Object: l.lastRendered}, Type: typ}
 	if ev.Before != nil {
 		before, err := renderValue(ev.Before, l)

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/billclock/billclock/emulator/billing"
+	"github.com/billclock/billclock/emulator/clockwork"
 	"github.com/billclock/billclock/store"
 )
 
@@ -46,7 +47,7 @@ func seedEvents(t *testing.T, s *Surface, account string, n int, rng *rand.Rand)
 			return err
 		}
 		for range n {
-			e := eventObject{ID: newID("evt_", 24), Object: "event", APIVersion: DefaultAPIVersion,
+			e := eventObject{ID: clockwork.NewID("evt_", 24), Object: "event", APIVersion: DefaultAPIVersion,
 				Created: 1_700_000_000 + rng.Int64N(50), Data: eventData{Object: json.RawMessage(`{"id":"obj_1"}`)},
 				Type: types[rng.IntN(len(types))]}
 			if err := l.storeEvent(&e); err != nil {
@@ -288,7 +289,7 @@ func FuzzEventListFilters(f *testing.F) {
 			return err
 		}
 		for range 300 {
-			e := eventObject{ID: newID("evt_", 24), Object: "event", APIVersion: DefaultAPIVersion,
+			e := eventObject{ID: clockwork.NewID("evt_", 24), Object: "event", APIVersion: DefaultAPIVersion,
 				Created: 1_700_000_000 + rng.Int64N(50), Data: eventData{Object: json.RawMessage(`{}`)}, Type: types[rng.IntN(len(types))]}
 			if err := l.storeEvent(&e); err != nil {
 				return err

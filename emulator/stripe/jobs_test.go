@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/billclock/billclock/emulator/billing"
+	"github.com/billclock/billclock/emulator/clockwork"
 	"github.com/billclock/billclock/store"
 )
 
@@ -26,7 +27,7 @@ func handle(t *testing.T, s *Surface, account string, h handler, vars map[string
 	t.Helper()
 	f, err := ParseForm("", form)
 	require.NoError(t, err)
-	c := &call{p: newParams(f), vars: vars, account: account, requestID: newID("req_", 14), version: DefaultAPIVersion, now: s.now()}
+	c := &call{p: newParams(f), vars: vars, account: account, requestID: clockwork.NewID("req_", 14), version: DefaultAPIVersion, now: s.now()}
 	var body []byte
 	require.NoError(t, s.db.Update(func(tx *store.Tx) error {
 		v, err := h(c, tx)

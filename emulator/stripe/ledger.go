@@ -7,6 +7,7 @@ import (
 	"maps"
 
 	"github.com/billclock/billclock/emulator/billing"
+	"github.com/billclock/billclock/emulator/clockwork"
 	"github.com/billclock/billclock/store"
 )
 
@@ -134,9 +135,9 @@ func (l *ledger) index(name string) (*store.Index, error) { return l.acct.Index(
 func (l *ledger) NewID(prefix string) string {
 	switch prefix {
 	case "cus_", "si_", "prod_":
-		return newID(prefix, 14)
+		return clockwork.NewID(prefix, 14)
 	}
-	return newID(prefix, 24)
+	return clockwork.NewID(prefix, 24)
 }
 
 func (l *ledger) Customer(id string) (*billing.Customer, error) {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/billclock/billclock/emulator/clockwork"
 	"github.com/billclock/billclock/store"
 )
 
@@ -99,7 +100,7 @@ func (s *Surface) serve(w http.ResponseWriter, r *http.Request, h handler, writa
 // begin checks auth and decodes the request; c is returned even on error so
 // the error response carries the request's id and version.
 func (s *Surface) begin(w http.ResponseWriter, r *http.Request) (*call, error) {
-	c := &call{r: r, vars: mux.Vars(r), requestID: newID("req_", 14), now: s.now()}
+	c := &call{r: r, vars: mux.Vars(r), requestID: clockwork.NewID("req_", 14), now: s.now()}
 	c.version = r.Header.Get("Stripe-Version")
 	if c.version == "" {
 		c.version = DefaultAPIVersion

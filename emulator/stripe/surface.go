@@ -5,7 +5,6 @@ package stripe
 
 import (
 	"context"
-	"crypto/rand"
 	"log/slog"
 	"sync"
 	"time"
@@ -101,44 +100,4 @@ func (s *Surface) Run(ctx context.Context) error {
 	err := s.advancer.run(ctx)
 	wg.Wait()
 	return err
-}
-
-const idAlphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-// idTimeChars is how many leading characters of an id encode the wall
-// time in microseconds (62^9 µs is over 400 years).
-const idTimeChars = 9
-
-// newSecret returns prefix followed by n random base62 characters.
-func newSecret(prefix string, n int) string {
-	buf := make([]byte, len(prefix)+n)
-	copy(buf, prefix)
-	randomChars(buf[len(prefix):])
-	return string(buf)
-}
-
-func randomChars(r []byte) {
-	rand.Read(r)
-	for i, b := range r {
-		r[i] = idAlphabet[int(b)%len(idAlphabet)]
-	}
-}
-
-// newID returns prefix followed by n base62 characters: the wall time in
-// microseconds, then random ones (at least 5). Like Stripe's, ids made
-// together sort together, so the objects of one transaction are stored
-// side by side: random keys would dirty one database page per new record
-// and make a large clock advance write (and hold in memory) several times
-// more pages.
-func newID(prefix string, n int) string {
-	buf := make([]byte, len(prefix)+n)
-	copy(buf, prefix)
-	r := buf[len(prefix):]
-	randomChars(r)
-	t := uint64(time.Now().UnixMicro())
-	for i := min(idTimeChars, n-5) - 1; i >= 0; i-- {
-		r[i] = idAlphabet[t%uint64(len(idAlphabet))]
-		t /= uint64(len(idAlphabet))
-	}
-	return string(buf)
 }

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/billclock/billclock/emulator/clockwork"
 	"github.com/billclock/billclock/store"
 )
 
@@ -133,8 +134,8 @@ func saveWebhookEndpoint(coll *store.Collection, we *webhookEndpoint) error {
 }
 
 func (s *Surface) createWebhookEndpoint(c *call, tx *store.Tx) (any, error) {
-	we := &webhookEndpoint{ID: newID("we_", 24), Created: c.now.Unix(), APIVersion: DefaultAPIVersion,
-		Secret: newSecret("whsec_", 32)}
+	we := &webhookEndpoint{ID: clockwork.NewID("we_", 24), Created: c.now.Unix(), APIVersion: DefaultAPIVersion,
+		Secret: clockwork.NewSecret("whsec_", 32)}
 	webhookParams(c.p, we, true)
 	if v, ok := c.p.str("api_version"); ok {
 		if !apiVersionPattern.MatchString(v) {
