@@ -582,7 +582,8 @@ func (l *ledger) Policy() (billing.DunningPolicy, error) {
 	if err != nil {
 		return billing.DunningPolicy{}, err
 	}
-	var p billing.DunningPolicy
+	// A policy stored before it had a FinalizeDelay keeps the default one.
+	p := billing.DunningPolicy{FinalizeDelay: defaultPolicy().FinalizeDelay}
 	if err := json.Unmarshal(raw, &p); err != nil {
 		return billing.DunningPolicy{}, fmt.Errorf("decode dunning policy: %w", err)
 	}
@@ -598,10 +599,11 @@ func (l *ledger) putPolicy(p billing.DunningPolicy) error {
 // and 3 days after the attempt before (8 attempts within 14 days,
 // billclock's fixed stand-in for Smart Retries' "8 tries within 2 weeks"),
 // then cancel the subscription and leave the invoice open; the
-// upcoming-invoice notice 3 days before a renewal.
+// upcoming-invoice notice 3 days before a renewal, and renewal invoices
+// finalized an hour after they are made.
 func defaultPolicy() billing.DunningPolicy {
 	p := billing.DunningPolicy{SubscriptionAction: billing.FinalCancel, InvoiceAction: billing.InvoiceLeaveOpen,
-		UpcomingNotice: 3 * 86400}
+		UpcomingNotice: 3 * 86400, FinalizeDelay: billing.FinalizeDelay}
 	var after int64
 	for _, d := range []int{1, 2, 2, 2, 2, 2, 3} {
 		after += int64(d) * 86400
