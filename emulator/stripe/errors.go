@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/billclock/billclock/emulator/billing"
+	"github.com/billclock/billclock/emulator/clockwork"
 )
 
 // Error types, as in Stripe's envelope.
@@ -149,7 +150,7 @@ func maskKey(key string) string {
 		}
 	}
 	rest := key[len(prefix):]
-	if len(rest) <= 4 || !keyChars(rest[len(rest)-4:]) {
+	if len(rest) <= 4 || !clockwork.KeyChars(rest[len(rest)-4:]) {
 		return prefix + "****"
 	}
 	return prefix + "****" + rest[len(rest)-4:]
@@ -172,6 +173,10 @@ func apiError(err error) (e *Error, ok bool) {
 	var fe *FormError
 	if errors.As(err, &fe) {
 		return invalid("", "%s", fe.Msg), true
+	}
+	var busy *clockwork.ClockBusyError
+	if errors.As(err, &busy) {
+		return invalid("", "The test clock %s is advancing. Objects on it cannot be changed until it is ready.", busy.Clock), true
 	}
 	var be *billing.Error
 	if errors.As(err, &be) {

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/billclock/billclock/emulator/billing"
+	"github.com/billclock/billclock/emulator/clockwork"
 	"github.com/billclock/billclock/store"
 )
 
@@ -107,9 +108,9 @@ func TestStoredPolicyKeepsTheHourDraft(t *testing.T) {
 	require.NoError(t, s.db.Update(func(tx *store.Tx) error {
 		acct, err := tx.Account(key)
 		require.NoError(t, err)
-		coll, err := acct.Collection(settingsCollection)
+		coll, err := acct.Collection(clockwork.SettingsCollection)
 		require.NoError(t, err)
-		return coll.Put(dunningPolicyID, 0, []byte(`{"retry_after":[86400],"subscription_action":"unpaid","invoice_action":"leave_open"}`))
+		return coll.Put("dunning", 0, []byte(`{"retry_after":[86400],"subscription_action":"unpaid","invoice_action":"leave_open"}`))
 	}))
 	require.NoError(t, s.db.View(func(tx *store.Tx) error {
 		l, err := s.ledger(tx, key, nil)
