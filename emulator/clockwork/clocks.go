@@ -14,7 +14,7 @@ import (
 // Clock returns a clock of the account.
 func (l *Ledger) Clock(id string) (*billing.Clock, error) {
 	var c billing.Clock
-	return &c, l.Get(ClocksCollection, "billingclock", id, &c)
+	return &c, l.Get(ClocksCollection, KindClock, id, &c)
 }
 
 // PutClock stores a clock. Moving a clock's time without running what

@@ -61,7 +61,7 @@ func (l *Ledger) Endpoint(id string) (*Endpoint, error) {
 func loadEndpoint(coll *store.Collection, id string) (*Endpoint, error) {
 	raw, err := coll.Get(id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, billing.NotFoundError("webhook endpoint", id, "id")
+		return nil, billing.NotFoundError(KindEndpoint, id, "id")
 	}
 	if err != nil {
 		return nil, err

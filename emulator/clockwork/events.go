@@ -77,7 +77,7 @@ func (l *Ledger) Event(id string) ([]byte, error) {
 	}
 	raw, err := events.Get(id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, billing.NotFoundError("event", id, "id")
+		return nil, billing.NotFoundError(KindEvent, id, "id")
 	}
 	return raw, err
 }

@@ -58,6 +58,28 @@ const (
 	balanceTxnsByCustomer    = "balance_transactions_by_customer"
 )
 
+// Kinds of objects, as the runtime's not-found errors name them
+// (billing.Error's Resource, made by billing.NotFoundError): each dialect
+// words them its own way ("No such billingclock" is Stripe's for
+// KindClock).
+const (
+	KindCustomer           = "customer"
+	KindProduct            = "product"
+	KindPrice              = "price"
+	KindSubscription       = "subscription"
+	KindSubscriptionItem   = "subscription_item"
+	KindInvoice            = "invoice"
+	KindInvoiceItem        = "invoice_item"
+	KindClock              = "clock"
+	KindPaymentMethod      = "payment_method"
+	KindPayment            = "payment"
+	KindCharge             = "charge"
+	KindInvoicePayment     = "invoice_payment"
+	KindBalanceTransaction = "balance_transaction"
+	KindEvent              = "event"
+	KindEndpoint           = "webhook_endpoint"
+)
+
 // Request is the API request a ledger works for: the events it records
 // name it, and records are stamped with its time.
 type Request struct {
@@ -152,8 +174,8 @@ func (l *Ledger) Collection(name string) (*store.Collection, error) {
 	return c, nil
 }
 
-// Get decodes object id of a collection; resource names its kind in the
-// not-found error.
+// Get decodes object id of a collection; resource is its kind (Kind*, or
+// a dialect's own) for the not-found error.
 func (l *Ledger) Get(collection, resource, id string, v any) error {
 	c, err := l.Collection(collection)
 	if err != nil {
@@ -199,7 +221,7 @@ func (l *Ledger) Customer(id string) (*billing.Customer, error) {
 		return copyCustomer(c), nil
 	}
 	var c billing.Customer
-	if err := l.Get(CustomersCollection, "customer", id, &c); err != nil {
+	if err := l.Get(CustomersCollection, KindCustomer, id, &c); err != nil {
 		return &c, err
 	}
 	l.custs[id] = copyCustomer(&c)
@@ -311,7 +333,7 @@ func (l *Ledger) Product(id string) (*billing.Product, error) {
 		return &c, nil
 	}
 	var p billing.Product
-	if err := l.Get(ProductsCollection, "product", id, &p); err != nil {
+	if err := l.Get(ProductsCollection, KindProduct, id, &p); err != nil {
 		return nil, err
 	}
 	l.products[id] = &p
@@ -333,7 +355,7 @@ func (l *Ledger) Price(id string) (*billing.Price, error) {
 		return &c, nil
 	}
 	var p billing.Price
-	if err := l.Get(PricesCollection, "price", id, &p); err != nil {
+	if err := l.Get(PricesCollection, KindPrice, id, &p); err != nil {
 		return nil, err
 	}
 	l.prices[id] = &p
@@ -354,7 +376,7 @@ func (l *Ledger) Subscription(id string) (*billing.Subscription, error) {
 		return copySubscription(s), nil
 	}
 	var s billing.Subscription
-	if err := l.Get(SubscriptionsCollection, "subscription", id, &s); err != nil {
+	if err := l.Get(SubscriptionsCollection, KindSubscription, id, &s); err != nil {
 		return &s, err
 	}
 	l.subs[id] = copySubscription(&s)
@@ -423,7 +445,7 @@ func (l *Ledger) SubscriptionOfItem(id, param string) (*billing.Subscription, er
 	}
 	sub, err := items.Get(id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, billing.NotFoundError("subscription item", id, param)
+		return nil, billing.NotFoundError(KindSubscriptionItem, id, param)
 	}
 	if err != nil {
 		return nil, err
@@ -439,7 +461,7 @@ func (l *Ledger) SubscriptionsOnClock(clock string, fn func(*billing.Subscriptio
 // Invoice returns an invoice.
 func (l *Ledger) Invoice(id string) (*billing.Invoice, error) {
 	var inv billing.Invoice
-	return &inv, l.Get(InvoicesCollection, "invoice", id, &inv)
+	return &inv, l.Get(InvoicesCollection, KindInvoice, id, &inv)
 }
 
 // PutInvoice stores an invoice.
@@ -450,7 +472,7 @@ func (l *Ledger) PutInvoice(inv *billing.Invoice) error {
 // InvoiceItem returns an invoice item.
 func (l *Ledger) InvoiceItem(id string) (*billing.InvoiceItem, error) {
 	var ii billing.InvoiceItem
-	return &ii, l.Get(InvoiceItemsCollection, "invoiceitem", id, &ii)
+	return &ii, l.Get(InvoiceItemsCollection, KindInvoiceItem, id, &ii)
 }
 
 // PutInvoiceItem stores an invoice item, pending (filed under its
@@ -533,7 +555,7 @@ func (l *Ledger) Emit(ev billing.Event) error { return l.Record(ev) }
 // by the dialect, so the ledger only knows real ones.
 func (l *Ledger) PaymentMethod(id string) (*billing.PaymentMethod, error) {
 	var pm billing.PaymentMethod
-	return &pm, l.Get(PaymentMethodsCollection, "PaymentMethod", id, &pm)
+	return &pm, l.Get(PaymentMethodsCollection, KindPaymentMethod, id, &pm)
 }
 
 // PutPaymentMethod stores pm and keeps the index of each customer's
@@ -566,7 +588,7 @@ func (l *Ledger) PaymentMethodsOf(customer string, fn func(*billing.PaymentMetho
 // Payment returns a payment (Stripe's PaymentIntent).
 func (l *Ledger) Payment(id string) (*billing.Payment, error) {
 	var p billing.Payment
-	return &p, l.Get(PaymentsCollection, "payment_intent", id, &p)
+	return &p, l.Get(PaymentsCollection, KindPayment, id, &p)
 }
 
 // PutPayment stores a payment.
@@ -577,7 +599,7 @@ func (l *Ledger) PutPayment(p *billing.Payment) error {
 // Charge returns a charge.
 func (l *Ledger) Charge(id string) (*billing.Charge, error) {
 	var ch billing.Charge
-	return &ch, l.Get(ChargesCollection, "charge", id, &ch)
+	return &ch, l.Get(ChargesCollection, KindCharge, id, &ch)
 }
 
 // PutCharge stores a charge.
@@ -588,7 +610,7 @@ func (l *Ledger) PutCharge(ch *billing.Charge) error {
 // InvoicePayment returns a stored invoice payment.
 func (l *Ledger) InvoicePayment(id string) (*billing.InvoicePayment, error) {
 	var ip billing.InvoicePayment
-	return &ip, l.Get(InvoicePaymentsCollection, "invoice payment", id, &ip)
+	return &ip, l.Get(InvoicePaymentsCollection, KindInvoicePayment, id, &ip)
 }
 
 // InvoicePayments returns an invoice's payments, oldest first.

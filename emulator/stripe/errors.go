@@ -183,6 +183,9 @@ func apiError(err error) (e *Error, ok bool) {
 		e := &Error{Status: statusOfKind[be.Kind], Type: typeInvalidRequest, Message: be.Message, Param: be.Param}
 		if be.Kind == billing.NotFound {
 			e.Code = "resource_missing"
+			if be.Resource != "" {
+				e.Message = noSuchMessage(be.Resource, be.ID)
+			}
 		}
 		return e, true
 	}

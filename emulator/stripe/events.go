@@ -255,7 +255,7 @@ func (s *Surface) retryEvent(c *call, tx *store.Tx) (any, error) {
 	}
 	if _, err := l.Redeliver(c.vars["id"], endpoint); err != nil {
 		var missing *billing.Error
-		if errors.As(err, &missing) && missing.Resource == "webhook endpoint" {
+		if errors.As(err, &missing) && missing.Resource == clockwork.KindEndpoint {
 			e := *missing
 			e.Param = "webhook_endpoint"
 			return nil, &e

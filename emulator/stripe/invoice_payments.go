@@ -65,7 +65,7 @@ func (s *Surface) listInvoicePayments(c *call, tx *store.Tx) (any, error) {
 // balanceTransaction loads a customer balance transaction.
 func (l *ledger) balanceTransaction(id string) (*billing.BalanceTransaction, error) {
 	var bt billing.BalanceTransaction
-	return &bt, l.Get(clockwork.BalanceTxnsCollection, "customer balance transaction", id, &bt)
+	return &bt, l.Get(clockwork.BalanceTxnsCollection, clockwork.KindBalanceTransaction, id, &bt)
 }
 
 // balanceCustomer checks that the customer of the path exists.
@@ -92,7 +92,7 @@ func (s *Surface) retrieveBalanceTransaction(c *call, tx *store.Tx) (any, error)
 	}
 	bt, err := l.balanceTransaction(c.vars["id"])
 	if err == nil && bt.Customer != customer {
-		err = billing.NotFoundError("customer balance transaction", c.vars["id"], "id")
+		err = billing.NotFoundError(clockwork.KindBalanceTransaction, c.vars["id"], "id")
 	}
 	if err != nil {
 		return nil, err
