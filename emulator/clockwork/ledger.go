@@ -133,14 +133,23 @@ var _ billing.Ledger = (*Ledger)(nil)
 
 // Ledger returns the ledger of account, of dialect d, in tx, for the API
 // request req (nil for work of the dialect's own outside any request).
+// In a writable transaction the account is recorded as d's at its first
+// write; an account of another dialect is refused (ErrOtherDialect).
 func (rt *Runtime) Ledger(tx *store.Tx, d Dialect, account string, req *Request) (*Ledger, error) {
 	acct, err := tx.Account(account)
 	if err != nil {
 		return nil, err
 	}
+	if err := claim(tx, acct, account, d); err != nil {
+		return nil, err
+	}
+	return rt.newLedger(tx, acct, d, account, req), nil
+}
+
+func (rt *Runtime) newLedger(tx *store.Tx, acct *store.Account, d Dialect, account string, req *Request) *Ledger {
 	return &Ledger{rt: rt, d: d, tx: tx, acct: acct, account: account, req: req, colls: map[string]*store.Collection{},
 		prices: map[string]*billing.Price{}, products: map[string]*billing.Product{},
-		custs: map[string]*billing.Customer{}, subs: map[string]*billing.Subscription{}}, nil
+		custs: map[string]*billing.Customer{}, subs: map[string]*billing.Subscription{}}
 }
 
 // Engine is the billing engine over the ledger.
