@@ -28,6 +28,7 @@ import (
 	"github.com/stripe/stripe-go/v86"
 
 	"github.com/billclock/billclock/emulator"
+	"github.com/billclock/billclock/emulator/clockwork"
 	bcstripe "github.com/billclock/billclock/emulator/stripe"
 	"github.com/billclock/billclock/store"
 )
@@ -904,16 +905,18 @@ func TestIsolationAcrossKeys(t *testing.T) {
 	}
 }
 
-// TestIsolationCoversEveryRoute fails when a route of emulator/stripe has
-// no isolation case: a new route must say what another account may not do
-// with it.
+// TestIsolationCoversEveryRoute fails when a route of emulator/stripe, or
+// a control route of the runtime, has no isolation case: a new route must
+// say what another account may not do with it.
 func TestIsolationCoversEveryRoute(t *testing.T) {
 	t.Parallel()
 	db, err := store.Open(filepath.Join(t.TempDir(), "routes.db"), &store.Options{NoSync: true})
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
 	r := mux.NewRouter()
-	bcstripe.New(bcstripe.Options{DB: db}).Routes(r)
+	rt := clockwork.New(clockwork.Options{DB: db})
+	rt.Register(bcstripe.New(rt, bcstripe.Options{}))
+	rt.Routes(r)
 
 	// A route is covered by an attack in isolationCases, or by a setup step
 	// that every account sends with the same Idempotency-Key (the only

@@ -14,7 +14,7 @@ import (
 	"github.com/stripe/stripe-go/v86"
 
 	"github.com/billclock/billclock/emulator"
-	bcstripe "github.com/billclock/billclock/emulator/stripe"
+	"github.com/billclock/billclock/emulator/clockwork"
 	"github.com/billclock/billclock/store"
 )
 
@@ -28,7 +28,7 @@ func TestErrorPathsNeverLogTheKey(t *testing.T) {
 	const key = "sk_test_LogSecretK3y0123456789"
 	var d disk
 	var logs logBuffer
-	cfg := emulator.Config{BeforeCommit: d.beforeCommit, Logger: logs.logger(), Webhooks: bcstripe.WebhookOptions{
+	cfg := emulator.Config{BeforeCommit: d.beforeCommit, Logger: logs.logger(), Webhooks: clockwork.WebhookOptions{
 		Attempts: 2, RetryDelay: 50 * time.Millisecond, Timeout: 200 * time.Millisecond}}
 	e := start(t, cfg)
 	b := &billingEnv{env: e, sc: e.client(key)}

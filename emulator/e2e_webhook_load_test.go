@@ -20,8 +20,8 @@ import (
 	"github.com/stripe/stripe-go/v86"
 
 	"github.com/billclock/billclock/emulator"
+	"github.com/billclock/billclock/emulator/clockwork"
 	"github.com/billclock/billclock/emulator/emulatortest"
-	bcstripe "github.com/billclock/billclock/emulator/stripe"
 )
 
 // accountEvents lists every event id of the account behind c, oldest
@@ -144,7 +144,7 @@ func TestWebhookHangingEndpointsDoNotDelayOthers(t *testing.T) {
 		healthyEvents     = 5
 		generousWait      = 30 * time.Second // generous, and far below the timeout
 	)
-	srv := emulatortest.Start(t, emulator.Config{NoSync: true, Webhooks: bcstripe.WebhookOptions{
+	srv := emulatortest.Start(t, emulator.Config{NoSync: true, Webhooks: clockwork.WebhookOptions{
 		Timeout: timeout, RetryDelay: 50 * time.Millisecond, MaxRetryDelay: 200 * time.Millisecond}})
 
 	var hanging atomic.Int32

@@ -30,7 +30,7 @@ import (
 	"github.com/stripe/stripe-go/v86/webhook"
 
 	"github.com/billclock/billclock/emulator"
-	bcstripe "github.com/billclock/billclock/emulator/stripe"
+	"github.com/billclock/billclock/emulator/clockwork"
 )
 
 const (
@@ -558,7 +558,7 @@ func TestWebhookEndpoints(t *testing.T) {
 // and an endpoint gets an event only once the one before it succeeded.
 func TestWebhookRetriesKeepOrder(t *testing.T) {
 	t.Parallel()
-	b := startBilling(t, emulator.Config{Webhooks: bcstripe.WebhookOptions{
+	b := startBilling(t, emulator.Config{Webhooks: clockwork.WebhookOptions{
 		RetryDelay: 50 * time.Millisecond, MaxRetryDelay: 200 * time.Millisecond}})
 	const failFor = 10 * time.Millisecond
 	rc := newReceiver(t, func(ctx context.Context, _ *stripe.Event, n int) int {
@@ -635,7 +635,7 @@ func TestWebhookRetriesKeepOrder(t *testing.T) {
 func TestWebhookDeadEndpointDoesNotStallOthers(t *testing.T) {
 	t.Parallel()
 	const timeout = 200 * time.Millisecond
-	b := startBilling(t, emulator.Config{Webhooks: bcstripe.WebhookOptions{
+	b := startBilling(t, emulator.Config{Webhooks: clockwork.WebhookOptions{
 		Timeout: timeout, Attempts: 2, RetryDelay: 50 * time.Millisecond}})
 	price := b.price("Pro", 2000, stripe.PriceRecurringIntervalMonth)
 	var hanging, overlaps atomic.Int32
@@ -697,7 +697,7 @@ func TestWebhookDeliveriesSurviveRestart(t *testing.T) {
 	// Long enough that the endpoint is tried once before the restart; the
 	// retry after the restart honours it (the schedule is persisted).
 	const retryDelay = 750 * time.Millisecond
-	b := startBilling(t, emulator.Config{Webhooks: bcstripe.WebhookOptions{RetryDelay: retryDelay}})
+	b := startBilling(t, emulator.Config{Webhooks: clockwork.WebhookOptions{RetryDelay: retryDelay}})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	addr := ln.Addr().String()

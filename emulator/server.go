@@ -1,5 +1,6 @@
 // Package emulator is billclock's server: it owns the store, the HTTP
-// listener and the provider surfaces, and runs them until told to stop.
+// listener, the runtime (emulator/clockwork) and the provider dialects over
+// it, and runs them until told to stop.
 package emulator
 
 import (
@@ -14,6 +15,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/billclock/billclock/emulator/clockwork"
 	"github.com/billclock/billclock/emulator/stripe"
 	"github.com/billclock/billclock/store"
 )
@@ -42,7 +44,7 @@ type Config struct {
 	// 3 subscriptions per customer); billclock lifts them by default.
 	StripeLimits bool
 	// Webhooks configure webhook delivery (retries, timeouts).
-	Webhooks stripe.WebhookOptions
+	Webhooks clockwork.WebhookOptions
 	// ReadTimeout bounds reading one request, headers and body, so that a
 	// client trickling its body cannot hold a connection; zero means
 	// DefaultReadTimeout.
@@ -52,7 +54,7 @@ type Config struct {
 	IdleTimeout time.Duration
 	// Retention is how long events, webhook attempts and the deleted
 	// stubs of customers are kept after they were recorded, in wall time;
-	// zero means stripe.DefaultRetention (30 days).
+	// zero means clockwork.DefaultRetention (30 days).
 	Retention time.Duration
 }
 
@@ -73,11 +75,11 @@ const (
 
 // Server is a running billclock.
 type Server struct {
-	log    *slog.Logger
-	db     *store.DB
-	ln     net.Listener
-	http   *http.Server
-	stripe *stripe.Surface
+	log  *slog.Logger
+	db   *store.DB
+	ln   net.Listener
+	http *http.Server
+	rt   *clockwork.Runtime
 
 	closeOnce sync.Once
 	closeErr  error
@@ -101,10 +103,12 @@ func Open(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{log: log, db: db, ln: ln}
-	s.stripe = stripe.New(stripe.Options{DB: db, Now: cfg.Now, APIKeys: cfg.APIKeys,
-		AdvanceDelay: cfg.AdvanceDelay, Logger: log, StripeLimits: cfg.StripeLimits, Webhooks: cfg.Webhooks,
-		Retention: cfg.Retention})
-	if err := s.stripe.Prepare(); err != nil {
+	s.rt = clockwork.New(clockwork.Options{DB: db, Now: cfg.Now, APIKeys: cfg.APIKeys, AdvanceDelay: cfg.AdvanceDelay,
+		Logger: log, Webhooks: cfg.Webhooks, Retention: cfg.Retention})
+	// The dialects, the first being the one that answers requests no
+	// dialect claims. Another provider is one more Register.
+	s.rt.Register(stripe.New(s.rt, stripe.Options{StripeLimits: cfg.StripeLimits}))
+	if err := s.rt.Prepare(); err != nil {
 		db.Close()
 		ln.Close()
 		return nil, fmt.Errorf("prepare %s: %w", cfg.DBPath, err)
@@ -130,10 +134,10 @@ func (s *Server) handler() http.Handler {
 		w.Write([]byte(`{"status":"ok"}` + "\n"))
 	}).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/", serveIndex).Methods(http.MethodGet, http.MethodHead)
-	s.stripe.Routes(r)
-	// Any other path or method gets Stripe's JSON 404, not Go's plain text.
-	r.NotFoundHandler = s.stripe.NotFoundHandler()
-	r.MethodNotAllowedHandler = s.stripe.NotFoundHandler()
+	// Every dialect's routes and the control routes. Any other path or
+	// method gets the JSON 404 of the dialect of the request's key
+	// (Stripe's without one), not Go's plain text.
+	s.rt.Routes(r)
 	if s.log.Enabled(context.Background(), slog.LevelDebug) {
 		return logRequests(s.log, r)
 	}
@@ -151,7 +155,7 @@ func (s *Server) URL() string { return "http://" + s.Addr() }
 func (s *Server) Run(ctx context.Context) error {
 	bgCtx, stopBg := context.WithCancel(context.Background())
 	bgDone := make(chan error, 1)
-	go func() { bgDone <- s.stripe.Run(bgCtx) }()
+	go func() { bgDone <- s.rt.Run(bgCtx) }()
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- s.http.Serve(s.ln) }()

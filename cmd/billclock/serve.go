@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/billclock/billclock/emulator"
-	"github.com/billclock/billclock/emulator/stripe"
+	"github.com/billclock/billclock/emulator/clockwork"
 )
 
 // Defaults for serve.
@@ -29,7 +29,7 @@ type serveOptions struct {
 	APIKeys      []string
 	LogLevel     string
 	StripeLimits bool
-	Webhooks     stripe.WebhookOptions
+	Webhooks     clockwork.WebhookOptions
 	Retention    time.Duration
 }
 
@@ -45,14 +45,14 @@ func (o *serveOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.Webhooks.RetryDelay, "webhook-retry-delay", def.RetryDelay, "wait before the first webhook retry; doubles after each failure (env BILLCLOCK_WEBHOOK_RETRY_DELAY)")
 	fs.DurationVar(&o.Webhooks.MaxRetryDelay, "webhook-max-retry-delay", def.MaxRetryDelay, "cap on the wait between webhook retries (env BILLCLOCK_WEBHOOK_MAX_RETRY_DELAY)")
 	fs.DurationVar(&o.Webhooks.Timeout, "webhook-timeout", def.Timeout, "time limit of one webhook attempt (env BILLCLOCK_WEBHOOK_TIMEOUT)")
-	fs.DurationVar(&o.Retention, "retention", stripe.DefaultRetention, "keep events, webhook attempts and deleted customers' stubs this long after they were recorded, in wall time (env BILLCLOCK_RETENTION)")
+	fs.DurationVar(&o.Retention, "retention", clockwork.DefaultRetention, "keep events, webhook attempts and deleted customers' stubs this long after they were recorded, in wall time (env BILLCLOCK_RETENTION)")
 	fs.StringVar(&o.LogLevel, "log-level", defaultLogLevel, "debug, info, warn or error; debug logs every request (env BILLCLOCK_LOG_LEVEL)")
 }
 
 // defaultWebhookOptions suit tests: a first retry within 2 s, backoff capped
 // at 30 s, 5 attempts.
-func defaultWebhookOptions() stripe.WebhookOptions {
-	return stripe.WebhookOptions{Attempts: 5, RetryDelay: time.Second, MaxRetryDelay: 30 * time.Second, Timeout: 10 * time.Second}
+func defaultWebhookOptions() clockwork.WebhookOptions {
+	return clockwork.WebhookOptions{Attempts: 5, RetryDelay: time.Second, MaxRetryDelay: 30 * time.Second, Timeout: 10 * time.Second}
 }
 
 // resolveServeOptions applies the environment to every setting whose flag
@@ -87,7 +87,7 @@ func resolveServeOptions(flags serveOptions, changed func(flag string) bool, get
 	for i, k := range o.APIKeys {
 		// Name the key by its place, never by its value: keys stay out of
 		// messages and logs.
-		if !stripe.KeyCanAuthenticate(k) {
+		if !clockwork.KeyCanAuthenticate(k) {
 			return o, fmt.Errorf("%s #%d can never authenticate: API keys are printable ASCII without spaces, at most 255 bytes", source, i+1)
 		}
 	}

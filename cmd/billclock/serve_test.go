@@ -15,7 +15,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/billclock/billclock/emulator/stripe"
+	"github.com/billclock/billclock/emulator/clockwork"
 	"github.com/billclock/billclock/store"
 	"github.com/billclock/billclock/store/storetest"
 )
@@ -111,7 +111,7 @@ func TestResolveServeOptions(t *testing.T) {
 			env: map[string]string{"BILLCLOCK_WEBHOOK_ATTEMPTS": "9", "BILLCLOCK_WEBHOOK_RETRY_DELAY": "200ms",
 				"BILLCLOCK_WEBHOOK_MAX_RETRY_DELAY": "2s", "BILLCLOCK_WEBHOOK_TIMEOUT": "500ms"},
 			want: serveOptions{Addr: defaultAddr, DB: defaultDB, LogLevel: defaultLogLevel,
-				Webhooks: stripe.WebhookOptions{Attempts: 3, RetryDelay: 200 * time.Millisecond, MaxRetryDelay: 2 * time.Second, Timeout: 500 * time.Millisecond}},
+				Webhooks: clockwork.WebhookOptions{Attempts: 3, RetryDelay: 200 * time.Millisecond, MaxRetryDelay: 2 * time.Second, Timeout: 500 * time.Millisecond}},
 		},
 		{name: "zero webhook attempts", args: []string{"--webhook-attempts", "0"}, wantErr: "--webhook-attempts must be at least 1"},
 		{name: "bad webhook timeout", env: map[string]string{"BILLCLOCK_WEBHOOK_TIMEOUT": "soon"}, wantErr: "BILLCLOCK_WEBHOOK_TIMEOUT"},
@@ -141,7 +141,7 @@ func TestResolveServeOptions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tt.want.Webhooks == (stripe.WebhookOptions{}) {
+			if tt.want.Webhooks == (clockwork.WebhookOptions{}) {
 				tt.want.Webhooks = defaultWebhookOptions()
 			}
 			if tt.want.Retention == 0 {

@@ -16,10 +16,10 @@ const day int64 = 86400
 
 // testPolicy is Stripe's default policy as billclock has it: retries 1, 3,
 // 5, 7, 9, 11 and 14 days after the first failure; then cancel the
-// subscription and leave the invoice open.
+// subscription and leave the invoice open; renewals are drafts for an hour.
 func testPolicy() DunningPolicy {
 	return DunningPolicy{RetryAfter: []int64{1 * day, 3 * day, 5 * day, 7 * day, 9 * day, 11 * day, 14 * day},
-		SubscriptionAction: FinalCancel, InvoiceAction: InvoiceLeaveOpen}
+		SubscriptionAction: FinalCancel, InvoiceAction: InvoiceLeaveOpen, FinalizeDelay: FinalizeDelay}
 }
 
 // card stores a card for the scenario's customer.

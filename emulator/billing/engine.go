@@ -953,7 +953,11 @@ func (e *Engine) endPeriod(sub *Subscription, at int64) error {
 	// As at Stripe, a renewal invoice's own period is the one just ended,
 	// in which its swept items accrued.
 	inv.PeriodStart, inv.PeriodEnd = previousStart, at
-	inv.AutomaticallyFinalizesAt = at + FinalizeDelay
+	policy, err := e.L.Policy()
+	if err != nil {
+		return err
+	}
+	inv.AutomaticallyFinalizesAt = at + policy.FinalizeDelay
 	if err := e.priceNewInvoice(inv, sub, cust, at); err != nil {
 		return err
 	}
@@ -973,7 +977,7 @@ func (e *Engine) endPeriod(sub *Subscription, at int64) error {
 	if err := e.emit(EventInvoiceCreated, at, snapshotInvoice(inv)); err != nil {
 		return err
 	}
-	if err := e.L.Schedule(Task{Clock: sub.Clock, At: at + FinalizeDelay, Kind: TaskFinalize, Subject: inv.ID}); err != nil {
+	if err := e.L.Schedule(Task{Clock: sub.Clock, At: inv.AutomaticallyFinalizesAt, Kind: TaskFinalize, Subject: inv.ID}); err != nil {
 		return err
 	}
 	return e.L.Schedule(Task{Clock: sub.Clock, At: sub.PeriodEnd, Kind: TaskPeriodEnd, Subject: sub.ID, Expect: sub.PeriodEnd})

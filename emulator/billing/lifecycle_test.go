@@ -111,7 +111,7 @@ func TestFreePlanActiveAtOnce(t *testing.T) {
 func TestRetriesExhaustedCancel(t *testing.T) {
 	s := newScenario(t, utc("2025-04-01T00:00:00Z"))
 	s.l.policy = DunningPolicy{RetryAfter: []int64{1 * day, 3 * day, 5 * day, 7 * day},
-		SubscriptionAction: FinalCancel, InvoiceAction: InvoiceMarkUncollectible}
+		SubscriptionAction: FinalCancel, InvoiceAction: InvoiceMarkUncollectible, FinalizeDelay: FinalizeDelay}
 	sub := s.subscribeSeats(docsPlan, 6, nil)
 	s.card("pm_fail", declining)
 	s.useCard("pm_fail")

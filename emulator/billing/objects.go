@@ -166,8 +166,8 @@ const (
 	ReasonManual             BillingReason = "manual"
 )
 
-// FinalizeDelay is how long a renewal invoice stays a draft before it is
-// finalized and paid.
+// FinalizeDelay is how long Stripe leaves a renewal invoice a draft before
+// it is finalized and paid: the Stripe dialect's DunningPolicy.FinalizeDelay.
 const FinalizeDelay = 3600
 
 // Invoice is a bill.

@@ -254,6 +254,11 @@ type DunningPolicy struct {
 	// UpcomingNotice is how long before a renewal the upcoming-invoice
 	// notice fires, in seconds (0: never).
 	UpcomingNotice int64 `json:"upcoming_notice,omitempty"`
+	// FinalizeDelay is how long a renewal invoice stays a draft before it
+	// is finalized and collected, in seconds: Stripe's hour
+	// (FinalizeDelay), or 0 to finalize and collect it at once, as
+	// Chargebee does.
+	FinalizeDelay int64 `json:"finalize_delay"`
 }
 
 // Event types of payment objects.

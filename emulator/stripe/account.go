@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 
+	"github.com/billclock/billclock/emulator/clockwork"
 	"github.com/billclock/billclock/store"
 )
 
@@ -16,7 +17,7 @@ func accountID(key string) string {
 	sum := sha256.Sum256([]byte("billclock account\x00" + key))
 	out := make([]byte, 16)
 	for i := range out {
-		out[i] = idAlphabet[int(sum[i])%len(idAlphabet)]
+		out[i] = clockwork.IDAlphabet[int(sum[i])%len(clockwork.IDAlphabet)]
 	}
 	return "acct_" + string(out)
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/billclock/billclock/emulator/clockwork"
 	"github.com/billclock/billclock/store"
 )
 
@@ -47,9 +48,13 @@ func seedBenchEvents(tb testing.TB, s *Surface, account string, n int, created f
 			}
 			for i := start; i < min(start+batch, n); i++ {
 				obj, _ := json.Marshal(map[string]any{"id": fmt.Sprintf("obj_%d", i), "object": "invoice", "description": pad})
-				e := eventObject{ID: newID("evt_", 24), Object: "event", APIVersion: DefaultAPIVersion, Created: created(i),
+				e := eventObject{ID: clockwork.NewID("evt_", 24), Object: "event", APIVersion: DefaultAPIVersion, Created: created(i),
 					Data: eventData{Object: obj}, Type: benchEventType(i)}
-				if err := l.storeEvent(&e); err != nil {
+				raw, err := e.encode()
+				if err != nil {
+					return err
+				}
+				if err := l.StoreEvent(e.ID, e.Type, e.Created, raw); err != nil {
 					return err
 				}
 			}
@@ -70,7 +75,7 @@ func BenchmarkEventListFilters(b *testing.B) {
 	const key = "sk_test_bench_events"
 	base := wall.t.Unix()
 	seedBenchEvents(b, s, key, benchEventCount, func(i int) int64 { return base + int64(i) })
-	if _, err := s.upgrade(); err != nil {
+	if err := s.rt.Prepare(); err != nil {
 		b.Fatal(err)
 	}
 

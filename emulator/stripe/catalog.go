@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/billclock/billclock/emulator/billing"
+	"github.com/billclock/billclock/emulator/clockwork"
 	"github.com/billclock/billclock/store"
 )
 
@@ -166,7 +167,7 @@ var errStopScan = errors.New("stop scan")
 // findPrice returns the first price (oldest first) for which match is true,
 // or nil.
 func findPrice(l *ledger, match func(*billing.Price) bool) (*billing.Price, error) {
-	coll, err := l.coll(pricesCollection)
+	coll, err := l.Collection(clockwork.PricesCollection)
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +208,7 @@ func (s *Surface) deleteProduct(c *call, tx *store.Tx) (any, error) {
 	if price != nil {
 		return nil, invalid("", "This product cannot be deleted because it has one or more user-created prices.")
 	}
-	coll, err := l.coll(productsCollection)
+	coll, err := l.Collection(clockwork.ProductsCollection)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +232,7 @@ func (s *Surface) listProducts(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	coll, err := l.coll(productsCollection)
+	coll, err := l.Collection(clockwork.ProductsCollection)
 	if err != nil {
 		return nil, err
 	}
@@ -475,7 +476,7 @@ func (s *Surface) listPrices(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	coll, err := l.coll(pricesCollection)
+	coll, err := l.Collection(clockwork.PricesCollection)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package stripe
 
 import (
 	"github.com/billclock/billclock/emulator/billing"
+	"github.com/billclock/billclock/emulator/clockwork"
 	"github.com/billclock/billclock/store"
 )
 
@@ -39,7 +40,7 @@ func (s *Surface) listCharges(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	coll, err := l.coll(chargesCollection)
+	coll, err := l.Collection(clockwork.ChargesCollection)
 	if err != nil {
 		return nil, err
 	}

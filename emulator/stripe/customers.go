@@ -7,6 +7,7 @@ import (
 	"maps"
 
 	"github.com/billclock/billclock/emulator/billing"
+	"github.com/billclock/billclock/emulator/clockwork"
 	"github.com/billclock/billclock/store"
 )
 
@@ -91,7 +92,7 @@ func (s *Surface) createCustomer(c *call, tx *store.Tx) (any, error) {
 		}
 	}
 	// A customer on a test clock lives in the clock's time.
-	created, err := l.timeOn(clockID, c.now.Unix())
+	created, err := l.TimeOn(clockID, c.now.Unix())
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +155,7 @@ func (s *Surface) createCustomer(c *call, tx *store.Tx) (any, error) {
 		return nil, err
 	}
 	for _, pm := range attach {
-		if err := l.engine().AttachPaymentMethod(pm, cust, created); err != nil {
+		if err := l.Engine().AttachPaymentMethod(pm, cust, created); err != nil {
 			return nil, stripeError(err, opAttach)
 		}
 	}
@@ -197,7 +198,7 @@ func (s *Surface) updateCustomer(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	now, err := l.timeOn(cust.Clock, c.now.Unix())
+	now, err := l.TimeOn(cust.Clock, c.now.Unix())
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +237,7 @@ func (s *Surface) updateCustomer(c *call, tx *store.Tx) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := l.engine().AttachPaymentMethod(card, cust, now); err != nil {
+		if err := l.Engine().AttachPaymentMethod(card, cust, now); err != nil {
 			return nil, stripeError(err, opAttach)
 		}
 		replaced, cust.DefaultSource = cust.DefaultSource, card.ID
@@ -260,7 +261,7 @@ func (s *Surface) updateCustomer(c *call, tx *store.Tx) (any, error) {
 			return nil, err
 		}
 		if err == nil && old.Legacy && old.Customer == cust.ID {
-			if err := l.engine().DetachPaymentMethod(old, now); err != nil {
+			if err := l.Engine().DetachPaymentMethod(old, now); err != nil {
 				return nil, err
 			}
 		}
@@ -280,7 +281,7 @@ func (s *Surface) deleteCustomer(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	now, err := l.timeOn(cust.Clock, c.now.Unix())
+	now, err := l.TimeOn(cust.Clock, c.now.Unix())
 	if err != nil {
 		return nil, err
 	}
@@ -296,7 +297,7 @@ func (s *Surface) deleteCustomer(c *call, tx *store.Tx) (any, error) {
 		return nil, err
 	}
 	for _, id := range live {
-		if _, err := l.engine().CancelSubscription(id, false, false, now); err != nil {
+		if _, err := l.Engine().CancelSubscription(id, false, false, now); err != nil {
 			return nil, err
 		}
 	}
@@ -322,7 +323,7 @@ func (s *Surface) listCustomers(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	coll, err := l.coll(customersCollection)
+	coll, err := l.Collection(clockwork.CustomersCollection)
 	if err != nil {
 		return nil, err
 	}

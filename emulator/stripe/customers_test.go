@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -15,12 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/mux"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/billclock/billclock/emulator/clockwork"
 	"github.com/billclock/billclock/emulator/stripe/conformance"
-	"github.com/billclock/billclock/store"
 )
 
 var loadStripeSpec = sync.OnceValues(func() (*conformance.Spec, error) {
@@ -39,20 +37,16 @@ type api struct {
 // catalogWall is the wall time of the catalog tests.
 var catalogWall = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 
-func newAPI(t *testing.T, opts Options) *api {
+// newAPI serves the Stripe dialect with opts, at the wall time now
+// (catalogWall if nil).
+func newAPI(t *testing.T, now func() time.Time, opts Options) *api {
 	t.Helper()
 	spec, err := loadStripeSpec()
 	require.NoError(t, err)
-	db, err := store.Open(filepath.Join(t.TempDir(), "t.db"), &store.Options{NoSync: true})
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
-	opts.DB = db
-	if opts.Now == nil {
-		opts.Now = func() time.Time { return catalogWall }
+	if now == nil {
+		now = func() time.Time { return catalogWall }
 	}
-	s := New(opts)
-	r := mux.NewRouter()
-	s.Routes(r)
+	_, r := newSurface(t, clockwork.Options{Now: now}, opts)
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
 	return &api{t: t, srv: srv, spec: spec, key: "sk_test_catalog"}
@@ -138,7 +132,7 @@ func (a *api) eventTypesOf(objectID string) []string {
 }
 
 func TestCustomerLifecycle(t *testing.T) {
-	a := newAPI(t, Options{})
+	a := newAPI(t, nil, Options{})
 	cust := a.ok("POST", "/v1/customers", url.Values{
 		"email": {"ada@example.com"}, "name": {"Ada"}, "description": {"first"},
 		"metadata[a]": {"1"}, "metadata[b]": {"2"}, "payment_method": {"pm_card_visa"},
@@ -197,7 +191,7 @@ func TestCustomerLifecycle(t *testing.T) {
 }
 
 func TestCustomerParams(t *testing.T) {
-	a := newAPI(t, Options{})
+	a := newAPI(t, nil, Options{})
 	a.fails("POST", "/v1/customers", url.Values{"email": {"a@b.c"}, "favourite_colour": {"red"}},
 		400, "favourite_colour", "parameter_unknown", "Received unknown parameter: favourite_colour")
 	a.fails("POST", "/v1/customers", url.Values{"invoice_settings[footer]": {"hi"}},
@@ -221,7 +215,7 @@ func TestCustomerParams(t *testing.T) {
 }
 
 func TestCustomerOnTestClock(t *testing.T) {
-	a := newAPI(t, Options{})
+	a := newAPI(t, nil, Options{})
 	clock := a.ok("POST", "/v1/test_helpers/test_clocks", url.Values{"frozen_time": {"1732320000"}})
 	clockID := clock["id"].(string)
 	plain := a.ok("POST", "/v1/customers", url.Values{"email": {"plain@example.com"}})
@@ -250,7 +244,7 @@ func TestCustomerOnTestClock(t *testing.T) {
 
 func TestCustomerStripeLimits(t *testing.T) {
 	for _, limits := range []bool{false, true} {
-		a := newAPI(t, Options{StripeLimits: limits})
+		a := newAPI(t, nil, Options{StripeLimits: limits})
 		clockID := a.ok("POST", "/v1/test_helpers/test_clocks", url.Values{"frozen_time": {"1732320000"}})["id"].(string)
 		for range 3 {
 			a.ok("POST", "/v1/customers", url.Values{"test_clock": {clockID}})
@@ -268,7 +262,7 @@ func TestCustomerStripeLimits(t *testing.T) {
 
 func TestCustomerListPagination(t *testing.T) {
 	wall := &fakeClock{t: catalogWall}
-	a := newAPI(t, Options{Now: wall.Now})
+	a := newAPI(t, wall.Now, Options{})
 	var made []string
 	for _, email := range []string{"a@x.com", "b@x.com", "a@x.com"} {
 		made = append(made, a.ok("POST", "/v1/customers", url.Values{"email": {email}})["id"].(string))
@@ -292,7 +286,7 @@ func TestCustomerListPagination(t *testing.T) {
 }
 
 func TestDeleteCustomerCancelsSubscriptions(t *testing.T) {
-	a := newAPI(t, Options{})
+	a := newAPI(t, nil, Options{})
 	price := a.ok("POST", "/v1/prices", url.Values{"currency": {"usd"}, "unit_amount": {"1000"},
 		"recurring[interval]": {"month"}, "product_data[name]": {"Seat"}})
 	cust := a.ok("POST", "/v1/customers", url.Values{"payment_method": {"pm_card_visa"}})
@@ -308,7 +302,7 @@ func TestDeleteCustomerCancelsSubscriptions(t *testing.T) {
 }
 
 func TestProducts(t *testing.T) {
-	a := newAPI(t, Options{})
+	a := newAPI(t, nil, Options{})
 	a.fails("POST", "/v1/products", url.Values{"description": {"no name"}}, 400, "name", "parameter_missing",
 		"Missing required param: name.")
 	a.fails("POST", "/v1/products", url.Values{"name": {"x"}, "images[]": {"http://x"}}, 400, "images", "parameter_unknown",
@@ -354,7 +348,7 @@ func TestProducts(t *testing.T) {
 }
 
 func TestCreatePrice(t *testing.T) {
-	a := newAPI(t, Options{})
+	a := newAPI(t, nil, Options{})
 	price := a.ok("POST", "/v1/prices", url.Values{"currency": {"EUR"}, "unit_amount": {"1200"},
 		"recurring[interval]": {"month"}, "recurring[interval_count]": {"3"}, "nickname": {"quarterly"},
 		"product_data[name]": {"Team"}, "product_data[metadata][k]": {"v"}, "lookup_key": {"team_quarterly"}})
@@ -444,7 +438,7 @@ func TestCreatePrice(t *testing.T) {
 }
 
 func TestPriceLookupKeyTransferAndUpdate(t *testing.T) {
-	a := newAPI(t, Options{})
+	a := newAPI(t, nil, Options{})
 	prod := a.ok("POST", "/v1/products", url.Values{"name": {"Pro"}})["id"].(string)
 	old := a.ok("POST", "/v1/prices", url.Values{"currency": {"usd"}, "unit_amount": {"1000"}, "product": {prod},
 		"recurring[interval]": {"month"}, "lookup_key": {"pro"}})
@@ -477,7 +471,7 @@ func TestPriceLookupKeyTransferAndUpdate(t *testing.T) {
 
 func TestListPricesFilters(t *testing.T) {
 	wall := &fakeClock{t: catalogWall}
-	a := newAPI(t, Options{Now: wall.Now})
+	a := newAPI(t, wall.Now, Options{})
 	p1 := a.ok("POST", "/v1/products", url.Values{"name": {"One"}})["id"].(string)
 	p2 := a.ok("POST", "/v1/products", url.Values{"name": {"Two"}})["id"].(string)
 	mk := func(v url.Values) string {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/billclock/billclock/emulator/billing"
+	"github.com/billclock/billclock/emulator/clockwork"
 )
 
 // Error types, as in Stripe's envelope.
@@ -149,7 +150,7 @@ func maskKey(key string) string {
 		}
 	}
 	rest := key[len(prefix):]
-	if len(rest) <= 4 || !keyChars(rest[len(rest)-4:]) {
+	if len(rest) <= 4 || !clockwork.KeyChars(rest[len(rest)-4:]) {
 		return prefix + "****"
 	}
 	return prefix + "****" + rest[len(rest)-4:]
@@ -173,11 +174,18 @@ func apiError(err error) (e *Error, ok bool) {
 	if errors.As(err, &fe) {
 		return invalid("", "%s", fe.Msg), true
 	}
+	var busy *clockwork.ClockBusyError
+	if errors.As(err, &busy) {
+		return invalid("", "The test clock %s is advancing. Objects on it cannot be changed until it is ready.", busy.Clock), true
+	}
 	var be *billing.Error
 	if errors.As(err, &be) {
 		e := &Error{Status: statusOfKind[be.Kind], Type: typeInvalidRequest, Message: engineMessage(be), Param: be.Param}
 		if be.Kind == billing.NotFound {
 			e.Code = "resource_missing"
+			if be.Resource != "" {
+				e.Message = noSuchMessage(be.Resource, be.ID)
+			}
 		}
 		return e, true
 	}

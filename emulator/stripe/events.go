@@ -9,10 +9,9 @@ import (
 	"strings"
 
 	"github.com/billclock/billclock/emulator/billing"
+	"github.com/billclock/billclock/emulator/clockwork"
 	"github.com/billclock/billclock/store"
 )
-
-const eventsCollection = "events"
 
 // eventTypes maps engine events to Stripe's event types.
 var eventTypes = map[billing.EventType]string{
@@ -138,128 +137,78 @@ func renderValue(v any, lk renderLookup) (any, error) {
 	return out, err
 }
 
-// record stores a Stripe event for an engine event. c is the API call that
-// caused it, or nil for background work.
-func (s *Surface) record(tx *store.Tx, account string, c *call, ev billing.Event) error {
-	l, err := s.ledger(tx, account, c)
-	if err != nil {
-		return err
-	}
-	return l.record(ev)
+// NewRecorder returns the Stripe renderer of the events recorded through
+// l, which renders related objects through it.
+func (s *Surface) NewRecorder(l *clockwork.Ledger) clockwork.Recorder {
+	return &recorder{l: &ledger{l}}
 }
 
-// record stores ev as a Stripe event of the ledger's account, rendered with
-// the ledger's lookups.
-func (l *ledger) record(ev billing.Event) error {
+// recorder renders engine events as Stripe events, for one ledger.
+type recorder struct {
+	l *ledger
+	// lastObject and lastRendered remember the last event object rendered:
+	// the engine gives consecutive events the same snapshot (invoice.paid
+	// and invoice.payment_succeeded), which is then rendered once.
+	lastObject   any
+	lastValue    any
+	lastRendered json.RawMessage
+}
+
+// Render renders ev as a Stripe event, caused by the ledger's request.
+func (r *recorder) Render(ev billing.Event) (*clockwork.Event, bool, error) {
 	typ, ok := stripeEventType(ev)
 	if !ok {
-		return fmt.Errorf("record: no Stripe event type for %s", ev.Type)
+		return nil, false, fmt.Errorf("record: no Stripe event type for %s", ev.Type)
 	}
-	if ev.Object != l.lastObject || l.lastRendered == nil {
-		val, err := renderValue(ev.Object, l)
+	if ev.Object != r.lastObject || r.lastRendered == nil {
+		val, err := renderValue(ev.Object, r.l)
 		if err != nil {
-			return err
+			return nil, false, err
 		}
 		obj, err := json.Marshal(val)
 		if err != nil {
-			return err
+			return nil, false, err
 		}
-		l.lastObject, l.lastValue, l.lastRendered = ev.Object, val, obj
+		r.lastObject, r.lastValue, r.lastRendered = ev.Object, val, obj
 	}
-	var err error
-	e := eventObject{ID: newID("evt_", 24), Object: "event", APIVersion: DefaultAPIVersion, Created: ev.Time,
-		Data: eventData{Object: l.lastRendered}, Type: typ}
+	e := &eventObject{ID: clockwork.NewID("evt_", 24), Object: "event", APIVersion: DefaultAPIVersion, Created: ev.Time,
+		Data: eventData{Object: r.lastRendered}, Type: typ}
 	if ev.Before != nil {
-		before, err := renderValue(ev.Before, l)
+		before, err := renderValue(ev.Before, r.l)
 		if err != nil {
-			return err
+			return nil, false, err
 		}
-		if e.Data.PreviousAttributes, err = previousAttributes(before, l.lastValue); err != nil {
-			return err
+		if e.Data.PreviousAttributes, err = previousAttributes(before, r.lastValue); err != nil {
+			return nil, false, err
 		}
 	}
-	if l.c != nil {
-		id := l.c.requestID
+	if req := r.l.Request(); req != nil {
+		id := req.ID
 		e.Request.ID = &id
-		if l.c.idemKey != "" {
-			key := l.c.idemKey
+		if req.IdempotencyKey != "" {
+			key := req.IdempotencyKey
 			e.Request.IdempotencyKey = &key
 		}
 	}
-	if e.PendingWebhooks, err = l.enqueueDeliveries(e.ID, typ, ""); err != nil {
-		return err
-	}
-	return l.storeEvent(&e)
-}
-
-// Groups of the events collection: every event is in eventsAll and in its
-// type's group, tagged with its created time, so that lists filtered by
-// type or created walk these instead of decoding every event.
-const (
-	eventsAll      = "all"
-	eventTypeGroup = "type:"
-)
-
-func eventGroups(typ string) []string { return []string{eventsAll, eventTypeGroup + typ} }
-
-// storeEvent stores a rendered event with its groups.
-func (l *ledger) storeEvent(e *eventObject) error {
-	raw, err := e.encode()
-	if err != nil {
-		return err
-	}
-	events, err := l.coll(eventsCollection)
-	if err != nil {
-		return err
-	}
-	// Events are listed in the order they happened, not by created: events
-	// of objects on a test clock carry simulated times, and a clock's
-	// advancing and ready events must bracket the billing events between
-	// them in any listing. Append keeps that order and stamps each event
-	// with the wall time it was recorded at, which retention goes by.
-	if err := events.Append(e.ID, l.wall(), raw); err != nil {
-		return err
-	}
-	return events.SetGroups(e.ID, e.Created, eventGroups(e.Type)...)
-}
-
-func accountEvents(tx *store.Tx, account string) (*store.Collection, error) {
-	acct, err := tx.Account(account)
-	if err != nil {
-		return nil, err
-	}
-	return acct.Collection(eventsCollection)
+	return &clockwork.Event{ID: e.ID, Type: typ, Created: e.Created, Encode: func(pending int) ([]byte, error) {
+		e.PendingWebhooks = pending
+		return e.encode()
+	}}, true, nil
 }
 
 func (s *Surface) retrieveEvent(c *call, tx *store.Tx) (any, error) {
 	if err := c.p.expand(); err != nil {
 		return nil, err
 	}
-	events, err := accountEvents(tx, c.account)
+	l, err := s.ledger(tx, c.account, c)
 	if err != nil {
 		return nil, err
 	}
-	raw, err := events.Get(c.vars["id"])
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, errNoSuch("event", c.vars["id"], "id")
-	}
+	raw, err := l.Event(c.vars["id"])
 	if err != nil {
 		return nil, err
 	}
 	return json.RawMessage(append([]byte(nil), raw...)), nil
-}
-
-// typeMatcher matches event types against Stripe's filters, where a
-// trailing "*" matches any suffix (e.g. "invoice.*").
-func typeMatcher(patterns []string) func(string) bool {
-	return func(typ string) bool {
-		for _, p := range patterns {
-			if prefix, wild := strings.CutSuffix(p, "*"); wild && strings.HasPrefix(typ, prefix) || p == typ {
-				return true
-			}
-		}
-		return false
-	}
 }
 
 func (s *Surface) listEvents(c *call, tx *store.Tx) (any, error) {
@@ -279,71 +228,45 @@ func (s *Surface) listEvents(c *call, tx *store.Tx) (any, error) {
 	if hasType {
 		types = []string{typ}
 	}
-	events, err := accountEvents(tx, c.account)
+	l, err := s.ledger(tx, c.account, c)
 	if err != nil {
 		return nil, err
 	}
-	render := func(raw []byte) (json.RawMessage, error) { return append(json.RawMessage(nil), raw...), nil }
-	if !groupsReady(tx) {
-		return listCollection(events, pg, "/v1/events", "event", eventMatcher(types, created), render)
-	}
-	q, filtered, err := eventQuery(events, types, created)
-	if err != nil {
-		return nil, err
-	}
-	if !filtered {
-		return listCollection(events, pg, "/v1/events", "event", nil, render)
-	}
-	return listGrouped(events, q, pg, "/v1/events", "event", render)
-}
-
-// eventQuery is the group walk that answers a list filtered by type
-// patterns and created: the groups of the types the patterns name (a
-// pattern ending in "*" names every type it prefixes, found by a prefix
-// seek), or every event for a created filter alone, keeping the events
-// whose created matches. filtered is false when nothing is filtered.
-func eventQuery(events *store.Collection, patterns []string, created rangeFilter) (q store.Query, filtered bool, err error) {
+	f := clockwork.EventFilter{Types: types}
 	if created.set() {
-		q.Tag = created.match
+		f.Created = created.match
 	}
-	everyType := len(patterns) == 0
-	for _, p := range patterns {
-		prefix, wild := strings.CutSuffix(p, "*")
-		if !wild {
-			q.Groups = append(q.Groups, eventTypeGroup+p)
-			continue
-		}
-		if prefix == "" {
-			everyType = true
-			break
-		}
-		groups, err := events.Groups(eventTypeGroup + prefix)
-		if err != nil {
-			return q, false, err
-		}
-		q.Groups = append(q.Groups, groups...)
-	}
-	if everyType {
-		q.Groups = []string{eventsAll}
-		return q, q.Tag != nil, nil
-	}
-	return q, true, nil
+	return listPage(func(emit func([]byte) error) (bool, error) { return l.ListEvents(f, pg, emit) }, pg, "/v1/events", "event",
+		func(raw []byte) (json.RawMessage, error) { return append(json.RawMessage(nil), raw...), nil })
 }
 
-// eventMatcher filters stored events by decoding each one: lists take it
-// until the events are all in their groups (see upgrade).
-func eventMatcher(types []string, created rangeFilter) func([]byte) (bool, error) {
-	matchType := typeMatcher(types)
-	return func(raw []byte) (bool, error) {
-		var head struct {
-			Type    string `json:"type"`
-			Created int64  `json:"created"`
-		}
-		if err := json.Unmarshal(raw, &head); err != nil {
-			return false, err
-		}
-		return (len(types) == 0 || matchType(head.Type)) && created.match(head.Created), nil
+// retryEvent serves POST /v1/events/{id}/retry (the Stripe CLI's `events
+// resend`): the event is queued again for webhook_endpoint, or for every
+// endpoint that wants it.
+func (s *Surface) retryEvent(c *call, tx *store.Tx) (any, error) {
+	endpoint, _ := c.p.str("webhook_endpoint")
+	c.p.bool("for_stripecli")
+	if err := c.p.check(); err != nil {
+		return nil, err
 	}
+	l, err := s.ledger(tx, c.account, c)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := l.Redeliver(c.vars["id"], endpoint); err != nil {
+		var missing *billing.Error
+		if errors.As(err, &missing) && missing.Resource == clockwork.KindEndpoint {
+			e := *missing
+			e.Param = "webhook_endpoint"
+			return nil, &e
+		}
+		return nil, err
+	}
+	raw, err := l.Event(c.vars["id"])
+	if err != nil {
+		return nil, err
+	}
+	return json.RawMessage(bytes.Clone(raw)), nil
 }
 
 // encode is json.Marshal(e) without re-validating and compacting the

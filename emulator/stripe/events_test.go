@@ -6,17 +6,15 @@ import (
 	"math/rand/v2"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/gorilla/mux"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/billclock/billclock/emulator/billing"
+	"github.com/billclock/billclock/emulator/clockwork"
 	"github.com/billclock/billclock/store"
 )
 
@@ -33,124 +31,21 @@ func TestEventEncodeMatchesJSONMarshal(t *testing.T) {
 	assert.Equal(t, string(want), string(got))
 }
 
-// seedEvents stores n events of assorted types and created times with
-// storeEvent, in one transaction, and returns their ids oldest first.
-func seedEvents(t *testing.T, s *Surface, account string, n int, rng *rand.Rand) []string {
-	t.Helper()
-	types := []string{"invoice.created", "invoice.paid", "invoiceitem.created", "customer.created",
-		"customer.subscription.updated", "test_helpers.test_clock.ready", "price.created"}
-	var ids []string
-	require.NoError(t, s.db.Update(func(tx *store.Tx) error {
-		l, err := s.ledger(tx, account, nil)
-		if err != nil {
-			return err
-		}
-		for range n {
-			e := eventObject{ID: newID("evt_", 24), Object: "event", APIVersion: DefaultAPIVersion,
-				Created: 1_700_000_000 + rng.Int64N(50), Data: eventData{Object: json.RawMessage(`{"id":"obj_1"}`)},
-				Type: types[rng.IntN(len(types))]}
-			if err := l.storeEvent(&e); err != nil {
-				return err
-			}
-			ids = append(ids, e.ID)
-		}
-		return nil
-	}))
-	return ids
-}
-
-// pageOf is a list's event ids and has_more, for short failure messages.
-func pageOf(t *testing.T, l *listObject) []string {
-	t.Helper()
-	var out []string
-	for _, raw := range l.Data {
-		var e eventObject
-		require.NoError(t, json.Unmarshal(raw, &e))
-		out = append(out, e.ID)
-	}
-	return append(out, "has_more="+strconv.FormatBool(l.HasMore))
-}
-
-// TestEventListByGroupsMatchesScan checks the group walks that answer
-// filtered event lists against decoding every event, over random filters
-// and pages.
-func TestEventListByGroupsMatchesScan(t *testing.T) {
-	s, _ := newTestSurface(t, time.Now)
-	const key = "sk_test_groups"
-	rng := rand.New(rand.NewPCG(1, 2))
-	ids := seedEvents(t, s, key, 400, rng)
-	patterns := []string{"invoice.created", "invoice.paid", "invoice.*", "invoice*", "customer.*", "*", "no.such.type",
-		"test_helpers.test_clock.ready", "price.created", "", "c*", "invoice.paid*"}
-	bound := func() *int64 {
-		if rng.IntN(3) > 0 {
-			return nil
-		}
-		v := 1_700_000_000 + rng.Int64N(60) - 5
-		return &v
-	}
-	nonEmpty := 0
-	for range 600 {
-		var types []string
-		for range rng.IntN(4) {
-			types = append(types, patterns[rng.IntN(len(patterns))])
-		}
-		created := rangeFilter{gt: bound(), gte: bound(), lt: bound(), lte: bound()}
-		if rng.IntN(8) == 0 {
-			created = rangeFilter{eq: bound()}
-		}
-		pg := store.Page{Limit: 1 + rng.IntN(15)}
-		switch rng.IntN(4) {
-		case 1:
-			pg.StartingAfter = ids[rng.IntN(len(ids))]
-		case 2:
-			pg.EndingBefore = ids[rng.IntN(len(ids))]
-		}
-		desc := fmt.Sprintf("types %q, created %v, page %+v", types, created, pg)
-		render := func(raw []byte) (json.RawMessage, error) { return append(json.RawMessage(nil), raw...), nil }
-		require.NoError(t, s.db.View(func(tx *store.Tx) error {
-			events, err := accountEvents(tx, key)
-			require.NoError(t, err)
-			want, err := listCollection(events, pg, "/v1/events", "event", eventMatcher(types, created), render)
-			require.NoError(t, err, desc)
-			q, filtered, err := eventQuery(events, types, created)
-			require.NoError(t, err)
-			var got *listObject
-			if filtered {
-				got, err = listGrouped(events, q, pg, "/v1/events", "event", render)
-			} else {
-				got, err = listCollection(events, pg, "/v1/events", "event", nil, render)
-			}
-			require.NoError(t, err, desc)
-			require.Equal(t, pageOf(t, want), pageOf(t, got), desc)
-			if len(got.Data) > 0 {
-				nonEmpty++
-			}
-			return nil
-		}))
-	}
-	assert.Greater(t, nonEmpty, 200, "the filters found something often enough to mean something")
-}
-
 func TestRetentionOption(t *testing.T) {
-	db, err := store.Open(filepath.Join(t.TempDir(), "t.db"), &store.Options{NoSync: true})
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
 	wall := &fakeClock{t: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
-	s := New(Options{DB: db, Now: wall.Now, Retention: 2 * time.Hour})
-	r := mux.NewRouter()
-	s.Routes(r)
+	s, r := newSurface(t, clockwork.Options{Now: wall.Now, Retention: 2 * time.Hour}, Options{})
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
 	const key = "sk_test_retention_option"
-	require.NoError(t, s.sweep())
+	require.NoError(t, s.rt.Sweep())
 	status, _ := doCall(t, srv, "POST", "/v1/customers", key, url.Values{"email": {"a@example.com"}})
 	require.Equal(t, 200, status)
 
 	wall.Add(2 * time.Hour)
-	require.NoError(t, s.sweep())
+	require.NoError(t, s.rt.Sweep())
 	assert.Len(t, listIDs(t, srv, "/v1/events", key), 1, "exactly the retention old: kept")
 	wall.Add(time.Second)
-	require.NoError(t, s.sweep())
+	require.NoError(t, s.rt.Sweep())
 	assert.Empty(t, listIDs(t, srv, "/v1/events", key))
 }
 
@@ -165,18 +60,18 @@ func TestUpgradeFromEarlierVersion(t *testing.T) {
 	const key = "sk_test_legacy"
 	rng := rand.New(rand.NewPCG(3, 4))
 	types := []string{"invoice.created", "invoice.paid", "customer.created", "test_helpers.test_clock.ready"}
-	const legacy = 2*pruneBatch + 17
+	const legacy = 2*1000 + 17 // over two of the janitor's batches of 1,000
 	var ids []string
 	require.NoError(t, s.db.Update(func(tx *store.Tx) error {
 		acct, err := tx.Account(key)
 		if err != nil {
 			return err
 		}
-		events, err := acct.Collection(eventsCollection)
+		events, err := acct.Collection(clockwork.EventsCollection)
 		if err != nil {
 			return err
 		}
-		attempts, err := acct.Collection(attemptsCollection)
+		attempts, err := acct.Collection(clockwork.AttemptsCollection)
 		if err != nil {
 			return err
 		}
@@ -193,14 +88,14 @@ func TestUpgradeFromEarlierVersion(t *testing.T) {
 			}
 			ids = append(ids, e.ID)
 			if i%10 == 0 {
-				raw, _ := json.Marshal(webhookAttempt{ID: fmt.Sprintf("wha_legacy%05d", i), Object: "webhook_attempt",
+				raw, _ := json.Marshal(clockwork.Attempt{ID: fmt.Sprintf("wha_legacy%05d", i), Object: "webhook_attempt",
 					WebhookEndpoint: "we_" + strconv.Itoa(i%3), Event: e.ID, EventType: e.Type, Attempt: 1, Outcome: "succeeded"})
 				if err := attempts.Put(fmt.Sprintf("wha_legacy%05d", i), 0, raw); err != nil {
 					return err
 				}
 			}
 		}
-		gone, err := acct.Index(deletedCustomers)
+		gone, err := acct.Index("deleted_customers") // where earlier billclocks kept deleted customers
 		if err != nil {
 			return err
 		}
@@ -225,7 +120,7 @@ func TestUpgradeFromEarlierVersion(t *testing.T) {
 		return out
 	}
 	require.NoError(t, s.db.View(func(tx *store.Tx) error {
-		assert.False(t, groupsReady(tx))
+		assert.False(t, clockwork.GroupsReady(tx))
 		return nil
 	}))
 	before := answers()
@@ -233,11 +128,11 @@ func TestUpgradeFromEarlierVersion(t *testing.T) {
 	require.Equal(t, 200, status)
 	require.Equal(t, true, stub["deleted"])
 
-	require.NoError(t, s.sweep())
+	require.NoError(t, s.rt.Sweep())
 	require.NoError(t, s.db.View(func(tx *store.Tx) error {
-		assert.True(t, groupsReady(tx))
+		assert.True(t, clockwork.GroupsReady(tx))
 		acct, _ := tx.Account(key)
-		events, _ := acct.Collection(eventsCollection)
+		events, _ := acct.Collection(clockwork.EventsCollection)
 		for _, id := range ids {
 			require.True(t, events.Grouped(id), id)
 		}
@@ -254,76 +149,17 @@ func TestUpgradeFromEarlierVersion(t *testing.T) {
 	wall.Add(29 * day)
 	status, _ = doCall(t, srv, "POST", "/v1/customers", key, url.Values{"email": {"new@example.com"}})
 	require.Equal(t, 200, status)
-	require.NoError(t, s.sweep())
-	assert.Equal(t, legacy+1, countRecords(t, s, key, eventsCollection))
+	require.NoError(t, s.rt.Sweep())
+	assert.Equal(t, legacy+1, countRecords(t, s, key, clockwork.EventsCollection))
 	status, _ = doCall(t, srv, "GET", "/v1/customers/cus_legacy", key, nil)
 	assert.Equal(t, 200, status)
 
 	wall.Add(day + time.Second)
-	require.NoError(t, s.sweep())
-	assert.Equal(t, 1, countRecords(t, s, key, eventsCollection), "the new event stays")
-	assert.Zero(t, countRecords(t, s, key, attemptsCollection))
+	require.NoError(t, s.rt.Sweep())
+	assert.Equal(t, 1, countRecords(t, s, key, clockwork.EventsCollection), "the new event stays")
+	assert.Zero(t, countRecords(t, s, key, clockwork.AttemptsCollection))
 	status, _ = doCall(t, srv, "GET", "/v1/customers/cus_legacy", key, nil)
 	assert.Equal(t, 404, status)
-}
-
-// FuzzEventListFilters compares the group walks with decoding every event
-// for arbitrary type patterns (any bytes), created bounds and pages.
-func FuzzEventListFilters(f *testing.F) {
-	for _, seed := range []string{"invoice.*", "invoice*,customer.created", "*", "no.such.type", "", "type:\x00*", "\xff*,a\x00b"} {
-		f.Add(seed, int64(1_700_000_010), int64(1_700_000_040), uint8(10), uint16(0), uint8(0))
-	}
-	db, err := store.Open(filepath.Join(f.TempDir(), "fuzz.db"), &store.Options{NoSync: true})
-	require.NoError(f, err)
-	f.Cleanup(func() { db.Close() })
-	s := New(Options{DB: db})
-	const key = "sk_test_fuzz"
-	var ids []string
-	rng := rand.New(rand.NewPCG(5, 6))
-	// Stored types are Stripe's, valid UTF-8; the patterns may be any bytes.
-	types := []string{"invoice.created", "invoice.paid", "invoiceitem.created", "customer.created", "invoice"}
-	require.NoError(f, db.Update(func(tx *store.Tx) error {
-		l, err := s.ledger(tx, key, nil)
-		if err != nil {
-			return err
-		}
-		for range 300 {
-			e := eventObject{ID: newID("evt_", 24), Object: "event", APIVersion: DefaultAPIVersion,
-				Created: 1_700_000_000 + rng.Int64N(50), Data: eventData{Object: json.RawMessage(`{}`)}, Type: types[rng.IntN(len(types))]}
-			if err := l.storeEvent(&e); err != nil {
-				return err
-			}
-			ids = append(ids, e.ID)
-		}
-		return nil
-	}))
-	f.Fuzz(func(t *testing.T, patterns string, gte, lt int64, limit uint8, cursor uint16, dir uint8) {
-		var types []string
-		if patterns != "" {
-			types = strings.Split(patterns, ",")
-		}
-		created := rangeFilter{gte: &gte, lt: &lt}
-		pg := store.Page{Limit: 1 + int(limit)%100}
-		switch dir % 3 {
-		case 1:
-			pg.StartingAfter = ids[int(cursor)%len(ids)]
-		case 2:
-			pg.EndingBefore = ids[int(cursor)%len(ids)]
-		}
-		render := func(raw []byte) (json.RawMessage, error) { return append(json.RawMessage(nil), raw...), nil }
-		require.NoError(t, db.View(func(tx *store.Tx) error {
-			events, err := accountEvents(tx, key)
-			require.NoError(t, err)
-			want, err := listCollection(events, pg, "/v1/events", "event", eventMatcher(types, created), render)
-			require.NoError(t, err)
-			q, _, err := eventQuery(events, types, created)
-			require.NoError(t, err)
-			got, err := listGrouped(events, q, pg, "/v1/events", "event", render)
-			require.NoError(t, err)
-			require.Equal(t, pageOf(t, want), pageOf(t, got), "types %q, page %+v", types, pg)
-			return nil
-		}))
-	})
 }
 
 func TestEventEncodeWithPreviousAttributes(t *testing.T) {
@@ -342,7 +178,7 @@ func TestEventEncodeWithPreviousAttributes(t *testing.T) {
 func TestPreviousAttributes(t *testing.T) {
 	f := renderWorld()
 	before := f.subs["sub_1"]
-	after := copySubscription(before)
+	after := cloneSubscription(t, before)
 	after.Status = billing.StatusPastDue
 	after.Items[0].Quantity = 5
 	after.Metadata["plan"] = "enterprise"
@@ -374,4 +210,14 @@ func TestPreviousAttributes(t *testing.T) {
 
 	_, err = previousAttributes(bv, rbMust(t)(renderValue(f.invoices["in_paid"], f)))
 	assert.Error(t, err, "renderings of different types")
+}
+
+// cloneSubscription is a deep copy of sub.
+func cloneSubscription(t *testing.T, sub *billing.Subscription) *billing.Subscription {
+	t.Helper()
+	raw, err := json.Marshal(sub)
+	require.NoError(t, err)
+	var out billing.Subscription
+	require.NoError(t, json.Unmarshal(raw, &out))
+	return &out
 }

@@ -10,8 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/mux"
-
+	"github.com/billclock/billclock/emulator/clockwork"
 	"github.com/billclock/billclock/store"
 )
 
@@ -64,9 +63,7 @@ func FuzzAPI(f *testing.F) {
 	wall := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 	// A long advance delay: accepted advances are stored but never run, so
 	// no background work outlives the test.
-	s := New(Options{DB: db, Now: func() time.Time { return wall }, AdvanceDelay: time.Hour})
-	r := mux.NewRouter()
-	s.Routes(r)
+	_, r := newSurface(f, clockwork.Options{DB: db, Now: func() time.Time { return wall }, AdvanceDelay: time.Hour}, Options{})
 	const key = "sk_test_fuzz"
 	send := func(method, path, query, body string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(method, "http://billclock"+path, strings.NewReader(body))

@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/billclock/billclock/emulator/billing"
+	"github.com/billclock/billclock/emulator/clockwork"
 	"github.com/billclock/billclock/store"
 )
 
@@ -20,7 +21,7 @@ func (s *Surface) retrieveInvoicePayment(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ip, err := l.invoicePayment(c.vars["id"])
+	ip, err := l.InvoicePayment(c.vars["id"])
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +48,7 @@ func (s *Surface) listInvoicePayments(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	coll, err := l.coll(invoicePaymentsCollection)
+	coll, err := l.Collection(clockwork.InvoicePaymentsCollection)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +65,7 @@ func (s *Surface) listInvoicePayments(c *call, tx *store.Tx) (any, error) {
 // balanceTransaction loads a customer balance transaction.
 func (l *ledger) balanceTransaction(id string) (*billing.BalanceTransaction, error) {
 	var bt billing.BalanceTransaction
-	return &bt, l.get(balanceTxnsCollection, "customer balance transaction", id, &bt)
+	return &bt, l.Get(clockwork.BalanceTxnsCollection, clockwork.KindBalanceTransaction, id, &bt)
 }
 
 // balanceCustomer checks that the customer of the path exists.
@@ -91,7 +92,7 @@ func (s *Surface) retrieveBalanceTransaction(c *call, tx *store.Tx) (any, error)
 	}
 	bt, err := l.balanceTransaction(c.vars["id"])
 	if err == nil && bt.Customer != customer {
-		err = billing.NotFoundError("customer balance transaction", c.vars["id"], "id")
+		err = billing.NotFoundError(clockwork.KindBalanceTransaction, c.vars["id"], "id")
 	}
 	if err != nil {
 		return nil, err
@@ -115,7 +116,7 @@ func (s *Surface) listBalanceTransactions(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	coll, err := l.coll(balanceTxnsCollection)
+	coll, err := l.Collection(clockwork.BalanceTxnsCollection)
 	if err != nil {
 		return nil, err
 	}

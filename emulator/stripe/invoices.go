@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/billclock/billclock/emulator/billing"
+	"github.com/billclock/billclock/emulator/clockwork"
 	"github.com/billclock/billclock/store"
 )
 
@@ -15,7 +16,7 @@ func (s *Surface) invoiceNow(l *ledger, c *call) (*billing.Invoice, int64, error
 	if err != nil {
 		return nil, 0, err
 	}
-	now, err := l.timeOn(inv.Clock, c.now.Unix())
+	now, err := l.TimeOn(inv.Clock, c.now.Unix())
 	return inv, now, err
 }
 
@@ -50,7 +51,7 @@ func (s *Surface) listInvoices(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	coll, err := l.coll(invoicesCollection)
+	coll, err := l.Collection(clockwork.InvoicesCollection)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +115,7 @@ func (s *Surface) invoiceAction(act func(e *billing.Engine, inv *billing.Invoice
 		if hasAutoAdvance {
 			inv.AutoAdvance = autoAdvance
 		}
-		if err := act(l.engine(), inv, now, c); err != nil {
+		if err := act(l.Engine(), inv, now, c); err != nil {
 			return nil, err
 		}
 		return renderInvoice(inv, l, expandSet(ex))
@@ -156,7 +157,7 @@ func (s *Surface) payInvoice(c *call, tx *store.Tx) (any, error) {
 			}
 		}
 	}
-	err = l.engine().Pay(inv, opts, now)
+	err = l.Engine().Pay(inv, opts, now)
 	var d *billing.Declined
 	if errors.As(err, &d) {
 		e, err := invoiceDeclineError(l, d)
@@ -211,7 +212,7 @@ func (s *Surface) listInvoiceItems(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	coll, err := l.coll(invoiceItemsCollection)
+	coll, err := l.Collection(clockwork.InvoiceItemsCollection)
 	if err != nil {
 		return nil, err
 	}

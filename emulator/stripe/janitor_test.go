@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/billclock/billclock/emulator/clockwork"
 	"github.com/billclock/billclock/store"
 )
 
@@ -31,14 +32,28 @@ func (f *fakeClock) Add(d time.Duration) {
 	f.mu.Unlock()
 }
 
+// newSurface returns the Stripe dialect over a runtime with ro, over a
+// fresh database unless ro names one, and a router serving every route of
+// the runtime (the dialect's and the control routes).
+func newSurface(t testing.TB, ro clockwork.Options, so Options) (*Surface, *mux.Router) {
+	t.Helper()
+	if ro.DB == nil {
+		db, err := store.Open(filepath.Join(t.TempDir(), "t.db"), &store.Options{NoSync: true})
+		require.NoError(t, err)
+		t.Cleanup(func() { db.Close() })
+		ro.DB = db
+	}
+	rt := clockwork.New(ro)
+	s := New(rt, so)
+	rt.Register(s)
+	r := mux.NewRouter()
+	rt.Routes(r)
+	return s, r
+}
+
 func newTestSurface(t testing.TB, now func() time.Time) (*Surface, *httptest.Server) {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "t.db"), &store.Options{NoSync: true})
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
-	s := New(Options{DB: db, Now: now})
-	r := mux.NewRouter()
-	s.Routes(r)
+	s, r := newSurface(t, clockwork.Options{Now: now}, Options{})
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
 	return s, srv
@@ -78,7 +93,7 @@ func TestSweepDeletesExpiredClocksAndIdempotencyKeys(t *testing.T) {
 	resp.Body.Close()
 
 	wall.Add(24*time.Hour + time.Second) // the first clock is now 30 days and 1 s old
-	require.NoError(t, s.sweep())
+	require.NoError(t, s.rt.Sweep())
 
 	status, body := doCall(t, srv, "GET", "/v1/test_helpers/test_clocks/"+old["id"].(string), key, nil)
 	assert.Equal(t, 404, status)
@@ -98,7 +113,7 @@ func TestSweepDeletesExpiredClocksAndIdempotencyKeys(t *testing.T) {
 	// executes anew instead of replaying.
 	require.NoError(t, s.db.View(func(tx *store.Tx) error {
 		acct, _ := tx.Account(key)
-		keys, _ := acct.Collection(idempotencyCollection)
+		keys, _ := acct.Collection(clockwork.IdempotencyCollection)
 		n := 0
 		keys.Each(func(string, []byte) error { n++; return nil })
 		assert.Equal(t, 0, n, "idempotency keys older than 24h are swept")
@@ -121,7 +136,7 @@ func TestSweepRenewsSubscriptionsOnNoClockInWallTime(t *testing.T) {
 	require.Equal(t, 200, status, sub)
 
 	wall.Add(7*24*time.Hour + 30*time.Minute)
-	require.NoError(t, s.sweep())
+	require.NoError(t, s.rt.Sweep())
 	status, list := doCall(t, srv, "GET", "/v1/invoices?customer="+cus["id"].(string), key, nil)
 	require.Equal(t, 200, status)
 	data := list["data"].([]any)
@@ -131,7 +146,7 @@ func TestSweepRenewsSubscriptionsOnNoClockInWallTime(t *testing.T) {
 	assert.Equal(t, "draft", renewal["status"], "finalized an hour after the boundary")
 
 	wall.Add(time.Hour)
-	require.NoError(t, s.sweep())
+	require.NoError(t, s.rt.Sweep())
 	status, inv := doCall(t, srv, "GET", "/v1/invoices/"+renewal["id"].(string), key, nil)
 	require.Equal(t, 200, status)
 	assert.Equal(t, "paid", inv["status"])

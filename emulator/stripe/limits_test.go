@@ -15,7 +15,7 @@ import (
 // as Stripe does, so a name of multi-byte characters gets the whole limit,
 // and a refusal echoes whole characters only.
 func TestStringLimitsCountCharacters(t *testing.T) {
-	a := newAPI(t, Options{})
+	a := newAPI(t, nil, Options{})
 	prod := a.ok("POST", "/v1/products", url.Values{"name": {"Pro"}})["id"].(string)
 	price := a.ok("POST", "/v1/prices", url.Values{"currency": {"usd"}, "unit_amount": {"100"}, "product": {prod},
 		"recurring[interval]": {"month"}})["id"].(string)

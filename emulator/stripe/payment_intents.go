@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/billclock/billclock/emulator/billing"
+	"github.com/billclock/billclock/emulator/clockwork"
 	"github.com/billclock/billclock/store"
 )
 
@@ -212,7 +213,7 @@ func (s *Surface) intentNow(l *ledger, c *call, id string) (*billing.Payment, in
 	if err != nil {
 		return nil, 0, err
 	}
-	now, err := l.timeOn(p.Clock, c.now.Unix())
+	now, err := l.TimeOn(p.Clock, c.now.Unix())
 	return p, now, err
 }
 
@@ -221,7 +222,7 @@ func (s *Surface) intentNow(l *ledger, c *call, id string) (*billing.Payment, in
 // error are kept all the same. A successful payment with
 // setup_future_usage leaves its payment method attached to the customer.
 func (s *Surface) confirmIntent(l *ledger, p *billing.Payment, opts billing.ConfirmOptions, ex expandSet, now int64) (any, error) {
-	decl, err := l.engine().ConfirmPayment(p, opts, now)
+	decl, err := l.Engine().ConfirmPayment(p, opts, now)
 	if err != nil {
 		return nil, intentStateError(err, l, "")
 	}
@@ -247,7 +248,7 @@ func (s *Surface) confirmIntent(l *ledger, p *billing.Payment, opts billing.Conf
 				if err != nil {
 					return nil, err
 				}
-				if err := l.engine().AttachPaymentMethod(pm, cust, now); err != nil {
+				if err := l.Engine().AttachPaymentMethod(pm, cust, now); err != nil {
 					return nil, stripeError(err, opAttach)
 				}
 			}
@@ -312,7 +313,7 @@ func (s *Surface) createPaymentIntent(c *call, tx *store.Tx) (any, error) {
 		if in.Customer, err = l.Customer(customer); err != nil {
 			return nil, withParam(err, "customer")
 		}
-		if now, err = l.timeOn(in.Customer.Clock, now); err != nil {
+		if now, err = l.TimeOn(in.Customer.Clock, now); err != nil {
 			return nil, err
 		}
 	}
@@ -340,7 +341,7 @@ func (s *Surface) createPaymentIntent(c *call, tx *store.Tx) (any, error) {
 	if err := l.putIntentOptions(in.ID, now, opts); err != nil {
 		return nil, err
 	}
-	p, err := l.engine().CreatePayment(in, now)
+	p, err := l.Engine().CreatePayment(in, now)
 	if err != nil {
 		return nil, stripeError(err, opUse)
 	}
@@ -411,7 +412,7 @@ func (s *Surface) updatePaymentIntent(c *call, tx *store.Tx) (any, error) {
 		if changed == "" {
 			changed = "customer"
 		}
-		if now, err = l.timeOn(ch.Customer.Clock, c.now.Unix()); err != nil {
+		if now, err = l.TimeOn(ch.Customer.Clock, c.now.Unix()); err != nil {
 			return nil, err
 		}
 	}
@@ -446,7 +447,7 @@ func (s *Surface) updatePaymentIntent(c *call, tx *store.Tx) (any, error) {
 		}
 	}
 	ch.Metadata = metadataUpdate(p.Metadata, md, cleared)
-	if err := l.engine().UpdatePayment(p, ch); err != nil {
+	if err := l.Engine().UpdatePayment(p, ch); err != nil {
 		return nil, intentStateError(err, l, changed)
 	}
 	opts, err := l.intentOptions(p.ID)
@@ -522,11 +523,11 @@ func (s *Surface) capturePaymentIntent(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := l.engine().CapturePayment(p, amount, now); err != nil {
+	if err := l.Engine().CapturePayment(p, amount, now); err != nil {
 		return nil, intentStateError(err, l, "")
 	}
 	if md != nil || cleared {
-		if err := l.engine().UpdatePayment(p, billing.PaymentChange{Metadata: metadataUpdate(p.Metadata, md, cleared)}); err != nil {
+		if err := l.Engine().UpdatePayment(p, billing.PaymentChange{Metadata: metadataUpdate(p.Metadata, md, cleared)}); err != nil {
 			return nil, err
 		}
 	}
@@ -547,7 +548,7 @@ func (s *Surface) cancelPaymentIntent(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := l.engine().CancelPayment(p, reason, now); err != nil {
+	if err := l.Engine().CancelPayment(p, reason, now); err != nil {
 		return nil, intentStateError(err, l, "")
 	}
 	return renderPaymentIntentEx(p, l, expandSet(ex))
@@ -566,7 +567,7 @@ func (s *Surface) listPaymentIntents(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	coll, err := l.coll(paymentIntentsCollection)
+	coll, err := l.Collection(clockwork.PaymentsCollection)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/billclock/billclock/emulator/billing"
+	"github.com/billclock/billclock/emulator/clockwork"
 	"github.com/billclock/billclock/store"
 )
 
@@ -77,7 +78,7 @@ func stripeError(err error, op pmOp) error {
 func (l *ledger) resolvePaymentMethod(id, param string, now int64) (pm *billing.PaymentMethod, fresh bool, err error) {
 	if tc, ok := testCardByMethod(id); ok {
 		pm = tc.paymentMethod()
-		return pm, true, l.engine().CreatePaymentMethod(pm, now)
+		return pm, true, l.Engine().CreatePaymentMethod(pm, now)
 	}
 	pm, err = l.PaymentMethod(id)
 	if err != nil {
@@ -95,7 +96,7 @@ func (l *ledger) attachedPaymentMethod(cust *billing.Customer, id, param string,
 		return "", err
 	}
 	if fresh {
-		if err := l.engine().AttachPaymentMethod(pm, cust, now); err != nil {
+		if err := l.Engine().AttachPaymentMethod(pm, cust, now); err != nil {
 			return "", stripeError(err, opAttach)
 		}
 		return pm.ID, nil
@@ -199,7 +200,7 @@ func readCardParams(p *params) (cardParams, bool) {
 // paymentMethodNow is the time of pm's customer (its clock), or wall time
 // for a payment method of no customer.
 func (l *ledger) paymentMethodNow(pm *billing.PaymentMethod, c *call) (int64, error) {
-	return l.timeOn(pm.Clock, c.now.Unix())
+	return l.TimeOn(pm.Clock, c.now.Unix())
 }
 
 func (s *Surface) createPaymentMethod(c *call, tx *store.Tx) (any, error) {
@@ -237,7 +238,7 @@ func (s *Surface) createPaymentMethod(c *call, tx *store.Tx) (any, error) {
 	}
 	pm.BillingDetails.Apply(bd)
 	pm.Metadata = applyMetadata(nil, md, false)
-	if err := l.engine().CreatePaymentMethod(pm, now); err != nil {
+	if err := l.Engine().CreatePaymentMethod(pm, now); err != nil {
 		return nil, err
 	}
 	return renderPaymentMethodEx(pm, l, expandSet(ex))
@@ -321,7 +322,7 @@ func (s *Surface) updatePaymentMethod(c *call, tx *store.Tx) (any, error) {
 		return nil, err
 	}
 	ch.Metadata = metadataUpdate(pm.Metadata, md, cleared)
-	if err := l.engine().UpdatePaymentMethod(pm, ch, now); err != nil {
+	if err := l.Engine().UpdatePaymentMethod(pm, ch, now); err != nil {
 		return nil, stripeError(err, opUpdate)
 	}
 	return renderPaymentMethodEx(pm, l, expandSet(ex))
@@ -345,7 +346,7 @@ func (s *Surface) attachPaymentMethod(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, withParam(err, "customer")
 	}
-	now, err := l.timeOn(cust.Clock, c.now.Unix())
+	now, err := l.TimeOn(cust.Clock, c.now.Unix())
 	if err != nil {
 		return nil, err
 	}
@@ -353,7 +354,7 @@ func (s *Surface) attachPaymentMethod(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := l.engine().AttachPaymentMethod(pm, cust, now); err != nil {
+	if err := l.Engine().AttachPaymentMethod(pm, cust, now); err != nil {
 		return nil, stripeError(err, opAttach)
 	}
 	return renderPaymentMethodEx(pm, l, expandSet(ex))
@@ -376,7 +377,7 @@ func (s *Surface) detachPaymentMethod(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := l.engine().DetachPaymentMethod(pm, now); err != nil {
+	if err := l.Engine().DetachPaymentMethod(pm, now); err != nil {
 		return nil, stripeError(err, opDetach)
 	}
 	return renderPaymentMethodEx(pm, l, expandSet(ex))
@@ -404,7 +405,7 @@ func (s *Surface) listPaymentMethodsOf(c *call, tx *store.Tx, customer, url stri
 			return nil, withParam(err, "customer")
 		}
 	}
-	coll, err := l.coll(paymentMethodsCollection)
+	coll, err := l.Collection(clockwork.PaymentMethodsCollection)
 	if err != nil {
 		return nil, err
 	}
@@ -481,7 +482,7 @@ func (s *Surface) listCustomerSources(c *call, tx *store.Tx) (any, error) {
 	if _, err := l.Customer(customer); err != nil {
 		return nil, withParam(err, "customer")
 	}
-	coll, err := l.coll(paymentMethodsCollection)
+	coll, err := l.Collection(clockwork.PaymentMethodsCollection)
 	if err != nil {
 		return nil, err
 	}
@@ -517,7 +518,7 @@ func (l *ledger) sourceFromToken(token, param string, now int64) (*billing.Payme
 	}
 	pm := tc.paymentMethod()
 	pm.Legacy = true
-	return pm, l.engine().CreatePaymentMethod(pm, now)
+	return pm, l.Engine().CreatePaymentMethod(pm, now)
 }
 
 // stripeEventType is the Stripe event type of ev. A legacy card is a

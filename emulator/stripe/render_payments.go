@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/billclock/billclock/emulator/billing"
+	"github.com/billclock/billclock/emulator/clockwork"
 )
 
 // This file renders payment methods (and legacy card sources),
@@ -368,7 +369,7 @@ func clientSecret(id string) string {
 	sum := sha256.Sum256([]byte("billclock client secret\x00" + id))
 	out := make([]byte, 25)
 	for i := range out {
-		out[i] = idAlphabet[int(sum[i])%len(idAlphabet)]
+		out[i] = clockwork.IDAlphabet[int(sum[i])%len(clockwork.IDAlphabet)]
 	}
 	return id + "_secret_" + string(out)
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/billclock/billclock/emulator/clockwork"
 	"github.com/billclock/billclock/store"
 )
 
@@ -33,23 +34,17 @@ type call struct {
 	after []func()
 }
 
+// request is the call as the runtime's ledgers see it; nil for nil.
+func (c *call) request() *clockwork.Request {
+	if c == nil {
+		return nil
+	}
+	return &clockwork.Request{ID: c.requestID, IdempotencyKey: c.idemKey, Time: c.now}
+}
+
 // handler serves one route inside a store transaction and returns the value
 // to render as JSON.
 type handler func(c *call, tx *store.Tx) (any, error)
-
-// idemRecord is a stored response to an idempotent request.
-type idemRecord struct {
-	Fingerprint string          `json:"fingerprint"`
-	Status      int             `json:"status"`
-	Body        json.RawMessage `json:"body"`
-	RequestID   string          `json:"request_id"`
-	Created     int64           `json:"created"`
-}
-
-// idempotencyTTL is how long idempotency keys are remembered.
-const idempotencyTTL = 24 * time.Hour
-
-const idempotencyCollection = "idempotency_keys"
 
 // read serves a route in a read-only transaction.
 func (s *Surface) read(h handler) http.HandlerFunc {
@@ -99,7 +94,7 @@ func (s *Surface) serve(w http.ResponseWriter, r *http.Request, h handler, writa
 // begin checks auth and decodes the request; c is returned even on error so
 // the error response carries the request's id and version.
 func (s *Surface) begin(w http.ResponseWriter, r *http.Request) (*call, error) {
-	c := &call{r: r, vars: mux.Vars(r), requestID: newID("req_", 14), now: s.now()}
+	c := &call{r: r, vars: mux.Vars(r), requestID: clockwork.NewID("req_", 14), now: s.now()}
 	c.version = r.Header.Get("Stripe-Version")
 	if c.version == "" {
 		c.version = DefaultAPIVersion
@@ -144,25 +139,6 @@ func isJSON(contentType string) bool {
 	return err == nil && mt == "application/json"
 }
 
-// maxAPIKeyLen is the longest API key taken, in bytes (Stripe's own keys
-// are about 110 characters).
-const maxAPIKeyLen = 255
-
-// keyChars reports whether s is made only of the printable ASCII
-// characters other than space (0x21–0x7E), the only ones keys have.
-func keyChars(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x21 || s[i] > 0x7e {
-			return false
-		}
-	}
-	return true
-}
-
-// KeyCanAuthenticate reports whether a request could ever carry key: API
-// keys are printable ASCII without spaces, at most 255 bytes.
-func KeyCanAuthenticate(key string) bool { return len(key) <= maxAPIKeyLen && keyChars(key) }
-
 // authenticate returns the account (the API key) the request acts for.
 func (s *Surface) authenticate(r *http.Request) (string, error) {
 	auth := r.Header.Get("Authorization")
@@ -186,11 +162,11 @@ func (s *Surface) authenticate(r *http.Request) (string, error) {
 	}
 	// The key names the account's storage: refuse what no key looks like
 	// before it gets there.
-	if !KeyCanAuthenticate(key) {
+	if !clockwork.KeyCanAuthenticate(key) {
 		return "", errInvalidAPIKey(key)
 	}
 	if strings.HasPrefix(key, "sk_live_") || strings.HasPrefix(key, "rk_live_") {
-		if s.apiKeys != nil && !s.apiKeys[key] {
+		if !s.rt.KeyAllowed(key) {
 			return "", errInvalidAPIKey(key)
 		}
 		return "", errLiveKey()
@@ -198,7 +174,7 @@ func (s *Surface) authenticate(r *http.Request) (string, error) {
 	if !strings.HasPrefix(key, "sk_test_") && !strings.HasPrefix(key, "rk_test_") {
 		return "", errInvalidAPIKey(key)
 	}
-	if s.apiKeys != nil && !s.apiKeys[key] {
+	if !s.rt.KeyAllowed(key) {
 		return "", errInvalidAPIKey(key)
 	}
 	return key, nil
@@ -209,33 +185,29 @@ func (s *Surface) authenticate(r *http.Request) (string, error) {
 func (s *Surface) serveWrite(w http.ResponseWriter, c *call, h handler) {
 	var fingerprint string
 	if c.idemKey != "" {
-		slot := c.account + "\x00" + c.idemKey
-		if _, busy := s.inflight.LoadOrStore(slot, struct{}{}); busy {
+		release, ok := s.rt.HoldIdempotencyKey(c.account, c.idemKey)
+		if !ok {
 			s.writeError(w, c, errIdempotencyInUse(c.idemKey))
 			return
 		}
-		defer s.inflight.Delete(slot)
+		defer release()
 		sum := sha256.Sum256([]byte(c.r.Method + " " + c.r.URL.Path + "\n" + c.p.form.Canonical()))
 		fingerprint = hex.EncodeToString(sum[:])
 	}
 	var body []byte
-	var replay *idemRecord
+	var replay *clockwork.IdempotentResponse
 	status := http.StatusOK
 	// ran is set when the transaction's work is done: an error after that
 	// is the commit's own (a failed disk write), not the request's outcome.
 	var ran bool
 	err := s.db.Batch(func(tx *store.Tx) error {
 		body, replay, c.after, ran, status = nil, nil, nil, false, http.StatusOK
-		acct, err := tx.Account(c.account)
+		l, err := s.ledger(tx, c.account, c)
 		if err != nil {
 			return err
 		}
-		var keys *store.Collection
 		if c.idemKey != "" {
-			if keys, err = acct.Collection(idempotencyCollection); err != nil {
-				return err
-			}
-			if rec, ok, err := s.idemLookup(keys, c); err != nil || ok {
+			if rec, ok, err := l.Idempotent(c.idemKey, c.now); err != nil || ok {
 				if err == nil && rec.Fingerprint != fingerprint {
 					err = errIdempotencyMismatch(c.idemKey)
 				}
@@ -254,8 +226,8 @@ func (s *Surface) serveWrite(w http.ResponseWriter, c *call, h handler) {
 		if body, err = json.Marshal(v); err != nil {
 			return err
 		}
-		if keys != nil {
-			if err := s.idemStore(keys, c, fingerprint, status, body); err != nil {
+		if c.idemKey != "" {
+			if err := s.idemStore(l, c, fingerprint, status, body); err != nil {
 				return err
 			}
 		}
@@ -288,15 +260,11 @@ func (s *Surface) serveWrite(w http.ResponseWriter, c *call, h handler) {
 			}
 			b, _ := json.Marshal(envelope{Error: errorBody{Error: e}})
 			s.db.Update(func(tx *store.Tx) error {
-				acct, err := tx.Account(c.account)
+				l, err := s.ledger(tx, c.account, c)
 				if err != nil {
 					return err
 				}
-				keys, err := acct.Collection(idempotencyCollection)
-				if err != nil {
-					return err
-				}
-				return s.idemStore(keys, c, fingerprint, e.Status, b)
+				return s.idemStore(l, c, fingerprint, e.Status, b)
 			})
 			writeJSON(w, e.Status, b)
 			return
@@ -316,7 +284,7 @@ func (s *Surface) serveWrite(w http.ResponseWriter, c *call, h handler) {
 	for _, f := range c.after {
 		f()
 	}
-	s.deliverer.wake() // the request may have queued events for webhooks
+	s.rt.WakeDeliverer() // the request may have queued events for webhooks
 	writeJSON(w, status, body)
 }
 
@@ -330,31 +298,10 @@ type committedError struct{ err *Error }
 // (and an idempotency key replays it).
 func failAfterCommit(e *Error) any { return &committedError{err: e} }
 
-func (s *Surface) idemLookup(keys *store.Collection, c *call) (*idemRecord, bool, error) {
-	raw, err := keys.Get(c.idemKey)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	var rec idemRecord
-	if err := json.Unmarshal(raw, &rec); err != nil {
-		return nil, false, err
-	}
-	if time.Unix(rec.Created, 0).Add(idempotencyTTL).Before(c.now) {
-		return nil, false, nil
-	}
-	return &rec, true, nil
-}
-
-func (s *Surface) idemStore(keys *store.Collection, c *call, fingerprint string, status int, body []byte) error {
-	rec, err := json.Marshal(idemRecord{Fingerprint: fingerprint, Status: status, Body: body,
-		RequestID: c.requestID, Created: c.now.Unix()})
-	if err != nil {
-		return err
-	}
-	return keys.Put(c.idemKey, c.now.Unix(), rec)
+// idemStore remembers the answer to c under its idempotency key.
+func (s *Surface) idemStore(l *ledger, c *call, fingerprint string, status int, body []byte) error {
+	return l.RememberIdempotent(c.idemKey, &clockwork.IdempotentResponse{Fingerprint: fingerprint, Status: status,
+		Body: body, RequestID: c.requestID, Created: c.now.Unix()})
 }
 
 // logInternal logs an error the client sees only as a 500. The account is
@@ -364,7 +311,7 @@ func (s *Surface) logInternal(c *call, err error) {
 	attrs := []any{"request_id", c.requestID, "method", c.r.Method, "path", c.r.URL.Path}
 	if c.account != "" {
 		text = strings.ReplaceAll(text, c.account, "[api key]")
-		attrs = append(attrs, "account", accountLabel(c.account))
+		attrs = append(attrs, "account", clockwork.AccountLabel(c.account))
 	}
 	s.log.Error("internal error", append(attrs, "err", text)...)
 }

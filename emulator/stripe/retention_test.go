@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/billclock/billclock/emulator/clockwork"
 	"github.com/billclock/billclock/store"
 )
 
@@ -40,18 +41,9 @@ func idemCall(t *testing.T, srv *httptest.Server, path, key, idemKey string, for
 // wall time, until none is left, and returns how many attempts it made.
 func deliverDue(t *testing.T, s *Surface) int {
 	t.Helper()
-	n := 0
-	for {
-		due, _, err := s.deliverer.scan(s.now())
-		require.NoError(t, err)
-		if len(due) == 0 {
-			return n
-		}
-		for _, job := range due {
-			require.NoError(t, job.run(context.Background()))
-			n++
-		}
-	}
+	n, err := s.rt.DeliverDue(context.Background())
+	require.NoError(t, err)
+	return n
 }
 
 // listIDs lists the ids of a list route, all pages.
@@ -140,7 +132,7 @@ func TestRetentionPrunesByWallTime(t *testing.T) {
 	status, young := doCall(t, srv, "POST", "/v1/customers", key, url.Values{"email": {"young@example.com"}})
 	require.Equal(t, 200, status, young)
 	require.Equal(t, 1, deliverDue(t, s))
-	require.NoError(t, s.sweep())
+	require.NoError(t, s.rt.Sweep())
 
 	for _, id := range oldEvents {
 		status, _ := doCall(t, srv, "GET", "/v1/events/"+id, key, nil)
@@ -157,7 +149,7 @@ func TestRetentionPrunesByWallTime(t *testing.T) {
 
 	// Day 30 and a second: the records of day 0 are past the retention.
 	wall.Add(day + time.Second)
-	require.NoError(t, s.sweep())
+	require.NoError(t, s.rt.Sweep())
 	for _, id := range oldEvents {
 		status, body := doCall(t, srv, "GET", "/v1/events/"+id, key, nil)
 		require.Equal(t, 404, status, "an event recorded 30 days ago")
@@ -174,14 +166,14 @@ func TestRetentionPrunesByWallTime(t *testing.T) {
 	assert.Equal(t, 404, status, "the deleted stub is gone with its event: %v", body)
 	status, _ = doCall(t, srv, "GET", "/v1/customers/"+young["id"].(string), key, nil)
 	assert.Equal(t, 200, status, "live objects are not pruned, however old")
-	assert.Equal(t, 2, countRecords(t, s, key, eventsCollection))
-	assert.Equal(t, 2, countRecords(t, s, key, attemptsCollection))
+	assert.Equal(t, 2, countRecords(t, s, key, clockwork.EventsCollection))
+	assert.Equal(t, 2, countRecords(t, s, key, clockwork.AttemptsCollection))
 
 	wall.Add(30 * day)
-	require.NoError(t, s.sweep())
+	require.NoError(t, s.rt.Sweep())
 	assert.Empty(t, listIDs(t, srv, "/v1/events", key))
-	assert.Zero(t, countRecords(t, s, key, eventsCollection))
-	assert.Zero(t, countRecords(t, s, key, idempotencyCollection))
+	assert.Zero(t, countRecords(t, s, key, clockwork.EventsCollection))
+	assert.Zero(t, countRecords(t, s, key, clockwork.IdempotencyCollection))
 }
 
 // TestRetentionKeepsTheDatabaseBounded runs a steady load over simulated
@@ -220,14 +212,14 @@ func TestRetentionKeepsTheDatabaseBounded(t *testing.T) {
 		require.Equal(t, perDay, deliverDue(t, s))
 
 		wall.Add(day)
-		require.NoError(t, s.sweep())
+		require.NoError(t, s.rt.Sweep())
 		// After the sweep of day d+1, the days d-29..d are kept.
 		days := min(d+1, 30)
-		require.Equal(t, days*perDay, countRecords(t, s, key, eventsCollection), "events after day %d", d)
-		require.Equal(t, days*perDay, countRecords(t, s, key, attemptsCollection), "attempts after day %d", d)
+		require.Equal(t, days*perDay, countRecords(t, s, key, clockwork.EventsCollection), "events after day %d", d)
+		require.Equal(t, days*perDay, countRecords(t, s, key, clockwork.AttemptsCollection), "attempts after day %d", d)
 		require.Equal(t, days*perDay, len(listIDs(t, srv, "/v1/events", key)))
-		require.Equal(t, days, countRecords(t, s, key, customerTombstones), "deleted stubs after day %d", d)
-		require.Equal(t, 1, countRecords(t, s, key, idempotencyCollection), "keys last 24 hours")
+		require.Equal(t, days, countRecords(t, s, key, clockwork.TombstonesCollection), "deleted stubs after day %d", d)
+		require.Equal(t, 1, countRecords(t, s, key, clockwork.IdempotencyCollection), "keys last 24 hours")
 	}
 	require.Equal(t, int64(90*perDay), hits.Load())
 	// A customer deleted 30 days before the last sweep still reads as
@@ -260,7 +252,7 @@ func TestRetentionOfADeletedClock(t *testing.T) {
 	require.Len(t, listIDs(t, srv, "/v1/events", key), 4, "test_clock.deleted and customer.deleted")
 
 	wall.Add(20*day + time.Second) // 30 days after the creation
-	require.NoError(t, s.sweep())
+	require.NoError(t, s.rt.Sweep())
 	left := listIDs(t, srv, "/v1/events", key)
 	assert.Len(t, left, 2, "the events recorded at the deletion stay")
 	for _, id := range created {
@@ -271,33 +263,8 @@ func TestRetentionOfADeletedClock(t *testing.T) {
 	assert.Equal(t, true, stub["deleted"])
 
 	wall.Add(10 * day) // 30 days after the deletion
-	require.NoError(t, s.sweep())
+	require.NoError(t, s.rt.Sweep())
 	assert.Empty(t, listIDs(t, srv, "/v1/events", key))
 	status, _ = doCall(t, srv, "GET", "/v1/customers/"+cus["id"].(string), key, nil)
 	assert.Equal(t, 404, status)
-}
-
-// TestPrunedEventIsNotDelivered: an event pruned while still queued for
-// delivery is dropped from the queue, not sent.
-func TestPrunedEventIsNotDelivered(t *testing.T) {
-	wall := &fakeClock{t: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
-	s, srv := newTestSurface(t, wall.Now)
-	const key = "sk_test_pruned_delivery"
-	var hits atomic.Int64
-	rc := okReceiver(t, &hits)
-	status, we := doCall(t, srv, "POST", "/v1/webhook_endpoints", key, url.Values{"url": {rc.URL}, "enabled_events[]": {"*"}})
-	require.Equal(t, 200, status, we)
-	status, _ = doCall(t, srv, "POST", "/v1/customers", key, url.Values{"email": {"a@example.com"}})
-	require.Equal(t, 200, status)
-
-	wall.Add(31 * day)
-	require.NoError(t, s.sweep())
-	require.Empty(t, listIDs(t, srv, "/v1/events", key))
-	deliverDue(t, s)
-	assert.Zero(t, hits.Load(), "nothing is sent for a pruned event")
-	assert.Empty(t, listIDs(t, srv, "/_billclock/webhook_attempts", key))
-	due, next, err := s.deliverer.scan(wall.Now())
-	require.NoError(t, err)
-	assert.Empty(t, due)
-	assert.Negative(t, next, "the delivery left the queue")
 }

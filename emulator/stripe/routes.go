@@ -4,10 +4,13 @@ import (
 	"net/http"
 
 	"github.com/gorilla/mux"
+
+	"github.com/billclock/billclock/emulator/clockwork"
 )
 
 // Routes registers every route of Stripe's API that billclock serves, and
-// Stripe's answer for every other /v1 path.
+// Stripe's answer for every other /v1 path. The control routes are the
+// runtime's (see Control).
 func (s *Surface) Routes(r *mux.Router) {
 	v1 := r.PathPrefix("/v1").Subrouter()
 
@@ -108,15 +111,23 @@ func (s *Surface) Routes(r *mux.Router) {
 
 	v1.PathPrefix("/").HandlerFunc(s.unrecognized)
 
-	// Control routes, outside Stripe's API.
-	r.HandleFunc("/_billclock/webhook_attempts", s.read(s.listWebhookAttempts)).Methods(http.MethodGet)
-	r.HandleFunc("/_billclock/settings", s.read(s.getSettings)).Methods(http.MethodGet)
-	r.HandleFunc("/_billclock/settings", s.write(s.updateSettings)).Methods(http.MethodPost)
-	r.HandleFunc("/_billclock/test_clocks/{id}/fail_next_advance", s.write(s.failNextAdvance)).Methods(http.MethodPost)
-	r.HandleFunc("/_billclock/test_clocks/{id}/progress", s.read(s.clockProgress)).Methods(http.MethodGet)
 }
 
-// NotFoundHandler answers every request no route takes (a path billclock
-// does not serve, or a method a path does not take) with Stripe's
-// "Unrecognized request URL" 404, through the same adapter as every route.
-func (s *Surface) NotFoundHandler() http.Handler { return http.HandlerFunc(s.unrecognized) }
+// Control serves the runtime's control routes, outside Stripe's API, for
+// Stripe keys (and for requests no dialect claims), in Stripe's envelope:
+// every other path or method gets Stripe's "Unrecognized request URL" 404.
+func (s *Surface) Control(route clockwork.ControlRoute) http.Handler {
+	switch route {
+	case clockwork.WebhookAttempts:
+		return s.read(s.listWebhookAttempts)
+	case clockwork.GetSettings:
+		return s.read(s.getSettings)
+	case clockwork.UpdateSettings:
+		return s.write(s.updateSettings)
+	case clockwork.FailNextAdvance:
+		return s.write(s.failNextAdvance)
+	case clockwork.ClockProgress:
+		return s.read(s.clockProgress)
+	}
+	return http.HandlerFunc(s.unrecognized)
+}

@@ -106,7 +106,7 @@ func (s *Surface) updateSettings(c *call, tx *store.Tx) (any, error) {
 	if err := c.p.check(); err != nil {
 		return nil, err
 	}
-	if err := l.putPolicy(p); err != nil {
+	if err := l.PutPolicy(p); err != nil {
 		return nil, err
 	}
 	return renderSettings(p), nil

@@ -7,6 +7,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/billclock/billclock/emulator/billing"
+	"github.com/billclock/billclock/emulator/clockwork"
+	"github.com/billclock/billclock/store"
 )
 
 func TestRetryDays(t *testing.T) {
@@ -93,4 +97,28 @@ func FuzzRetryDays(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestStoredPolicyKeepsTheHourDraft: a policy stored before policies had a
+// FinalizeDelay (every one set through the settings route until then)
+// still leaves renewal invoices drafts for Stripe's hour.
+func TestStoredPolicyKeepsTheHourDraft(t *testing.T) {
+	s, _ := newTestSurface(t, nil)
+	const key = "sk_test_old_policy"
+	require.NoError(t, s.db.Update(func(tx *store.Tx) error {
+		acct, err := tx.Account(key)
+		require.NoError(t, err)
+		coll, err := acct.Collection(clockwork.SettingsCollection)
+		require.NoError(t, err)
+		return coll.Put("dunning", 0, []byte(`{"retry_after":[86400],"subscription_action":"unpaid","invoice_action":"leave_open"}`))
+	}))
+	require.NoError(t, s.db.View(func(tx *store.Tx) error {
+		l, err := s.ledger(tx, key, nil)
+		require.NoError(t, err)
+		p, err := l.Policy()
+		require.NoError(t, err)
+		assert.Equal(t, billing.DunningPolicy{RetryAfter: []int64{86400}, SubscriptionAction: billing.FinalUnpaid,
+			InvoiceAction: billing.InvoiceLeaveOpen, FinalizeDelay: billing.FinalizeDelay}, p)
+		return nil
+	}))
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/billclock/billclock/emulator/billing"
+	"github.com/billclock/billclock/emulator/clockwork"
 	"github.com/billclock/billclock/store"
 )
 
@@ -174,7 +175,7 @@ func (s *Surface) createSubscription(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, withParam(err, "customer")
 	}
-	now, err := l.timeOn(cust.Clock, c.now.Unix())
+	now, err := l.TimeOn(cust.Clock, c.now.Unix())
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +220,7 @@ func (s *Surface) createSubscription(c *call, tx *store.Tx) (any, error) {
 	if anchor != 0 && anchor <= now {
 		return nil, invalid("billing_cycle_anchor", "billing_cycle_anchor must be in the future.")
 	}
-	sub, err := l.engine().CreateSubscription(in, now)
+	sub, err := l.Engine().CreateSubscription(in, now)
 	if err != nil {
 		// error_if_incomplete: the decline, and nothing left behind.
 		return nil, asDecline(l, err)
@@ -260,7 +261,7 @@ func (s *Surface) subscriptionNow(l *ledger, c *call, id, param string) (*billin
 	if err != nil {
 		return nil, 0, withParam(err, param)
 	}
-	now, err := l.timeOn(sub.Clock, c.now.Unix())
+	now, err := l.TimeOn(sub.Clock, c.now.Unix())
 	return sub, now, err
 }
 
@@ -314,7 +315,7 @@ func (s *Surface) updateSubscription(c *call, tx *store.Tx) (any, error) {
 	case ch.TrialEnd != nil && *ch.TrialEnd <= now:
 		return nil, invalid("trial_end", "Invalid timestamp: must be an integer Unix timestamp in the future.")
 	}
-	sub, err = l.engine().UpdateSubscription(sub.ID, ch, now)
+	sub, err = l.Engine().UpdateSubscription(sub.ID, ch, now)
 	if err != nil {
 		// error_if_incomplete and pending_if_incomplete: the decline, and
 		// the update is not applied.
@@ -355,7 +356,7 @@ func (s *Surface) cancelSubscription(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	sub, err = l.engine().CancelSubscription(sub.ID, invoiceNow, prorate, now)
+	sub, err = l.Engine().CancelSubscription(sub.ID, invoiceNow, prorate, now)
 	if err != nil {
 		return nil, err
 	}
@@ -377,7 +378,7 @@ func (s *Surface) listSubscriptions(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	coll, err := l.coll(subscriptionCollection)
+	coll, err := l.Collection(clockwork.SubscriptionsCollection)
 	if err != nil {
 		return nil, err
 	}
@@ -447,7 +448,7 @@ func (s *Surface) createSubscriptionItem(c *call, tx *store.Tx) (any, error) {
 		return nil, err
 	}
 	spec := billing.ItemSpec{Price: price, Quantity: qty, Metadata: metadata, Param: ""}
-	sub, err = l.engine().UpdateSubscription(sub.ID, billing.SubscriptionChange{Items: []billing.ItemSpec{spec},
+	sub, err = l.Engine().UpdateSubscription(sub.ID, billing.SubscriptionChange{Items: []billing.ItemSpec{spec},
 		ProrationBehavior: behavior, ProrationDate: date, PaymentBehavior: payBehavior}, now)
 	if err != nil {
 		return nil, fixItemParam(asDecline(l, err))
@@ -517,11 +518,11 @@ func (s *Surface) changeItem(c *call, tx *store.Tx, spec billing.ItemSpec, behav
 	if err != nil {
 		return nil, err
 	}
-	now, err := l.timeOn(sub.Clock, c.now.Unix())
+	now, err := l.TimeOn(sub.Clock, c.now.Unix())
 	if err != nil {
 		return nil, err
 	}
-	sub, err = l.engine().UpdateSubscription(sub.ID, billing.SubscriptionChange{Items: []billing.ItemSpec{spec},
+	sub, err = l.Engine().UpdateSubscription(sub.ID, billing.SubscriptionChange{Items: []billing.ItemSpec{spec},
 		ProrationBehavior: behavior, ProrationDate: date, PaymentBehavior: payBehavior}, now)
 	if err != nil {
 		return nil, fixItemParam(asDecline(l, err))

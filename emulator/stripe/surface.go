@@ -1,15 +1,14 @@
-// Package stripe is billclock's Stripe surface: Stripe's wire format (form
-// bodies, error envelope, pagination, idempotency, auth) over the billing
-// engine and the store.
+// Package stripe is billclock's Stripe dialect: Stripe's wire format (form
+// bodies, error envelope and wording, pagination, idempotency headers,
+// auth), routes, renderers, event shapes and id scheme, over the billing
+// engine and the provider-neutral runtime (emulator/clockwork).
 package stripe
 
 import (
-	"context"
-	"crypto/rand"
 	"log/slog"
-	"sync"
 	"time"
 
+	"github.com/billclock/billclock/emulator/clockwork"
 	"github.com/billclock/billclock/store"
 )
 
@@ -20,125 +19,27 @@ const DefaultAPIVersion = "2026-08-26.dahlia"
 // maxBodyBytes bounds a request body; Stripe's own requests are far smaller.
 const maxBodyBytes = 1 << 20
 
-// Options configure a Surface.
+// Options configure the Stripe dialect.
 type Options struct {
-	// DB is the open store. Required.
-	DB *store.DB
-	// Now is the wall clock. Nil means time.Now.
-	Now func() time.Time
-	// APIKeys, when not empty, are the only keys accepted.
-	APIKeys []string
-	// AdvanceDelay keeps a clock advancing at least this long.
-	AdvanceDelay time.Duration
-	// Logger receives errors and, at debug level, request lines.
-	Logger *slog.Logger
 	// StripeLimits enforces Stripe's caps on test clocks: 3 customers per
 	// clock and 3 subscriptions per customer on a clock. Off by default.
 	StripeLimits bool
-	// Webhooks configure webhook delivery.
-	Webhooks WebhookOptions
-	// Retention is how long events, webhook attempts and the deleted
-	// stubs of customers are kept, in wall time after they were
-	// recorded. Zero means DefaultRetention.
-	Retention time.Duration
 }
 
-// Surface serves Stripe's API. Create it with New, start its background
-// work with Run.
+// Surface serves Stripe's API over a runtime. Create it with New and
+// register it with the runtime (clockwork.Runtime.Register), which serves
+// its routes and does its background work.
 type Surface struct {
-	db        *store.DB
-	now       func() time.Time
-	apiKeys   map[string]bool
-	delay     time.Duration
-	limits    bool
-	retention time.Duration
-	log       *slog.Logger
-	inflight  sync.Map // account + "\x00" + idempotency key -> struct{}
-	advancer  *advancer
-	deliverer *deliverer
+	rt     *clockwork.Runtime
+	db     *store.DB
+	now    func() time.Time
+	limits bool
+	log    *slog.Logger
 }
 
-// New returns a Surface over opts.DB.
-func New(opts Options) *Surface {
-	s := &Surface{db: opts.DB, now: opts.Now, delay: opts.AdvanceDelay, log: opts.Logger, limits: opts.StripeLimits}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if s.retention = opts.Retention; s.retention <= 0 {
-		s.retention = DefaultRetention
-	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
-	if len(opts.APIKeys) > 0 {
-		s.apiKeys = map[string]bool{}
-		for _, k := range opts.APIKeys {
-			s.apiKeys[k] = true
-		}
-	}
-	s.advancer = newAdvancer(s)
-	s.deliverer = newDeliverer(s, opts.Webhooks)
-	return s
-}
+var _ clockwork.Dialect = (*Surface)(nil)
 
-// Run does the surface's background work (finishing clock advances,
-// delivering webhooks, sweeping what has expired) until
-// ctx ends, then waits for work in progress to commit.
-func (s *Surface) Run(ctx context.Context) error {
-	var wg sync.WaitGroup
-	for _, work := range []func(context.Context) error{s.deliverer.run, func(ctx context.Context) error {
-		s.janitor(ctx)
-		return nil
-	}} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := work(ctx); err != nil {
-				s.log.Error("background work stopped", "err", err)
-			}
-		}()
-	}
-	err := s.advancer.run(ctx)
-	wg.Wait()
-	return err
-}
-
-const idAlphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-// idTimeChars is how many leading characters of an id encode the wall
-// time in microseconds (62^9 µs is over 400 years).
-const idTimeChars = 9
-
-// newSecret returns prefix followed by n random base62 characters.
-func newSecret(prefix string, n int) string {
-	buf := make([]byte, len(prefix)+n)
-	copy(buf, prefix)
-	randomChars(buf[len(prefix):])
-	return string(buf)
-}
-
-func randomChars(r []byte) {
-	rand.Read(r)
-	for i, b := range r {
-		r[i] = idAlphabet[int(b)%len(idAlphabet)]
-	}
-}
-
-// newID returns prefix followed by n base62 characters: the wall time in
-// microseconds, then random ones (at least 5). Like Stripe's, ids made
-// together sort together, so the objects of one transaction are stored
-// side by side: random keys would dirty one database page per new record
-// and make a large clock advance write (and hold in memory) several times
-// more pages.
-func newID(prefix string, n int) string {
-	buf := make([]byte, len(prefix)+n)
-	copy(buf, prefix)
-	r := buf[len(prefix):]
-	randomChars(r)
-	t := uint64(time.Now().UnixMicro())
-	for i := min(idTimeChars, n-5) - 1; i >= 0; i-- {
-		r[i] = idAlphabet[t%uint64(len(idAlphabet))]
-		t /= uint64(len(idAlphabet))
-	}
-	return string(buf)
+// New returns the Stripe dialect over rt.
+func New(rt *clockwork.Runtime, opts Options) *Surface {
+	return &Surface{rt: rt, db: rt.DB(), now: rt.Now, limits: opts.StripeLimits, log: rt.Logger()}
 }

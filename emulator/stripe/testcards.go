@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/billclock/billclock/emulator/billing"
+	"github.com/billclock/billclock/emulator/clockwork"
 )
 
 // This file is the one place that maps Stripe's test payment method ids
@@ -143,7 +144,7 @@ func cardFingerprint(number string) string {
 	sum := sha256.Sum256([]byte("billclock card fingerprint\x00" + number))
 	out := make([]byte, 16)
 	for i := range out {
-		out[i] = idAlphabet[int(sum[i])%len(idAlphabet)]
+		out[i] = clockwork.IDAlphabet[int(sum[i])%len(clockwork.IDAlphabet)]
 	}
 	return string(out)
 }

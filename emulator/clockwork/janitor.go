@@ -1,4 +1,4 @@
-package stripe
+package clockwork
 
 import (
 	"context"
@@ -26,7 +26,10 @@ const DefaultRetention = 30 * 24 * time.Hour
 // holds up other writers for long.
 const pruneBatch = 1000
 
-// Keys of the surface's one-time upgrades in the store's metadata.
+// Keys of the runtime's one-time upgrades in the store's metadata. They
+// were written when the runtime was part of the Stripe surface, hence the
+// "stripe." in their names, which stays: renaming them would redo the
+// upgrades of every database.
 const (
 	// metaStampedSince holds the wall time (Unix seconds) at which a
 	// billclock that stamps events, webhook attempts and tombstones with
@@ -40,14 +43,14 @@ const (
 )
 
 // janitor sweeps at start and then every sweepInterval until ctx ends.
-func (s *Surface) janitor(ctx context.Context) {
+func (rt *Runtime) janitor(ctx context.Context) {
 	t := time.NewTicker(sweepInterval)
 	defer t.Stop()
 	for {
-		if err := s.sweep(); err != nil {
-			s.log.Error("sweep", "err", err)
+		if err := rt.sweep(); err != nil {
+			rt.log.Error("sweep", "err", err)
 		}
-		s.deliverer.wake()
+		rt.deliverer.wake()
 		select {
 		case <-ctx.Done():
 			return
@@ -56,50 +59,54 @@ func (s *Surface) janitor(ctx context.Context) {
 	}
 }
 
+// Sweep does the janitor's round at once; the janitor does it every
+// minute, and tests call it after moving their wall clock.
+func (rt *Runtime) Sweep() error { return rt.sweep() }
+
 // sweep does the wall-time work of each account: the billing work due for
 // objects on no test clock (renewals of ordinary subscriptions), deleting
-// clocks whose deletes_after has passed, and pruning what has expired
-// (see prune). The first sweep also finishes the one-time upgrade of a
-// database written by an earlier billclock. An account whose sweep fails
-// does not stop the others; the error names it by its label, never by its
-// key.
-func (s *Surface) sweep() error {
-	since, err := s.upgrade()
+// clocks older than their dialect's ClockLifetime, and pruning what has
+// expired (see prune). The first sweep also finishes the one-time upgrade
+// of a database written by an earlier billclock. An account whose sweep
+// fails does not stop the others; the error names it by its label, never
+// by its key.
+func (rt *Runtime) sweep() error {
+	since, err := rt.upgrade()
 	if err != nil {
 		return err
 	}
 	var accounts []string
-	if err := s.db.View(func(tx *store.Tx) error {
+	if err := rt.db.View(func(tx *store.Tx) error {
 		return tx.Accounts(func(key string) error { accounts = append(accounts, key); return nil })
 	}); err != nil {
 		return err
 	}
-	now := s.now()
+	now := rt.now()
 	var errs []error
 	for _, account := range accounts {
 		more := false
-		err := s.db.Update(func(tx *store.Tx) error {
-			if err := s.deleteExpiredClocks(tx, account, now.Unix()); err != nil {
-				return err
-			}
-			l, err := s.ledger(tx, account, nil)
+		err := rt.db.Update(func(tx *store.Tx) error {
+			l, err := rt.backgroundLedger(tx, account)
 			if err != nil {
 				return err
 			}
-			if _, err = l.engine().Run("", now.Unix(), 0); err != nil {
+			if err := l.deleteExpiredClocks(now.Unix()); err != nil {
 				return err
 			}
-			more, err = s.prune(tx, account, now, since)
+			if _, err = l.run("", now.Unix(), 0); err != nil {
+				return err
+			}
+			more, err = rt.prune(tx, account, now, since)
 			return err
 		})
 		for err == nil && more {
-			err = s.db.Update(func(tx *store.Tx) error {
-				more, err = s.prune(tx, account, now, since)
+			err = rt.db.Update(func(tx *store.Tx) error {
+				more, err = rt.prune(tx, account, now, since)
 				return err
 			})
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("account %s: %s", accountLabel(account),
+			errs = append(errs, fmt.Errorf("account %s: %s", AccountLabel(account),
 				strings.ReplaceAll(err.Error(), account, "[api key]")))
 		}
 	}
@@ -117,12 +124,12 @@ func (s *Surface) sweep() error {
 // Each kind is kept in the order it was recorded in, so pruning stops at
 // the first record young enough to keep instead of visiting them all.
 // Records written before billclock stamped them count as recorded at since.
-func (s *Surface) prune(tx *store.Tx, account string, now time.Time, since int64) (more bool, err error) {
+func (rt *Runtime) prune(tx *store.Tx, account string, now time.Time, since int64) (more bool, err error) {
 	acct, err := tx.Account(account)
 	if err != nil {
 		return false, err
 	}
-	cutoff := now.Add(-s.retention).Unix()
+	cutoff := now.Add(-rt.retention).Unix()
 	legacyExpired := since < cutoff
 	budget := pruneBatch
 	step := func(c *store.Collection, before int64, keep func(string, []byte) (bool, error)) error {
@@ -137,7 +144,7 @@ func (s *Surface) prune(tx *store.Tx, account string, now time.Time, since int64
 	}
 	// A pruned event may still be queued for webhook delivery: the
 	// deliverer drops deliveries of events that are gone.
-	for _, name := range []string{eventsCollection, attemptsCollection, customerTombstones} {
+	for _, name := range []string{EventsCollection, AttemptsCollection, TombstonesCollection} {
 		c, err := acct.Collection(name)
 		if err != nil {
 			return false, err
@@ -150,19 +157,19 @@ func (s *Surface) prune(tx *store.Tx, account string, now time.Time, since int64
 		}
 	}
 	if legacyExpired {
-		if err := s.pruneLegacyTombstones(acct, &budget, &more); err != nil {
+		if err := rt.pruneLegacyTombstones(acct, &budget, &more); err != nil {
 			return false, err
 		}
 	}
 	// A key reused after it expired keeps its first place: keep it while
 	// its latest use is younger than 24 hours.
-	keys, err := acct.Collection(idempotencyCollection)
+	keys, err := acct.Collection(IdempotencyCollection)
 	if err != nil {
 		return false, err
 	}
-	err = step(keys, now.Add(-idempotencyTTL).Unix()+1, func(_ string, raw []byte) (bool, error) {
-		var rec idemRecord
-		return json.Unmarshal(raw, &rec) == nil && !time.Unix(rec.Created, 0).Add(idempotencyTTL).Before(now), nil
+	err = step(keys, now.Add(-IdempotencyTTL).Unix()+1, func(_ string, raw []byte) (bool, error) {
+		var rec IdempotentResponse
+		return json.Unmarshal(raw, &rec) == nil && !time.Unix(rec.Created, 0).Add(IdempotencyTTL).Before(now), nil
 	})
 	// Go on only after progress: records kept by keep are visited again.
 	return more && budget < pruneBatch, err
@@ -171,7 +178,7 @@ func (s *Surface) prune(tx *store.Tx, account string, now time.Time, since int64
 // pruneLegacyTombstones removes, within budget, the deleted-customer stubs
 // that earlier billclocks kept in an index without a time, once the
 // records of earlier billclocks have expired.
-func (s *Surface) pruneLegacyTombstones(acct *store.Account, budget *int, more *bool) error {
+func (rt *Runtime) pruneLegacyTombstones(acct *store.Account, budget *int, more *bool) error {
 	x, err := acct.Index(deletedCustomers)
 	if err != nil {
 		return err
@@ -204,16 +211,7 @@ func (s *Surface) pruneLegacyTombstones(acct *store.Account, budget *int, more *
 // attempt of every account in its groups, in bounded batches, and marks
 // the database done. Records written meanwhile get their groups when
 // written. Once done, it only reads the marks.
-// Prepare finishes what a database needs before the surface serves from
-// it: the one-time upgrade of a database written by an earlier billclock
-// (stamping and indexing its events). Run it before serving, so that the
-// janitor's later sweeps find nothing to do here.
-func (s *Surface) Prepare() error {
-	_, err := s.upgrade()
-	return err
-}
-
-func (s *Surface) upgrade() (since int64, err error) {
+func (rt *Runtime) upgrade() (since int64, err error) {
 	var ready, stamped bool
 	read := func(tx *store.Tx) error {
 		raw := tx.Meta(metaStampedSince)
@@ -222,18 +220,18 @@ func (s *Surface) upgrade() (since int64, err error) {
 				return fmt.Errorf("meta %s: %w", metaStampedSince, err)
 			}
 		}
-		ready = groupsReady(tx)
+		ready = GroupsReady(tx)
 		return nil
 	}
-	if err := s.db.View(read); err != nil {
+	if err := rt.db.View(read); err != nil {
 		return 0, err
 	}
 	if !stamped {
-		err := s.db.Update(func(tx *store.Tx) error {
+		err := rt.db.Update(func(tx *store.Tx) error {
 			if err := read(tx); err != nil || stamped {
 				return err
 			}
-			since = s.now().Unix()
+			since = rt.now().Unix()
 			return tx.SetMeta(metaStampedSince, []byte(strconv.FormatInt(since, 10)))
 		})
 		if err != nil {
@@ -244,46 +242,50 @@ func (s *Surface) upgrade() (since int64, err error) {
 		return since, nil
 	}
 	var accounts []string
-	if err := s.db.View(func(tx *store.Tx) error {
+	if err := rt.db.View(func(tx *store.Tx) error {
 		return tx.Accounts(func(key string) error { accounts = append(accounts, key); return nil })
 	}); err != nil {
 		return since, err
 	}
 	for _, account := range accounts {
-		if err := s.groupAll(account, eventsCollection, func(raw []byte) (int64, []string, error) {
-			var head struct {
-				Type    string `json:"type"`
-				Created int64  `json:"created"`
-			}
-			err := json.Unmarshal(raw, &head)
-			return head.Created, eventGroups(head.Type), err
+		var d Dialect
+		if err := rt.db.View(func(tx *store.Tx) (err error) {
+			d, err = rt.dialectOf(tx, account)
+			return err
 		}); err != nil {
 			return since, err
 		}
-		if err := s.groupAll(account, attemptsCollection, func(raw []byte) (int64, []string, error) {
-			var a webhookAttempt
+		if err := rt.groupAll(account, EventsCollection, func(raw []byte) (int64, []string, error) {
+			typ, created, err := d.EventHead(raw)
+			return created, eventGroups(typ), err
+		}); err != nil {
+			return since, err
+		}
+		if err := rt.groupAll(account, AttemptsCollection, func(raw []byte) (int64, []string, error) {
+			var a Attempt
 			err := json.Unmarshal(raw, &a)
 			return 0, attemptGroups(&a), err
 		}); err != nil {
 			return since, err
 		}
 	}
-	return since, s.db.Update(func(tx *store.Tx) error { return tx.SetMeta(metaGroupsReady, []byte("1")) })
+	return since, rt.db.Update(func(tx *store.Tx) error { return tx.SetMeta(metaGroupsReady, []byte("1")) })
 }
 
-// groupsReady reports whether every event and webhook attempt is in its
-// groups.
-func groupsReady(tx *store.Tx) bool { return tx.Meta(metaGroupsReady) != nil }
+// GroupsReady reports whether every event and webhook attempt is in its
+// groups: until the one-time upgrade of a database written by an earlier
+// billclock is done, lists decode every record instead of walking groups.
+func GroupsReady(tx *store.Tx) bool { return tx.Meta(metaGroupsReady) != nil }
 
 // groupAll puts every record of a collection of the account that is in no
 // group in the groups groupsOf finds, oldest first, pruneBatch records per
 // transaction. A record groupsOf cannot read is logged and left out of
 // every group: filtered lists skip it.
-func (s *Surface) groupAll(account, coll string, groupsOf func([]byte) (int64, []string, error)) error {
+func (rt *Runtime) groupAll(account, coll string, groupsOf func([]byte) (int64, []string, error)) error {
 	after := ""
 	for {
 		done := false
-		err := s.db.Update(func(tx *store.Tx) error {
+		err := rt.db.Update(func(tx *store.Tx) error {
 			acct, err := tx.Account(account)
 			if err != nil {
 				return err
@@ -307,7 +309,7 @@ func (s *Surface) groupAll(account, coll string, groupsOf func([]byte) (int64, [
 				}
 				tag, groups, err := groupsOf(raw)
 				if err != nil {
-					s.log.Error("upgrade: unreadable record left out of filtered lists", "collection", coll, "id", id, "err", err)
+					rt.log.Error("upgrade: unreadable record left out of filtered lists", "collection", coll, "id", id, "err", err)
 				} else {
 					todo = append(todo, grouping{id, tag, groups})
 				}
@@ -336,8 +338,14 @@ func (s *Surface) groupAll(account, coll string, groupsOf func([]byte) (int64, [
 	}
 }
 
-func (s *Surface) deleteExpiredClocks(tx *store.Tx, account string, now int64) error {
-	clocks, err := accountClocks(tx, account)
+// deleteExpiredClocks deletes the account's clocks created longer than
+// their dialect's ClockLifetime ago.
+func (l *Ledger) deleteExpiredClocks(now int64) error {
+	lifetime := int64(l.d.ClockLifetime() / time.Second)
+	if lifetime <= 0 {
+		return nil
+	}
+	clocks, err := l.Collection(ClocksCollection)
 	if err != nil {
 		return err
 	}
@@ -347,7 +355,7 @@ func (s *Surface) deleteExpiredClocks(tx *store.Tx, account string, now int64) e
 		if err := json.Unmarshal(raw, &c); err != nil {
 			return err
 		}
-		if c.DeletesAfter() <= now {
+		if c.Created+lifetime <= now {
 			expired = append(expired, &c)
 		}
 		return nil
@@ -356,7 +364,7 @@ func (s *Surface) deleteExpiredClocks(tx *store.Tx, account string, now int64) e
 		return err
 	}
 	for _, c := range expired {
-		if err := s.removeClock(tx, account, clocks, c, nil, now); err != nil {
+		if err := l.DeleteClock(c, now); err != nil {
 			return err
 		}
 	}

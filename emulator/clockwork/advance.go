@@ -1,4 +1,4 @@
-package stripe
+package clockwork
 
 import (
 	"context"
@@ -47,12 +47,12 @@ func splitJobKey(key string) (account, clock string) {
 // advancer finishes clock advances in the background.
 type advancer struct {
 	*dueWork
-	s *Surface
+	rt *Runtime
 }
 
-func newAdvancer(s *Surface) *advancer {
-	a := &advancer{s: s}
-	a.dueWork = newDueWork("advance", maxParallelAdvances, s.log, s.now, a.scan)
+func newAdvancer(rt *Runtime) *advancer {
+	a := &advancer{rt: rt}
+	a.dueWork = newDueWork("advance", maxParallelAdvances, rt.log, rt.now, a.scan)
 	return a
 }
 
@@ -85,13 +85,13 @@ func (a *advancer) cancel(tx *store.Tx, account, clock string) error {
 // can cure marks the clock internal_failure.
 func (a *advancer) job(key string) dueJob {
 	account, clock := splitJobKey(key)
-	job := dueJob{key: key, attrs: []any{"clock", clock, "account", accountLabel(account)}, secret: account}
+	job := dueJob{key: key, attrs: []any{"clock", clock, "account", AccountLabel(account)}, secret: account}
 	job.run = func(context.Context) error {
 		err := a.apply(key)
 		if err == nil || !hopeless(err) {
 			return err
 		}
-		a.s.log.Error("advance failed: the clock is left in internal_failure", job.logAttrs("err", job.redact(err.Error()))...)
+		a.rt.log.Error("advance failed: the clock is left in internal_failure", job.logAttrs("err", job.redact(err.Error()))...)
 		return a.fail(key)
 	}
 	return job
@@ -114,7 +114,7 @@ func hopeless(err error) bool {
 func (a *advancer) scan(now time.Time) ([]dueJob, time.Duration, error) {
 	var due []dueJob
 	next := time.Duration(-1)
-	err := a.s.db.View(func(tx *store.Tx) error {
+	err := a.rt.db.View(func(tx *store.Tx) error {
 		q, err := tx.Queue(advanceQueue)
 		if err != nil {
 			return err
@@ -163,7 +163,7 @@ func (a *advancer) apply(key string) error {
 // resumes where it stopped: nothing is missed and nothing is applied twice.
 // finished reports that nothing of the advance is left.
 func (a *advancer) step(key string, budget int) (finished bool, err error) {
-	err = a.s.db.Batch(func(tx *store.Tx) error {
+	err = a.rt.db.Batch(func(tx *store.Tx) error {
 		finished = true
 		q, err := tx.Queue(advanceQueue)
 		if err != nil {
@@ -180,7 +180,7 @@ func (a *advancer) step(key string, budget int) (finished bool, err error) {
 		if err := json.Unmarshal(raw, &job); err != nil {
 			return err
 		}
-		l, err := a.s.ledger(tx, job.account(), nil)
+		l, err := a.rt.backgroundLedger(tx, job.account())
 		if err != nil {
 			return err
 		}
@@ -196,9 +196,11 @@ func (a *advancer) step(key string, budget int) (finished bool, err error) {
 			return q.Delete(key) // stale job
 		}
 		if clock.FailNextAdvance {
-			return a.failArmedAdvance(tx, l.account, clock)
+			// Armed by Ledger.ArmAdvanceFailure: the advance ends here,
+			// with nothing of it applied.
+			return a.markFailed(tx, l.account, clock.ID)
 		}
-		done, err := l.engine().Run(clock.ID, job.Target, budget)
+		done, err := l.run(clock.ID, job.Target, budget)
 		if err != nil {
 			finished = false
 			return err
@@ -217,18 +219,14 @@ func (a *advancer) step(key string, budget int) (finished bool, err error) {
 			return err
 		}
 		clock.AdvanceTasks = job.Tasks
-		for _, ev := range billing.Advance(clock, a.s.now().Unix()) {
+		for _, ev := range billing.Advance(clock, a.rt.now().Unix()) {
 			if err := l.Emit(ev); err != nil {
 				return err
 			}
 		}
-		clocks, err := accountClocks(tx, job.account())
-		if err != nil {
-			return err
-		}
-		return saveClock(clocks, clock)
+		return l.PutClock(clock)
 	})
-	a.s.deliverer.wake()
+	a.rt.deliverer.wake()
 	return finished, err
 }
 
@@ -236,33 +234,33 @@ func (a *advancer) step(key string, budget int) (finished bool, err error) {
 // left in internal_failure.
 func (a *advancer) fail(key string) error {
 	account, clock := splitJobKey(key)
-	return a.s.db.Update(func(tx *store.Tx) error { return a.markFailed(tx, account, clock) })
+	return a.rt.db.Update(func(tx *store.Tx) error { return a.markFailed(tx, account, clock) })
 }
 
 // markFailed puts a clock in internal_failure in tx: its pending advance,
-// if any, is dropped and test_helpers.test_clock.internal_failure is
-// recorded. It is the one way to fail a clock, for the advancer and for a
-// failure-injection control route alike. A clock that does not exist or
-// does not decode is left as it is.
+// if any, is dropped and the clock's internal-failure event is recorded.
+// It is the one way to fail a clock, for a hopeless advance and for one
+// armed by ArmAdvanceFailure alike. A clock that does not exist or does
+// not decode is left as it is.
 func (a *advancer) markFailed(tx *store.Tx, account, clockID string) error {
 	job, _, _ := a.progress(tx, account, clockID) // a job that does not decode counts no tasks
 	if err := a.cancel(tx, account, clockID); err != nil {
 		return err
 	}
-	clocks, err := accountClocks(tx, account)
+	l, err := a.rt.backgroundLedger(tx, account)
 	if err != nil {
 		return err
 	}
-	clock, err := loadClock(clocks, clockID, "")
+	clock, err := l.Clock(clockID)
 	if err != nil {
 		return nil
 	}
 	clock.FailAdvance()
 	clock.AdvanceTasks = job.Tasks // committed chunks stay applied
-	if err := saveClock(clocks, clock); err != nil {
+	if err := l.PutClock(clock); err != nil {
 		return err
 	}
-	return a.s.record(tx, account, nil, billing.Event{Type: billing.EventClockInternalFailure, Time: a.s.now().Unix(), Object: clock})
+	return l.Record(billing.Event{Type: billing.EventClockInternalFailure, Time: a.rt.now().Unix(), Object: clock})
 }
 
 // progress returns the queued advance of a clock, with its progress; ok is

@@ -1,17 +1,13 @@
-package stripe
+package clockwork
 
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -66,8 +62,6 @@ func (o WebhookOptions) backoff(n int) time.Duration {
 // endpoint has succeeded or been given up.
 const deliveryQueue = "webhook_deliveries"
 
-const attemptsCollection = "webhook_attempts"
-
 type deliveryJob struct {
 	jobAccount
 	Endpoint string `json:"endpoint"`
@@ -79,8 +73,9 @@ type deliveryJob struct {
 
 func deliveryGroup(account, endpoint string) string { return account + "\x00" + endpoint }
 
-// webhookAttempt records one try to deliver an event to an endpoint.
-type webhookAttempt struct {
+// Attempt records one try to deliver an event to an endpoint: the
+// records of GET /_billclock/webhook_attempts, the same for every dialect.
+type Attempt struct {
 	ID              string `json:"id"`
 	Object          string `json:"object"`
 	WebhookEndpoint string `json:"webhook_endpoint"`
@@ -96,10 +91,11 @@ type webhookAttempt struct {
 	Outcome string `json:"outcome"`
 }
 
-// enqueueDeliveries queues event id of type typ for every endpoint of the
-// ledger's account that wants it, and returns how many it queued.
-func (l *ledger) enqueueDeliveries(id, typ string, only string) (int, error) {
-	endpoints, err := l.webhookEndpoints()
+// queueDeliveries queues event id of type typ for endpoint only, or if
+// only is "", for every endpoint of the ledger's account that wants it,
+// and returns how many it queued.
+func (l *Ledger) queueDeliveries(id, typ string, only string) (int, error) {
+	endpoints, err := l.Endpoints()
 	if err != nil || len(endpoints) == 0 {
 		return 0, err
 	}
@@ -108,9 +104,9 @@ func (l *ledger) enqueueDeliveries(id, typ string, only string) (int, error) {
 		return 0, err
 	}
 	n := 0
-	now := l.s.now().UnixNano()
+	now := l.rt.now().UnixNano()
 	for _, we := range endpoints {
-		if only != "" && we.ID != only || only == "" && !we.wants(typ) {
+		if only != "" && we.ID != only || only == "" && !we.Wants(typ) {
 			continue
 		}
 		raw, err := json.Marshal(deliveryJob{jobAccount: newJobAccount(l.account), Endpoint: we.ID, Event: id, NextAttempt: now})
@@ -125,32 +121,10 @@ func (l *ledger) enqueueDeliveries(id, typ string, only string) (int, error) {
 	return n, nil
 }
 
-// webhookEndpoints lists the account's endpoints, once per transaction.
-func (l *ledger) webhookEndpoints() ([]*webhookEndpoint, error) {
-	if l.endpoints != nil {
-		return *l.endpoints, nil
-	}
-	coll, err := l.coll(webhookEndpointsCollection)
-	if err != nil {
-		return nil, err
-	}
-	var out []*webhookEndpoint
-	err = coll.Each(func(_ string, raw []byte) error {
-		var we webhookEndpoint
-		if err := json.Unmarshal(raw, &we); err != nil {
-			return err
-		}
-		out = append(out, &we)
-		return nil
-	})
-	l.endpoints = &out
-	return out, err
-}
-
 // deliverer sends queued events to webhook endpoints in the background.
 type deliverer struct {
 	*dueWork
-	s      *Surface
+	rt     *Runtime
 	opts   WebhookOptions
 	client *http.Client
 
@@ -167,7 +141,7 @@ type deliverer struct {
 // it stood after the attempt.
 type unrecordedAttempt struct {
 	job deliveryJob
-	att *webhookAttempt
+	att *Attempt
 }
 
 // newDeliverer returns a deliverer with no bound on the endpoints it
@@ -175,14 +149,14 @@ type unrecordedAttempt struct {
 // connection) in flight, and an endpoint that hangs until the timeout holds
 // up nothing but its own queue. A shared pool of slots would let a few
 // dozen hanging endpoints delay every other account's webhooks.
-func newDeliverer(s *Surface, opts WebhookOptions) *deliverer {
+func newDeliverer(rt *Runtime, opts WebhookOptions) *deliverer {
 	opts = opts.withDefaults()
 	client := &http.Client{Timeout: opts.Timeout, Transport: http.DefaultTransport.(*http.Transport).Clone(),
 		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse // Stripe does not follow redirects
+			return http.ErrUseLastResponse // providers do not follow redirects
 		}}
-	d := &deliverer{s: s, opts: opts, client: client, unrecorded: map[string]unrecordedAttempt{}}
-	d.dueWork = newDueWork("webhook delivery", 0, s.log, s.now, d.scan)
+	d := &deliverer{rt: rt, opts: opts, client: client, unrecorded: map[string]unrecordedAttempt{}}
+	d.dueWork = newDueWork("webhook delivery", 0, rt.log, rt.now, d.scan)
 	return d
 }
 
@@ -197,7 +171,7 @@ func (d *deliverer) run(ctx context.Context) error {
 func (d *deliverer) scan(now time.Time) ([]dueJob, time.Duration, error) {
 	var due []dueJob
 	next := time.Duration(-1)
-	err := d.s.db.View(func(tx *store.Tx) error {
+	err := d.rt.db.View(func(tx *store.Tx) error {
 		q, err := tx.Queue(deliveryQueue)
 		if err != nil {
 			return err
@@ -214,20 +188,12 @@ func (d *deliverer) scan(now time.Time) ([]dueJob, time.Duration, error) {
 				return nil
 			}
 			account := job.account()
-			due = append(due, dueJob{key: group, attrs: []any{"endpoint", job.Endpoint, "account", accountLabel(account)},
+			due = append(due, dueJob{key: group, attrs: []any{"endpoint", job.Endpoint, "account", AccountLabel(account)},
 				secret: account, run: func(ctx context.Context) error { return d.deliver(ctx, group, key) }})
 			return nil
 		})
 	})
 	return due, next, err
-}
-
-// sign is Stripe's webhook signature header for body sent at t.
-func sign(secret string, t int64, body []byte) string {
-	mac := hmac.New(sha256.New, []byte(secret))
-	fmt.Fprintf(mac, "%d.", t)
-	mac.Write(body)
-	return "t=" + strconv.FormatInt(t, 10) + ",v1=" + hex.EncodeToString(mac.Sum(nil))
 }
 
 // deliver makes one attempt at the queue entry key, the head of group when
@@ -244,10 +210,11 @@ func (d *deliverer) deliver(ctx context.Context, group, key string) error {
 		return d.record(key, u)
 	}
 	var job deliveryJob
-	var we *webhookEndpoint
+	var we *Endpoint
+	var dialect Dialect
 	var body []byte
 	stale := false
-	err := d.s.db.View(func(tx *store.Tx) error {
+	err := d.rt.db.View(func(tx *store.Tx) error {
 		q, err := tx.Queue(deliveryQueue)
 		if err != nil {
 			return err
@@ -263,19 +230,20 @@ func (d *deliverer) deliver(ctx context.Context, group, key string) error {
 		if err := json.Unmarshal(raw, &job); err != nil {
 			return fmt.Errorf("decode delivery: %w", err)
 		}
-		if time.Unix(0, job.NextAttempt).After(d.s.now()) {
+		if time.Unix(0, job.NextAttempt).After(d.rt.now()) {
 			stale = true // failed meanwhile and waits for its retry
 			return nil
 		}
-		coll, err := accountWebhooks(tx, job.account())
+		l, err := d.rt.backgroundLedger(tx, job.account())
 		if err != nil {
 			return err
 		}
-		if we, err = loadWebhookEndpoint(coll, job.Endpoint); err != nil {
+		dialect = l.d
+		if we, err = l.Endpoint(job.Endpoint); err != nil {
 			we = nil
 			return nil
 		}
-		events, err := accountEvents(tx, job.account())
+		events, err := l.Collection(EventsCollection)
 		if err != nil {
 			return err
 		}
@@ -297,25 +265,22 @@ func (d *deliverer) deliver(ctx context.Context, group, key string) error {
 		// nothing to send.
 		return d.finish(key, job, nil)
 	}
-	var head struct {
-		Type string `json:"type"`
-	}
-	if err := json.Unmarshal(body, &head); err != nil {
+	typ, _, err := dialect.EventHead(body)
+	if err != nil {
 		return err
 	}
-	if we.APIVersion != DefaultAPIVersion {
-		body = bytes.Replace(body, []byte(`"api_version":"`+DefaultAPIVersion+`"`),
-			[]byte(`"api_version":`+strconv.Quote(we.APIVersion)), 1)
+	sent := d.rt.now()
+	body, header, err := dialect.FormatDelivery(we, body, sent)
+	if err != nil {
+		return err
 	}
-
-	sent := d.s.now()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, we.URL, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
-	req.Header.Set("User-Agent", "Stripe/1.0 (+https://stripe.com/docs/webhooks)")
-	req.Header.Set("Stripe-Signature", sign(we.Secret, sent.Unix(), body))
+	for k, v := range header {
+		req.Header[k] = v
+	}
 	start := time.Now()
 	resp, err := d.client.Do(req)
 	latency := time.Since(start)
@@ -323,7 +288,7 @@ func (d *deliverer) deliver(ctx context.Context, group, key string) error {
 		return nil // shutting down: the attempt does not count
 	}
 	job.Attempts++
-	att := &webhookAttempt{Object: "webhook_attempt", WebhookEndpoint: we.ID, Event: job.Event, EventType: head.Type,
+	att := &Attempt{Object: "webhook_attempt", WebhookEndpoint: we.ID, Event: job.Event, EventType: typ,
 		Attempt: job.Attempts, Created: sent.Unix(), URL: we.URL, LatencyMS: latency.Milliseconds()}
 	if err != nil {
 		att.Error = err.Error()
@@ -355,8 +320,8 @@ func (d *deliverer) record(key string, u unrecordedAttempt) error {
 // finish records an attempt (nil: the delivery was dropped) and moves the
 // queue on: success and the last failure remove the job, other failures
 // put it back for a later retry.
-func (d *deliverer) finish(key string, job deliveryJob, att *webhookAttempt) error {
-	return d.s.db.Batch(func(tx *store.Tx) error {
+func (d *deliverer) finish(key string, job deliveryJob, att *Attempt) error {
+	return d.rt.db.Batch(func(tx *store.Tx) error {
 		q, err := tx.Queue(deliveryQueue)
 		if err != nil {
 			return err
@@ -379,7 +344,7 @@ func (d *deliverer) finish(key string, job deliveryJob, att *webhookAttempt) err
 			}
 		}
 		if !done {
-			job.NextAttempt = d.s.now().Add(d.opts.backoff(job.Attempts)).UnixNano()
+			job.NextAttempt = d.rt.now().Add(d.opts.backoff(job.Attempts)).UnixNano()
 			raw, err := json.Marshal(job)
 			if err != nil {
 				return err
@@ -389,20 +354,24 @@ func (d *deliverer) finish(key string, job deliveryJob, att *webhookAttempt) err
 		if err := q.Delete(key); err != nil {
 			return err
 		}
-		return adjustPendingWebhooks(tx, job.account(), job.Event, -1)
+		l, err := d.rt.backgroundLedger(tx, job.account())
+		if err != nil {
+			return err
+		}
+		return l.adjustPending(job.Event, -1)
 	})
 }
 
-func (d *deliverer) recordAttempt(tx *store.Tx, account string, att *webhookAttempt) error {
+func (d *deliverer) recordAttempt(tx *store.Tx, account string, att *Attempt) error {
 	acct, err := tx.Account(account)
 	if err != nil {
 		return err
 	}
-	coll, err := acct.Collection(attemptsCollection)
+	coll, err := acct.Collection(AttemptsCollection)
 	if err != nil {
 		return err
 	}
-	att.ID = newID("wha_", 24)
+	att.ID = NewID("wha_", 24)
 	raw, err := json.Marshal(att)
 	if err != nil {
 		return err
@@ -416,13 +385,18 @@ func (d *deliverer) recordAttempt(tx *store.Tx, account string, att *webhookAtte
 
 // attemptGroups are the groups of a webhook attempt, one per filter of
 // listWebhookAttempts.
-func attemptGroups(att *webhookAttempt) []string {
+func attemptGroups(att *Attempt) []string {
 	return []string{"endpoint:" + att.WebhookEndpoint, "event:" + att.Event}
 }
 
-// adjustPendingWebhooks changes an event's pending_webhooks by delta.
-func adjustPendingWebhooks(tx *store.Tx, account, id string, delta int) error {
-	events, err := accountEvents(tx, account)
+// adjustPending changes by delta the count of endpoints event id is still
+// to be delivered to, for a dialect whose events show it (PendingCounter).
+func (l *Ledger) adjustPending(id string, delta int) error {
+	pc, ok := l.d.(PendingCounter)
+	if !ok || delta == 0 {
+		return nil
+	}
+	events, err := l.Collection(EventsCollection)
 	if err != nil {
 		return err
 	}
@@ -433,111 +407,62 @@ func adjustPendingWebhooks(tx *store.Tx, account, id string, delta int) error {
 	if err != nil {
 		return err
 	}
-	var e eventObject
-	if err := json.Unmarshal(raw, &e); err != nil {
-		return err
-	}
-	e.PendingWebhooks = max(0, e.PendingWebhooks+delta)
-	out, err := e.encode()
+	out, err := pc.AdjustPending(raw, delta)
 	if err != nil {
 		return err
 	}
 	return events.Put(id, 0, out)
 }
 
-// listWebhookAttempts serves GET /_billclock/webhook_attempts: the
-// delivery attempts of the account, newest first, optionally for one
-// webhook_endpoint and/or event.
-func (s *Surface) listWebhookAttempts(c *call, tx *store.Tx) (any, error) {
-	pg := pageParams(c.p)
-	endpoint, _ := c.p.str("webhook_endpoint")
-	event, _ := c.p.str("event")
-	if err := c.p.check(); err != nil {
-		return nil, err
-	}
-	acct, err := tx.Account(c.account)
+// AttemptFilter selects webhook attempts for ListAttempts; empty fields
+// select all.
+type AttemptFilter struct {
+	Endpoint string
+	Event    string
+}
+
+// ListAttempts emits one page of the account's webhook delivery attempts
+// that f selects, newest first, as stored (JSON Attempts); hasMore reports
+// whether more follow. A cursor that names no attempt is
+// store.ErrNotFound.
+func (l *Ledger) ListAttempts(f AttemptFilter, pg store.Page, emit func(stored []byte) error) (hasMore bool, err error) {
+	coll, err := l.Collection(AttemptsCollection)
 	if err != nil {
-		return nil, err
-	}
-	coll, err := acct.Collection(attemptsCollection)
-	if err != nil {
-		return nil, err
+		return false, err
 	}
 	match := func(raw []byte) (bool, error) {
-		var a webhookAttempt
+		var a Attempt
 		if err := json.Unmarshal(raw, &a); err != nil {
 			return false, err
 		}
-		return (endpoint == "" || a.WebhookEndpoint == endpoint) && (event == "" || a.Event == event), nil
+		return (f.Endpoint == "" || a.WebhookEndpoint == f.Endpoint) && (f.Event == "" || a.Event == f.Event), nil
 	}
-	const url, kind = "/_billclock/webhook_attempts", "webhook attempt"
-	render := func(raw []byte) (json.RawMessage, error) { return append(json.RawMessage(nil), raw...), nil }
-	if endpoint == "" && event == "" || !groupsReady(tx) {
-		return listCollection(coll, pg, url, kind, match, render)
+	if f.Endpoint == "" && f.Event == "" || !GroupsReady(l.tx) {
+		return coll.List(pg, match, emit)
 	}
 	// Walk the event's attempts (the smaller group), or the endpoint's.
-	q := store.Query{Groups: []string{"endpoint:" + endpoint}}
-	if event != "" {
-		q = store.Query{Groups: []string{"event:" + event}, Match: match}
+	q := store.Query{Groups: []string{"endpoint:" + f.Endpoint}}
+	if f.Event != "" {
+		q = store.Query{Groups: []string{"event:" + f.Event}, Match: match}
 	}
-	return listGrouped(coll, q, pg, url, kind, render)
+	return coll.ListGroups(q, pg, emit)
 }
 
-// retryEvent serves POST /v1/events/{id}/retry (the Stripe CLI's `events
-// resend`): the event is queued again for webhook_endpoint, or for every
-// endpoint that wants it.
-func (s *Surface) retryEvent(c *call, tx *store.Tx) (any, error) {
-	endpoint, _ := c.p.str("webhook_endpoint")
-	c.p.bool("for_stripecli")
-	if err := c.p.check(); err != nil {
-		return nil, err
-	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	events, err := l.coll(eventsCollection)
-	if err != nil {
-		return nil, err
-	}
-	raw, err := events.Get(c.vars["id"])
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, errNoSuch("event", c.vars["id"], "id")
-	}
-	if err != nil {
-		return nil, err
-	}
-	var head struct {
-		Type string `json:"type"`
-	}
-	if err := json.Unmarshal(raw, &head); err != nil {
-		return nil, err
-	}
-	if endpoint != "" {
-		coll, err := l.coll(webhookEndpointsCollection)
-		if err != nil {
-			return nil, err
+// DeliverDue makes one attempt at every webhook delivery due now, again
+// until none is due, and returns how many attempts it made: what the
+// background deliverer does, at once, for tests that step wall time.
+func (rt *Runtime) DeliverDue(ctx context.Context) (int, error) {
+	n := 0
+	for {
+		due, _, err := rt.deliverer.scan(rt.now())
+		if err != nil || len(due) == 0 {
+			return n, err
 		}
-		if _, err := loadWebhookEndpoint(coll, endpoint); err != nil {
-			var missing *Error
-			if !errors.As(err, &missing) {
-				return nil, err
+		for _, job := range due {
+			if err := job.run(ctx); err != nil {
+				return n, err
 			}
-			e := *missing
-			e.Param = "webhook_endpoint"
-			return nil, &e
+			n++
 		}
 	}
-	n, err := l.enqueueDeliveries(c.vars["id"], head.Type, endpoint)
-	if err != nil {
-		return nil, err
-	}
-	if err := adjustPendingWebhooks(tx, c.account, c.vars["id"], n); err != nil {
-		return nil, err
-	}
-	raw, err = events.Get(c.vars["id"])
-	if err != nil {
-		return nil, err
-	}
-	return json.RawMessage(bytes.Clone(raw)), nil
 }

@@ -1,9 +1,7 @@
-package stripe
+package clockwork
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -80,13 +78,6 @@ func (j dueJob) redact(text string) string {
 		return text
 	}
 	return strings.ReplaceAll(text, j.secret, "[api key]")
-}
-
-// accountLabel names an account in logs without its key: acct_ and the
-// first 8 hex digits of the key's SHA-256.
-func accountLabel(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return "acct_" + hex.EncodeToString(sum[:4])
 }
 
 func newDueWork(name string, limit int, log *slog.Logger, now func() time.Time,
