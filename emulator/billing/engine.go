@@ -150,6 +150,10 @@ type ItemSpec struct {
 
 // NewSubscription is a request to subscribe a customer.
 type NewSubscription struct {
+	// ID, if set, is the new subscription's id (a provider that lets
+	// users name their subscriptions, as Chargebee does); the caller makes
+	// sure no subscription has it. Empty: a fresh id.
+	ID       string
 	Customer string
 	Items    []ItemSpec
 	// TrialEnd, if after now, puts the subscription in trial until then.
@@ -245,7 +249,11 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 	if len(in.Items) == 0 {
 		return nil, invalid(CodeMissingParam, "items")
 	}
-	sub := &Subscription{ID: e.L.NewID("sub_"), Customer: cust.ID, Clock: cust.Clock, Created: now, StartDate: now,
+	id := in.ID
+	if id == "" {
+		id = e.L.NewID("sub_")
+	}
+	sub := &Subscription{ID: id, Customer: cust.ID, Clock: cust.Clock, Created: now, StartDate: now,
 		Status: StatusActive, Metadata: in.Metadata, CancelAtPeriodEnd: in.CancelAtPeriodEnd,
 		DefaultPaymentMethod: in.DefaultPaymentMethod, MissingPaymentMethodAtTrialEnd: in.MissingPaymentMethodAtTrialEnd,
 		IncompleteUntilPaid: in.IncompleteUntilPaid}
