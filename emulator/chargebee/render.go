@@ -110,12 +110,16 @@ func renderCustomer(c *billing.Customer, lk lookup) (*customerObject, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Pending charges and credits of changes are billed together on the
+	// next invoice: their sum is unbilled, or credit when negative.
+	var sum int64
 	for _, ii := range pending {
-		if ii.Amount < 0 {
-			o.RefundableCredits -= ii.Amount
-		} else {
-			o.UnbilledCharges += ii.Amount
-		}
+		sum += ii.Amount
+	}
+	if sum > 0 {
+		o.UnbilledCharges = sum
+	} else {
+		o.RefundableCredits -= sum
 	}
 	if c.DefaultPaymentMethod != "" {
 		o.CardStatus = "valid"
