@@ -60,6 +60,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzServeOptions -fuzztime $(FUZZTIME) ./cmd/billclock/
 	$(GO) test -run '^$$' -fuzz FuzzCheckFile -fuzztime $(FUZZTIME) ./store/
 	$(GO) test -run '^$$' -fuzz FuzzUnitChanges -fuzztime $(FUZZTIME) ./emulator/billing/
+	$(GO) test -run '^$$' -fuzz FuzzParseParams -fuzztime $(FUZZTIME) ./emulator/chargebee/
+	$(GO) test -run '^$$' -fuzz FuzzParseJSONArray -fuzztime $(FUZZTIME) ./emulator/chargebee/
+	$(GO) test -run '^$$' -fuzz FuzzAPIKey -fuzztime $(FUZZTIME) ./emulator/chargebee/
 
 ## container-test: the container smoke test alone: build the image (Dockerfile, FROM scratch)
 ## and check its HEALTHCHECK, health, an advance, and data kept on a volume across containers;
