@@ -28,6 +28,7 @@ func newRootCommand(getenv getenvFunc) *cobra.Command {
 		newFixturesCommand(getenv),
 		newDBCommand(),
 		newSettingsCommand(getenv),
+		newChargebeeCommand(getenv),
 		newVersionCommand(),
 	)
 	return root
