@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/billclock/billclock/emulator/billing"
 	"github.com/billclock/billclock/emulator/clockwork"
@@ -297,6 +298,13 @@ func (s *Surface) flush(l *clockwork.Ledger, request bool) error {
 	if request {
 		source = "api"
 	}
+	if len(out) == 0 {
+		return nil
+	}
+	rc, err := newRenderCache(l)
+	if err != nil {
+		return err
+	}
 	done := map[string]bool{}
 	for _, e := range out {
 		key := e.typ + "\x00" + e.sub + "\x00" + e.inv + "\x00" + e.cust + "\x00" + e.cn
@@ -307,7 +315,7 @@ func (s *Surface) flush(l *clockwork.Ledger, request bool) error {
 			continue
 		}
 		done[key] = true
-		content, err := s.content(l, e)
+		content, err := rc.content(e)
 		if err != nil {
 			return fmt.Errorf("render %s: %w", e.typ, err)
 		}
@@ -346,36 +354,144 @@ func itemsChanged(a, b *billing.Subscription) bool {
 	return false
 }
 
-// content renders an event's content from the site as it stands.
-func (s *Surface) content(l *clockwork.Ledger, e pendingEvent) (map[string]any, error) {
+// renderCache holds what one flush rendered: the site stands still while
+// its events are rendered, so each object is read and encoded once, however
+// many events show it (a renewal's three show its invoice each).
+type renderCache struct {
+	l    *clockwork.Ledger
+	now  int64
+	subs map[string]*billing.Subscription
+	invs map[string]*billing.Invoice
+	// raw holds encoded objects by kind and id ("invoice\x00in_1").
+	raw map[string]json.RawMessage
+	// invObjs are the rendered invoices, for the transactions that link
+	// them.
+	invObjs map[string]*invoiceObject
+	pms     map[string]*billing.PaymentMethod
+}
+
+var _ lookup = (*renderCache)(nil)
+
+// The lookup the renderers read through: the ledger, with what the
+// ledger does not cache decoded once per flush.
+
+func (rc *renderCache) Customer(id string) (*billing.Customer, error) { return rc.l.Customer(id) }
+func (rc *renderCache) Subscription(id string) (*billing.Subscription, error) {
+	return rc.subscription(id)
+}
+func (rc *renderCache) Invoice(id string) (*billing.Invoice, error) { return rc.invoice(id) }
+func (rc *renderCache) Price(id string) (*billing.Price, error)     { return rc.l.Price(id) }
+func (rc *renderCache) PendingInvoiceItems(customer string) ([]*billing.InvoiceItem, error) {
+	return rc.l.PendingInvoiceItems(customer)
+}
+func (rc *renderCache) Get(collection, resource, id string, v any) error {
+	return rc.l.Get(collection, resource, id, v)
+}
+
+func (rc *renderCache) PaymentMethod(id string) (*billing.PaymentMethod, error) {
+	if pm, ok := rc.pms[id]; ok {
+		return pm, nil
+	}
+	pm, err := rc.l.PaymentMethod(id)
+	if err != nil {
+		return nil, err
+	}
+	rc.pms[id] = pm
+	return pm, nil
+}
+
+func newRenderCache(l *clockwork.Ledger) (*renderCache, error) {
 	clock, err := l.Clock(machineID)
 	if err != nil {
 		return nil, err
 	}
-	now := clock.FrozenTime
-	out := map[string]any{}
+	return &renderCache{l: l, now: clock.FrozenTime, subs: map[string]*billing.Subscription{},
+		invs: map[string]*billing.Invoice{}, raw: map[string]json.RawMessage{}, invObjs: map[string]*invoiceObject{},
+		pms: map[string]*billing.PaymentMethod{}}, nil
+}
+
+func (rc *renderCache) encoded(kind, id string, render func() (any, error)) (json.RawMessage, error) {
+	key := kind + "\x00" + id
+	if raw, ok := rc.raw[key]; ok {
+		return raw, nil
+	}
+	v, err := render()
+	if err != nil {
+		return nil, err
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	rc.raw[key] = raw
+	return raw, nil
+}
+
+func (rc *renderCache) subscription(id string) (*billing.Subscription, error) {
+	if s, ok := rc.subs[id]; ok {
+		return s, nil
+	}
+	s, err := rc.l.Subscription(id)
+	if err != nil {
+		return nil, err
+	}
+	rc.subs[id] = s
+	return s, nil
+}
+
+func (rc *renderCache) invoice(id string) (*billing.Invoice, error) {
+	if inv, ok := rc.invs[id]; ok {
+		return inv, nil
+	}
+	inv, err := rc.l.Invoice(id)
+	if err != nil {
+		return nil, err
+	}
+	rc.invs[id] = inv
+	return inv, nil
+}
+
+// contentField is one object of an event's content.
+type contentField struct {
+	key string
+	raw json.RawMessage
+}
+
+// content renders an event's content from the site as it stands, as the
+// JSON object of its fields.
+func (rc *renderCache) content(e pendingEvent) (json.RawMessage, error) {
+	l := rc.l
+	var fields []contentField
+	add := func(key string, raw json.RawMessage) { fields = append(fields, contentField{key, raw}) }
+	hasCustomer := false
 	addCustomer := func(id string) error {
+		if hasCustomer {
+			return nil
+		}
+		hasCustomer = true
 		cust, err := l.Customer(id)
 		if err != nil {
 			return err
 		}
-		co, err := renderCustomer(cust, l)
+		raw, err := rc.encoded("customer", id, func() (any, error) { return renderCustomer(cust, rc) })
 		if err != nil {
 			return err
 		}
-		out["customer"] = co
-		card, err := customerCard(cust, l, now)
+		add("customer", raw)
+		if cust.DefaultPaymentMethod == "" {
+			return nil
+		}
+		raw, err = rc.encoded("card", cust.DefaultPaymentMethod, func() (any, error) { return customerCard(cust, rc, rc.now) })
 		if err != nil {
 			return err
 		}
-		if card != nil {
-			out["card"] = card
-		}
+		add("card", raw)
 		return nil
 	}
 	var inv *billing.Invoice
+	var err error
 	if e.inv != "" {
-		if inv, err = l.Invoice(e.inv); err != nil {
+		if inv, err = rc.invoice(e.inv); err != nil {
 			return nil, err
 		}
 	}
@@ -384,20 +500,20 @@ func (s *Surface) content(l *clockwork.Ledger, e pendingEvent) (map[string]any, 
 		sub = inv.Subscription
 	}
 	if sub != "" {
-		so, err := l.Subscription(sub)
+		so, err := rc.subscription(sub)
 		if err != nil {
 			return nil, err
 		}
-		ro, err := renderSubscription(so, l)
+		raw, err := rc.encoded("subscription", sub, func() (any, error) { return renderSubscription(so, rc) })
 		if err != nil {
 			return nil, err
 		}
-		out["subscription"] = ro
+		add("subscription", raw)
 		if err := addCustomer(so.Customer); err != nil {
 			return nil, err
 		}
 		if e.withInv && inv == nil && so.LatestInvoice != "" {
-			if inv, err = l.Invoice(so.LatestInvoice); err != nil {
+			if inv, err = rc.invoice(so.LatestInvoice); err != nil {
 				return nil, err
 			}
 		}
@@ -408,17 +524,25 @@ func (s *Surface) content(l *clockwork.Ledger, e pendingEvent) (map[string]any, 
 		}
 	}
 	if inv != nil {
-		io, err := renderInvoice(inv, l)
+		raw, err := rc.encoded("invoice", inv.ID, func() (any, error) {
+			o, err := renderInvoice(inv, rc)
+			rc.invObjs[inv.ID] = o
+			return o, err
+		})
 		if err != nil {
 			return nil, err
 		}
-		out["invoice"] = io
+		add("invoice", raw)
 		if e.charge != nil {
-			out["transaction"] = renderTransaction(e.charge, io, l)
-			if _, ok := out["customer"]; !ok {
-				if err := addCustomer(inv.Customer); err != nil {
-					return nil, err
-				}
+			raw, err := rc.encoded("transaction", e.charge.ID, func() (any, error) {
+				return renderTransaction(e.charge, rc.invObjs[inv.ID], rc), nil
+			})
+			if err != nil {
+				return nil, err
+			}
+			add("transaction", raw)
+			if err := addCustomer(inv.Customer); err != nil {
+				return nil, err
 			}
 		}
 	}
@@ -427,37 +551,48 @@ func (s *Surface) content(l *clockwork.Ledger, e pendingEvent) (map[string]any, 
 		if err != nil {
 			return nil, err
 		}
-		out["credit_note"] = renderCreditNote(ii, l)
-	}
-	return out, nil
-}
-
-// eventObject is an event on Chargebee's wire, as stored and delivered.
-type eventObject struct {
-	ID            string          `json:"id"`
-	OccurredAt    int64           `json:"occurred_at"`
-	Source        string          `json:"source"`
-	Object        string          `json:"object"`
-	APIVersion    string          `json:"api_version"`
-	Content       json.RawMessage `json:"content"`
-	EventType     string          `json:"event_type"`
-	WebhookStatus string          `json:"webhook_status"`
-}
-
-// record stores an event of typ whose content is content.
-func (s *Surface) record(l *clockwork.Ledger, typ string, at int64, source string, content map[string]any) error {
-	raw, err := json.Marshal(content)
-	if err != nil {
-		return err
-	}
-	e := &eventObject{ID: s.NewID("ev_"), OccurredAt: at, Source: source, Object: "event", APIVersion: "v2",
-		Content: raw, EventType: typ}
-	return l.RecordEvent(&clockwork.Event{ID: e.ID, Type: typ, Created: at, Encode: func(pending int) ([]byte, error) {
-		e.WebhookStatus = "not_configured"
-		if pending > 0 {
-			e.WebhookStatus = "scheduled"
+		raw, err := json.Marshal(renderCreditNote(ii, rc))
+		if err != nil {
+			return nil, err
 		}
-		return json.Marshal(e)
+		add("credit_note", raw)
+	}
+	out := append(make([]byte, 0, 4096), '{')
+	for i, f := range fields {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(append(append(out, '"'), f.key...), `":`...)
+		out = append(out, f.raw...)
+	}
+	return append(out, '}'), nil
+}
+
+// record stores an event of typ whose content (valid JSON, rendered
+// here) is content. The event is encoded by hand: json.Marshal would
+// check and compact the content again, which dominates the cost of the
+// many events of a long travel.
+func (s *Surface) record(l *clockwork.Ledger, typ string, at int64, source string, content json.RawMessage) error {
+	id := s.NewID("ev_")
+	return l.RecordEvent(&clockwork.Event{ID: id, Type: typ, Created: at, Encode: func(pending int) ([]byte, error) {
+		status := "not_configured"
+		if pending > 0 {
+			status = "scheduled"
+		}
+		out := make([]byte, 0, len(content)+256)
+		out = append(out, `{"id":`...)
+		out = strconv.AppendQuote(out, id)
+		out = append(out, `,"occurred_at":`...)
+		out = strconv.AppendInt(out, at, 10)
+		out = append(out, `,"source":`...)
+		out = strconv.AppendQuote(out, source)
+		out = append(out, `,"object":"event","api_version":"v2","content":`...)
+		out = append(out, content...)
+		out = append(out, `,"event_type":`...)
+		out = strconv.AppendQuote(out, typ)
+		out = append(out, `,"webhook_status":`...)
+		out = strconv.AppendQuote(out, status)
+		return append(out, '}'), nil
 	}})
 }
 
