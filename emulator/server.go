@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/billclock/billclock/emulator/clockwork"
+	"github.com/billclock/billclock/emulator/commet"
 	"github.com/billclock/billclock/emulator/stripe"
 	"github.com/billclock/billclock/store"
 )
@@ -108,6 +109,7 @@ func Open(cfg Config) (*Server, error) {
 	// The dialects, the first being the one that answers requests no
 	// dialect claims. Another provider is one more Register.
 	s.rt.Register(stripe.New(s.rt, stripe.Options{StripeLimits: cfg.StripeLimits}))
+	s.rt.Register(commet.New(s.rt))
 	if err := s.rt.Prepare(); err != nil {
 		db.Close()
 		ln.Close()
