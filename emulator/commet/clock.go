@@ -173,10 +173,7 @@ func (s *Surface) advanceClock(c *call, l *clockwork.Ledger) (any, error) {
 	}
 	run := &runRecord{ID: s.NewID("tcrun_"), Status: runPending, StartedAt: clock.FrozenTime, Target: target,
 		Estimated: estimated, Created: c.now.Unix()}
-	if err := putRun(l, run); err != nil {
-		return nil, err
-	}
-	if err := l.PutSetting(runSetting, runPointer{Latest: run.ID, Active: true}); err != nil {
+	if err := putActiveRun(l, run); err != nil {
 		return nil, err
 	}
 	start, err := l.QueueAdvance(clock)

@@ -56,6 +56,11 @@ func (s *Surface) createCustomer(c *call, l *clockwork.Ledger) (any, error) {
 	}
 	cust := &billing.Customer{ID: s.NewID("cus_"), Created: at, Clock: orgClockID, Email: email, Name: fullName,
 		InvoicePrefix: invoicePrefix()}
+	if ext != "" {
+		// Events name the customer by it; kept beside billing's data so
+		// that rendering a renewal's events reads nothing more.
+		cust.Metadata = map[string]string{externalIDKey: ext}
+	}
 	rec := &customerRecord{ID: cust.ID, OwnID: own, ExternalID: ext, FullName: fullName, Timezone: tz, TaxDocument: tax,
 		Metadata: meta, Address: addr, Created: at, Updated: at}
 	if err := l.PutCustomer(cust); err != nil {

@@ -75,16 +75,19 @@ func (r *recorder) Render(ev billing.Event) (*clockwork.Event, bool, error) {
 		Encode: func(int) ([]byte, error) { return json.Marshal(e) }}, true, nil
 }
 
+// externalIDKey is the engine customer's metadata key holding its
+// external id (never shown: Commet's metadata is the customer record's).
+const externalIDKey = "commet.external_id"
+
 // customerRef is the id events name a customer by: its external id if it
 // has one, Commet's id otherwise.
 func (r *recorder) customerRef(id string) (string, error) {
 	if ref, ok := r.refs[id]; ok {
 		return ref, nil
 	}
-	var rec customerRecord
 	ref := id
-	if err := getRecord(r.l, customersCollection, clockwork.KindCustomer, id, &rec); err == nil && rec.ExternalID != "" {
-		ref = rec.ExternalID
+	if c, err := r.l.Customer(id); err == nil && c.Metadata[externalIDKey] != "" {
+		ref = c.Metadata[externalIDKey]
 	}
 	r.refs[id] = ref
 	return ref, nil

@@ -65,25 +65,34 @@ type runRecord struct {
 	FinishedAt int64  `json:"finished_at,omitempty"`
 }
 
-// runItem is one billing deadline of a run.
+// runItem is one billing deadline of a run. Items are stored in their
+// wire form (itemObject), so that showing a run of thousands of items
+// copies them rather than decoding each one.
 type runItem struct {
-	Kind           string `json:"kind"`
-	Status         string `json:"status"`
-	DueAt          int64  `json:"due_at"`
-	SubscriptionID string `json:"subscription_id,omitempty"`
-	CustomerName   string `json:"customer_name,omitempty"`
-	InvoiceNumber  string `json:"invoice_number,omitempty"`
-	InvoiceID      string `json:"invoice_id,omitempty"`
-	Outcome        string `json:"outcome,omitempty"`
-	Detail         string `json:"detail,omitempty"`
-	Error          string `json:"error,omitempty"`
+	Kind           string
+	Status         string
+	DueAt          int64
+	SubscriptionID string
+	CustomerName   string
+	InvoiceNumber  string
+	InvoiceID      string
+	Outcome        string
+	Detail         string
+	Error          string
 }
 
-// runPointer is the runSetting: the latest run, and whether it is under
-// way.
+func (it *runItem) wire() itemObject {
+	return itemObject{Kind: it.Kind, Status: it.Status, DueAt: iso(it.DueAt), SubscriptionID: strPtr(it.SubscriptionID),
+		CustomerName: strPtr(it.CustomerName), InvoiceNumber: strPtr(it.InvoiceNumber), InvoiceID: strPtr(it.InvoiceID),
+		Outcome: strPtr(it.Outcome), Detail: strPtr(it.Detail), Error: strPtr(it.Error)}
+}
+
+// runPointer is the runSetting: the latest run, and the run under way
+// (kept here rather than in runsCollection until it ends, so that each
+// task reads and writes one record).
 type runPointer struct {
-	Latest string `json:"latest"`
-	Active bool   `json:"active"`
+	Latest string     `json:"latest"`
+	Active *runRecord `json:"active,omitempty"`
 }
 
 func itemKey(run string, seq int) string { return fmt.Sprintf("%s/%08d", run, seq) }
@@ -93,17 +102,18 @@ func getRun(l *clockwork.Ledger, id string) (*runRecord, error) {
 	return &r, l.Get(runsCollection, "test_clock_run", id, &r)
 }
 
-func putRun(l *clockwork.Ledger, r *runRecord) error {
-	return l.Put(runsCollection, r.ID, r.Created, r)
+// putActiveRun stores r as the run under way.
+func putActiveRun(l *clockwork.Ledger, r *runRecord) error {
+	return l.PutSetting(runSetting, runPointer{Latest: r.ID, Active: r})
 }
 
 // activeRun is the run under way, or nil.
 func activeRun(l *clockwork.Ledger) (*runRecord, error) {
 	var ptr runPointer
-	if found, err := l.Setting(runSetting, &ptr); err != nil || !found || !ptr.Active {
+	if _, err := l.Setting(runSetting, &ptr); err != nil {
 		return nil, err
 	}
-	return getRun(l, ptr.Latest)
+	return ptr.Active, nil
 }
 
 // latestRun is the latest run, or nil.
@@ -111,6 +121,9 @@ func latestRun(l *clockwork.Ledger) (*runRecord, error) {
 	var ptr runPointer
 	if found, err := l.Setting(runSetting, &ptr); err != nil || !found || ptr.Latest == "" {
 		return nil, err
+	}
+	if ptr.Active != nil {
+		return ptr.Active, nil
 	}
 	return getRun(l, ptr.Latest)
 }
@@ -215,14 +228,14 @@ func collected(d *deadline, inv *billing.Invoice, paid, failed, canceled bool) {
 // customerName is how run items name a customer: its full name, else its
 // email.
 func customerName(l *clockwork.Ledger, id string) string {
-	var rec customerRecord
-	if err := getRecord(l, customersCollection, clockwork.KindCustomer, id, &rec); err == nil && rec.FullName != "" {
-		return rec.FullName
+	c, err := l.Customer(id)
+	switch {
+	case err != nil:
+		return ""
+	case c.Name != "":
+		return c.Name
 	}
-	if c, err := l.Customer(id); err == nil {
-		return c.Email
-	}
-	return ""
+	return c.Email
 }
 
 // ObserveTask sees each task the runtime applies on the organization's
@@ -255,7 +268,7 @@ func (s *Surface) ObserveTask(l *clockwork.Ledger, t billing.Task, events []bill
 			return err
 		}
 	}
-	return putRun(l, run)
+	return putActiveRun(l, run)
 }
 
 // addItem files deadline d in run: a new item, or the billing cycle of
@@ -271,7 +284,7 @@ func addItem(l *clockwork.Ledger, run *runRecord, d deadline) error {
 			return err
 		}
 		if key != "" {
-			var it runItem
+			var it itemObject
 			raw, err := items.Get(key)
 			if err != nil {
 				return err
@@ -282,7 +295,8 @@ func addItem(l *clockwork.Ledger, run *runRecord, d deadline) error {
 			if it.Status != itemRunning {
 				return nil
 			}
-			it.Status, it.Outcome, it.Detail, it.Error, it.InvoiceNumber = d.item.Status, d.item.Outcome, d.item.Detail, d.item.Error, d.item.InvoiceNumber
+			it.Status, it.Outcome, it.Detail = d.item.Status, strPtr(d.item.Outcome), strPtr(d.item.Detail)
+			it.Error, it.InvoiceNumber = strPtr(d.item.Error), strPtr(d.item.InvoiceNumber)
 			countItem(run, it.Status)
 			raw, err = json.Marshal(it)
 			if err != nil {
@@ -295,7 +309,7 @@ func addItem(l *clockwork.Ledger, run *runRecord, d deadline) error {
 	run.Items++
 	d.item.Kind = d.kind
 	countItem(run, d.item.Status)
-	raw, err := json.Marshal(d.item)
+	raw, err := json.Marshal(d.item.wire())
 	if err != nil {
 		return err
 	}
@@ -332,7 +346,7 @@ func (s *Surface) endRun(l *clockwork.Ledger, ev billing.Event) error {
 	if ev.Type == billing.EventClockInternalFailure {
 		run.Status, run.Error = runFailed, "The run could not be processed; the test clock stays where it was before the failed deadline."
 	}
-	if err := putRun(l, run); err != nil {
+	if err := l.Put(runsCollection, run.ID, run.Created, run); err != nil {
 		return err
 	}
 	return l.PutSetting(runSetting, runPointer{Latest: run.ID})
@@ -340,19 +354,19 @@ func (s *Surface) endRun(l *clockwork.Ledger, ev billing.Event) error {
 
 // runObject is a test_clock_run on the wire.
 type runObject struct {
-	ID                     string       `json:"id"`
-	Object                 string       `json:"object"`
-	Livemode               bool         `json:"livemode"`
-	Status                 string       `json:"status"`
-	StartedAtTime          string       `json:"startedAtTime"`
-	TargetTime             string       `json:"targetTime"`
-	EstimatedDeadlineCount int64        `json:"estimatedDeadlineCount"`
-	CompletedDeadlineCount int64        `json:"completedDeadlineCount"`
-	FailedDeadlineCount    int64        `json:"failedDeadlineCount"`
-	Error                  *string      `json:"error"`
-	Items                  []itemObject `json:"items"`
-	CreatedAt              string       `json:"createdAt"`
-	CompletedAt            *string      `json:"completedAt"`
+	ID                     string            `json:"id"`
+	Object                 string            `json:"object"`
+	Livemode               bool              `json:"livemode"`
+	Status                 string            `json:"status"`
+	StartedAtTime          string            `json:"startedAtTime"`
+	TargetTime             string            `json:"targetTime"`
+	EstimatedDeadlineCount int64             `json:"estimatedDeadlineCount"`
+	CompletedDeadlineCount int64             `json:"completedDeadlineCount"`
+	FailedDeadlineCount    int64             `json:"failedDeadlineCount"`
+	Error                  *string           `json:"error"`
+	Items                  []json.RawMessage `json:"items"`
+	CreatedAt              string            `json:"createdAt"`
+	CompletedAt            *string           `json:"completedAt"`
 }
 
 type itemObject struct {
@@ -372,7 +386,7 @@ func renderRun(l *clockwork.Ledger, r *runRecord) (*runObject, error) {
 	o := &runObject{ID: r.ID, Object: "test_clock_run", Status: r.Status, StartedAtTime: iso(r.StartedAt),
 		TargetTime: iso(r.Target), EstimatedDeadlineCount: max(r.Estimated, int64(r.Items)),
 		CompletedDeadlineCount: r.Completed, FailedDeadlineCount: r.Failed, Error: strPtr(r.Error),
-		Items: make([]itemObject, 0, r.Items), CreatedAt: iso(r.Created), CompletedAt: isoPtr(r.FinishedAt)}
+		Items: make([]json.RawMessage, 0, r.Items), CreatedAt: iso(r.Created), CompletedAt: isoPtr(r.FinishedAt)}
 	items, err := l.Collection(runItemsCollection)
 	if err != nil {
 		return nil, err
@@ -385,14 +399,7 @@ func renderRun(l *clockwork.Ledger, r *runRecord) (*runObject, error) {
 		if err != nil {
 			return nil, err
 		}
-		var it runItem
-		if err := json.Unmarshal(raw, &it); err != nil {
-			return nil, err
-		}
-		o.Items = append(o.Items, itemObject{Kind: it.Kind, Status: it.Status, DueAt: iso(it.DueAt),
-			SubscriptionID: strPtr(it.SubscriptionID), CustomerName: strPtr(it.CustomerName),
-			InvoiceNumber: strPtr(it.InvoiceNumber), InvoiceID: strPtr(it.InvoiceID), Outcome: strPtr(it.Outcome),
-			Detail: strPtr(it.Detail), Error: strPtr(it.Error)})
+		o.Items = append(o.Items, append(json.RawMessage(nil), raw...))
 	}
 	return o, nil
 }
