@@ -28,6 +28,7 @@ func newRootCommand(getenv getenvFunc) *cobra.Command {
 		newFixturesCommand(getenv),
 		newDBCommand(),
 		newSettingsCommand(getenv),
+		newCommetCommand(getenv),
 		newVersionCommand(),
 	)
 	return root
