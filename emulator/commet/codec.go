@@ -72,7 +72,13 @@ func queryParams(q url.Values) *params {
 	return p
 }
 
-func (p *params) name(field string) string { return p.prefix + field }
+// name is field's full name in details; an empty key is written "".
+func (p *params) name(field string) string {
+	if field == "" {
+		field = `""`
+	}
+	return p.prefix + field
+}
 
 // fail records a problem with field.
 func (p *params) fail(field, format string, args ...any) {
