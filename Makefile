@@ -63,6 +63,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseParams -fuzztime $(FUZZTIME) ./emulator/chargebee/
 	$(GO) test -run '^$$' -fuzz FuzzParseJSONArray -fuzztime $(FUZZTIME) ./emulator/chargebee/
 	$(GO) test -run '^$$' -fuzz FuzzAPIKey -fuzztime $(FUZZTIME) ./emulator/chargebee/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeBody -fuzztime $(FUZZTIME) ./emulator/commet/
+	$(GO) test -run '^$$' -fuzz FuzzParseTime -fuzztime $(FUZZTIME) ./emulator/commet/
+	$(GO) test -run '^$$' -fuzz FuzzAPI -fuzztime $(FUZZTIME) ./emulator/commet/
 
 ## container-test: the container smoke test alone: build the image (Dockerfile, FROM scratch)
 ## and check its HEALTHCHECK, health, an advance, and data kept on a volume across containers;

@@ -17,6 +17,7 @@ import (
 
 	"github.com/billclock/billclock/emulator/chargebee"
 	"github.com/billclock/billclock/emulator/clockwork"
+	"github.com/billclock/billclock/emulator/commet"
 	"github.com/billclock/billclock/emulator/stripe"
 	"github.com/billclock/billclock/store"
 )
@@ -110,6 +111,7 @@ func Open(cfg Config) (*Server, error) {
 	// dialect claims. Another provider is one more Register.
 	s.rt.Register(stripe.New(s.rt, stripe.Options{StripeLimits: cfg.StripeLimits}))
 	s.rt.Register(chargebee.New(s.rt, chargebee.Options{}))
+	s.rt.Register(commet.New(s.rt))
 	if err := s.rt.Prepare(); err != nil {
 		db.Close()
 		ln.Close()

@@ -29,6 +29,7 @@ func newRootCommand(getenv getenvFunc) *cobra.Command {
 		newDBCommand(),
 		newSettingsCommand(getenv),
 		newChargebeeCommand(getenv),
+		newCommetCommand(getenv),
 		newVersionCommand(),
 	)
 	return root

@@ -38,15 +38,17 @@ func main() {
 	sizes := flag.String("n", "1000,10000", "comma-separated customer counts")
 	clients := flag.Int("setup-clients", 16, "concurrent clients creating customers")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the advances to this file")
-	provider := flag.String("provider", "stripe", "stripe, chargebee or both")
+	provider := flag.String("provider", "stripe", "stripe, chargebee, commet, both (stripe and chargebee) or all")
 	months := flag.Int("months", 2, "months to advance (monthly renewals per subscription)")
 	flag.Parse()
 	var providers []string
 	switch *provider {
-	case "stripe", "chargebee":
+	case "stripe", "chargebee", "commet":
 		providers = []string{*provider}
 	case "both":
 		providers = []string{"stripe", "chargebee"}
+	case "all":
+		providers = []string{"stripe", "chargebee", "commet"}
 	default:
 		fmt.Fprintln(os.Stderr, "bad -provider:", *provider)
 		os.Exit(2)
@@ -95,9 +97,12 @@ func run(provider string, n, months, clients int, profile string) error {
 
 	setupStart := time.Now()
 	var su setup
-	if provider == "chargebee" {
+	switch provider {
+	case "chargebee":
 		su, err = seedChargebee(srv.URL(), n, months, clients)
-	} else {
+	case "commet":
+		su, err = seedCommet(srv.URL(), n, months, clients)
+	default:
 		su, err = seedStripe(srv.URL(), n, months, clients)
 	}
 	if err != nil {
