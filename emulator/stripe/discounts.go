@@ -3,6 +3,7 @@ package stripe
 import (
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/billclock/billclock/emulator/billing"
 	"github.com/billclock/billclock/store"
@@ -81,6 +82,8 @@ func nested(param string, err error) error {
 	if out.Code == "parameter_unknown" {
 		out.Message = "Received unknown parameter: " + out.Param
 	}
+	// Messages that quote the parameter quote it whole.
+	out.Message = strings.ReplaceAll(out.Message, "'"+e.Param+"'", "'"+out.Param+"'")
 	return &out
 }
 
