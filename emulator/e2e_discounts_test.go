@@ -440,6 +440,21 @@ func TestTaxRatesOnInvoices(t *testing.T) {
 		Param: "default_tax_rates[1]"}, r.apiError(t, http.StatusBadRequest))
 	r = b.raw(t, rawRequest{Method: http.MethodPost, Path: "/v1/subscriptions/" + sub.ID, Body: "default_tax_rates[0]=", Key: testKey})
 	assert.Equal(t, "default_tax_rates[0]", r.apiError(t, http.StatusBadRequest).Param)
+
+	// The subscription item routes take tax rates too.
+	si, err := b.sc.V1SubscriptionItems.Create(ctx, &stripe.SubscriptionItemCreateParams{Subscription: stripe.String(sub.ID),
+		Price: stripe.String(pro.ID), TaxRates: stripe.StringSlice([]string{vat.ID}), ProrationBehavior: stripe.String("none")})
+	require.NoError(t, err)
+	require.Len(t, si.TaxRates, 1)
+	assert.Equal(t, vat.ID, si.TaxRates[0].ID)
+	si, err = b.sc.V1SubscriptionItems.Update(ctx, si.ID, &stripe.SubscriptionItemUpdateParams{TaxRates: stripe.StringSlice([]string{ten.ID})})
+	require.NoError(t, err)
+	require.Len(t, si.TaxRates, 1)
+	assert.Equal(t, ten.ID, si.TaxRates[0].ID)
+	_, err = b.sc.V1SubscriptionItems.Update(ctx, si.ID, &stripe.SubscriptionItemUpdateParams{TaxRates: stripe.StringSlice([]string{"txr_nope"})})
+	se = stripeError(t, err, http.StatusNotFound)
+	assert.Equal(t, "tax_rates[0]", se.Param)
+	assert.Equal(t, "No such tax rate: 'txr_nope'", se.Msg)
 }
 
 // TestPromotionCodeRestrictions: a promotion code is redeemed for its

@@ -549,7 +549,7 @@ func (s *Surface) listPromotionCodes(c *call, tx *store.Tx) (any, error) {
 		}
 		return shown == active
 	}
-	out, err := listTyped(coll, pg, "/v1/promotion_codes", "promotion_code", match, func(p *billing.PromotionCode) (any, error) {
+	out, err := listTyped(coll, pg, "/v1/promotion_codes", "promotion code", match, func(p *billing.PromotionCode) (any, error) {
 		return renderPromotionCode(p, l, expandSet(ex))
 	})
 	if ferr != nil {

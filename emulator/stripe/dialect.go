@@ -56,8 +56,8 @@ func (s *Surface) NewID(prefix string) string {
 	case "cus_", "si_", "prod_":
 		return clockwork.NewID(prefix, 14)
 	case "coupon_":
-		// Stripe's coupon ids have no prefix: eight characters.
-		return clockwork.NewID("", 8)
+		// Stripe's coupon ids have no prefix: eight random characters.
+		return clockwork.NewSecret("", 8)
 	}
 	return clockwork.NewID(prefix, 24)
 }

@@ -460,13 +460,19 @@ func (s *Surface) createSubscriptionItem(c *call, tx *store.Tx) (any, error) {
 }
 
 // fixItemParam turns the engine's "[price]"-style params of a lone item
-// into the subscription item endpoint's plain ones ("[tax_rates][0]"
-// into "tax_rates[0]").
+// (and "items[0][tax_rates][0]", as the engine names an item's tax rates)
+// into the subscription item endpoint's plain ones ("price",
+// "tax_rates[0]").
 func fixItemParam(err error) error {
-	if be, ok := err.(*billing.Error); ok && len(be.Param) > 2 && be.Param[0] == '[' {
-		if end := strings.IndexByte(be.Param, ']'); end > 0 {
+	be, ok := err.(*billing.Error)
+	if !ok {
+		return err
+	}
+	param := strings.TrimPrefix(be.Param, "items[0]")
+	if len(param) > 2 && param[0] == '[' {
+		if end := strings.IndexByte(param, ']'); end > 0 {
 			e := *be
-			e.Param = e.Param[1:end] + e.Param[end+1:]
+			e.Param = param[1:end] + param[end+1:]
 			return &e
 		}
 	}

@@ -235,7 +235,7 @@ func (s *Surface) listTaxRates(c *call, tx *store.Tx) (any, error) {
 	match := func(r *billing.TaxRate) bool {
 		return (!hasActive || r.Active == active) && (!hasInclusive || r.Inclusive == inclusive) && created.match(r.Created)
 	}
-	return listTyped(coll, pg, "/v1/tax_rates", "tax_rate", match, func(r *billing.TaxRate) (any, error) {
+	return listTyped(coll, pg, "/v1/tax_rates", "tax rate", match, func(r *billing.TaxRate) (any, error) {
 		return renderTaxRate(r), nil
 	})
 }
