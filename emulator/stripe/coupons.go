@@ -57,7 +57,7 @@ type couponObject struct {
 	AppliesTo        *couponAppliesTo  `json:"applies_to,omitempty"`
 	Created          int64             `json:"created"`
 	Currency         *string           `json:"currency"`
-	CurrencyOptions  map[string]any    `json:"currency_options,omitempty"`
+	CurrencyOptions  *map[string]any   `json:"currency_options,omitempty"`
 	Duration         string            `json:"duration"`
 	DurationInMonths *int              `json:"duration_in_months"`
 	Livemode         bool              `json:"livemode"`
@@ -115,7 +115,8 @@ func renderCoupon(c *billing.Coupon, now int64, ex expandSet) *couponObject {
 		o.AppliesTo = &couponAppliesTo{Products: append([]string{}, c.AppliesToProducts...)}
 	}
 	if ex["currency_options"] {
-		o.CurrencyOptions = map[string]any{}
+		// billclock's coupons have one currency: no other options.
+		o.CurrencyOptions = &map[string]any{}
 	}
 	return o
 }

@@ -49,7 +49,7 @@ func TestRenderMoneyShapes(t *testing.T) {
 		rates: map[string]*billing.TaxRate{"txr_vat": {ID: "txr_vat", Created: rbStart, DisplayName: "VAT", Percentage: 200000,
 			Inclusive: true, Active: true, Country: "DE", TaxType: "vat"}}, wall: rbRenew}
 
-	c := rbMap(t, renderCoupon(repeating, lk.wall, expandSet{"applies_to": true}))
+	c := rbMap(t, renderCoupon(repeating, lk.wall, expandSet{"applies_to": true, "currency_options": true}))
 	require.NoError(t, spec.ValidateSchema("coupon", c))
 	assert.Equal(t, 7.25, c["percent_off"])
 	assert.Nil(t, c["amount_off"])
@@ -57,6 +57,7 @@ func TestRenderMoneyShapes(t *testing.T) {
 	assert.EqualValues(t, 3, c["duration_in_months"])
 	assert.Equal(t, false, c["valid"], "redeemed its maximum number of times")
 	assert.Equal(t, map[string]any{"products": []any{"prod_seats"}}, c["applies_to"])
+	assert.Equal(t, map[string]any{}, c["currency_options"])
 	o := rbMap(t, renderCoupon(expired, lk.wall, nil))
 	require.NoError(t, spec.ValidateSchema("coupon", o))
 	assert.EqualValues(t, 500, o["amount_off"])
