@@ -869,3 +869,50 @@ func TestDiscountParamsAreStrict(t *testing.T) {
 	subs := b.subscriptionIDs(&stripe.SubscriptionListParams{Customer: stripe.String(cust.ID)})
 	assert.Empty(t, subs, "nothing refused was kept")
 }
+
+// TestProrationsKeepTheirDiscount: a seat change made under a percentage
+// discount fixes the discount on its prorations when they are made: the
+// pending invoice items show it in net_amount, and the renewal's lines in
+// discount_amounts, beside the renewal's own discount.
+func TestProrationsKeepTheirDiscount(t *testing.T) {
+	t.Parallel()
+	b := startBilling(t, emulator.Config{})
+	ctx := t.Context()
+	clock := b.clockAt(frozen0)
+	price := b.price("Seats", 2000, stripe.PriceRecurringIntervalMonth)
+	c := b.coupon(&stripe.CouponCreateParams{PercentOff: stripe.Float64(25), Duration: stripe.String("forever")})
+	sub := b.subscribe(b.customer(clock.ID).ID, price.ID, 1, func(p *stripe.SubscriptionCreateParams) {
+		p.Discounts = []*stripe.SubscriptionCreateDiscountParams{{Coupon: stripe.String(c.ID)}}
+	})
+	di := sub.Discounts[0].ID
+	// Halfway through the 30-day period, one seat more.
+	half := time.Unix(frozen0, 0).UTC().AddDate(0, 0, 15).Unix()
+	b.advance(clock.ID, half)
+	_, err := b.sc.V1Subscriptions.Update(ctx, sub.ID, &stripe.SubscriptionUpdateParams{Items: []*stripe.SubscriptionUpdateItemParams{
+		{ID: stripe.String(sub.Items.Data[0].ID), Quantity: stripe.Int64(2)}}})
+	require.NoError(t, err)
+	type item struct {
+		Amount, Net  int64
+		Discountable bool
+	}
+	var items []item
+	for _, ii := range reversed(b.pendingItems(sub.Customer.ID)) {
+		items = append(items, item{ii.Amount, ii.NetAmount, ii.Discountable})
+	}
+	assert.Equal(t, []item{{-1000, -750, false}, {2000, 1500, false}}, items, "the credit and the debit, each 25% off")
+
+	renewal := time.Unix(frozen0, 0).UTC().AddDate(0, 1, 0).Unix()
+	b.advance(clock.ID, renewal+2*hour)
+	inv := b.latestInvoice(sub.ID)
+	// The period's 4000 less 25%, the credit's −1000 less −250 and the
+	// debit's 2000 less 500: 3000 − 750 + 1500.
+	got := moneyOf(inv)
+	assert.EqualValues(t, 3750, got.Total)
+	assert.Equal(t, map[string]int64{di: 1000 - 250 + 500}, got.DiscountAmounts)
+	assert.ElementsMatch(t, []moneyLine{
+		{Amount: 4000, Discountable: true, Off: map[string]int64{di: 1000}},
+		{Amount: -1000, Off: map[string]int64{di: -250}},
+		{Amount: 2000, Off: map[string]int64{di: 500}},
+	}, got.Lines)
+	assert.EqualValues(t, 3750, inv.AmountPaid)
+}
