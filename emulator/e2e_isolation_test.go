@@ -345,6 +345,37 @@ func isoSteps() []isoStep {
 			require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 			return &stripe.APIResponse{StatusCode: r.Status, Header: r.Header, RawJSON: r.Body}
 		}},
+		{"POST /v1/coupons", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			c, err := w.sc.V1Coupons.Create(t.Context(), idem(&stripe.CouponCreateParams{PercentOff: stripe.Float64(20),
+				Duration: stripe.String("forever"), Name: stripe.String("iso")}, key))
+			require.NoError(t, err)
+			w.ids["coupon"] = c.ID
+			return c.LastResponse
+		}},
+		{"POST /v1/promotion_codes", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			p, err := w.sc.V1PromotionCodes.Create(t.Context(), idem(&stripe.PromotionCodeCreateParams{Code: stripe.String("ISO"),
+				Promotion: &stripe.PromotionCodeCreatePromotionParams{Type: stripe.String("coupon"), Coupon: stripe.String(w.ids["coupon"])}}, key))
+			require.NoError(t, err)
+			w.ids["promo"] = p.ID
+			return p.LastResponse
+		}},
+		{"POST /v1/tax_rates", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			r, err := w.sc.V1TaxRates.Create(t.Context(), idem(&stripe.TaxRateCreateParams{DisplayName: stripe.String("VAT"),
+				Percentage: stripe.Float64(20), Inclusive: stripe.Bool(false)}, key))
+			require.NoError(t, err)
+			w.ids["txr"] = r.ID
+			return r.LastResponse
+		}},
+		{"POST /v1/customers/{id}", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			// The coupon parameter of API versions before basil.
+			p := idem(&stripe.CustomerUpdateParams{}, key)
+			p.AddExtra("promotion_code", w.ids["promo"])
+			c, err := w.sc.V1Customers.Update(t.Context(), w.ids["cusFree"], p)
+			require.NoError(t, err)
+			require.NotNil(t, c.Discount)
+			w.ids["discount"] = c.Discount.ID
+			return c.LastResponse
+		}},
 	}
 }
 
@@ -700,6 +731,54 @@ func isolationCases() []isoCase {
 		{"GET /v1/customers/{customer}/balance_transactions/{id}", "own customer, the victim's transaction", get,
 			"/v1/customers/{b.cus}/balance_transactions/{cbtxn}", "", missing("customer balance transaction", "cbtxn", "id")},
 
+		{"POST /v1/coupons", "applies to the victim's product", post, "/v1/coupons",
+			"percent_off=5&applies_to[products][0]={prod}", missing("product", "prod", "applies_to[products][0]")},
+		{"GET /v1/coupons", "list", get, "/v1/coupons?limit=100", "", unseen()},
+		{"GET /v1/coupons", "cursor", get, "/v1/coupons?starting_after={coupon}", "", missing("coupon", "coupon", "starting_after")},
+		{"GET /v1/coupons/{id}", "retrieve", get, "/v1/coupons/{coupon}?expand[]=applies_to", "", missing("coupon", "coupon", "id")},
+		{"POST /v1/coupons/{id}", "update", post, "/v1/coupons/{coupon}", "name=mallory", missing("coupon", "coupon", "id")},
+		{"DELETE /v1/coupons/{id}", "delete", del, "/v1/coupons/{coupon}", "", missing("coupon", "coupon", "id")},
+
+		{"POST /v1/promotion_codes", "for the victim's coupon", post, "/v1/promotion_codes",
+			"promotion[type]=coupon&promotion[coupon]={coupon}", missing("coupon", "coupon", "promotion[coupon]")},
+		{"POST /v1/promotion_codes", "own coupon, for the victim's customer", post, "/v1/promotion_codes",
+			"promotion[type]=coupon&promotion[coupon]={b.coupon}&customer={cusFree}", missing("customer", "cusFree", "customer")},
+		{"GET /v1/promotion_codes", "list", get, "/v1/promotion_codes?limit=100", "", unseen()},
+		{"GET /v1/promotion_codes", "filter by the victim's coupon and customer", get,
+			"/v1/promotion_codes?coupon={coupon}&customer={cusFree}", "", unseen()},
+		{"GET /v1/promotion_codes", "cursor", get, "/v1/promotion_codes?starting_after={promo}", "",
+			missing("promotion code", "promo", "starting_after")},
+		{"GET /v1/promotion_codes/{id}", "retrieve", get, "/v1/promotion_codes/{promo}?expand[]=promotion.coupon", "",
+			missing("promotion code", "promo", "id")},
+		{"POST /v1/promotion_codes/{id}", "deactivate", post, "/v1/promotion_codes/{promo}", "active=false",
+			missing("promotion code", "promo", "id")},
+
+		{"GET /v1/tax_rates", "list", get, "/v1/tax_rates?limit=100", "", unseen()},
+		{"GET /v1/tax_rates", "cursor", get, "/v1/tax_rates?starting_after={txr}", "", missing("tax rate", "txr", "starting_after")},
+		{"GET /v1/tax_rates/{id}", "retrieve", get, "/v1/tax_rates/{txr}", "", missing("tax rate", "txr", "id")},
+		{"POST /v1/tax_rates/{id}", "deactivate", post, "/v1/tax_rates/{txr}", "active=false", missing("tax rate", "txr", "id")},
+
+		{"DELETE /v1/customers/{customer}/discount", "remove the victim's customer's", del, "/v1/customers/{cusFree}/discount", "",
+			missing("customer", "cusFree", "customer")},
+		{"DELETE /v1/subscriptions/{id}/discount", "remove the victim's subscription's", del, "/v1/subscriptions/{sub}/discount", "",
+			missing("subscription", "sub", "id")},
+		{"POST /v1/customers/{id}", "own customer, the victim's coupon", post, "/v1/customers/{b.cusFree}", "coupon={coupon}",
+			missing("coupon", "coupon", "coupon")},
+		{"POST /v1/customers/{id}", "own customer, the victim's promotion code", post, "/v1/customers/{b.cusFree}",
+			"promotion_code={promo}", missing("promotion code", "promo", "promotion_code")},
+		{"POST /v1/subscriptions", "own customer, the victim's coupon", post, "/v1/subscriptions",
+			"customer={b.cusFree}&items[0][price]={b.price}&discounts[0][coupon]={coupon}", missing("coupon", "coupon", "discounts[0][coupon]")},
+		{"POST /v1/subscriptions", "own customer, the victim's tax rate on an item", post, "/v1/subscriptions",
+			"customer={b.cusFree}&items[0][price]={b.price}&items[0][tax_rates][0]={txr}", missing("tax rate", "txr", "items[0][tax_rates][0]")},
+		{"POST /v1/subscriptions/{id}", "own subscription, the victim's promotion code", post, "/v1/subscriptions/{b.sub}",
+			"discounts[0][promotion_code]={promo}", missing("promotion code", "promo", "discounts[0][promotion_code]")},
+		{"POST /v1/subscriptions/{id}", "own subscription, the victim's customer's discount", post, "/v1/subscriptions/{b.sub}",
+			"discounts[0][discount]={discount}", missing("discount", "discount", "discounts[0][discount]")},
+		{"POST /v1/subscriptions/{id}", "own subscription, the victim's tax rate", post, "/v1/subscriptions/{b.sub}",
+			"default_tax_rates[0]={txr}", missing("tax rate", "txr", "default_tax_rates[0]")},
+		{"POST /v1/subscription_items/{id}", "own item, the victim's tax rate", post, "/v1/subscription_items/{b.si}",
+			"tax_rates[0]={txr}", missing("tax rate", "txr", "tax_rates[0]")},
+
 		{"GET /_billclock/webhook_attempts", "list", get, "/_billclock/webhook_attempts?limit=100", "", unseen()},
 		{"GET /_billclock/webhook_attempts", "filter by the victim's endpoint", get,
 			"/_billclock/webhook_attempts?webhook_endpoint={we}", "", unseen()},
@@ -767,6 +846,8 @@ func (w *isoWorld) snapshot(t *testing.T, e *env) map[string]string {
 		"/v1/charges?limit=100", "/v1/charges/{ch}", "/v1/account",
 		"/v1/invoice_payments?limit=100", "/v1/invoice_payments/{inpay}",
 		"/v1/customers/{cus}/balance_transactions", "/v1/customers/{cus}/balance_transactions/{cbtxn}",
+		"/v1/coupons?limit=100", "/v1/coupons/{coupon}?expand[]=applies_to", "/v1/promotion_codes?limit=100",
+		"/v1/promotion_codes/{promo}?expand[]=promotion.coupon&expand[]=customer", "/v1/tax_rates?limit=100", "/v1/tax_rates/{txr}",
 	}
 	out := map[string]string{}
 	for _, p := range paths {

@@ -18,8 +18,8 @@ import (
 const triggerSucceeded = "Trigger succeeded! See its events with `billclock events list`."
 
 // createdLine is a line of the objects a fixture made: step name, object
-// type, id.
-var createdLine = regexp.MustCompile(`^[a-z_]+ +[a-z_.]+ +[a-z]+_[A-Za-z0-9]+$`)
+// type, id (a coupon's, as at Stripe, has no prefix).
+var createdLine = regexp.MustCompile(`^[a-z0-9_]+ +[a-z_.]+ +([a-z]+_)?[A-Za-z0-9]+$`)
 
 // required are the events the trigger command must support.
 var requiredTriggers = []string{
@@ -27,6 +27,9 @@ var requiredTriggers = []string{
 	"customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted",
 	"invoice.created", "invoice.finalized", "invoice.paid", "invoice.payment_succeeded", "invoiceitem.created",
 	"invoice.payment_failed", "payment_intent.payment_failed", "charge.failed",
+	"coupon.created", "coupon.updated", "coupon.deleted",
+	"customer.discount.created", "customer.discount.updated", "customer.discount.deleted",
+	"promotion_code.created", "promotion_code.updated", "tax_rate.created", "tax_rate.updated",
 }
 
 // waitEvent polls until the account has an event of type typ and returns

@@ -395,6 +395,10 @@ func (l *Ledger) Subscription(id string) (*billing.Subscription, error) {
 func copyCustomer(c *billing.Customer) *billing.Customer {
 	out := *c
 	out.Metadata = maps.Clone(c.Metadata)
+	if c.Discount != nil {
+		d := *c.Discount
+		out.Discount = &d
+	}
 	return &out
 }
 

@@ -78,6 +78,7 @@ func (s *Surface) createCustomer(c *call, tx *store.Tx) (any, error) {
 	pmID, hasPM := c.p.str("payment_method")
 	source, hasSource := c.p.str("source")
 	clockID, _ := c.p.str("test_clock")
+	discount := readCustomerDiscount(c.p)
 	ex, err := c.p.expansions(customerExpansions...)
 	if err != nil {
 		return nil, err
@@ -151,6 +152,12 @@ func (s *Surface) createCustomer(c *call, tx *store.Tx) (any, error) {
 	if err := l.PutCustomer(cust); err != nil {
 		return nil, err
 	}
+	// customer.discount.created comes first, then customer.created with
+	// the discount, as an update's customer.discount.* come before its
+	// customer.updated.
+	if err := discount.apply(l, cust, created); err != nil {
+		return nil, err
+	}
 	if err := l.Emit(billing.Event{Type: billing.EventCustomerCreated, Time: created, Object: cust}); err != nil {
 		return nil, err
 	}
@@ -186,6 +193,7 @@ func (s *Surface) updateCustomer(c *call, tx *store.Tx) (any, error) {
 	f := readCustomerFields(c.p)
 	source, hasSource := c.p.str("source")
 	defaultSource := c.p.clearable("default_source")
+	discount := readCustomerDiscount(c.p)
 	ex, err := c.p.expansions(customerExpansions...)
 	if err != nil {
 		return nil, err
@@ -201,6 +209,12 @@ func (s *Surface) updateCustomer(c *call, tx *store.Tx) (any, error) {
 	now, err := l.TimeOn(cust.Clock, c.now.Unix())
 	if err != nil {
 		return nil, err
+	}
+	// Removing the discount announces its own customer.updated.
+	if discount.remove {
+		if err := discount.apply(l, cust, now); err != nil {
+			return nil, err
+		}
 	}
 	before, err := json.Marshal(cust)
 	if err != nil {
@@ -241,6 +255,11 @@ func (s *Surface) updateCustomer(c *call, tx *store.Tx) (any, error) {
 			return nil, stripeError(err, opAttach)
 		}
 		replaced, cust.DefaultSource = cust.DefaultSource, card.ID
+	}
+	if discount.spec != nil {
+		if err := discount.apply(l, cust, now); err != nil {
+			return nil, err
+		}
 	}
 	after, err := json.Marshal(cust)
 	if err != nil {

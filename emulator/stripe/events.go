@@ -105,6 +105,14 @@ func renderValue(v any, lk renderLookup) (any, error) {
 	switch o := v.(type) {
 	case *billing.Clock:
 		out = renderClock(o)
+	case *billing.Coupon:
+		out = renderCoupon(o, wallOf(lk), nil)
+	case *billing.PromotionCode:
+		out, err = renderPromotionCode(o, lk, nil)
+	case *billing.Discount:
+		out = renderDiscount(o)
+	case *billing.TaxRate:
+		out = renderTaxRate(o)
 	case *billing.Customer:
 		out, err = renderCustomer(o, lk, nil)
 	case *billing.Product:

@@ -8,7 +8,7 @@ import (
 	"github.com/billclock/billclock/store"
 )
 
-var invoiceExpansions = []string{"customer", "test_clock", "payments"}
+var invoiceExpansions = []string{"customer", "test_clock", "payments", "discounts"}
 
 // invoiceNow loads an invoice and the time of its clock.
 func (s *Surface) invoiceNow(l *ledger, c *call) (*billing.Invoice, int64, error) {

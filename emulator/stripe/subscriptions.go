@@ -3,6 +3,7 @@ package stripe
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/billclock/billclock/emulator/billing"
 	"github.com/billclock/billclock/emulator/clockwork"
@@ -11,7 +12,7 @@ import (
 
 // subscriptionExpansions are the paths users expand on subscriptions.
 var subscriptionExpansions = []string{"latest_invoice", "customer", "items.data.price", "test_clock", "items",
-	"default_payment_method"}
+	"default_payment_method", "discounts"}
 
 // subscriptionPayment is what a subscription create or update says about
 // collecting its invoices.
@@ -97,21 +98,16 @@ func (p *params) itemSpecs(name string, allowed ...string) []billing.ItemSpec {
 				spec.Deleted, _ = sub.bool("deleted")
 			case "metadata":
 				spec.Metadata, _ = sub.metadata("metadata")
+			case "tax_rates":
+				spec.TaxRates = sub.taxRateIDs("tax_rates")
+			case "discounts":
+				sub.itemDiscounts()
 			default:
 				sub.seen[field] = true // accepted and ignored (e.g. clear_usage)
 			}
 		}
 		if err := sub.check(); err != nil {
-			if e, ok := err.(*Error); ok && e.Param != "" {
-				e2 := *e
-				e2.Param = param + "[" + e.Param + "]"
-				if e2.Code == "parameter_unknown" {
-					e2.Message = "Received unknown parameter: " + e2.Param
-				}
-				p.fail(&e2)
-			} else {
-				p.fail(err)
-			}
+			p.fail(nested(param, err))
 			return nil
 		}
 		specs = append(specs, spec)
@@ -150,6 +146,7 @@ func (s *Surface) createSubscription(c *call, tx *store.Tx) (any, error) {
 	c.p.text("description", maxSubscriptionDescription)
 	pay := c.p.paymentParams()
 	c.p.enum("collection_method", "charge_automatically")
+	terms := c.p.subscriptionTerms()
 	ex, err := c.p.expansions(subscriptionExpansions...)
 	if err != nil {
 		return nil, err
@@ -196,7 +193,7 @@ func (s *Surface) createSubscription(c *call, tx *store.Tx) (any, error) {
 	}
 	in := billing.NewSubscription{Customer: cust.ID, Items: items, BillingCycleAnchor: anchor,
 		CancelAtPeriodEnd: cancelAtPeriodEnd, CancelAt: cancelAt, Metadata: applyMetadata(nil, metadata, false),
-		ProrationBehavior: prorate, PaymentBehavior: pay.behavior}
+		ProrationBehavior: prorate, PaymentBehavior: pay.behavior, Terms: terms}
 	if pay.missingPM != nil {
 		in.MissingPaymentMethodAtTrialEnd = *pay.missingPM
 	}
@@ -285,6 +282,7 @@ func (s *Surface) updateSubscription(c *call, tx *store.Tx) (any, error) {
 	} else if v, ok := c.p.timestamp("trial_end"); ok {
 		ch.TrialEnd = &v
 	}
+	ch.Terms = c.p.subscriptionTerms()
 	ex, err := c.p.expansions(subscriptionExpansions...)
 	if err != nil {
 		return nil, err
@@ -295,6 +293,9 @@ func (s *Surface) updateSubscription(c *call, tx *store.Tx) (any, error) {
 	}
 	sub, now, err := s.subscriptionNow(l, c, c.vars["id"], "id")
 	if err != nil {
+		return nil, err
+	}
+	if err := refuseMinimumOnUpdate(l, ch.Terms); err != nil {
 		return nil, err
 	}
 	ch.Items, ch.ProrationBehavior, ch.ProrationDate = items, behavior, date
@@ -430,6 +431,8 @@ func (s *Surface) createSubscriptionItem(c *call, tx *store.Tx) (any, error) {
 	metadata, _ := c.p.metadata("metadata")
 	behavior, date := c.p.prorationParams()
 	payBehavior := c.p.paymentBehavior()
+	taxRates := c.p.taxRateIDs("tax_rates")
+	c.p.itemDiscounts()
 	if _, err := c.p.expansions(); err != nil {
 		return nil, err
 	}
@@ -447,7 +450,7 @@ func (s *Surface) createSubscriptionItem(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	spec := billing.ItemSpec{Price: price, Quantity: qty, Metadata: metadata, Param: ""}
+	spec := billing.ItemSpec{Price: price, Quantity: qty, Metadata: metadata, Param: "", TaxRates: taxRates}
 	sub, err = l.Engine().UpdateSubscription(sub.ID, billing.SubscriptionChange{Items: []billing.ItemSpec{spec},
 		ProrationBehavior: behavior, ProrationDate: date, PaymentBehavior: payBehavior}, now)
 	if err != nil {
@@ -457,12 +460,21 @@ func (s *Surface) createSubscriptionItem(c *call, tx *store.Tx) (any, error) {
 }
 
 // fixItemParam turns the engine's "[price]"-style params of a lone item
-// into the subscription item endpoint's plain ones.
+// (and "items[0][tax_rates][0]", as the engine names an item's tax rates)
+// into the subscription item endpoint's plain ones ("price",
+// "tax_rates[0]").
 func fixItemParam(err error) error {
-	if be, ok := err.(*billing.Error); ok && len(be.Param) > 2 && be.Param[0] == '[' {
-		e := *be
-		e.Param = e.Param[1 : len(e.Param)-1]
-		return &e
+	be, ok := err.(*billing.Error)
+	if !ok {
+		return err
+	}
+	param := strings.TrimPrefix(be.Param, "items[0]")
+	if len(param) > 2 && param[0] == '[' {
+		if end := strings.IndexByte(param, ']'); end > 0 {
+			e := *be
+			e.Param = param[1:end] + param[end+1:]
+			return &e
+		}
 	}
 	return err
 }
@@ -487,6 +499,8 @@ func (s *Surface) updateSubscriptionItem(c *call, tx *store.Tx) (any, error) {
 	spec.Price, _ = c.p.str("price")
 	spec.Quantity = c.p.quantity("quantity")
 	spec.Metadata, _ = c.p.metadata("metadata")
+	spec.TaxRates = c.p.taxRateIDs("tax_rates")
+	c.p.itemDiscounts()
 	behavior, date := c.p.prorationParams()
 	payBehavior := c.p.paymentBehavior()
 	c.p.bool("off_session")
