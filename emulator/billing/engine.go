@@ -73,7 +73,17 @@ const (
 	// TaskExpireIncomplete ends a subscription still incomplete
 	// IncompleteExpiry after it was created (Expect: that time).
 	TaskExpireIncomplete TaskKind = "expire_incomplete"
+	// TaskSurface is work of a surface's own on a clock (Stripe: a
+	// Checkout Session expiring at its expires_at), run in time order with
+	// the engine's: the ledger hands it to its surface (SurfaceTasks).
+	TaskSurface TaskKind = "surface"
 )
+
+// SurfaceTasks is a Ledger that runs the TaskSurface tasks of the surface
+// it belongs to. A ledger without it drops them.
+type SurfaceTasks interface {
+	RunSurfaceTask(t Task) error
+}
 
 // Task is work due at a time. Tasks are never removed when plans change:
 // a task whose Expect no longer matches its subject's state does nothing.
@@ -875,6 +885,11 @@ func (e *Engine) apply(t *Task) error {
 		return e.retry(t)
 	case TaskSubscriptionDiscountEnd, TaskCustomerDiscountEnd:
 		return e.endDiscounts(t)
+	case TaskSurface:
+		if st, ok := e.L.(SurfaceTasks); ok {
+			return st.RunSurfaceTask(*t)
+		}
+		return nil
 	}
 	sub, err := e.L.Subscription(t.Subject)
 	if err != nil || sub.Status == StatusCanceled || sub.Status == StatusIncompleteExpired {

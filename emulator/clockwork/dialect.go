@@ -13,7 +13,7 @@ import (
 // error envelope, id scheme and event shapes. The runtime calls it to
 // serve control routes for its keys, to name new objects, to render the
 // engine's events and to format their webhook deliveries. A dialect may
-// also implement PendingCounter and TaskObserver.
+// also implement PendingCounter, TaskObserver and TaskRunner.
 type Dialect interface {
 	// Name names the dialect ("stripe"). It is recorded on every account
 	// the dialect writes to, so it must never change.
