@@ -109,7 +109,7 @@ func Open(cfg Config) (*Server, error) {
 		Logger: log, Webhooks: cfg.Webhooks, Retention: cfg.Retention})
 	// The dialects, the first being the one that answers requests no
 	// dialect claims. Another provider is one more Register.
-	s.rt.Register(stripe.New(s.rt, stripe.Options{StripeLimits: cfg.StripeLimits}))
+	s.rt.Register(stripe.New(s.rt, stripe.Options{StripeLimits: cfg.StripeLimits, PublicURL: publicURL(ln.Addr())}))
 	s.rt.Register(chargebee.New(s.rt, chargebee.Options{}))
 	s.rt.Register(commet.New(s.rt))
 	if err := s.rt.Prepare(); err != nil {
@@ -121,6 +121,20 @@ func Open(cfg Config) (*Server, error) {
 		ReadTimeout: orDefault(cfg.ReadTimeout, DefaultReadTimeout), IdleTimeout: orDefault(cfg.IdleTimeout, DefaultIdleTimeout),
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)}
 	return s, nil
+}
+
+// publicURL is the address the server's pages are linked at: its
+// listening address, with a wildcard host (0.0.0.0, ::, as in a container)
+// named 127.0.0.1, where a browser on the same machine reaches it.
+func publicURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 func orDefault(d, def time.Duration) time.Duration {

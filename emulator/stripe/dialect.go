@@ -55,6 +55,9 @@ func (s *Surface) NewID(prefix string) string {
 	switch prefix {
 	case "cus_", "si_", "prod_":
 		return clockwork.NewID(prefix, 14)
+	case "cs_test_":
+		// Stripe's Checkout Session ids are long, as is its page's address.
+		return clockwork.NewID(prefix, 58)
 	case "coupon_":
 		// Stripe's coupon ids have no prefix: eight random characters.
 		return clockwork.NewSecret("", 8)

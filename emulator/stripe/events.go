@@ -139,6 +139,12 @@ func renderValue(v any, lk renderLookup) (any, error) {
 		out, err = renderInvoicePayment(o, lk, nil)
 	case *billing.BalanceTransaction:
 		out, err = renderBalanceTransaction(o, lk, nil)
+	case *checkoutSession:
+		out, err = renderCheckoutSession(o, lk, nil)
+	case *portalConfig:
+		out = o
+	case *portalSession:
+		out, err = renderPortalSession(o, lk, nil)
 	default:
 		return nil, fmt.Errorf("render: no Stripe shape for %T", v)
 	}
@@ -148,7 +154,7 @@ func renderValue(v any, lk renderLookup) (any, error) {
 // NewRecorder returns the Stripe renderer of the events recorded through
 // l, which renders related objects through it.
 func (s *Surface) NewRecorder(l *clockwork.Ledger) clockwork.Recorder {
-	return &recorder{l: &ledger{l}}
+	return &recorder{l: s.wrap(l)}
 }
 
 // recorder renders engine events as Stripe events, for one ledger.

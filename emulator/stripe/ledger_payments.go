@@ -13,6 +13,8 @@ import (
 // the Stripe dialect's own records and lookups.
 type ledger struct {
 	*clockwork.Ledger
+	// base is the server's address, for the links to pages (see pages.go).
+	base string
 }
 
 // ledger returns the ledger of account in tx for the API call c (nil for
@@ -22,7 +24,7 @@ func (s *Surface) ledger(tx *store.Tx, account string, c *call) (*ledger, error)
 	if err != nil {
 		return nil, err
 	}
-	return &ledger{l}, nil
+	return s.wrap(l), nil
 }
 
 // intentOptionsCollection holds each direct PaymentIntent's Stripe-only

@@ -705,6 +705,7 @@ func renderInvoice(inv *billing.Invoice, lk renderLookup, ex expandSet) (any, er
 	if inv.PaidOutOfBand {
 		o.AmountPaidOffStripe = inv.AmountPaid
 	}
+	o.HostedInvoiceURL, o.InvoicePDF = invoiceLinks(inv, lk)
 	cust, err := lk.Customer(inv.Customer)
 	switch {
 	case err == nil && cust != nil:

@@ -122,11 +122,30 @@ func (s *Surface) Routes(r *mux.Router) {
 	v1.HandleFunc("/webhook_endpoints/{id}", s.write(s.deleteWebhookEndpoint)).Methods(http.MethodDelete)
 	v1.HandleFunc("/events/{id}/retry", s.write(s.retryEvent)).Methods(http.MethodPost)
 
+	v1.HandleFunc("/checkout/sessions", s.write(s.createCheckoutSession)).Methods(http.MethodPost)
+	v1.HandleFunc("/checkout/sessions", s.read(s.listCheckoutSessions)).Methods(http.MethodGet)
+	v1.HandleFunc("/checkout/sessions/{id}", s.read(s.retrieveCheckoutSession)).Methods(http.MethodGet)
+	v1.HandleFunc("/checkout/sessions/{id}", s.write(s.updateCheckoutSession)).Methods(http.MethodPost)
+	v1.HandleFunc("/checkout/sessions/{id}/expire", s.write(s.expireCheckoutSession)).Methods(http.MethodPost)
+	v1.HandleFunc("/checkout/sessions/{id}/line_items", s.read(s.listCheckoutLineItems)).Methods(http.MethodGet)
+	// The default portal configuration is saved the first time it is
+	// read, so that its id and created time stay put: reads write.
+	v1.HandleFunc("/billing_portal/configurations", s.write(s.createPortalConfig)).Methods(http.MethodPost)
+	v1.HandleFunc("/billing_portal/configurations", s.write(s.listPortalConfigs)).Methods(http.MethodGet)
+	v1.HandleFunc("/billing_portal/configurations/{id}", s.write(s.retrievePortalConfig)).Methods(http.MethodGet)
+	v1.HandleFunc("/billing_portal/configurations/{id}", s.write(s.updatePortalConfig)).Methods(http.MethodPost)
+	v1.HandleFunc("/billing_portal/sessions", s.write(s.createPortalSession)).Methods(http.MethodPost)
+
 	v1.HandleFunc("/events", s.read(s.listEvents)).Methods(http.MethodGet)
 	v1.HandleFunc("/events/{id}", s.read(s.retrieveEvent)).Methods(http.MethodGet)
 
 	v1.PathPrefix("/").HandlerFunc(s.unrecognized)
 
+	// The pages Stripe hosts (Checkout, the Billing Portal, hosted
+	// invoices), and the control route that completes a Checkout Session
+	// without a browser.
+	s.pageRoutes(r)
+	r.HandleFunc("/_billclock/checkout/sessions/{id}/complete", s.write(s.completeCheckoutRoute)).Methods(http.MethodPost)
 }
 
 // Control serves the runtime's control routes, outside Stripe's API, for

@@ -6,6 +6,7 @@ package stripe
 
 import (
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/billclock/billclock/emulator/clockwork"
@@ -24,6 +25,10 @@ type Options struct {
 	// StripeLimits enforces Stripe's caps on test clocks: 3 customers per
 	// clock and 3 subscriptions per customer on a clock. Off by default.
 	StripeLimits bool
+	// PublicURL is the address the pages billclock serves are linked at
+	// (a Checkout Session's url, an invoice's hosted_invoice_url): the
+	// server's own, such as http://127.0.0.1:12800.
+	PublicURL string
 }
 
 // Surface serves Stripe's API over a runtime. Create it with New and
@@ -35,11 +40,14 @@ type Surface struct {
 	now    func() time.Time
 	limits bool
 	log    *slog.Logger
+	// base is Options.PublicURL, without a trailing slash.
+	base string
 }
 
 var _ clockwork.Dialect = (*Surface)(nil)
 
 // New returns the Stripe dialect over rt.
 func New(rt *clockwork.Runtime, opts Options) *Surface {
-	return &Surface{rt: rt, db: rt.DB(), now: rt.Now, limits: opts.StripeLimits, log: rt.Logger()}
+	return &Surface{rt: rt, db: rt.DB(), now: rt.Now, limits: opts.StripeLimits, log: rt.Logger(),
+		base: strings.TrimRight(opts.PublicURL, "/")}
 }

@@ -1,0 +1,261 @@
+package emulator_test
+
+// Checkout Sessions end to end: the API with stripe-go (every response
+// checked against Stripe's spec by the conformance transport), the Checkout
+// page over plain HTTP, and the control route that completes a session
+// without a browser.
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/stripe/stripe-go/v86"
+
+	"github.com/billclock/billclock/emulator"
+)
+
+// pageClient fetches billclock's pages as a browser would: no API key,
+// and redirects not followed, so that a test sees where it is sent.
+func pageClient() *http.Client {
+	return &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
+}
+
+// page is an answer of one of billclock's pages.
+type page struct {
+	Status int
+	Header http.Header
+	Body   string
+}
+
+func getPage(t *testing.T, u string) page {
+	t.Helper()
+	resp, err := pageClient().Get(u)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return page{resp.StatusCode, resp.Header, string(b)}
+}
+
+func postPage(t *testing.T, u string, form url.Values) page {
+	t.Helper()
+	resp, err := pageClient().PostForm(u, form)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return page{resp.StatusCode, resp.Header, string(b)}
+}
+
+// completeCheckout completes a session through the control route with
+// form (card, email, ...), and returns the answer's status and body. The
+// body of a 200 is checked against Stripe's checkout.session schema, and
+// an error against its error envelope.
+func (b *billingEnv) completeCheckout(id string, form url.Values) (int, map[string]any) {
+	b.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, b.srv.URL()+"/_billclock/checkout/sessions/"+id+"/complete",
+		strings.NewReader(form.Encode()))
+	require.NoError(b.t, err)
+	req.Header.Set("Authorization", "Bearer "+testKey)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(b.t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(b.t, err)
+	spec, err := loadSpec()
+	require.NoError(b.t, err)
+	schema := "checkout.session"
+	if resp.StatusCode != http.StatusOK {
+		schema = "error"
+	}
+	require.NoError(b.t, spec.ValidateSchema(schema, json.RawMessage(body)), "body: %s", body)
+	var m map[string]any
+	require.NoError(b.t, json.Unmarshal(body, &m))
+	return resp.StatusCode, m
+}
+
+func (b *billingEnv) checkoutSession(id string) *stripe.CheckoutSession {
+	b.t.Helper()
+	cs, err := b.sc.V1CheckoutSessions.Retrieve(b.t.Context(), id, nil)
+	require.NoError(b.t, err)
+	return cs
+}
+
+// subscriptionSession creates a subscription-mode session of qty × price
+// (adjustable from 1 to 10) for customer, or for a new customer given by
+// email when customer is "".
+func (b *billingEnv) subscriptionSession(price string, qty int64, customer string, edit func(*stripe.CheckoutSessionCreateParams)) *stripe.CheckoutSession {
+	b.t.Helper()
+	p := &stripe.CheckoutSessionCreateParams{
+		Mode:       stripe.String("subscription"),
+		SuccessURL: stripe.String("https://example.com/success?session_id={CHECKOUT_SESSION_ID}"),
+		CancelURL:  stripe.String("https://example.com/cancel"),
+		LineItems: []*stripe.CheckoutSessionCreateLineItemParams{{Price: stripe.String(price), Quantity: stripe.Int64(qty),
+			AdjustableQuantity: &stripe.CheckoutSessionCreateLineItemAdjustableQuantityParams{Enabled: stripe.Bool(true),
+				Minimum: stripe.Int64(1), Maximum: stripe.Int64(10)}}},
+		ClientReferenceID: stripe.String("user-42"),
+		Metadata:          map[string]string{"order": "o-1"},
+	}
+	if customer != "" {
+		p.Customer = stripe.String(customer)
+	} else {
+		p.CustomerEmail = stripe.String("new@example.com")
+	}
+	if edit != nil {
+		edit(p)
+	}
+	cs, err := b.sc.V1CheckoutSessions.Create(b.t.Context(), p)
+	require.NoError(b.t, err)
+	return cs
+}
+
+func TestCheckoutSubscriptionSession(t *testing.T) {
+	b := startBilling(t, emulator.Config{})
+	price := b.price("Seat", 1500, stripe.PriceRecurringIntervalMonth)
+	cs := b.subscriptionSession(price.ID, 3, "", nil)
+
+	assert.Equal(t, stripe.CheckoutSessionStatusOpen, cs.Status)
+	assert.Equal(t, stripe.CheckoutSessionPaymentStatusUnpaid, cs.PaymentStatus)
+	assert.Equal(t, stripe.CheckoutSessionModeSubscription, cs.Mode)
+	assert.Equal(t, int64(4500), cs.AmountSubtotal)
+	assert.Equal(t, int64(4500), cs.AmountTotal)
+	assert.Equal(t, "usd", string(cs.Currency))
+	assert.Equal(t, cs.Created+86400, cs.ExpiresAt, "a session expires 24 hours after it is made")
+	assert.Equal(t, "new@example.com", cs.CustomerEmail)
+	assert.Equal(t, "user-42", cs.ClientReferenceID)
+	assert.Nil(t, cs.Customer)
+	require.True(t, strings.HasPrefix(cs.URL, b.srv.URL()+"/c/pay/test_"), "url %q", cs.URL)
+	assert.True(t, strings.HasPrefix(cs.ID, "cs_test_"), cs.ID)
+
+	var items []*stripe.LineItem
+	for li, err := range b.sc.V1CheckoutSessions.ListLineItems(t.Context(), &stripe.CheckoutSessionListLineItemsParams{
+		Session: stripe.String(cs.ID)}).All(t.Context()) {
+		require.NoError(t, err)
+		items = append(items, li)
+	}
+	require.Len(t, items, 1)
+	assert.Equal(t, int64(3), items[0].Quantity)
+	assert.Equal(t, int64(4500), items[0].AmountTotal)
+	assert.Equal(t, price.ID, items[0].Price.ID)
+	assert.Equal(t, "Seat", items[0].Description)
+
+	// The page, without a key.
+	pg := getPage(t, cs.URL)
+	require.Equal(t, http.StatusOK, pg.Status, pg.Body)
+	assert.Contains(t, pg.Header.Get("Content-Type"), "text/html")
+	assert.Contains(t, pg.Body, "Seat")
+	assert.Contains(t, pg.Body, "$45.00")
+	assert.Contains(t, pg.Body, "Subscribe")
+
+	// Pay with 4242 on the page, choosing 4 seats.
+	resp := postPage(t, cs.URL, url.Values{"card": {"4242 4242 4242 4242"}, "exp": {"12 / 34"}, "cvc": {"123"},
+		"name": {"Jenny Rosen"}, "quantity_0": {"4"}})
+	require.Equal(t, http.StatusSeeOther, resp.Status, resp.Body)
+	assert.Equal(t, "https://example.com/success?session_id="+cs.ID, resp.Header.Get("Location"))
+
+	done := b.checkoutSession(cs.ID)
+	assert.Equal(t, stripe.CheckoutSessionStatusComplete, done.Status)
+	assert.Equal(t, stripe.CheckoutSessionPaymentStatusPaid, done.PaymentStatus)
+	assert.Empty(t, done.URL, "a complete session has no url")
+	assert.Equal(t, int64(6000), done.AmountTotal)
+	require.NotNil(t, done.Customer)
+	require.NotNil(t, done.Subscription)
+	require.NotNil(t, done.Invoice)
+	require.NotNil(t, done.CustomerDetails)
+	assert.Equal(t, "new@example.com", done.CustomerDetails.Email)
+	assert.Equal(t, "Jenny Rosen", done.CustomerDetails.Name)
+
+	cust, err := b.sc.V1Customers.Retrieve(t.Context(), done.Customer.ID, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "new@example.com", cust.Email)
+	sub := b.subscription(done.Subscription.ID)
+	assert.Equal(t, stripe.SubscriptionStatusActive, sub.Status)
+	require.Len(t, sub.Items.Data, 1)
+	assert.Equal(t, int64(4), sub.Items.Data[0].Quantity)
+	require.NotNil(t, sub.DefaultPaymentMethod, "Checkout saves the card as the subscription's default")
+	pm, err := b.sc.V1PaymentMethods.Retrieve(t.Context(), sub.DefaultPaymentMethod.ID, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "4242", pm.Card.Last4)
+	assert.Equal(t, cust.ID, pm.Customer.ID)
+	inv := b.invoice(done.Invoice.ID)
+	assert.Equal(t, stripe.InvoiceStatusPaid, inv.Status)
+	assert.Equal(t, int64(6000), inv.AmountPaid)
+
+	// The same events as the API's calls, then checkout.session.completed.
+	types := eventTypes(b.events(nil))
+	for _, want := range []string{"customer.created", "payment_method.attached", "customer.subscription.created",
+		"invoice.paid", "checkout.session.completed"} {
+		assert.Contains(t, types, want)
+	}
+	assert.Equal(t, "checkout.session.completed", types[len(types)-1])
+	evs := b.events(&stripe.EventListParams{Type: stripe.String("checkout.session.completed")})
+	require.Len(t, evs, 1)
+	assert.Equal(t, cs.ID, evs[0].Data.Object["id"])
+	assert.Equal(t, "complete", evs[0].Data.Object["status"])
+
+	// A complete session cannot be paid again, nor expired.
+	again := postPage(t, cs.URL, url.Values{"card": {"4242424242424242"}})
+	assert.Equal(t, http.StatusBadRequest, again.Status)
+	assert.Contains(t, again.Body, "complete")
+	_, err = b.sc.V1CheckoutSessions.Expire(t.Context(), cs.ID, nil)
+	stripeError(t, err, http.StatusBadRequest)
+
+	// Lists and their filters.
+	var listed []string
+	for s, err := range b.sc.V1CheckoutSessions.List(t.Context(), &stripe.CheckoutSessionListParams{
+		Subscription: stripe.String(sub.ID)}).All(t.Context()) {
+		require.NoError(t, err)
+		listed = append(listed, s.ID)
+	}
+	assert.Equal(t, []string{cs.ID}, listed)
+	for s, err := range b.sc.V1CheckoutSessions.List(t.Context(), &stripe.CheckoutSessionListParams{
+		Status: stripe.String("open")}).All(t.Context()) {
+		require.NoError(t, err)
+		t.Errorf("no session is open, listed %s", s.ID)
+	}
+}
+
+func TestCheckoutDeclinesShowStripesMessage(t *testing.T) {
+	b := startBilling(t, emulator.Config{})
+	price := b.price("Seat", 1500, stripe.PriceRecurringIntervalMonth)
+	cs := b.subscriptionSession(price.ID, 1, "", nil)
+	for _, c := range []struct{ card, message string }{
+		{"4000 0000 0000 0002", "Your card was declined."},
+		{"4000000000009995", "Your card has insufficient funds."},
+		// Attaches, then the first invoice's charge is declined.
+		{"4000 0000 0000 0341", "Your card was declined."},
+		{"4242 4242 4242 4241", "Your card number is incorrect."},
+	} {
+		pg := postPage(t, cs.URL, url.Values{"card": {c.card}, "exp": {"12/34"}})
+		assert.Equal(t, http.StatusPaymentRequired, pg.Status, c.card)
+		assert.Contains(t, pg.Body, c.message, c.card)
+		assert.NotContains(t, pg.Body, strings.ReplaceAll(c.card, " ", ""), "the page never shows the card number back")
+	}
+	// Nothing was left behind: the session is open, and no customer or
+	// subscription exists.
+	assert.Equal(t, stripe.CheckoutSessionStatusOpen, b.checkoutSession(cs.ID).Status)
+	types := eventTypes(b.events(nil))
+	assert.NotContains(t, types, "customer.created")
+	assert.NotContains(t, types, "checkout.session.completed")
+
+	// The control route answers the decline in Stripe's envelope.
+	status, body := b.completeCheckout(cs.ID, url.Values{"card": {"pm_card_chargeDeclined"}})
+	assert.Equal(t, http.StatusPaymentRequired, status)
+	errObj := body["error"].(map[string]any)
+	assert.Equal(t, "card_error", errObj["type"])
+	assert.Equal(t, "card_declined", errObj["code"])
+
+	status, body = b.completeCheckout(cs.ID, url.Values{"card": {"4242424242424242"}, "email": {"later@example.com"}})
+	require.Equal(t, http.StatusOK, status, body)
+	assert.Equal(t, "complete", body["status"])
+}
