@@ -11,6 +11,7 @@ package emulator_test
 // endpoint. TestIsolationCoversEveryRoute fails when a route has no case.
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -376,7 +377,82 @@ func isoSteps() []isoStep {
 			w.ids["discount"] = c.Discount.ID
 			return c.LastResponse
 		}},
+		{"POST /v1/checkout/sessions", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			cs, err := w.sc.V1CheckoutSessions.Create(t.Context(), idem(&stripe.CheckoutSessionCreateParams{
+				Mode: stripe.String("subscription"), Customer: stripe.String(w.ids["cusFree"]),
+				SuccessURL: stripe.String("https://example.com/ok"),
+				LineItems:  []*stripe.CheckoutSessionCreateLineItemParams{{Price: stripe.String(w.ids["price"]), Quantity: stripe.Int64(2)}},
+				Discounts:  []*stripe.CheckoutSessionCreateDiscountParams{{Coupon: stripe.String(w.ids["coupon"])}}}, key))
+			require.NoError(t, err)
+			w.ids["cs"], w.ids["csPage"] = cs.ID, pageToken(t, cs.URL)
+			return cs.LastResponse
+		}},
+		{"POST /v1/checkout/sessions/{id}", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			cs, err := w.sc.V1CheckoutSessions.Update(t.Context(), w.ids["cs"], idem(&stripe.CheckoutSessionUpdateParams{
+				Metadata: map[string]string{"account": w.name}}, key))
+			require.NoError(t, err)
+			return cs.LastResponse
+		}},
+		{"POST /v1/checkout/sessions", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			cs, err := w.sc.V1CheckoutSessions.Create(t.Context(), idem(&stripe.CheckoutSessionCreateParams{
+				Mode: stripe.String("setup"), Customer: stripe.String(w.ids["cusFree"]), Currency: stripe.String("usd")}, key))
+			require.NoError(t, err)
+			w.ids["csGone"] = cs.ID
+			return cs.LastResponse
+		}},
+		{"POST /v1/checkout/sessions/{id}/expire", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			cs, err := w.sc.V1CheckoutSessions.Expire(t.Context(), w.ids["csGone"], idem(&stripe.CheckoutSessionExpireParams{}, key))
+			require.NoError(t, err)
+			return cs.LastResponse
+		}},
+		{"POST /v1/billing_portal/configurations", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			pc, err := w.sc.V1BillingPortalConfigurations.Create(t.Context(), idem(&stripe.BillingPortalConfigurationCreateParams{
+				Features: &stripe.BillingPortalConfigurationCreateFeaturesParams{
+					InvoiceHistory: &stripe.BillingPortalConfigurationCreateFeaturesInvoiceHistoryParams{Enabled: stripe.Bool(true)},
+					SubscriptionUpdate: &stripe.BillingPortalConfigurationCreateFeaturesSubscriptionUpdateParams{
+						Enabled: stripe.Bool(true), DefaultAllowedUpdates: stripe.StringSlice([]string{"quantity"}),
+						Products: []*stripe.BillingPortalConfigurationCreateFeaturesSubscriptionUpdateProductParams{{
+							Product: stripe.String(w.ids["prod"]), Prices: stripe.StringSlice([]string{w.ids["price"]})}}}}}, key))
+			require.NoError(t, err)
+			w.ids["bpc"] = pc.ID
+			return pc.LastResponse
+		}},
+		{"POST /v1/billing_portal/configurations/{id}", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			pc, err := w.sc.V1BillingPortalConfigurations.Update(t.Context(), w.ids["bpc"], idem(&stripe.BillingPortalConfigurationUpdateParams{
+				Metadata: map[string]string{"account": w.name}}, key))
+			require.NoError(t, err)
+			return pc.LastResponse
+		}},
+		{"POST /v1/billing_portal/sessions", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			ps, err := w.sc.V1BillingPortalSessions.Create(t.Context(), idem(&stripe.BillingPortalSessionCreateParams{
+				Customer: stripe.String(w.ids["cus"]), Configuration: stripe.String(w.ids["bpc"]),
+				ReturnURL: stripe.String("https://example.com/account")}, key))
+			require.NoError(t, err)
+			w.ids["bpsPage"] = pageToken(t, ps.URL)
+			return ps.LastResponse
+		}},
 	}
+}
+
+// pageToken is the token at the end of the address of one of billclock's
+// pages (the last path element).
+func pageToken(t *testing.T, u string) string {
+	t.Helper()
+	i := strings.LastIndex(u, "/")
+	require.Positive(t, i, "page address %q", u)
+	return u[i+1:]
+}
+
+// tampered is a page token whose mac was changed: the account and the
+// object it names are the same, the mac is not the account's.
+func tampered(t *testing.T, token string) string {
+	t.Helper()
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(token, "test_"))
+	require.NoError(t, err)
+	parts := strings.Split(string(raw), ":")
+	require.Len(t, parts, 3)
+	parts[2] = strings.Repeat("0", len(parts[2]))
+	return "test_" + base64.RawURLEncoding.EncodeToString([]byte(strings.Join(parts, ":")))
 }
 
 // isoKey is the Idempotency-Key of setup step i, the same in every account.
@@ -401,6 +477,13 @@ func buildWorld(t *testing.T, e *env, name, key string) *isoWorld {
 	acct, err := w.sc.V1Accounts.Retrieve(t.Context(), nil)
 	require.NoError(t, err)
 	w.ids["acct"] = acct.ID
+	inv, err := w.sc.V1Invoices.Retrieve(t.Context(), w.ids["in2"], nil)
+	require.NoError(t, err)
+	require.NotEmpty(t, inv.HostedInvoiceURL)
+	w.ids["inPage"] = pageToken(t, inv.HostedInvoiceURL)
+	for _, k := range []string{"csPage", "bpsPage", "inPage"} {
+		w.ids[k+"Forged"] = tampered(t, w.ids[k])
+	}
 	return w
 }
 
@@ -431,7 +514,7 @@ func (w *isoWorld) settle(t *testing.T) {
 func (e *env) as(t *testing.T, key, method, path, body string, header map[string]string) rawResponse {
 	t.Helper()
 	route, _, _ := strings.Cut(path, "?")
-	if !strings.HasPrefix(route, "/_billclock/") && !strings.HasSuffix(route, "/retry") {
+	if !strings.HasPrefix(route, "/_billclock/") && !strings.HasSuffix(route, "/retry") && !isPagePath(route) {
 		return e.raw(t, rawRequest{Method: method, Path: path, Body: body, Key: key, Header: header})
 	}
 	req, err := http.NewRequestWithContext(t.Context(), method, e.srv.URL()+path, strings.NewReader(body))
@@ -451,9 +534,22 @@ func (e *env) as(t *testing.T, key, method, path, body string, header map[string
 	return rawResponse{Status: resp.StatusCode, Header: resp.Header, Body: raw}
 }
 
+// isPagePath reports whether path is one of billclock's pages (HTML,
+// which Stripe's API spec does not describe).
+func isPagePath(path string) bool {
+	for _, p := range []string{"/c/pay/", "/p/session/", "/i/", "/invoice/"} {
+		if strings.HasPrefix(path, p) {
+			return true
+		}
+	}
+	return false
+}
+
 // isoExpect is what an attacker must get back.
 type isoExpect struct {
 	status int
+	// page: the not-found page of billclock's pages.
+	page bool
 	// For a 404: "No such <kind>: '<id of ref>'" with param.
 	kind, ref, param string
 }
@@ -462,6 +558,10 @@ type isoExpect struct {
 func missing(kind, ref, param string) isoExpect {
 	return isoExpect{status: http.StatusNotFound, kind: kind, ref: ref, param: param}
 }
+
+// pageMissing is the answer of a page whose token names nothing: the same
+// 404 page whatever it names.
+func pageMissing() isoExpect { return isoExpect{status: http.StatusNotFound, page: true} }
 
 // unseen is a 200 answer that shows nothing of the victim.
 func unseen() isoExpect { return isoExpect{status: http.StatusOK} }
@@ -779,6 +879,74 @@ func isolationCases() []isoCase {
 		{"POST /v1/subscription_items/{id}", "own item, the victim's tax rate", post, "/v1/subscription_items/{b.si}",
 			"tax_rates[0]={txr}", missing("tax rate", "txr", "tax_rates[0]")},
 
+		{"POST /v1/checkout/sessions", "for the victim's customer", post, "/v1/checkout/sessions",
+			"mode=subscription&customer={cusFree}&line_items[0][price]={b.price}&line_items[0][quantity]=1",
+			missing("customer", "cusFree", "customer")},
+		{"POST /v1/checkout/sessions", "the victim's price", post, "/v1/checkout/sessions",
+			"mode=subscription&line_items[0][price]={price}&line_items[0][quantity]=1", missing("price", "price", "line_items[0][price]")},
+		{"POST /v1/checkout/sessions", "own price, the victim's coupon", post, "/v1/checkout/sessions",
+			"mode=subscription&line_items[0][price]={b.price}&line_items[0][quantity]=1&discounts[0][coupon]={coupon}",
+			missing("coupon", "coupon", "discounts[0][coupon]")},
+		{"POST /v1/checkout/sessions", "a price of the victim's product", post, "/v1/checkout/sessions",
+			"mode=payment&line_items[0][price_data][product]={prod}&line_items[0][price_data][currency]=usd&" +
+				"line_items[0][price_data][unit_amount]=500&line_items[0][quantity]=1",
+			missing("product", "prod", "line_items[0][price_data][product]")},
+		{"GET /v1/checkout/sessions", "list", get, "/v1/checkout/sessions?limit=100", "", unseen()},
+		{"GET /v1/checkout/sessions", "filter by the victim's customer and subscription", get,
+			"/v1/checkout/sessions?customer={cusFree}&subscription={sub}", "", unseen()},
+		{"GET /v1/checkout/sessions", "cursor", get, "/v1/checkout/sessions?starting_after={cs}", "",
+			missing("checkout.session", "cs", "starting_after")},
+		{"GET /v1/checkout/sessions/{id}", "retrieve", get, "/v1/checkout/sessions/{cs}", "", missing("checkout.session", "cs", "id")},
+		{"POST /v1/checkout/sessions/{id}", "update", post, "/v1/checkout/sessions/{cs}", "metadata[a]=mallory",
+			missing("checkout.session", "cs", "id")},
+		{"POST /v1/checkout/sessions/{id}/expire", "expire", post, "/v1/checkout/sessions/{cs}/expire", "",
+			missing("checkout.session", "cs", "id")},
+		{"GET /v1/checkout/sessions/{id}/line_items", "line items", get, "/v1/checkout/sessions/{cs}/line_items", "",
+			missing("checkout.session", "cs", "id")},
+		{"POST /_billclock/checkout/sessions/{id}/complete", "complete", post, "/_billclock/checkout/sessions/{cs}/complete",
+			"card=4242424242424242", missing("checkout.session", "cs", "id")},
+		{"GET /c/pay/{token}", "a token not made with the victim's key", get, "/c/pay/{csPageForged}", "", pageMissing()},
+		{"HEAD /c/pay/{token}", "a token not made with the victim's key", http.MethodHead, "/c/pay/{csPageForged}", "", pageMissing()},
+		{"POST /c/pay/{token}", "pay with a token not made with the victim's key", post, "/c/pay/{csPageForged}",
+			"card=4242424242424242", pageMissing()},
+
+		{"POST /v1/billing_portal/configurations", "the victim's product", post, "/v1/billing_portal/configurations",
+			"features[subscription_update][enabled]=true&features[subscription_update][products][0][product]={prod}&" +
+				"features[subscription_update][products][0][prices][0]={b.price}",
+			missing("product", "prod", "features[subscription_update][products][0][product]")},
+		{"GET /v1/billing_portal/configurations", "list", get, "/v1/billing_portal/configurations?limit=100", "", unseen()},
+		{"GET /v1/billing_portal/configurations", "cursor", get, "/v1/billing_portal/configurations?starting_after={bpc}", "",
+			missing("configuration", "bpc", "starting_after")},
+		{"GET /v1/billing_portal/configurations/{id}", "retrieve", get, "/v1/billing_portal/configurations/{bpc}", "",
+			missing("configuration", "bpc", "id")},
+		{"POST /v1/billing_portal/configurations/{id}", "update", post, "/v1/billing_portal/configurations/{bpc}",
+			"name=mallory", missing("configuration", "bpc", "id")},
+		{"POST /v1/billing_portal/sessions", "for the victim's customer", post, "/v1/billing_portal/sessions", "customer={cus}",
+			missing("customer", "cus", "customer")},
+		{"POST /v1/billing_portal/sessions", "own customer, the victim's configuration", post, "/v1/billing_portal/sessions",
+			"customer={b.cus}&configuration={bpc}", missing("configuration", "bpc", "configuration")},
+		{"POST /v1/billing_portal/sessions", "own customer, a flow on the victim's subscription", post, "/v1/billing_portal/sessions",
+			"customer={b.cus}&flow_data[type]=subscription_cancel&flow_data[subscription_cancel][subscription]={sub}",
+			missing("subscription", "sub", "flow_data[subscription_cancel][subscription]")},
+		{"GET /p/session/{token}", "a token not made with the victim's key", get, "/p/session/{bpsPageForged}", "", pageMissing()},
+		{"HEAD /p/session/{token}", "a token not made with the victim's key", http.MethodHead, "/p/session/{bpsPageForged}", "", pageMissing()},
+		{"POST /p/session/{token}", "cancel with a token not made with the victim's key", post, "/p/session/{bpsPageForged}",
+			"action=cancel_subscription&subscription={sub}", pageMissing()},
+
+		{"GET /i/{acct}/{token}", "the victim's token under the attacker's account", get, "/i/{b.acct}/{inPage}", "", pageMissing()},
+		{"GET /i/{acct}/{token}", "a token not made with the victim's key", get, "/i/{acct}/{inPageForged}", "", pageMissing()},
+		{"HEAD /i/{acct}/{token}", "a token not made with the victim's key", http.MethodHead, "/i/{acct}/{inPageForged}", "", pageMissing()},
+		{"POST /i/{acct}/{token}", "pay with a token not made with the victim's key", post, "/i/{acct}/{inPageForged}",
+			"card=4242424242424242", pageMissing()},
+		{"GET /invoice/{acct}/{token}/pdf", "the victim's token under the attacker's account", get, "/invoice/{b.acct}/{inPage}/pdf", "",
+			pageMissing()},
+		{"HEAD /invoice/{acct}/{token}/pdf", "a token not made with the victim's key", http.MethodHead, "/invoice/{acct}/{inPageForged}/pdf",
+			"", pageMissing()},
+
+		{"GET /_billclock/pages/assets/{file}", "the pages' style sheet, the same for every account", get,
+			"/_billclock/pages/assets/pages.css", "", unseen()},
+		{"HEAD /_billclock/pages/assets/{file}", "the pages' script", http.MethodHead, "/_billclock/pages/assets/pages.js", "", unseen()},
+
 		{"GET /_billclock/webhook_attempts", "list", get, "/_billclock/webhook_attempts?limit=100", "", unseen()},
 		{"GET /_billclock/webhook_attempts", "filter by the victim's endpoint", get,
 			"/_billclock/webhook_attempts?webhook_endpoint={we}", "", unseen()},
@@ -848,6 +1016,9 @@ func (w *isoWorld) snapshot(t *testing.T, e *env) map[string]string {
 		"/v1/customers/{cus}/balance_transactions", "/v1/customers/{cus}/balance_transactions/{cbtxn}",
 		"/v1/coupons?limit=100", "/v1/coupons/{coupon}?expand[]=applies_to", "/v1/promotion_codes?limit=100",
 		"/v1/promotion_codes/{promo}?expand[]=promotion.coupon&expand[]=customer", "/v1/tax_rates?limit=100", "/v1/tax_rates/{txr}",
+		"/v1/checkout/sessions?limit=100", "/v1/checkout/sessions/{cs}", "/v1/checkout/sessions/{cs}/line_items",
+		"/v1/billing_portal/configurations?limit=100", "/v1/billing_portal/configurations/{bpc}",
+		"/c/pay/{csPage}", "/p/session/{bpsPage}", "/i/{acct}/{inPage}",
 	}
 	out := map[string]string{}
 	for _, p := range paths {
@@ -868,7 +1039,17 @@ func attack(t *testing.T, e *env, attacker, victim *isoWorld) {
 				fill(t, c.body, victimIDs, attacker.ids), nil)
 		}
 		r := send(victim.ids)
-		if c.want.status == http.StatusNotFound {
+		if c.want.page {
+			require.Equal(t, http.StatusNotFound, r.Status, "%s: %s", what, r.Body)
+			if c.method != http.MethodHead {
+				assert.Contains(t, string(r.Body), "Page not found", what)
+			}
+			for k, id := range victim.ids {
+				if k != "acct" && strings.Contains(string(r.Body), id) {
+					t.Errorf("%s shows the victim's %s %s", what, k, id)
+				}
+			}
+		} else if c.want.status == http.StatusNotFound {
 			ae := r.apiError(t, http.StatusNotFound)
 			assert.Equal(t, apiError{Type: "invalid_request_error", Code: "resource_missing",
 				Message: "No such " + c.want.kind + ": '" + victim.ids[c.want.ref] + "'", Param: c.want.param}, ae, what)

@@ -22,8 +22,9 @@ import (
 // checkoutSessionsCollection holds the account's Checkout Sessions.
 const checkoutSessionsCollection = "checkout_sessions"
 
-// kindCheckoutSession names a Checkout Session in not-found errors.
-const kindCheckoutSession = "checkout_session"
+// kindCheckoutSession names a Checkout Session in not-found errors, as
+// Stripe does ("No such checkout.session: 'cs_test_...'").
+const kindCheckoutSession = "checkout.session"
 
 // Checkout Session events (the engine has no such object: these are the
 // Stripe dialect's own, rendered by renderValue).
@@ -959,7 +960,7 @@ func (s *Surface) listCheckoutSessions(c *call, tx *store.Tx) (any, error) {
 		return (customer == "" || cs.Customer == customer) && (subscription == "" || cs.Subscription == subscription) &&
 			(intent == "" || cs.PaymentIntent == intent) && (status == "" || cs.Status == status) && created.match(cs.Created)
 	}
-	return listTyped(coll, pg, "/v1/checkout/sessions", "checkout session", match, func(cs *checkoutSession) (any, error) {
+	return listTyped(coll, pg, "/v1/checkout/sessions", kindCheckoutSession, match, func(cs *checkoutSession) (any, error) {
 		return renderCheckoutSession(cs, l, expandSet(ex))
 	})
 }

@@ -178,13 +178,25 @@ func (s *Surface) pageError(w http.ResponseWriter, err error) {
 		Message: "billclock could not serve this page. Its log says why."})
 }
 
+// serveAsset serves one of the pages' embedded assets (their style sheet
+// and script), the same for every account.
+func serveAsset(w http.ResponseWriter, r *http.Request) {
+	name := mux.Vars(r)["file"]
+	if strings.ContainsAny(name, "/\\") || strings.HasPrefix(name, ".") {
+		http.NotFound(w, r)
+		return
+	}
+	if _, err := fs.Stat(pageFiles, "pages/assets/"+name); err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	http.ServeFileFS(w, r, pageFiles, "pages/assets/"+name)
+}
+
 // pageRoutes adds the pages, their forms and their embedded assets to r.
 func (s *Surface) pageRoutes(r *mux.Router) {
-	sub, err := fs.Sub(pageFiles, "pages/assets")
-	if err != nil {
-		panic(err) // the embedded tree is part of the binary
-	}
-	r.PathPrefix(pageAssetsPath).Handler(http.StripPrefix(pageAssetsPath, http.FileServerFS(sub))).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc(pageAssetsPath+"{file}", serveAsset).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc(checkoutPagePath+"{token}", s.checkoutPage).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc(checkoutPagePath+"{token}", s.checkoutSubmit).Methods(http.MethodPost)
 	r.HandleFunc(portalPagePath+"{token}", s.portalPage).Methods(http.MethodGet, http.MethodHead)

@@ -23,8 +23,9 @@ const (
 	portalConfigsCollection  = "billing_portal_configurations"
 	portalSessionsCollection = "billing_portal_sessions"
 	portalDefaultSetting     = "billing_portal_default_configuration"
-	kindPortalConfig         = "billing_portal_configuration"
-	kindPortalSession        = "billing_portal_session"
+	// Stripe names a missing configuration "configuration".
+	kindPortalConfig  = "configuration"
+	kindPortalSession = "billing_portal.session"
 )
 
 // Portal events.
@@ -520,7 +521,7 @@ func (s *Surface) listPortalConfigs(c *call, tx *store.Tx) (any, error) {
 	match := func(pc *portalConfig) bool {
 		return (!hasActive || pc.Active == active) && (!hasDefault || pc.IsDefault == isDefault)
 	}
-	return listTyped(coll, pg, "/v1/billing_portal/configurations", "billing portal configuration", match,
+	return listTyped(coll, pg, "/v1/billing_portal/configurations", kindPortalConfig, match,
 		func(pc *portalConfig) (any, error) { return pc, nil })
 }
 
