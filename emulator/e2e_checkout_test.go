@@ -259,3 +259,224 @@ func TestCheckoutDeclinesShowStripesMessage(t *testing.T) {
 	require.Equal(t, http.StatusOK, status, body)
 	assert.Equal(t, "complete", body["status"])
 }
+
+func TestCheckoutPaymentMode(t *testing.T) {
+	b := startBilling(t, emulator.Config{})
+	// price_data with product_data: an inline price, made for the session.
+	cs, err := b.sc.V1CheckoutSessions.Create(t.Context(), &stripe.CheckoutSessionCreateParams{
+		Mode: stripe.String("payment"), SuccessURL: stripe.String("https://example.com/thanks"),
+		CustomerCreation: stripe.String("always"),
+		LineItems: []*stripe.CheckoutSessionCreateLineItemParams{{Quantity: stripe.Int64(2),
+			PriceData: &stripe.CheckoutSessionCreateLineItemPriceDataParams{Currency: stripe.String("eur"), UnitAmount: stripe.Int64(2500),
+				ProductData: &stripe.CheckoutSessionCreateLineItemPriceDataProductDataParams{Name: stripe.String("T-shirt")}}}},
+		PaymentIntentData: &stripe.CheckoutSessionCreatePaymentIntentDataParams{Metadata: map[string]string{"order": "7"}},
+	})
+	require.NoError(t, err)
+	assert.Equal(t, int64(5000), cs.AmountTotal)
+	assert.Equal(t, stripe.CheckoutSessionCustomerCreationAlways, cs.CustomerCreation)
+	pg := getPage(t, cs.URL)
+	assert.Contains(t, pg.Body, "T-shirt")
+	assert.Contains(t, pg.Body, "€50.00")
+
+	status, body := b.completeCheckout(cs.ID, url.Values{"card": {"4242424242424242"}, "email": {"buyer@example.com"}})
+	require.Equal(t, http.StatusOK, status, body)
+	done := b.checkoutSession(cs.ID)
+	assert.Equal(t, stripe.CheckoutSessionPaymentStatusPaid, done.PaymentStatus)
+	require.NotNil(t, done.PaymentIntent)
+	require.NotNil(t, done.Customer)
+	assert.Nil(t, done.Subscription)
+	pi, err := b.sc.V1PaymentIntents.Retrieve(t.Context(), done.PaymentIntent.ID, nil)
+	require.NoError(t, err)
+	assert.Equal(t, stripe.PaymentIntentStatusSucceeded, pi.Status)
+	assert.Equal(t, int64(5000), pi.AmountReceived)
+	assert.Equal(t, "eur", string(pi.Currency))
+	assert.Equal(t, map[string]string{"order": "7"}, pi.Metadata)
+	assert.Equal(t, done.Customer.ID, pi.Customer.ID)
+	types := eventTypes(b.events(nil))
+	assert.Contains(t, types, "payment_intent.succeeded")
+	assert.Contains(t, types, "charge.succeeded")
+	assert.Equal(t, "checkout.session.completed", types[len(types)-1])
+
+	// Without customer_creation, payment mode makes no customer.
+	price := b.price("Poster", 900, "")
+	cs2, err := b.sc.V1CheckoutSessions.Create(t.Context(), &stripe.CheckoutSessionCreateParams{Mode: stripe.String("payment"),
+		LineItems: []*stripe.CheckoutSessionCreateLineItemParams{{Price: stripe.String(price.ID), Quantity: stripe.Int64(1)}}})
+	require.NoError(t, err)
+	assert.Equal(t, stripe.CheckoutSessionCustomerCreationIfRequired, cs2.CustomerCreation)
+	status, body = b.completeCheckout(cs2.ID, url.Values{"card": {"pm_card_visa"}})
+	require.Equal(t, http.StatusOK, status, body)
+	assert.Nil(t, body["customer"])
+	assert.NotNil(t, body["payment_intent"])
+	// With no success_url, the page says it is done.
+	cs3, err := b.sc.V1CheckoutSessions.Create(t.Context(), &stripe.CheckoutSessionCreateParams{Mode: stripe.String("payment"),
+		LineItems: []*stripe.CheckoutSessionCreateLineItemParams{{Price: stripe.String(price.ID), Quantity: stripe.Int64(1)}}})
+	require.NoError(t, err)
+	resp := postPage(t, cs3.URL, url.Values{"card": {"5555 5555 5555 4444"}, "exp": {"01/40"}})
+	require.Equal(t, http.StatusSeeOther, resp.Status, resp.Body)
+	assert.Contains(t, getPage(t, b.srv.URL()+resp.Header.Get("Location")).Body, "Payment complete")
+
+	// A recurring price has no place in payment mode.
+	monthly := b.price("Plan", 900, stripe.PriceRecurringIntervalMonth)
+	_, err = b.sc.V1CheckoutSessions.Create(t.Context(), &stripe.CheckoutSessionCreateParams{Mode: stripe.String("payment"),
+		LineItems: []*stripe.CheckoutSessionCreateLineItemParams{{Price: stripe.String(monthly.ID), Quantity: stripe.Int64(1)}}})
+	se := stripeError(t, err, http.StatusBadRequest)
+	assert.Equal(t, "line_items[0][price]", se.Param)
+	assert.Contains(t, se.Msg, "recurring price")
+}
+
+func TestCheckoutSetupMode(t *testing.T) {
+	b := startBilling(t, emulator.Config{})
+	cust := b.bareCustomer("")
+	cs, err := b.sc.V1CheckoutSessions.Create(t.Context(), &stripe.CheckoutSessionCreateParams{Mode: stripe.String("setup"),
+		Customer: stripe.String(cust.ID), Currency: stripe.String("usd"), SuccessURL: stripe.String("https://example.com/saved")})
+	require.NoError(t, err)
+	assert.Equal(t, stripe.CheckoutSessionPaymentStatusNoPaymentRequired, cs.PaymentStatus)
+	assert.Contains(t, getPage(t, cs.URL).Body, "Save card")
+	resp := postPage(t, cs.URL, url.Values{"card": {"5555555555554444"}, "exp": {"09/31"}})
+	require.Equal(t, http.StatusSeeOther, resp.Status, resp.Body)
+	assert.Equal(t, "https://example.com/saved", resp.Header.Get("Location"))
+	var pms []*stripe.PaymentMethod
+	for pm, err := range b.sc.V1Customers.ListPaymentMethods(t.Context(), &stripe.CustomerListPaymentMethodsParams{
+		Customer: stripe.String(cust.ID)}).All(t.Context()) {
+		require.NoError(t, err)
+		pms = append(pms, pm)
+	}
+	require.Len(t, pms, 1)
+	assert.Equal(t, "4444", pms[0].Card.Last4)
+	assert.Equal(t, stripe.CheckoutSessionStatusComplete, b.checkoutSession(cs.ID).Status)
+
+	// A card declined when saved is refused on the page.
+	cs2, err := b.sc.V1CheckoutSessions.Create(t.Context(), &stripe.CheckoutSessionCreateParams{Mode: stripe.String("setup"),
+		Customer: stripe.String(cust.ID), Currency: stripe.String("usd")})
+	require.NoError(t, err)
+	pg := postPage(t, cs2.URL, url.Values{"card": {"4000000000000069"}})
+	assert.Equal(t, http.StatusPaymentRequired, pg.Status)
+	assert.Contains(t, pg.Body, "Your card has expired.")
+}
+
+func TestCheckoutTrialsAndDiscounts(t *testing.T) {
+	b := startBilling(t, emulator.Config{})
+	price := b.price("Seat", 2000, stripe.PriceRecurringIntervalMonth)
+	clock := b.clockAt(frozen0)
+	cust := b.bareCustomer(clock.ID)
+
+	// A trial: nothing is paid now.
+	cs := b.subscriptionSession(price.ID, 2, cust.ID, func(p *stripe.CheckoutSessionCreateParams) {
+		p.SubscriptionData = &stripe.CheckoutSessionCreateSubscriptionDataParams{TrialPeriodDays: stripe.Int64(14),
+			Metadata: map[string]string{"plan": "team"}}
+	})
+	assert.Equal(t, frozen0, cs.Created, "a session for a clock's customer lives in the clock's time")
+	assert.Equal(t, frozen0+86400, cs.ExpiresAt)
+	assert.Contains(t, getPage(t, cs.URL).Body, "14 days free")
+	status, body := b.completeCheckout(cs.ID, url.Values{"card": {"4242424242424242"}})
+	require.Equal(t, http.StatusOK, status, body)
+	assert.Equal(t, "no_payment_required", body["payment_status"])
+	sub := b.subscription(body["subscription"].(string))
+	assert.Equal(t, stripe.SubscriptionStatusTrialing, sub.Status)
+	assert.Equal(t, frozen0+14*86400, sub.TrialEnd)
+	assert.Equal(t, map[string]string{"plan": "team"}, sub.Metadata)
+
+	// A 25% coupon, on the session's totals, the page and the invoice.
+	coupon, err := b.sc.V1Coupons.Create(t.Context(), &stripe.CouponCreateParams{PercentOff: stripe.Float64(25),
+		Duration: stripe.String("forever")})
+	require.NoError(t, err)
+	cs = b.subscriptionSession(price.ID, 2, cust.ID, func(p *stripe.CheckoutSessionCreateParams) {
+		p.Discounts = []*stripe.CheckoutSessionCreateDiscountParams{{Coupon: stripe.String(coupon.ID)}}
+	})
+	assert.Equal(t, int64(4000), cs.AmountSubtotal)
+	assert.Equal(t, int64(3000), cs.AmountTotal)
+	require.NotNil(t, cs.TotalDetails)
+	assert.Equal(t, int64(1000), cs.TotalDetails.AmountDiscount)
+	require.Len(t, cs.Discounts, 1)
+	assert.Equal(t, coupon.ID, cs.Discounts[0].Coupon.ID)
+	assert.Contains(t, getPage(t, cs.URL).Body, "−$10.00")
+	status, body = b.completeCheckout(cs.ID, url.Values{"card": {"4242424242424242"}})
+	require.Equal(t, http.StatusOK, status, body)
+	inv := b.invoice(body["invoice"].(string))
+	assert.Equal(t, int64(3000), inv.AmountPaid)
+	sub = b.subscription(body["subscription"].(string))
+	require.Len(t, sub.Discounts, 1)
+
+	// Promotion codes typed on the page.
+	_, err = b.sc.V1PromotionCodes.Create(t.Context(), &stripe.PromotionCodeCreateParams{Code: stripe.String("HALF"),
+		Promotion: &stripe.PromotionCodeCreatePromotionParams{Type: stripe.String("coupon"), Coupon: stripe.String(coupon.ID)}})
+	require.NoError(t, err)
+	cs = b.subscriptionSession(price.ID, 1, cust.ID, func(p *stripe.CheckoutSessionCreateParams) {
+		p.AllowPromotionCodes = stripe.Bool(true)
+	})
+	assert.True(t, cs.AllowPromotionCodes)
+	pg := postPage(t, cs.URL, url.Values{"card": {"4242424242424242"}, "promotion_code": {"NOPE"}})
+	assert.Equal(t, http.StatusBadRequest, pg.Status)
+	assert.Contains(t, pg.Body, "This code is invalid.")
+	pg = postPage(t, cs.URL, url.Values{"card": {"4242424242424242"}, "promotion_code": {"half"}})
+	require.Equal(t, http.StatusSeeOther, pg.Status, pg.Body)
+	done := b.checkoutSession(cs.ID)
+	assert.Equal(t, int64(1500), done.AmountTotal)
+	require.Len(t, done.Discounts, 1)
+	require.NotNil(t, done.Discounts[0].PromotionCode)
+
+	// Refusals at create.
+	for _, c := range []struct {
+		p     *stripe.CheckoutSessionCreateParams
+		param string
+	}{
+		{&stripe.CheckoutSessionCreateParams{LineItems: []*stripe.CheckoutSessionCreateLineItemParams{{Price: stripe.String(price.ID),
+			Quantity: stripe.Int64(1)}}}, "mode"},
+		{&stripe.CheckoutSessionCreateParams{Mode: stripe.String("subscription")}, "line_items"},
+		{&stripe.CheckoutSessionCreateParams{Mode: stripe.String("subscription"), Customer: stripe.String(cust.ID),
+			LineItems: []*stripe.CheckoutSessionCreateLineItemParams{{Price: stripe.String(price.ID), Quantity: stripe.Int64(1)}},
+			ExpiresAt: stripe.Int64(frozen0 + 600)}, "expires_at"},
+		{&stripe.CheckoutSessionCreateParams{Mode: stripe.String("subscription"), Customer: stripe.String("cus_nope"),
+			LineItems: []*stripe.CheckoutSessionCreateLineItemParams{{Price: stripe.String(price.ID), Quantity: stripe.Int64(1)}}}, "customer"},
+		{&stripe.CheckoutSessionCreateParams{Mode: stripe.String("subscription"),
+			LineItems: []*stripe.CheckoutSessionCreateLineItemParams{{Price: stripe.String(price.ID)}}}, "line_items[0][quantity]"},
+		{&stripe.CheckoutSessionCreateParams{Mode: stripe.String("setup"), Currency: stripe.String("usd"),
+			LineItems: []*stripe.CheckoutSessionCreateLineItemParams{{Price: stripe.String(price.ID), Quantity: stripe.Int64(1)}}}, "line_items"},
+	} {
+		_, err := b.sc.V1CheckoutSessions.Create(t.Context(), c.p)
+		se := stripeError(t, err, map[bool]int{true: http.StatusNotFound, false: http.StatusBadRequest}[c.param == "customer"])
+		assert.Equal(t, c.param, se.Param, se.Msg)
+	}
+}
+
+func TestCheckoutExpiresOnTheClock(t *testing.T) {
+	b := startBilling(t, emulator.Config{})
+	price := b.price("Seat", 1000, stripe.PriceRecurringIntervalMonth)
+	clock := b.clockAt(frozen0)
+	cust := b.bareCustomer(clock.ID)
+	cs := b.subscriptionSession(price.ID, 1, cust.ID, func(p *stripe.CheckoutSessionCreateParams) {
+		p.ExpiresAt = stripe.Int64(frozen0 + 2*3600)
+	})
+	assert.Equal(t, frozen0+2*3600, cs.ExpiresAt)
+	early := b.subscriptionSession(price.ID, 1, cust.ID, nil)
+
+	b.advance(clock.ID, frozen0+3*3600)
+	assert.Equal(t, stripe.CheckoutSessionStatusExpired, b.checkoutSession(cs.ID).Status)
+	assert.Equal(t, stripe.CheckoutSessionStatusOpen, b.checkoutSession(early.ID).Status, "a session lives 24 hours")
+	evs := b.events(&stripe.EventListParams{Type: stripe.String("checkout.session.expired")})
+	require.Len(t, evs, 1)
+	assert.Equal(t, cs.ID, evs[0].Data.Object["id"])
+	assert.Equal(t, frozen0+2*3600, evs[0].Created, "expired on the clock, at expires_at")
+	pg := getPage(t, cs.URL)
+	assert.Contains(t, pg.Body, "expired")
+	assert.NotContains(t, pg.Body, `id="pay"`)
+	status, _ := b.completeCheckout(cs.ID, url.Values{"card": {"4242424242424242"}})
+	assert.Equal(t, http.StatusBadRequest, status)
+
+	b.advance(clock.ID, frozen0+25*3600)
+	assert.Equal(t, stripe.CheckoutSessionStatusExpired, b.checkoutSession(early.ID).Status)
+
+	// Expired by hand.
+	open := b.subscriptionSession(price.ID, 1, cust.ID, nil)
+	exp, err := b.sc.V1CheckoutSessions.Expire(t.Context(), open.ID, nil)
+	require.NoError(t, err)
+	assert.Equal(t, stripe.CheckoutSessionStatusExpired, exp.Status)
+	assert.Empty(t, exp.URL)
+	evs = b.events(&stripe.EventListParams{Type: stripe.String("checkout.session.expired")})
+	assert.Len(t, evs, 3)
+	_, err = b.sc.V1CheckoutSessions.Expire(t.Context(), open.ID, nil)
+	stripeError(t, err, http.StatusBadRequest)
+	// Its expiry task finds it expired already: no second event.
+	b.advance(clock.ID, frozen0+60*3600)
+	assert.Len(t, b.events(&stripe.EventListParams{Type: stripe.String("checkout.session.expired")}), 3)
+}
