@@ -52,6 +52,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzAuthenticate -fuzztime $(FUZZTIME) ./emulator/stripe/
 	$(GO) test -run '^$$' -fuzz FuzzAPI -fuzztime $(FUZZTIME) ./emulator/stripe/
 	$(GO) test -run '^$$' -fuzz FuzzMoneyAPI -fuzztime $(FUZZTIME) ./emulator/stripe/
+	$(GO) test -run '^$$' -fuzz FuzzPages -fuzztime $(FUZZTIME) ./emulator/stripe/
 	$(GO) test -run '^$$' -fuzz FuzzEventListFilters -fuzztime $(FUZZTIME) ./emulator/clockwork/
 	$(GO) test -run '^$$' -fuzz FuzzPaymentMethodParams -fuzztime $(FUZZTIME) ./emulator/stripe/
 	$(GO) test -run '^$$' -fuzz FuzzRetryDays -fuzztime $(FUZZTIME) ./emulator/stripe/

@@ -47,6 +47,10 @@ var fuzzRoutes = []struct{ method, path string }{
 	{"POST", "/v1/webhook_endpoints"},
 	{"POST", "/v1/webhook_endpoints/{webhook}"},
 	{"GET", "/v1/events"},
+	{"POST", "/v1/checkout/sessions"},
+	{"GET", "/v1/checkout/sessions"},
+	{"POST", "/v1/billing_portal/configurations"},
+	{"POST", "/v1/billing_portal/sessions"},
 	{"GET", "/_billclock/test_clocks/{clock}/progress"},
 }
 
@@ -104,6 +108,11 @@ func FuzzAPI(f *testing.F) {
 		{"expand[]=data.customer", "metadata[k]=v&description=%C3%A9"},
 		{"", "unit_amount=99999999&currency=usd&product=" + ids["product"] + "&recurring[interval]=day&recurring[interval_count]=1095"},
 		{"", "cancel_at=4102444799&proration_date=1793534400"},
+		{"", "mode=subscription&line_items[0][price]=" + ids["price"] + "&line_items[0][quantity]=2&" +
+			"line_items[0][adjustable_quantity][enabled]=true&subscription_data[trial_period_days]=7&expires_at=1793534400"},
+		{"", "features[subscription_update][enabled]=true&features[subscription_update][default_allowed_updates][]=price&" +
+			"customer=" + ids["customer"] + "&flow_data[type]=subscription_cancel&flow_data[subscription_cancel][subscription]=" +
+			ids["subscription"]},
 	} {
 		f.Add(uint8(i), seed.query, seed.body)
 	}
