@@ -99,7 +99,7 @@ func renderInvoicePDF(v *invoiceView) ([]byte, error) {
 	pdf.Ln(6)
 
 	pdf.SetFont("Helvetica", "B", 14)
-	pdf.CellFormat(0, 8, tr(v.AmountRemaining+" "+remainingWord(v)), "", 1, "L", false, 0, "")
+	pdf.CellFormat(0, 8, tr(headline(v)), "", 1, "L", false, 0, "")
 	pdf.Ln(4)
 
 	pdf.SetFont("Helvetica", "B", 9)
@@ -156,13 +156,14 @@ func renderInvoicePDF(v *invoiceView) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// remainingWord says what the headline amount is.
-func remainingWord(v *invoiceView) string {
+// headline is the amount the PDF puts first: what was paid on a paid
+// invoice, what was due on a void one, what remains due on the others.
+func headline(v *invoiceView) string {
 	switch billing.InvoiceStatus(v.Status) {
 	case billing.InvoicePaid:
-		return "paid"
+		return v.AmountPaid + " paid"
 	case billing.InvoiceVoid:
-		return "due (void)"
+		return v.AmountDue + " due (void)"
 	}
-	return "due"
+	return v.AmountRemaining + " due"
 }
