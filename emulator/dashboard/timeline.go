@@ -140,13 +140,13 @@ func buildTimeline(l *clockwork.Ledger, clock *billing.Clock) (*timeline, error)
 	}
 	now := clock.FrozenTime
 
-	rows := map[string]*subRow{}
 	slices.SortFunc(subs, func(a, b *billing.Subscription) int { return cmp.Compare(a.Created, b.Created) })
-	for i, s := range subs {
-		if i >= maxRows {
-			tl.MoreSubs = len(subs) - maxRows
-			break
-		}
+	if len(subs) > maxRows {
+		tl.MoreSubs = len(subs) - maxRows
+	}
+	tl.Subs = make([]subRow, 0, min(len(subs), maxRows)) // rows points into it: it must not grow
+	rows := map[string]*subRow{}
+	for _, s := range subs[:min(len(subs), maxRows)] {
 		tl.Subs = append(tl.Subs, subRow{ID: s.ID, Customer: s.Customer, Status: string(s.Status), Created: s.Created})
 		rows[s.ID] = &tl.Subs[len(tl.Subs)-1]
 	}

@@ -218,3 +218,31 @@ func TestObjectJSON(t *testing.T) {
 		assert.Equal(t, http.StatusNotFound, rec.Code, "%s: %s", path, rec.Body)
 	}
 }
+
+// TestTimelineRowsKeepTheirItems: with several subscriptions on a clock,
+// each row holds its own periods, invoices and attempts.
+func TestTimelineRowsKeepTheirItems(t *testing.T) {
+	s := newStack(t, clockwork.Options{})
+	clock, first, _ := s.stripeWorld(stripeKey, "pm_card_visa", 0)
+	var subs = []string{first}
+	for range 2 {
+		cus := s.stripe(stripeKey, "/v1/customers", url.Values{"test_clock": {clock}, "payment_method": {"pm_card_visa"},
+			"invoice_settings[default_payment_method]": {"pm_card_visa"}})["id"].(string)
+		price := s.stripe(stripeKey, "/v1/prices", url.Values{"currency": {"usd"}, "unit_amount": {"700"},
+			"recurring[interval]": {"month"}, "product_data[name]": {"Other"}})["id"].(string)
+		subs = append(subs, s.stripe(stripeKey, "/v1/subscriptions", url.Values{"customer": {cus}, "items[0][price]": {price}})["id"].(string))
+	}
+	rec := s.send(local, http.MethodGet, "/_billclock/dashboard/"+clockwork.AccountLabel(stripeKey)+"/clocks/"+clock+"/timeline", nil, "")
+	require.Equal(t, http.StatusOK, rec.Code)
+	html := rec.Body.String()
+	for _, sub := range subs {
+		i := strings.Index(html, `data-subscription="`+sub+`"`)
+		require.Positive(t, i, sub)
+		end := strings.Index(html[i+1:], `<g class="row `) // the next row
+		require.Positive(t, end)
+		row := html[i : i+1+end]
+		assert.Equal(t, 1, count(row, "period"), "%s has its period", sub)
+		assert.Equal(t, 1, count(row, "invoice paid"), "%s has its invoice", sub)
+		assert.Equal(t, 1, count(row, "attempt succeeded"), "%s has its payment", sub)
+	}
+}
