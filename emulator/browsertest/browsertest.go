@@ -50,7 +50,7 @@ const DefaultChromium = "/usr/bin/chromium"
 // running every package's tests with the race detector.
 const DefaultTabTimeout = 90 * time.Second
 
-// Viewport is the size of the browser window, and so of screenshots.
+// Viewport is the size of each tab's page, and so of ViewportScreenshot.
 const (
 	ViewportWidth  = 1280
 	ViewportHeight = 900
@@ -172,7 +172,9 @@ func (b *Browser) Tab(t testing.TB) context.Context {
 		return nil
 	}
 	tab, closeTab := chromedp.NewContext(b.ctx)
-	if err := chromedp.Do(tab); err != nil { // opens the tab, with no deadline
+	// Opening the tab, with no deadline; the window's size is not quite
+	// the page's, so the viewport is set.
+	if err := chromedp.Do(tab, chromedp.EmulateViewport(ViewportWidth, ViewportHeight)); err != nil {
 		closeTab()
 		t.Fatalf("browsertest: opening a tab: %v", err)
 		return nil
@@ -256,7 +258,20 @@ func artifactDir(t testing.TB) string {
 // the tree as it is.
 func Screenshot(t testing.TB, ctx context.Context, name string) []byte {
 	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	return keep(t, ctx, name, chromedp.FullScreenshot(100))
+}
+
+// ViewportScreenshot is Screenshot of what the window shows (ViewportWidth
+// by ViewportHeight), as a person sees the page without scrolling.
+func ViewportScreenshot(t testing.TB, ctx context.Context, name string) []byte {
+	t.Helper()
+	return keep(t, ctx, name, chromedp.CaptureScreenshot())
+}
+
+// keep takes a screenshot with shot and keeps it (see Screenshot).
+func keep(t testing.TB, ctx context.Context, name string, shot chromedp.Action[[]byte]) []byte {
+	t.Helper()
+	png, err := chromedp.Run(ctx, shot)
 	if err != nil {
 		t.Fatalf("browsertest: screenshot %s: %v", name, err)
 		return nil

@@ -44,6 +44,19 @@ func TestTab(t *testing.T) {
 	if kept, err := os.ReadFile(filepath.Join(t.ArtifactDir(), "harness.png")); err != nil || len(kept) != len(png) {
 		t.Fatalf("screenshot not kept in the artifact directory: %v", err)
 	}
+	view := ViewportScreenshot(t, ctx, "harness-viewport")
+	if w, h := pngSize(view); w != ViewportWidth || h != ViewportHeight {
+		t.Fatalf("the viewport's screenshot is %dx%d, want %dx%d", w, h, ViewportWidth, ViewportHeight)
+	}
+}
+
+// pngSize reads a PNG's width and height from its header.
+func pngSize(png []byte) (w, h int) {
+	if len(png) < 24 {
+		return 0, 0
+	}
+	be := func(b []byte) int { return int(b[0])<<24 | int(b[1])<<16 | int(b[2])<<8 | int(b[3]) }
+	return be(png[16:20]), be(png[20:24])
 }
 
 // TestTabsInParallel gives each parallel test its own tab of one browser.

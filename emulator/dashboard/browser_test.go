@@ -195,6 +195,8 @@ func TestBrowserAdvanceAMonth(t *testing.T) {
 	assert.Equal(t, "paid", eval[string](t, ctx, fmt.Sprintf(`document.querySelector('g.invoice[data-id="%s"]').dataset.status`, added[0])))
 	assert.Equal(t, 1, eval[int](t, ctx, `document.querySelectorAll(".stretch.canceled").length`), "Bob's subscription ended")
 
+	browsertest.ViewportScreenshot(t, ctx, "dashboard-timeline")
+
 	// Its JSON, as GET /v1/invoices/{id} answers.
 	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`g.invoice[data-id="`+added[0]+`"] circle`))))
 	waitFor(t, ctx, "the invoice's JSON", `document.getElementById("json").dataset.id === "`+added[0]+`"`)
@@ -205,7 +207,7 @@ func TestBrowserAdvanceAMonth(t *testing.T) {
 	assert.Contains(t, json, `"amount_paid": 4500`)
 	assert.Equal(t, "GET /v1/invoices/"+added[0]+" → 200", eval[string](t, ctx, `document.getElementById("json-source").textContent`))
 	assert.NotContains(t, eval[string](t, ctx, `document.documentElement.outerHTML`), stripeKey, "the page shows the key")
-	browsertest.Screenshot(t, ctx, "dashboard-timeline")
+	browsertest.ViewportScreenshot(t, ctx, "dashboard-invoice-json")
 }
 
 // TestBrowserFilterEvents: unticking an event type hides its events, on
@@ -261,7 +263,7 @@ func TestBrowserChargebeeAndCommet(t *testing.T) {
 	assert.Contains(t, index, "Commet organization ck_…0003")
 	assert.NotContains(t, eval[string](t, ctx, `document.documentElement.outerHTML`), cbKey)
 	assert.NotContains(t, eval[string](t, ctx, `document.documentElement.outerHTML`), commetKey)
-	browsertest.Screenshot(t, ctx, "dashboard-index")
+	browsertest.ViewportScreenshot(t, ctx, "dashboard-index")
 
 	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`tr.clock[data-clock="delorean"] a.clock-link`)),
 		chromedp.WaitVisible(chromedp.CSS(`svg.chart`))))
