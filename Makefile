@@ -4,9 +4,11 @@ GO ?= go
 
 .PHONY: test build vet fmt-check serve openapi bench load advancebench eventbench fuzz container-test
 
-## test: vet, format check, every test with the race detector, then the
+## test: vet, format check, every test with the race detector (the browser
+## tests need Chromium, installed from Debian when missing), then the
 ## container smoke test (podman, installed from Debian when missing)
 test: vet fmt-check
+	bash scripts/ensure-chromium.sh
 	$(GO) test -race -count=1 ./...
 	bash scripts/container-smoke.sh
 

@@ -22,6 +22,7 @@ type index struct {
 	Description string `json:"description"`
 	StripeAPI   string `json:"stripe_api"`
 	Health      string `json:"health"`
+	Dashboard   string `json:"dashboard"`
 	Docs        []struct {
 		Title string `json:"title"`
 		URL   string `json:"url"`
@@ -84,6 +85,7 @@ func TestRootPointsToDocs(t *testing.T) {
 	assert.Contains(t, ix.Description, "Stripe")
 	assert.Equal(t, "/v1", ix.StripeAPI)
 	assert.Equal(t, "/healthz", ix.Health)
+	assert.Equal(t, "/_billclock/", ix.Dashboard)
 	assert.Empty(t, resp.Header.Get("Set-Cookie"))
 
 	// Every doc link is a section of the README.
@@ -111,6 +113,7 @@ func TestRootPointsToDocs(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.True(t, strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html"), resp.Header.Get("Content-Type"))
 	assert.Contains(t, page, "<title>billclock</title>")
+	assert.Contains(t, page, `href="/_billclock/"`)
 	for _, d := range ix.Docs {
 		assert.Contains(t, page, `href="`+d.URL+`"`)
 	}

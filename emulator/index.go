@@ -27,10 +27,12 @@ type indexRoute struct {
 // indexPage is the answer of GET /: what a person who opens the server's
 // address finds, instead of a 404.
 type indexPage struct {
-	Object        string       `json:"object"`
-	Description   string       `json:"description"`
-	StripeAPI     string       `json:"stripe_api"`
-	Health        string       `json:"health"`
+	Object      string `json:"object"`
+	Description string `json:"description"`
+	StripeAPI   string `json:"stripe_api"`
+	Health      string `json:"health"`
+	// Dashboard is billclock's dashboard: the clocks' timelines.
+	Dashboard     string       `json:"dashboard"`
 	Docs          []indexDoc   `json:"docs"`
 	ControlRoutes []indexRoute `json:"control_routes"`
 }
@@ -44,10 +46,12 @@ func theIndex() indexPage {
 			"each key is its own account.",
 		StripeAPI: "/v1",
 		Health:    "/healthz",
+		Dashboard: "/_billclock/",
 		Docs: []indexDoc{
 			{"Pointing clients at billclock", docsURL + "#pointing-clients-at-billclock"},
 			{"In containers and CI", docsURL + "#in-containers-and-ci"},
 			{"The billclock CLI", docsURL + "#the-billclock-cli"},
+			{"The dashboard (clock timelines)", docsURL + "#the-dashboard-clock-timelines"},
 			{"serve flags and environment", docsURL + "#serve-flags-and-environment"},
 			{"What is emulated", docsURL + "#what-is-emulated"},
 		},
@@ -68,6 +72,7 @@ var indexHTML = template.Must(template.New("index").Parse(`<!doctype html>
 <h1>billclock</h1>
 <p>{{.Description}}</p>
 <p>Stripe's API: <code>{{.StripeAPI}}</code>. Health: <a href="{{.Health}}"><code>{{.Health}}</code></a>.</p>
+<p>The clocks' timelines: <a href="{{.Dashboard}}">the dashboard</a> (open on loopback, or with your API key).</p>
 <h2>Documentation</h2>
 <ul>{{range .Docs}}
 <li><a href="{{.URL}}">{{.Title}}</a></li>{{end}}

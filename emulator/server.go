@@ -18,6 +18,7 @@ import (
 	"github.com/billclock/billclock/emulator/chargebee"
 	"github.com/billclock/billclock/emulator/clockwork"
 	"github.com/billclock/billclock/emulator/commet"
+	"github.com/billclock/billclock/emulator/dashboard"
 	"github.com/billclock/billclock/emulator/stripe"
 	"github.com/billclock/billclock/store"
 )
@@ -152,6 +153,9 @@ func (s *Server) handler() http.Handler {
 		w.Write([]byte(`{"status":"ok"}` + "\n"))
 	}).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/", serveIndex).Methods(http.MethodGet, http.MethodHead)
+	// billclock's dashboard, GET /_billclock/: open on loopback, or with
+	// an API key.
+	dashboard.New(s.rt).Routes(r)
 	// Every dialect's routes and the control routes. Any other path or
 	// method gets the JSON 404 of the dialect of the request's key
 	// (Stripe's without one), not Go's plain text.

@@ -30,6 +30,7 @@ func newRootCommand(getenv getenvFunc) *cobra.Command {
 		newSettingsCommand(getenv),
 		newChargebeeCommand(getenv),
 		newCommetCommand(getenv),
+		newOpenCommand(getenv),
 		newVersionCommand(),
 	)
 	return root

@@ -21,6 +21,9 @@ func (l *Ledger) Clock(id string) (*billing.Clock, error) {
 // falls due on the way (Commet's 2026-07-11 advance, processed later with
 // Ledger.RunDue) is a PutClock of its new FrozenTime.
 func (l *Ledger) PutClock(c *billing.Clock) error {
+	if err := l.noteClockMove(c); err != nil {
+		return err
+	}
 	return l.Put(ClocksCollection, c.ID, c.Created, c)
 }
 
@@ -94,6 +97,9 @@ func (l *Ledger) DeleteClock(clock *billing.Clock, now int64) error {
 		return err
 	}
 	if err := clocks.Delete(clock.ID); err != nil {
+		return err
+	}
+	if err := l.forgetClockMoves(clock.ID); err != nil {
 		return err
 	}
 	if err := l.rt.advancer.cancel(l.tx, l.account, clock.ID); err != nil {
