@@ -480,3 +480,26 @@ func TestCheckoutExpiresOnTheClock(t *testing.T) {
 	b.advance(clock.ID, frozen0+60*3600)
 	assert.Len(t, b.events(&stripe.EventListParams{Type: stripe.String("checkout.session.expired")}), 3)
 }
+
+// POST /v1/checkout/sessions/{id} changes the metadata, and nothing else.
+func TestCheckoutSessionUpdate(t *testing.T) {
+	t.Parallel()
+	b := startBilling(t, emulator.Config{})
+	price := b.price("Seat", 1500, stripe.PriceRecurringIntervalMonth)
+	cs := b.subscriptionSession(price.ID, 1, "", nil)
+	up, err := b.sc.V1CheckoutSessions.Update(t.Context(), cs.ID, &stripe.CheckoutSessionUpdateParams{
+		Metadata: map[string]string{"campaign": "spring"}})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"order": "o-1", "campaign": "spring"}, up.Metadata)
+	assert.Equal(t, cs.URL, up.URL)
+	assert.Equal(t, cs.AmountTotal, up.AmountTotal)
+	p := &stripe.CheckoutSessionUpdateParams{}
+	p.AddMetadata("order", "")
+	up, err = b.sc.V1CheckoutSessions.Update(t.Context(), cs.ID, p)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"campaign": "spring"}, up.Metadata)
+	assert.Equal(t, up.Metadata, b.checkoutSession(cs.ID).Metadata)
+	_, err = b.sc.V1CheckoutSessions.Update(t.Context(), "cs_test_nope", p)
+	se := stripeError(t, err, http.StatusNotFound)
+	assert.Contains(t, se.Msg, "No such checkout.session: 'cs_test_nope'")
+}
