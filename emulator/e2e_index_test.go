@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/stripe/stripe-go/v86"
 
 	"github.com/billclock/billclock/emulator"
 )
@@ -100,9 +101,14 @@ func TestRootPointsToDocs(t *testing.T) {
 
 	// Every control route named is served: none answers "Unrecognized".
 	clock := createClock(t, e.client(testKey), "")
+	cs, err := e.client(testKey).V1CheckoutSessions.Create(t.Context(), &stripe.CheckoutSessionCreateParams{
+		Mode: stripe.String("payment"), LineItems: []*stripe.CheckoutSessionCreateLineItemParams{{Quantity: stripe.Int64(1),
+			PriceData: &stripe.CheckoutSessionCreateLineItemPriceDataParams{Currency: stripe.String("usd"), UnitAmount: stripe.Int64(500),
+				ProductData: &stripe.CheckoutSessionCreateLineItemPriceDataProductDataParams{Name: stripe.String("Poster")}}}}})
+	require.NoError(t, err)
 	require.NotEmpty(t, ix.ControlRoutes)
 	for _, r := range ix.ControlRoutes {
-		path := strings.ReplaceAll(r.Path, "{id}", clock.ID)
+		path := strings.NewReplacer("{id}", clock.ID, "{session}", cs.ID).Replace(r.Path)
 		got := e.as(t, testKey, r.Method, path, "", nil)
 		assert.NotEqual(t, http.StatusNotFound, got.Status, "%s %s: %s", r.Method, r.Path, got.Body)
 		assert.NotEmpty(t, r.Description, r.Path)

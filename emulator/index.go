@@ -61,6 +61,7 @@ func theIndex() indexPage {
 			{http.MethodGet, "/_billclock/webhook_attempts", "webhook delivery attempts, newest first"},
 			{http.MethodGet, "/_billclock/test_clocks/{id}/progress", "how far the clock's advance has got: simulated time reached, tasks done"},
 			{http.MethodPost, "/_billclock/test_clocks/{id}/fail_next_advance", "make the clock's next advance end in internal_failure"},
+			{http.MethodPost, "/_billclock/checkout/sessions/{session}/complete", "complete a Checkout Session with a test card, as its page does"},
 		},
 	}
 }
