@@ -89,7 +89,7 @@ type world struct {
 	cbSub               string
 }
 
-func newWorld(t *testing.T, opts clockwork.Options) *world {
+func newWorld(t testing.TB, opts clockwork.Options) *world {
 	s := newStack(t, opts)
 	w := &world{stack: s}
 	w.clock, w.sub, w.invoice = s.stripeWorld(stripeKey, "pm_card_visa", 0)

@@ -90,9 +90,15 @@ func (d *Dashboard) Routes(r *mux.Router) {
 		Methods(http.MethodGet, http.MethodHead)
 }
 
-// assetServer serves the embedded assets, cached briefly.
+// assetServer serves the embedded assets, cached briefly. A name that is
+// no file's (not UTF-8, say, which the file server would answer with a
+// 500) is not found.
 func assetServer(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if name := strings.TrimPrefix(r.URL.Path, "/"); name != "" && !fs.ValidPath(name) {
+			http.NotFound(w, r)
+			return
+		}
 		w.Header().Set("Cache-Control", "max-age=60")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		h.ServeHTTP(w, r)

@@ -29,12 +29,12 @@ import (
 // wires it (the dialects, the dashboard, the runtime's routes), with its
 // background work running: requests can come from any remote address.
 type stack struct {
-	t  *testing.T
+	t  testing.TB
 	rt *clockwork.Runtime
 	h  http.Handler
 }
 
-func newStack(t *testing.T, opts clockwork.Options) *stack {
+func newStack(t testing.TB, opts clockwork.Options) *stack {
 	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "t.db"), &store.Options{NoSync: true})
 	require.NoError(t, err)
