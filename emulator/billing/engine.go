@@ -175,6 +175,17 @@ type NewSubscription struct {
 	IncompleteUntilPaid bool
 	// Terms are the subscription's discounts and default tax rates.
 	Terms
+	// BackdateStart, if not zero, is an earlier start: the time since is
+	// billed on the first invoice (backdate.go).
+	BackdateStart int64
+	// Currency, if set, is the subscription's currency: every price must
+	// be in it.
+	Currency string
+	// AddInvoiceItems are one-time charges for the first invoice
+	// (invoiceitems.go).
+	AddInvoiceItems []InvoiceItemSpec
+	// Schedule is the subscription schedule creating the subscription.
+	Schedule string
 }
 
 // resolvedPrice is a recurring price with its product's name.
@@ -196,6 +207,9 @@ func (e *Engine) recurringPrice(id, param string, sub *Subscription) (*resolvedP
 			be.Param = param
 		}
 		return nil, err
+	}
+	if p.Deleted && param != "" {
+		return nil, NotFoundError("price", id, param) // what subscriptions hold still bills
 	}
 	if p.Recurring == nil {
 		return nil, priceRefusal(CodePriceNotRecurring, param, p)
@@ -248,7 +262,7 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 	sub := &Subscription{ID: e.L.NewID("sub_"), Customer: cust.ID, Clock: cust.Clock, Created: now, StartDate: now,
 		Status: StatusActive, Metadata: in.Metadata, CancelAtPeriodEnd: in.CancelAtPeriodEnd,
 		DefaultPaymentMethod: in.DefaultPaymentMethod, MissingPaymentMethodAtTrialEnd: in.MissingPaymentMethodAtTrialEnd,
-		IncompleteUntilPaid: in.IncompleteUntilPaid}
+		IncompleteUntilPaid: in.IncompleteUntilPaid, Currency: in.Currency, Schedule: in.Schedule}
 	prices := map[string]*resolvedPrice{}
 	for i, spec := range in.Items {
 		param := fmt.Sprintf("items[%d][price]", i)
@@ -296,6 +310,9 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 		sub.BillingCycleAnchor, sub.PeriodIndex = now, 1
 		sub.PeriodStart, sub.PeriodEnd = now, sub.Interval.Nth(now, 1)
 	}
+	if err := backdate(sub, in, now); err != nil {
+		return nil, err
+	}
 	if in.CancelAt != 0 {
 		if in.CancelAt <= now {
 			return nil, invalid(CodeCancelAtNotFuture, "cancel_at")
@@ -305,11 +322,19 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 	if err := e.subscriptionTerms(sub, nil, cust, in.Items, in.Terms, now); err != nil {
 		return nil, err
 	}
+	if err := e.addInvoiceItems(sub, in.AddInvoiceItems, now); err != nil {
+		return nil, err
+	}
 
 	inv := e.newInvoice(cust, sub, ReasonSubscriptionCreate, now)
 	if err := e.sweepPending(inv, sweptBy(sub)); err != nil {
 		return nil, err
 	}
+	backdated, err := e.backdatedLines(sub, prices, in, now)
+	if err != nil {
+		return nil, err
+	}
+	inv.Lines = append(inv.Lines, backdated...)
 	for _, it := range sub.Items {
 		if it.Units != nil {
 			continue // billed by unitLines below
@@ -324,6 +349,8 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 		switch {
 		case sub.Status == StatusTrialing:
 			line.Billed = rp.billed(LineTrial)
+		case sub.PeriodIndex == 0 && len(backdated) > 0:
+			continue // the backdated lines bill the first period
 		case sub.PeriodIndex == 0:
 			// First period cut short by the anchor: prorated against the
 			// full period that ends at the anchor, or free without
@@ -496,6 +523,15 @@ type SubscriptionChange struct {
 	MissingPaymentMethodAtTrialEnd *string
 	// Terms change the subscription's discounts and default tax rates.
 	Terms
+	// PauseCollection pauses the collection of the subscription's
+	// invoices, or with no Behavior resumes it; nil leaves it (pause.go).
+	PauseCollection *PauseCollection
+	// BillingCycleAnchorNow resets the billing cycle to start now
+	// (anchor.go).
+	BillingCycleAnchorNow bool
+	// AddInvoiceItems are one-time charges for the subscription's next
+	// invoice (invoiceitems.go).
+	AddInvoiceItems []InvoiceItemSpec
 }
 
 // UpdateSubscription changes a subscription at now: items, seats, prices
@@ -634,6 +670,14 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 	if err := e.subscriptionTerms(sub, before, cust, ch.Items, ch.Terms, now); err != nil {
 		return nil, err
 	}
+	if ch.PauseCollection != nil {
+		if err := e.setPauseCollection(sub, *ch.PauseCollection, now); err != nil {
+			return nil, err
+		}
+	}
+	if err := e.addInvoiceItems(sub, ch.AddInvoiceItems, now); err != nil {
+		return nil, err
+	}
 
 	prorate := behavior != ProrateNone && sub.billsSeats() && t < sub.PeriodEnd
 	var created []*InvoiceItem
@@ -668,7 +712,7 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 			}
 		}
 	}
-	if behavior == ProrateAlways && len(created) > 0 {
+	if behavior == ProrateAlways && len(created) > 0 && !ch.BillingCycleAnchorNow {
 		inv := e.newInvoice(cust, sub, ReasonSubscriptionUpdate, now)
 		if err := e.sweepPending(inv, func(ii *InvoiceItem) bool { return ii.Subscription == sub.ID }); err != nil {
 			return nil, err
@@ -676,6 +720,11 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 		inv.PeriodStart, inv.PeriodEnd = t, t
 		sub.LatestInvoice = inv.ID
 		if err := e.invoiceChange(inv, sub, cust, ch.PaymentBehavior, now); err != nil {
+			return nil, err
+		}
+	}
+	if ch.BillingCycleAnchorNow {
+		if err := e.resetCycle(sub, cust, behavior, ch.PaymentBehavior, now); err != nil {
 			return nil, err
 		}
 	}
@@ -829,6 +878,9 @@ func (e *Engine) end(sub *Subscription, at int64) error {
 	if err := e.emit(EventSubscriptionDeleted, at, snapshotSub(sub)); err != nil {
 		return err
 	}
+	if err := e.subscriptionEnded(sub, at); err != nil {
+		return err
+	}
 	return e.stopCollection(sub.LatestInvoice, at)
 }
 
@@ -867,6 +919,8 @@ func (e *Engine) apply(t *Task) error {
 		return e.retry(t)
 	case TaskSubscriptionDiscountEnd, TaskCustomerDiscountEnd:
 		return e.endDiscounts(t)
+	case TaskScheduleStart, TaskSchedulePhaseEnd, TaskScheduleExpiring:
+		return e.applyScheduleTask(t)
 	}
 	sub, err := e.L.Subscription(t.Subject)
 	if err != nil || sub.Status == StatusCanceled || sub.Status == StatusIncompleteExpired {
@@ -893,6 +947,8 @@ func (e *Engine) apply(t *Task) error {
 			return nil
 		}
 		return e.endPeriod(sub, t.At)
+	case TaskResumeCollection:
+		return e.resumeCollection(sub, t)
 	}
 	return fmt.Errorf("unknown task kind %q", t.Kind)
 }
@@ -907,6 +963,11 @@ func ignoreNotFound(err error) error {
 // endPeriod renews sub at the end of its period (or trial), or ends it if
 // it was set to cancel then. A paused subscription does not renew.
 func (e *Engine) endPeriod(sub *Subscription, at int64) error {
+	// A schedule's phase that ends now changes the subscription first, so
+	// that the renewal bills the next phase.
+	if moved, err := e.phaseEndsFirst(sub, at); err != nil || moved {
+		return err
+	}
 	if sub.CancelAtPeriodEnd || sub.CancelAt != 0 && sub.CancelAt <= at {
 		return e.end(sub, at)
 	}
@@ -965,6 +1026,7 @@ func (e *Engine) endPeriod(sub *Subscription, at int64) error {
 		return err
 	}
 	sub.LatestInvoice = inv.ID
+	holdPausedRenewal(inv, sub, at)
 	if err := e.L.PutSubscription(sub); err != nil {
 		return err
 	}
@@ -975,6 +1037,9 @@ func (e *Engine) endPeriod(sub *Subscription, at int64) error {
 		return err
 	}
 	if err := e.emit(EventInvoiceCreated, at, snapshotInvoice(inv)); err != nil {
+		return err
+	}
+	if _, err := e.settlePausedRenewal(inv, sub, cust, at); err != nil {
 		return err
 	}
 	if err := e.L.Schedule(Task{Clock: sub.Clock, At: inv.AutomaticallyFinalizesAt, Kind: TaskFinalize, Subject: inv.ID}); err != nil {
@@ -1039,6 +1104,17 @@ func (e *Engine) ClockAdvanceLimit(clock string, frozen int64) (int64, error) {
 			intervals = append(intervals, s.Interval)
 		}
 		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	// A schedule not started yet limits like the subscription it will
+	// make.
+	err = e.scheduleIntervals(clock, func(iv Interval) {
+		if !seen[iv] {
+			seen[iv] = true
+			intervals = append(intervals, iv)
+		}
 	})
 	return AdvanceLimit(frozen, intervals), err
 }

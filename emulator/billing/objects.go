@@ -53,6 +53,9 @@ type Price struct {
 	LookupKey string            `json:"lookup_key,omitempty"`
 	Nickname  string            `json:"nickname,omitempty"`
 	Metadata  map[string]string `json:"metadata,omitempty"`
+	// Deleted prices cannot be looked up or subscribed to any more; the
+	// subscriptions that have them go on billing them.
+	Deleted bool `json:"deleted,omitempty"`
 }
 
 // SubscriptionStatus is where a subscription is in its life.
@@ -111,6 +114,13 @@ type Subscription struct {
 	// IncompleteUntilPaid: an incomplete subscription waits for its first
 	// payment without expiring (lifecycle.go).
 	IncompleteUntilPaid bool `json:"incomplete_until_paid,omitempty"`
+	// Schedule is the subscription schedule that manages the subscription,
+	// if any (schedules.go).
+	Schedule string `json:"schedule,omitempty"`
+	// PauseCollection, when set, pauses the collection of the
+	// subscription's renewal invoices (pause.go). It is replaced, never
+	// changed in place.
+	PauseCollection *PauseCollection `json:"pause_collection,omitempty"`
 	// Discounts apply, in order, to the subscription's invoices
 	// (discounts.go). DefaultTaxRates tax its lines that have no tax rates
 	// of their own (taxes.go).
