@@ -42,6 +42,7 @@ var eventTypes = map[billing.EventType]string{
 	billing.EventInvoiceItemDeleted:       "invoiceitem.deleted",
 
 	billing.EventSubscriptionPaused:            "customer.subscription.paused",
+	billing.EventSubscriptionResumed:           "customer.subscription.resumed",
 	billing.EventPaymentMethodAttached:         "payment_method.attached",
 	billing.EventPaymentMethodDetached:         "payment_method.detached",
 	billing.EventPaymentMethodUpdated:          "payment_method.updated",

@@ -439,6 +439,9 @@ func renderSubscription(s *billing.Subscription, lk renderLookup, ex expandSet) 
 		}
 		o.Items.Data = append(o.Items.Data, item)
 	}
+	if err := renderSubscriptionExtras(o, s, lk); err != nil {
+		return nil, err
+	}
 	var err error
 	if o.Customer, err = expandCustomer(ex, "customer", s.Customer, lk); err != nil {
 		return nil, err

@@ -77,6 +77,7 @@ func (s *Surface) Routes(r *mux.Router) {
 	v1.HandleFunc("/subscriptions/{id}", s.read(s.retrieveSubscription)).Methods(http.MethodGet)
 	v1.HandleFunc("/subscriptions/{id}", s.write(s.updateSubscription)).Methods(http.MethodPost)
 	v1.HandleFunc("/subscriptions/{id}", s.write(s.cancelSubscription)).Methods(http.MethodDelete)
+	v1.HandleFunc("/subscriptions/{id}/resume", s.write(s.resumeSubscription)).Methods(http.MethodPost)
 
 	v1.HandleFunc("/subscription_items", s.write(s.createSubscriptionItem)).Methods(http.MethodPost)
 	v1.HandleFunc("/subscription_items", s.read(s.listSubscriptionItems)).Methods(http.MethodGet)

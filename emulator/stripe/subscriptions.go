@@ -91,6 +91,21 @@ func (p *params) itemSpecs(name string, allowed ...string) []billing.ItemSpec {
 				spec.ID, _ = sub.str("id")
 			case "price":
 				spec.Price, _ = sub.str("price")
+			case "plan":
+				// A plan is a price (plans.go): older code names it so.
+				if v, ok := sub.str("plan"); ok {
+					if spec.Price != "" {
+						sub.fail(invalid("", "You may only specify one of these parameters: plan, price."))
+					}
+					spec.Price = v
+				}
+			case "price_data":
+				if ip := sub.inlinePriceParam("price_data", true); ip != nil {
+					if spec.Price != "" {
+						sub.fail(invalid("", "You may only specify one of these parameters: price, price_data."))
+					}
+					spec.Price = p.addInline(ip)
+				}
 			case "quantity":
 				spec.Quantity = sub.quantity("quantity")
 			case "deleted":
@@ -133,7 +148,12 @@ func subscriptionView(l *ledger, sub *billing.Subscription, ex map[string]bool) 
 
 func (s *Surface) createSubscription(c *call, tx *store.Tx) (any, error) {
 	customer, _ := c.p.str("customer")
-	items := c.p.itemSpecs("items", "price", "quantity", "metadata", "clear_usage", "tax_rates", "discounts")
+	items := c.p.itemSpecs("items", "price", "plan", "price_data", "quantity", "metadata", "clear_usage", "tax_rates", "discounts")
+	addItems := c.p.invoiceItemSpecs("add_invoice_items")
+	backdate, _ := c.p.timestamp("backdate_start_date")
+	currency, _ := readCurrency(c.p, "currency")
+	anchorCfg := c.p.anchorConfigParam()
+	settings := c.p.paymentSettingsParam()
 	trialDays, hasTrialDays := c.p.int64("trial_period_days")
 	trialEndNow := false
 	var trialEnd int64
@@ -147,12 +167,15 @@ func (s *Surface) createSubscription(c *call, tx *store.Tx) (any, error) {
 	cancelAt, _ := c.p.timestamp("cancel_at")
 	prorate, _ := c.p.prorationParams()
 	metadata, _ := c.p.metadata("metadata")
-	c.p.text("description", maxSubscriptionDescription)
+	description, _ := c.p.text("description", maxSubscriptionDescription)
 	pay := c.p.paymentParams()
 	c.p.enum("collection_method", "charge_automatically")
 	ex, err := c.p.expansions(subscriptionExpansions...)
 	if err != nil {
 		return nil, err
+	}
+	if anchor != 0 && anchorCfg != nil {
+		return nil, invalid("", "You may only specify one of these parameters: billing_cycle_anchor, billing_cycle_anchor_config.")
 	}
 	if customer == "" {
 		return nil, errMissing("customer")
@@ -194,9 +217,21 @@ func (s *Surface) createSubscription(c *call, tx *store.Tx) (any, error) {
 				"billclock lifts this limit unless started with --stripe-limits.")
 		}
 	}
+	if err := c.p.makeInlineItems(l, items, c.now.Unix()); err != nil {
+		return nil, err
+	}
+	if err := c.p.makeInlineInvoiceItems(l, addItems, c.now.Unix()); err != nil {
+		return nil, err
+	}
+	if anchorCfg != nil {
+		if anchor, err = anchorFromConfig(l, anchorCfg, items, now); err != nil {
+			return nil, err
+		}
+	}
 	in := billing.NewSubscription{Customer: cust.ID, Items: items, BillingCycleAnchor: anchor,
 		CancelAtPeriodEnd: cancelAtPeriodEnd, CancelAt: cancelAt, Metadata: applyMetadata(nil, metadata, false),
-		ProrationBehavior: prorate, PaymentBehavior: pay.behavior}
+		ProrationBehavior: prorate, PaymentBehavior: pay.behavior, BackdateStart: backdate, Currency: currency,
+		AddInvoiceItems: addItems}
 	if pay.missingPM != nil {
 		in.MissingPaymentMethodAtTrialEnd = *pay.missingPM
 	}
@@ -225,7 +260,30 @@ func (s *Surface) createSubscription(c *call, tx *store.Tx) (any, error) {
 		// error_if_incomplete: the decline, and nothing left behind.
 		return nil, asDecline(l, err)
 	}
+	if description != "" || settings != nil || anchorCfg != nil {
+		opts := &subscriptionOptions{Description: description, AnchorConfig: anchorCfg}
+		if settings != nil {
+			opts.PaymentSettings = settings(nil)
+		}
+		if err := l.putSubscriptionOptions(sub.ID, sub.Created, opts); err != nil {
+			return nil, err
+		}
+	}
 	return subscriptionView(l, sub, ex)
+}
+
+// anchorFromConfig is the billing cycle anchor cfg gives a subscription of
+// items created at now: the interval is its first item's price's (a
+// missing price is left for the engine to report).
+func anchorFromConfig(l *ledger, cfg *anchorConfig, items []billing.ItemSpec, now int64) (int64, error) {
+	if len(items) == 0 || items[0].Price == "" {
+		return 0, nil
+	}
+	p, err := l.Price(items[0].Price)
+	if err != nil || p.Recurring == nil {
+		return 0, nil
+	}
+	return cfg.anchorFor(*p.Recurring, now)
 }
 
 // withParam sets the param of a not-found error that came from a lookup by
@@ -266,9 +324,13 @@ func (s *Surface) subscriptionNow(l *ledger, c *call, id, param string) (*billin
 }
 
 func (s *Surface) updateSubscription(c *call, tx *store.Tx) (any, error) {
-	items := c.p.itemSpecs("items", "id", "price", "quantity", "deleted", "metadata", "clear_usage", "tax_rates", "discounts")
+	items := c.p.itemSpecs("items", "id", "price", "plan", "price_data", "quantity", "deleted", "metadata", "clear_usage", "tax_rates", "discounts")
+	addItems := c.p.invoiceItemSpecs("add_invoice_items")
 	behavior, date := c.p.prorationParams()
 	var ch billing.SubscriptionChange
+	anchorMode, _ := c.p.enum("billing_cycle_anchor", "now", "unchanged")
+	ch.BillingCycleAnchorNow = anchorMode == "now"
+	ch.PauseCollection = c.p.pauseCollectionParam()
 	if v, ok := c.p.bool("cancel_at_period_end"); ok {
 		ch.CancelAtPeriodEnd = &v
 	}
@@ -277,7 +339,8 @@ func (s *Surface) updateSubscription(c *call, tx *store.Tx) (any, error) {
 		ch.CancelAt = &v
 	}
 	metadata, cleared := c.p.metadata("metadata")
-	c.p.text("description", maxSubscriptionDescription)
+	description := c.p.clearableText("description", maxSubscriptionDescription)
+	settings := c.p.paymentSettingsParam()
 	pay := c.p.paymentParams()
 	trialEndNow := false
 	if v, _ := c.p.form.lookup("trial_end").leafValue(); v == "now" {
@@ -297,6 +360,13 @@ func (s *Surface) updateSubscription(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := c.p.makeInlineItems(l, items, c.now.Unix()); err != nil {
+		return nil, err
+	}
+	if err := c.p.makeInlineInvoiceItems(l, addItems, c.now.Unix()); err != nil {
+		return nil, err
+	}
+	ch.AddInvoiceItems = addItems
 	ch.Items, ch.ProrationBehavior, ch.ProrationDate = items, behavior, date
 	ch.Metadata = metadataUpdate(sub.Metadata, metadata, cleared)
 	ch.PaymentBehavior, ch.MissingPaymentMethodAtTrialEnd = pay.behavior, pay.missingPM
@@ -321,7 +391,44 @@ func (s *Surface) updateSubscription(c *call, tx *store.Tx) (any, error) {
 		// the update is not applied.
 		return nil, asDecline(l, err)
 	}
+	if description != nil || settings != nil {
+		opts, err := l.subscriptionOptions(sub.ID)
+		if err != nil {
+			return nil, err
+		}
+		if description != nil {
+			opts.Description = *description
+		}
+		if settings != nil {
+			opts.PaymentSettings = settings(opts.PaymentSettings)
+		}
+		if err := l.putSubscriptionOptions(sub.ID, sub.Created, opts); err != nil {
+			return nil, err
+		}
+	}
 	return subscriptionView(l, sub, ex)
+}
+
+// pauseCollectionParam reads pause_collection: nil when not sent, the
+// zero pause (resume collection) when sent empty.
+func (p *params) pauseCollectionParam() *billing.PauseCollection {
+	const name = "pause_collection"
+	pc, ok := p.sub(name)
+	if !ok {
+		if v, sent := p.form.lookup(name).leafValue(); sent && v == "" {
+			return &billing.PauseCollection{}
+		}
+		return nil
+	}
+	out := &billing.PauseCollection{}
+	if b, ok := pc.enum(name+"[behavior]", "keep_as_draft", "mark_uncollectible", "void"); ok {
+		out.Behavior = billing.PauseBehavior(b)
+	} else if !pc.present(name + "[behavior]") {
+		pc.fail(errMissing(name + "[behavior]"))
+	}
+	out.ResumesAt, _ = pc.timestamp(name + "[resumes_at]")
+	p.fail(pc.check())
+	return out
 }
 
 // metadataUpdate turns a request's metadata into the engine's update form,
