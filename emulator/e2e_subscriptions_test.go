@@ -406,3 +406,171 @@ func TestBillingCycleAnchorNow(t *testing.T) {
 	assert.Equal(t, []line{{Desc: "1 × Plan (at $30.00 / month)", Amount: 3000, Start: feb11y24 + 5*day, End: mar01y24 + 15*day}},
 		invoiceLines(t, inv))
 }
+
+// TestSubscriptionCreateOptions creates a subscription with an inline
+// price, one-time items, its currency, description, payment settings and
+// a billing cycle anchor configuration, and checks each shows and bills as
+// Stripe does.
+func TestSubscriptionCreateOptions(t *testing.T) {
+	t.Parallel()
+	b := startBilling(t, emulator.Config{})
+	ctx := t.Context()
+	seat := b.price("Seat", 3000, stripe.PriceRecurringIntervalMonth)
+	setup := b.price("Setup", 5000, "")
+	const jan15noon int64 = 1705320000 // 2024-01-15 12:00:00 UTC
+	// The first period, 1 January to the anchor, is 14.5 days of the
+	// 31-day month that ends there.
+	require.Equal(t, int64(2339), prorated(5000, jan15noon-31*day, jan15noon, jan01y24))
+
+	clock := b.clockAt(jan01y24)
+	cust := b.customer(clock.ID)
+	sub, err := b.sc.V1Subscriptions.Create(ctx, &stripe.SubscriptionCreateParams{
+		Customer: stripe.String(cust.ID),
+		Currency: stripe.String("usd"),
+		Items: []*stripe.SubscriptionCreateItemParams{{Quantity: stripe.Int64(2), PriceData: &stripe.SubscriptionCreateItemPriceDataParams{
+			Currency: stripe.String("usd"), Product: stripe.String(seat.Product.ID), UnitAmount: stripe.Int64(2500),
+			Recurring: &stripe.SubscriptionCreateItemPriceDataRecurringParams{Interval: stripe.String("month")}}}},
+		AddInvoiceItems: []*stripe.SubscriptionCreateAddInvoiceItemParams{
+			{Price: stripe.String(setup.ID)},
+			{Quantity: stripe.Int64(3), PriceData: &stripe.InvoiceItemPriceDataParams{Currency: stripe.String("usd"),
+				Product: stripe.String(setup.Product.ID), UnitAmount: stripe.Int64(700)}},
+		},
+		Description: stripe.String("Team plan"),
+		OffSession:  stripe.Bool(true),
+		PaymentSettings: &stripe.SubscriptionCreatePaymentSettingsParams{
+			PaymentMethodTypes:       stripe.StringSlice([]string{"card"}),
+			SaveDefaultPaymentMethod: stripe.String("on_subscription"),
+			PaymentMethodOptions: &stripe.SubscriptionCreatePaymentSettingsPaymentMethodOptionsParams{
+				Card: &stripe.SubscriptionCreatePaymentSettingsPaymentMethodOptionsCardParams{RequestThreeDSecure: stripe.String("any")}},
+		},
+		BillingCycleAnchorConfig: &stripe.SubscriptionCreateBillingCycleAnchorConfigParams{DayOfMonth: stripe.Int64(15), Hour: stripe.Int64(12)},
+	})
+	require.NoError(t, err)
+	assert.Equal(t, stripe.Currency("usd"), sub.Currency)
+	assert.Equal(t, "Team plan", sub.Description)
+	assert.Equal(t, jan15noon, sub.BillingCycleAnchor)
+	require.NotNil(t, sub.BillingCycleAnchorConfig)
+	assert.Equal(t, stripe.SubscriptionBillingCycleAnchorConfig{DayOfMonth: 15, Hour: 12}, *sub.BillingCycleAnchorConfig)
+	require.NotNil(t, sub.PaymentSettings)
+	assert.Equal(t, []stripe.SubscriptionPaymentSettingsPaymentMethodType{"card"}, sub.PaymentSettings.PaymentMethodTypes)
+	assert.Equal(t, stripe.SubscriptionPaymentSettingsSaveDefaultPaymentMethodOnSubscription, sub.PaymentSettings.SaveDefaultPaymentMethod)
+	require.NotNil(t, sub.PaymentSettings.PaymentMethodOptions)
+	require.NotNil(t, sub.PaymentSettings.PaymentMethodOptions.Card)
+	assert.Equal(t, stripe.SubscriptionPaymentSettingsPaymentMethodOptionsCardRequestThreeDSecureAny,
+		sub.PaymentSettings.PaymentMethodOptions.Card.RequestThreeDSecure)
+
+	inline := sub.Items.Data[0].Price
+	assert.NotEqual(t, seat.ID, inline.ID)
+	assert.Equal(t, int64(2500), inline.UnitAmount)
+	assert.Equal(t, seat.Product.ID, inline.Product.ID)
+	assert.False(t, inline.Active, "an inline price is not for sale")
+	got, err := b.sc.V1Prices.Retrieve(ctx, inline.ID, nil)
+	require.NoError(t, err)
+	assert.Equal(t, stripe.PriceRecurringIntervalMonth, got.Recurring.Interval)
+
+	inv := b.invoice(sub.LatestInvoice.ID)
+	type bill struct {
+		Desc   string
+		Amount int64
+	}
+	var bills []bill
+	for _, l := range inv.Lines.Data {
+		bills = append(bills, bill{l.Description, l.Amount})
+	}
+	assert.Equal(t, []bill{{"Setup", 5000}, {"Setup", 2100}, {"Remaining time on 2 × Seat after 01 Jan 2024", 2339}}, bills)
+	assert.Equal(t, int64(9439), inv.AmountPaid)
+	assert.Empty(t, b.pendingItems(cust.ID))
+
+	// The description is cleared, the payment settings changed in part.
+	p := &stripe.SubscriptionUpdateParams{PaymentSettings: &stripe.SubscriptionUpdatePaymentSettingsParams{
+		SaveDefaultPaymentMethod: stripe.String("off")}}
+	p.AddUnsetField(stripe.SubscriptionUpdateParamsUnsetFieldDescription)
+	sub, err = b.sc.V1Subscriptions.Update(ctx, sub.ID, p)
+	require.NoError(t, err)
+	assert.Equal(t, "", sub.Description)
+	assert.Equal(t, stripe.SubscriptionPaymentSettingsSaveDefaultPaymentMethodOff, sub.PaymentSettings.SaveDefaultPaymentMethod)
+	assert.Equal(t, []stripe.SubscriptionPaymentSettingsPaymentMethodType{"card"}, sub.PaymentSettings.PaymentMethodTypes)
+
+	// A one-time item added by an update waits for the next invoice.
+	sub, err = b.sc.V1Subscriptions.Update(ctx, sub.ID, &stripe.SubscriptionUpdateParams{
+		AddInvoiceItems: []*stripe.SubscriptionUpdateAddInvoiceItemParams{{Price: stripe.String(setup.ID)}}})
+	require.NoError(t, err)
+	pending := b.pendingItems(cust.ID)
+	require.Len(t, pending, 1)
+	assert.Equal(t, int64(5000), pending[0].Amount)
+	b.advance(clock.ID, jan15noon+hour)
+	renewal := b.latestInvoice(sub.ID)
+	assert.Equal(t, int64(5000+5000), renewal.AmountPaid)
+
+	for _, tc := range []struct {
+		body, param, message string
+	}{
+		{"currency=eur&items[0][price]=" + seat.ID, "items[0][price]",
+			"The price specified (" + seat.ID + ") has currency usd, which does not match the subscription's currency eur."},
+		{"items[0][price]=" + seat.ID + "&add_invoice_items[0][price]=" + seat.ID, "add_invoice_items[0][price]",
+			"The price specified is set to `type=recurring` but this field only accepts prices with `type=one_time`."},
+		{"items[0][price]=" + seat.ID + "&billing_cycle_anchor=1904067200&billing_cycle_anchor_config[day_of_month]=3", "",
+			"You may only specify one of these parameters: billing_cycle_anchor, billing_cycle_anchor_config."},
+		{"items[0][price_data][currency]=usd&items[0][price_data][product]=" + seat.Product.ID + "&items[0][price_data][unit_amount]=5",
+			"items[0][price_data][recurring]", "Missing required param: items[0][price_data][recurring]."},
+		{"items[0][price]=" + seat.ID + "&payment_settings[payment_method_options][us_bank_account][verification_method]=instant",
+			"payment_settings[payment_method_options][us_bank_account]",
+			"billclock collects card payments only: payment_settings[payment_method_options][us_bank_account] cannot be set."},
+		{"items[0][price]=" + seat.ID + "&billing_cycle_anchor_config[day_of_month]=32", "billing_cycle_anchor_config[day_of_month]",
+			"This value must be less than or equal to 31 (it currently is '32')."},
+	} {
+		r := b.raw(t, rawRequest{Method: http.MethodPost, Path: "/v1/subscriptions", Key: testKey, Body: "customer=" + cust.ID + "&" + tc.body})
+		ae := r.apiError(t, http.StatusBadRequest)
+		assert.Equal(t, tc.param, ae.Param, tc.body)
+		assert.Equal(t, tc.message, ae.Message, tc.body)
+	}
+}
+
+// TestSubscriptionUpdateChecks covers what updates already took: a
+// cancel_at set and cleared, an item deleted, clear_usage accepted, and
+// mixed intervals refused with billclock's clear error.
+func TestSubscriptionUpdateChecks(t *testing.T) {
+	t.Parallel()
+	b := startBilling(t, emulator.Config{})
+	ctx := t.Context()
+	monthly := b.price("Seats", 1000, stripe.PriceRecurringIntervalMonth)
+	extra := b.price("Extra", 500, stripe.PriceRecurringIntervalMonth)
+	yearly := b.price("Yearly", 9000, stripe.PriceRecurringIntervalYear)
+	clock := b.clockAt(jan01y24)
+	cust := b.customer(clock.ID)
+	sub, err := b.sc.V1Subscriptions.Create(ctx, &stripe.SubscriptionCreateParams{Customer: stripe.String(cust.ID),
+		Items: []*stripe.SubscriptionCreateItemParams{{Price: stripe.String(monthly.ID)}, {Price: stripe.String(extra.ID)}}})
+	require.NoError(t, err)
+
+	sub, err = b.sc.V1Subscriptions.Update(ctx, sub.ID, &stripe.SubscriptionUpdateParams{CancelAt: stripe.Int64(mar01y24)})
+	require.NoError(t, err)
+	assert.Equal(t, mar01y24, sub.CancelAt)
+	assert.Equal(t, stripe.SubscriptionCancellationDetailsReasonCancellationRequested, sub.CancellationDetails.Reason)
+	p := &stripe.SubscriptionUpdateParams{}
+	p.AddUnsetField(stripe.SubscriptionUpdateParamsUnsetFieldCancelAt)
+	sub, err = b.sc.V1Subscriptions.Update(ctx, sub.ID, p)
+	require.NoError(t, err)
+	assert.Equal(t, int64(0), sub.CancelAt)
+	assert.Equal(t, stripe.SubscriptionCancellationDetailsReason(""), sub.CancellationDetails.Reason)
+
+	b.advance(clock.ID, jan11y24)
+	sub, err = b.sc.V1Subscriptions.Update(ctx, sub.ID, &stripe.SubscriptionUpdateParams{Items: []*stripe.SubscriptionUpdateItemParams{
+		{ID: stripe.String(sub.Items.Data[1].ID), Deleted: stripe.Bool(true), ClearUsage: stripe.Bool(true)}}})
+	require.NoError(t, err)
+	require.Len(t, sub.Items.Data, 1)
+	assert.Equal(t, monthly.ID, sub.Items.Data[0].Price.ID)
+	require.Equal(t, int64(-339), -prorated(500, jan01y24, feb01y24, jan11y24))
+	assert.Equal(t, []line{{Desc: "Unused time on 1 × Extra after 11 Jan 2024", Amount: -339, Start: jan11y24, End: feb01y24, Proration: true}},
+		itemLines(b.pendingItems(cust.ID)))
+
+	// The subscription still ends on 1 March: the cleared cancel_at is gone.
+	b.advance(clock.ID, mar01y24+2*hour)
+	assert.Equal(t, stripe.SubscriptionStatusActive, b.subscription(sub.ID).Status)
+
+	_, err = b.sc.V1Subscriptions.Update(ctx, sub.ID, &stripe.SubscriptionUpdateParams{Items: []*stripe.SubscriptionUpdateItemParams{
+		{Price: stripe.String(yearly.ID)}}})
+	var se *stripe.Error
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, "The price specified ("+yearly.ID+") is billed every year, but the subscription's other prices are billed every month. "+
+		"billclock does not support mixing or changing billing intervals in a subscription.", se.Msg)
+}

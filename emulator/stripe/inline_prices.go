@@ -2,6 +2,7 @@ package stripe
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/billclock/billclock/emulator/billing"
@@ -168,16 +169,7 @@ func (p *params) invoiceItemSpecs(name string) []billing.InvoiceItemSpec {
 			}
 		}
 		if err := sub.check(); err != nil {
-			if e, ok := err.(*Error); ok && e.Param != "" {
-				e2 := *e
-				e2.Param = param + "[" + e.Param + "]"
-				if e2.Code == "parameter_unknown" {
-					e2.Message = "Received unknown parameter: " + e2.Param
-				}
-				p.fail(&e2)
-			} else {
-				p.fail(err)
-			}
+			p.fail(nestError(param, err))
 			return nil
 		}
 		specs = append(specs, spec)
@@ -195,4 +187,24 @@ func (p *params) makeInlineInvoiceItems(l *ledger, specs []billing.InvoiceItemSp
 		specs[i].Price = id
 	}
 	return nil
+}
+
+// nestError names the parameter of err, an error of a hash's own
+// parameters ("price_data[currency]"), within the hash param
+// ("items[0]"): "items[0][price_data][currency]", in its message too.
+func nestError(param string, err error) error {
+	e, ok := err.(*Error)
+	if !ok || e.Param == "" {
+		return err
+	}
+	e2 := *e
+	head, rest, _ := strings.Cut(e.Param, "[")
+	e2.Param = param + "[" + head + "]"
+	if rest != "" {
+		e2.Param += "[" + rest
+	}
+	// Only where the name stands alone: "id" is not to change in "Invalid".
+	word := regexp.MustCompile(`(^|[^\w\[\]])` + regexp.QuoteMeta(e.Param) + `($|[^\w\[])`)
+	e2.Message = word.ReplaceAllString(e.Message, "${1}"+strings.ReplaceAll(e2.Param, "$", "$$")+"${2}")
+	return &e2
 }

@@ -117,16 +117,7 @@ func (p *params) itemSpecs(name string, allowed ...string) []billing.ItemSpec {
 			}
 		}
 		if err := sub.check(); err != nil {
-			if e, ok := err.(*Error); ok && e.Param != "" {
-				e2 := *e
-				e2.Param = param + "[" + e.Param + "]"
-				if e2.Code == "parameter_unknown" {
-					e2.Message = "Received unknown parameter: " + e2.Param
-				}
-				p.fail(&e2)
-			} else {
-				p.fail(err)
-			}
+			p.fail(nestError(param, err))
 			return nil
 		}
 		specs = append(specs, spec)
