@@ -105,9 +105,6 @@ const (
 	// CodeHasSchedule: the subscription ID is managed by a schedule
 	// already.
 	CodeHasSchedule Code = "has_schedule"
-	// CodeFromSubscriptionWith: Param cannot be given with
-	// from_subscription.
-	CodeFromSubscriptionWith Code = "from_subscription_with"
 )
 
 // SubscriptionSchedule plans the phases of a subscription.

@@ -112,6 +112,10 @@ func renderValue(v any, lk renderLookup) (any, error) {
 		out = renderProduct(o)
 	case *billing.Price:
 		out = renderPrice(o)
+	case *planView:
+		out, err = renderPlan(o, lk, nil)
+	case *billing.SubscriptionSchedule:
+		out, err = renderSchedule(o, lk, nil)
 	case *billing.Subscription:
 		out, err = renderSubscription(o, lk, nil)
 	case *billing.Invoice:

@@ -535,5 +535,8 @@ func stripeEventType(ev billing.Event) (string, bool) {
 		}
 	}
 	typ, ok := eventTypes[ev.Type]
+	if !ok {
+		typ, ok = subscriptionEventTypes[ev.Type]
+	}
 	return typ, ok
 }

@@ -72,12 +72,25 @@ func (s *Surface) Routes(r *mux.Router) {
 	v1.HandleFunc("/prices/{id}", s.read(s.retrievePrice)).Methods(http.MethodGet)
 	v1.HandleFunc("/prices/{id}", s.write(s.updatePrice)).Methods(http.MethodPost)
 
+	v1.HandleFunc("/plans", s.write(s.createPlan)).Methods(http.MethodPost)
+	v1.HandleFunc("/plans", s.read(s.listPlans)).Methods(http.MethodGet)
+	v1.HandleFunc("/plans/{id}", s.read(s.retrievePlan)).Methods(http.MethodGet)
+	v1.HandleFunc("/plans/{id}", s.write(s.updatePlan)).Methods(http.MethodPost)
+	v1.HandleFunc("/plans/{id}", s.write(s.deletePlan)).Methods(http.MethodDelete)
+
 	v1.HandleFunc("/subscriptions", s.write(s.createSubscription)).Methods(http.MethodPost)
 	v1.HandleFunc("/subscriptions", s.read(s.listSubscriptions)).Methods(http.MethodGet)
 	v1.HandleFunc("/subscriptions/{id}", s.read(s.retrieveSubscription)).Methods(http.MethodGet)
 	v1.HandleFunc("/subscriptions/{id}", s.write(s.updateSubscription)).Methods(http.MethodPost)
 	v1.HandleFunc("/subscriptions/{id}", s.write(s.cancelSubscription)).Methods(http.MethodDelete)
 	v1.HandleFunc("/subscriptions/{id}/resume", s.write(s.resumeSubscription)).Methods(http.MethodPost)
+
+	v1.HandleFunc("/subscription_schedules", s.write(s.createSchedule)).Methods(http.MethodPost)
+	v1.HandleFunc("/subscription_schedules", s.read(s.listSchedules)).Methods(http.MethodGet)
+	v1.HandleFunc("/subscription_schedules/{id}", s.read(s.retrieveSchedule)).Methods(http.MethodGet)
+	v1.HandleFunc("/subscription_schedules/{id}", s.write(s.updateSchedule)).Methods(http.MethodPost)
+	v1.HandleFunc("/subscription_schedules/{id}/cancel", s.write(s.cancelSchedule)).Methods(http.MethodPost)
+	v1.HandleFunc("/subscription_schedules/{id}/release", s.write(s.releaseSchedule)).Methods(http.MethodPost)
 
 	v1.HandleFunc("/subscription_items", s.write(s.createSubscriptionItem)).Methods(http.MethodPost)
 	v1.HandleFunc("/subscription_items", s.read(s.listSubscriptionItems)).Methods(http.MethodGet)
