@@ -165,7 +165,11 @@ func (s *Surface) createPlan(c *call, tx *store.Tx) (any, error) {
 	productID, hasProductID := "", false
 	var pf productFields
 	var customProductID string
-	pd, hasProductData := c.p.sub("product")
+	var pd *params
+	hasProductData := false
+	if _, leaf := c.p.form.lookup("product").leafValue(); !leaf {
+		pd, hasProductData = c.p.sub("product")
+	}
 	if hasProductData {
 		pf = readProductFields(pd, func(k string) string { return "product[" + k + "]" })
 		if pf.name == nil {

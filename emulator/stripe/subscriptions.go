@@ -146,6 +146,7 @@ func (s *Surface) createSubscription(c *call, tx *store.Tx) (any, error) {
 	anchorCfg := c.p.anchorConfigParam()
 	settings := c.p.paymentSettingsParam()
 	trialDays, hasTrialDays := c.p.int64("trial_period_days")
+	trialFromPlan, _ := c.p.bool("trial_from_plan")
 	trialEndNow := false
 	var trialEnd int64
 	if v, _ := c.p.form.lookup("trial_end").leafValue(); v == "now" {
@@ -217,6 +218,12 @@ func (s *Surface) createSubscription(c *call, tx *store.Tx) (any, error) {
 	if anchorCfg != nil {
 		if anchor, err = anchorFromConfig(l, anchorCfg, items, now); err != nil {
 			return nil, err
+		}
+	}
+	if trialFromPlan && !hasTrialDays && trialEnd == 0 && !trialEndNow {
+		// The legacy trial_period_days of the first item's plan.
+		if v, err := l.plan(items[0].Price, "items[0][price]"); err == nil && v.opts.TrialPeriodDays != nil {
+			trialDays = *v.opts.TrialPeriodDays
 		}
 	}
 	in := billing.NewSubscription{Customer: cust.ID, Items: items, BillingCycleAnchor: anchor,
