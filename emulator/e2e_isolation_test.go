@@ -335,6 +335,70 @@ func isoSteps() []isoStep {
 			require.NoError(t, err)
 			return pi.LastResponse
 		}},
+		{"POST /v1/plans", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			p, err := w.sc.V1Plans.Create(t.Context(), idem(&stripe.PlanCreateParams{ProductID: stripe.String(w.ids["prod"]),
+				Amount: stripe.Int64(700), Currency: stripe.String("usd"), Interval: stripe.String("month")}, key))
+			require.NoError(t, err)
+			w.ids["plan"] = p.ID
+			return p.LastResponse
+		}},
+		{"POST /v1/plans/{id}", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			p, err := w.sc.V1Plans.Update(t.Context(), w.ids["plan"], idem(&stripe.PlanUpdateParams{Nickname: stripe.String("iso")}, key))
+			require.NoError(t, err)
+			return p.LastResponse
+		}},
+		{"POST /v1/plans", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			p, err := w.sc.V1Plans.Create(t.Context(), idem(&stripe.PlanCreateParams{Amount: stripe.Int64(800),
+				Currency: stripe.String("usd"), Interval: stripe.String("year"),
+				Product: &stripe.PlanCreateProductParams{Name: stripe.String("Gone")}}, key))
+			require.NoError(t, err)
+			w.ids["planGone"] = p.ID
+			return p.LastResponse
+		}},
+		{"DELETE /v1/plans/{id}", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			p, err := w.sc.V1Plans.Delete(t.Context(), w.ids["planGone"], idem(&stripe.PlanDeleteParams{}, key))
+			require.NoError(t, err)
+			return p.LastResponse
+		}},
+		{"POST /v1/subscription_schedules", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			s, err := w.sc.V1SubscriptionSchedules.Create(t.Context(), idem(&stripe.SubscriptionScheduleCreateParams{
+				Customer: stripe.String(w.ids["cus"]), StartDateNow: stripe.Bool(true),
+				Phases: []*stripe.SubscriptionScheduleCreatePhaseParams{
+					{Items: []*stripe.SubscriptionScheduleCreatePhaseItemParams{{Price: stripe.String(w.ids["plan"])}},
+						Duration: &stripe.SubscriptionScheduleCreatePhaseDurationParams{Interval: stripe.String("month")}},
+					{Items: []*stripe.SubscriptionScheduleCreatePhaseItemParams{{Price: stripe.String(w.ids["price"])}}},
+				}}, key))
+			require.NoError(t, err)
+			require.NotNil(t, s.Subscription)
+			w.ids["sched"], w.ids["schedSub"] = s.ID, s.Subscription.ID
+			return s.LastResponse
+		}},
+		{"POST /v1/subscription_schedules/{id}", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			s, err := w.sc.V1SubscriptionSchedules.Update(t.Context(), w.ids["sched"], idem(&stripe.SubscriptionScheduleUpdateParams{
+				Metadata: map[string]string{"account": w.name}}, key))
+			require.NoError(t, err)
+			return s.LastResponse
+		}},
+		{"POST /v1/subscription_schedules", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			s, err := w.sc.V1SubscriptionSchedules.Create(t.Context(), idem(&stripe.SubscriptionScheduleCreateParams{
+				Customer: stripe.String(w.ids["cus"]), StartDate: stripe.Int64(time.Unix(frozen0, 0).AddDate(0, 2, 0).Unix()),
+				Phases: []*stripe.SubscriptionScheduleCreatePhaseParams{
+					{Items: []*stripe.SubscriptionScheduleCreatePhaseItemParams{{Price: stripe.String(w.ids["price"])}}}}}, key))
+			require.NoError(t, err)
+			w.ids["sched2"] = s.ID
+			return s.LastResponse
+		}},
+		{"POST /v1/subscription_schedules/{id}/release", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			s, err := w.sc.V1SubscriptionSchedules.Release(t.Context(), w.ids["sched2"], idem(&stripe.SubscriptionScheduleReleaseParams{}, key))
+			require.NoError(t, err)
+			return s.LastResponse
+		}},
+		{"POST /v1/subscription_schedules/{id}/cancel", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			s, err := w.sc.V1SubscriptionSchedules.Cancel(t.Context(), w.ids["sched"], idem(&stripe.SubscriptionScheduleCancelParams{
+				InvoiceNow: stripe.Bool(false), Prorate: stripe.Bool(false)}, key))
+			require.NoError(t, err)
+			return s.LastResponse
+		}},
 		{"POST /v1/events/{id}/retry", func(t *testing.T, e *env, w *isoWorld, key string) *stripe.APIResponse {
 			if w.ids["evt"] == "" {
 				evs := eventsOf(t, w.sc, &stripe.EventListParams{ListParams: stripe.ListParams{Limit: stripe.Int64(1)}})
@@ -697,6 +761,43 @@ func isolationCases() []isoCase {
 			missing("customer balance transaction", "cbtxn", "starting_after")},
 		{"GET /v1/customers/{customer}/balance_transactions/{id}", "retrieve", get,
 			"/v1/customers/{cus}/balance_transactions/{cbtxn}", "", missing("customer", "cus", "customer")},
+		{"POST /v1/subscriptions/{id}/resume", "resume", post, "/v1/subscriptions/{sub}/resume", "", missing("subscription", "sub", "id")},
+
+		{"POST /v1/plans", "a plan of the victim's product", post, "/v1/plans",
+			"product={prod}&currency=usd&amount=5&interval=month", missing("product", "prod", "product")},
+		{"GET /v1/plans", "list", get, "/v1/plans?limit=100", "", unseen()},
+		{"GET /v1/plans", "filter by the victim's product", get, "/v1/plans?product={prod}", "", unseen()},
+		{"GET /v1/plans", "cursor", get, "/v1/plans?starting_after={plan}", "", missing("plan", "plan", "starting_after")},
+		{"GET /v1/plans/{id}", "retrieve", get, "/v1/plans/{plan}", "", missing("plan", "plan", "id")},
+		{"GET /v1/plans/{id}", "retrieve with expand", get, "/v1/plans/{plan}?expand[]=product", "", missing("plan", "plan", "id")},
+		{"POST /v1/plans/{id}", "update", post, "/v1/plans/{plan}", "nickname=Mallory", missing("plan", "plan", "id")},
+		{"POST /v1/plans/{id}", "own plan, the victim's product", post, "/v1/plans/{b.plan}", "product={prod}",
+			missing("product", "prod", "product")},
+		{"DELETE /v1/plans/{id}", "delete", del, "/v1/plans/{plan}", "", missing("plan", "plan", "id")},
+		{"POST /v1/subscriptions", "subscribe to the victim's plan", post, "/v1/subscriptions",
+			"customer={b.cusFree}&items[0][plan]={plan}", missing("price", "plan", "items[0][price]")},
+
+		{"POST /v1/subscription_schedules", "a schedule for the victim's customer", post, "/v1/subscription_schedules",
+			"customer={cus}&phases[0][items][0][price]={b.price}", missing("customer", "cus", "customer")},
+		{"POST /v1/subscription_schedules", "a schedule of the victim's price", post, "/v1/subscription_schedules",
+			"customer={b.cusFree}&phases[0][items][0][price]={price}", missing("price", "price", "phases[0][items][0][price]")},
+		{"POST /v1/subscription_schedules", "a schedule from the victim's subscription", post, "/v1/subscription_schedules",
+			"from_subscription={sub}", missing("subscription", "sub", "from_subscription")},
+		{"GET /v1/subscription_schedules", "list", get, "/v1/subscription_schedules?limit=100", "", unseen()},
+		{"GET /v1/subscription_schedules", "filter by the victim's customer", get, "/v1/subscription_schedules?customer={cus}", "", unseen()},
+		{"GET /v1/subscription_schedules", "cursor", get, "/v1/subscription_schedules?starting_after={sched}", "",
+			missing("subscription_schedule", "sched", "starting_after")},
+		{"GET /v1/subscription_schedules/{id}", "retrieve", get, "/v1/subscription_schedules/{sched}", "",
+			missing("subscription_schedule", "sched", "id")},
+		{"GET /v1/subscription_schedules/{id}", "retrieve with expand", get,
+			"/v1/subscription_schedules/{sched}?expand[]=subscription&expand[]=customer", "", missing("subscription_schedule", "sched", "id")},
+		{"POST /v1/subscription_schedules/{id}", "update", post, "/v1/subscription_schedules/{sched}", "metadata[account]=mallory",
+			missing("subscription_schedule", "sched", "id")},
+		{"POST /v1/subscription_schedules/{id}/cancel", "cancel", post, "/v1/subscription_schedules/{sched2}/cancel", "",
+			missing("subscription_schedule", "sched2", "id")},
+		{"POST /v1/subscription_schedules/{id}/release", "release", post, "/v1/subscription_schedules/{sched}/release", "",
+			missing("subscription_schedule", "sched", "id")},
+
 		{"GET /v1/customers/{customer}/balance_transactions/{id}", "own customer, the victim's transaction", get,
 			"/v1/customers/{b.cus}/balance_transactions/{cbtxn}", "", missing("customer balance transaction", "cbtxn", "id")},
 
@@ -767,6 +868,9 @@ func (w *isoWorld) snapshot(t *testing.T, e *env) map[string]string {
 		"/v1/charges?limit=100", "/v1/charges/{ch}", "/v1/account",
 		"/v1/invoice_payments?limit=100", "/v1/invoice_payments/{inpay}",
 		"/v1/customers/{cus}/balance_transactions", "/v1/customers/{cus}/balance_transactions/{cbtxn}",
+		"/v1/plans?limit=100", "/v1/plans/{plan}", "/v1/subscription_schedules?limit=100",
+		"/v1/subscription_schedules/{sched}?expand[]=subscription", "/v1/subscription_schedules/{sched2}",
+		"/v1/subscriptions/{schedSub}",
 	}
 	out := map[string]string{}
 	for _, p := range paths {
