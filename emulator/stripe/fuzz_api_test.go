@@ -48,6 +48,15 @@ var fuzzRoutes = []struct{ method, path string }{
 	{"POST", "/v1/webhook_endpoints/{webhook}"},
 	{"GET", "/v1/events"},
 	{"GET", "/_billclock/test_clocks/{clock}/progress"},
+	{"POST", "/v1/subscriptions/{subscription}/resume"},
+	{"POST", "/v1/plans"},
+	{"GET", "/v1/plans"},
+	{"POST", "/v1/plans/{price}"},
+	{"POST", "/v1/subscription_schedules"},
+	{"GET", "/v1/subscription_schedules"},
+	{"POST", "/v1/subscription_schedules/{schedule}"},
+	{"POST", "/v1/subscription_schedules/{schedule}/cancel"},
+	{"POST", "/v1/subscription_schedules/{schedule}/release"},
 }
 
 // FuzzAPI sends any query string and body to any route of a surface that
@@ -94,6 +103,9 @@ func FuzzAPI(f *testing.F) {
 	ids["subscription"] = sub["id"].(string)
 	ids["item"] = sub["items"].(map[string]any)["data"].([]any)[0].(map[string]any)["id"].(string)
 	ids["invoice"] = sub["latest_invoice"].(string)
+	ids["schedule"] = create("/v1/subscription_schedules", url.Values{"customer": {ids["customer"]}, "start_date": {"now"},
+		"phases[0][items][0][price]": {ids["price"]}, "phases[0][iterations]": {"2"},
+		"phases[1][items][0][price]": {ids["price"]}, "phases[1][items][0][quantity]": {"4"}})["id"].(string)
 	ids["webhook"] = create("/v1/webhook_endpoints", url.Values{"url": {"https://example.com/hook"}, "enabled_events[]": {"*"}})["id"].(string)
 
 	for i, seed := range []struct{ query, body string }{
@@ -104,6 +116,10 @@ func FuzzAPI(f *testing.F) {
 		{"expand[]=data.customer", "metadata[k]=v&description=%C3%A9"},
 		{"", "unit_amount=99999999&currency=usd&product=" + ids["product"] + "&recurring[interval]=day&recurring[interval_count]=1095"},
 		{"", "cancel_at=4102444799&proration_date=1793534400"},
+		{"", "backdate_start_date=1700000000&billing_cycle_anchor_config[day_of_month]=31&add_invoice_items[0][price_data][unit_amount]=5"},
+		{"", "pause_collection[behavior]=void&pause_collection[resumes_at]=1893456000&billing_cycle_anchor=now"},
+		{"", "phases[0][start_date]=now&phases[0][items][0][price_data][recurring][interval]=week&phases[0][duration][interval]=day&end_behavior=cancel"},
+		{"", "id=plan_x&amount=100&currency=usd&interval=month&product[name]=P&trial_period_days=3"},
 	} {
 		f.Add(uint8(i), seed.query, seed.body)
 	}
