@@ -18,8 +18,8 @@ import (
 const triggerSucceeded = "Trigger succeeded! See its events with `billclock events list`."
 
 // createdLine is a line of the objects a fixture made: step name, object
-// type, id.
-var createdLine = regexp.MustCompile(`^[a-z_]+ +[a-z_.]+ +[a-z]+_[A-Za-z0-9]+$`)
+// type, id (whose prefix may have two parts, as sub_sched_ has).
+var createdLine = regexp.MustCompile(`^[a-z_]+ +[a-z_.]+ +[a-z]+(_[a-z]+)?_[A-Za-z0-9]+$`)
 
 // required are the events the trigger command must support.
 var requiredTriggers = []string{
