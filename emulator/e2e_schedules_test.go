@@ -156,6 +156,23 @@ func TestScheduleEndBehaviorCancel(t *testing.T) {
 	sched = b.getSchedule(sched.ID)
 	assert.Equal(t, stripe.SubscriptionScheduleStatusCompleted, sched.Status)
 	assert.Equal(t, int64(4000), b.invoice(sub.LatestInvoice.ID).AmountPaid, "February was billed, March not")
+
+	// The same over two phases: the cancellation at the end of the last
+	// one completes the schedule too.
+	clock = b.clockAt(jan01y24)
+	cust = b.customer(clock.ID)
+	sched = b.schedule(cust.ID, "cancel", phase(price.ID, 1, 1), phase(price.ID, 3, 1))
+	b.advance(clock.ID, feb01y24+hour)
+	n := len(b.events(nil))
+	b.advance(clock.ID, mar01y24+hour)
+	sched = b.getSchedule(sched.ID)
+	assert.Equal(t, stripe.SubscriptionScheduleStatusCompleted, sched.Status)
+	assert.Equal(t, mar01y24, sched.CompletedAt)
+	assert.Equal(t, int64(0), sched.CanceledAt)
+	assert.Equal(t, stripe.SubscriptionStatusCanceled, b.subscription(sched.Subscription.ID).Status)
+	types := b.eventTypesAfter(n)
+	assert.Contains(t, types, "subscription_schedule.completed")
+	assert.NotContains(t, types, "subscription_schedule.canceled")
 }
 
 // TestScheduleNotStarted: a schedule starting later makes no subscription
@@ -398,4 +415,73 @@ func TestScheduleIterationsAndMidPeriodPhase(t *testing.T) {
 		{Desc: "2 × Seats (at $31.00 / month)", Amount: 6200, Start: jan11y24, End: feb11y24},
 	}, invoiceLines(t, inv))
 	assert.Equal(t, int64(4100), inv.AmountPaid)
+}
+
+// TestScheduleTrialPhases: a first phase that is all trial, a paid phase,
+// then a trial phase again: the subscription trials, pays Pro, trials
+// (no invoice when it begins), and after the release pays Basic.
+func TestScheduleTrialPhases(t *testing.T) {
+	t.Parallel()
+	b := startBilling(t, emulator.Config{})
+	basic := b.price("Basic", 1000, stripe.PriceRecurringIntervalMonth)
+	pro := b.price("Pro", 3000, stripe.PriceRecurringIntervalMonth)
+	clock := b.clockAt(jan01y24)
+	cust := b.customer(clock.ID)
+	trialPhase := phase(basic.ID, 1, 1)
+	trialPhase.Trial = stripe.Bool(true)
+	later := phase(basic.ID, 1, 1)
+	later.Trial = stripe.Bool(true)
+	sched := b.schedule(cust.ID, "release", trialPhase, phase(pro.ID, 1, 1), later)
+	assert.True(t, sched.Phases[0].Trial)
+	assert.Equal(t, feb01y24, sched.Phases[0].TrialEnd)
+	sub := b.subscription(sched.Subscription.ID)
+	assert.Equal(t, stripe.SubscriptionStatusTrialing, sub.Status)
+	assert.Equal(t, feb01y24, sub.TrialEnd)
+	assert.Equal(t, int64(0), b.invoice(sub.LatestInvoice.ID).Total)
+
+	b.advance(clock.ID, feb01y24+2*hour)
+	sub = b.subscription(sub.ID)
+	assert.Equal(t, stripe.SubscriptionStatusActive, sub.Status)
+	feb := b.latestInvoice(sub.ID)
+	assert.Equal(t, []line{{Desc: "1 × Pro (at $30.00 / month)", Amount: 3000, Start: feb01y24, End: mar01y24}}, invoiceLines(t, feb))
+	assert.Equal(t, int64(3000), feb.AmountPaid)
+
+	b.advance(clock.ID, mar01y24+2*hour)
+	sub = b.subscription(sub.ID)
+	assert.Equal(t, stripe.SubscriptionStatusTrialing, sub.Status)
+	assert.Equal(t, mar01y24, sub.TrialStart)
+	assert.Equal(t, apr01y24, sub.TrialEnd)
+	assert.Equal(t, basic.ID, sub.Items.Data[0].Price.ID)
+	assert.Equal(t, feb.ID, sub.LatestInvoice.ID, "a trial phase bills nothing when it begins")
+
+	b.advance(clock.ID, apr01y24+2*hour)
+	assert.Equal(t, stripe.SubscriptionScheduleStatusCompleted, b.getSchedule(sched.ID).Status)
+	sub = b.subscription(sub.ID)
+	assert.Equal(t, stripe.SubscriptionStatusActive, sub.Status)
+	apr := b.latestInvoice(sub.ID)
+	assert.Equal(t, int64(1000), apr.AmountPaid)
+	assert.Equal(t, apr01y24, apr.Created)
+}
+
+// TestScheduleClockDeleted: deleting a clock cancels its subscriptions and
+// so their schedules, and the schedules that had not started yet too.
+func TestScheduleClockDeleted(t *testing.T) {
+	t.Parallel()
+	b := startBilling(t, emulator.Config{})
+	ctx := t.Context()
+	price := b.price("Plan", 2000, stripe.PriceRecurringIntervalMonth)
+	clock := b.clockAt(jan01y24)
+	cust := b.customer(clock.ID)
+	active := b.schedule(cust.ID, "release", phase(price.ID, 1, 1))
+	later, err := b.sc.V1SubscriptionSchedules.Create(ctx, &stripe.SubscriptionScheduleCreateParams{
+		Customer: stripe.String(cust.ID), StartDate: stripe.Int64(feb01y24),
+		Phases: []*stripe.SubscriptionScheduleCreatePhaseParams{phase(price.ID, 1, 1)}})
+	require.NoError(t, err)
+	_, err = b.sc.V1TestHelpersTestClocks.Delete(ctx, clock.ID, nil)
+	require.NoError(t, err)
+	for _, id := range []string{active.ID, later.ID} {
+		s := b.getSchedule(id)
+		assert.Equal(t, stripe.SubscriptionScheduleStatusCanceled, s.Status, id)
+		assert.Equal(t, jan01y24, s.CanceledAt, id)
+	}
 }

@@ -1136,6 +1136,9 @@ func (e *Engine) DeleteClockObjects(clock string, now int64) error {
 			return err
 		}
 	}
+	if err := e.cancelClockSchedules(clock, now); err != nil {
+		return err
+	}
 	var custs []*Customer
 	if err := e.L.CustomersOnClock(clock, func(c *Customer) error { custs = append(custs, c); return nil }); err != nil {
 		return err

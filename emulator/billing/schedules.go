@@ -1028,6 +1028,15 @@ func (e *Engine) subscriptionEnded(sub *Subscription, at int64) error {
 	if sched.Status != ScheduleActive || sched.Subscription != sub.ID {
 		return nil
 	}
+	if sched.EndBehavior == EndBehaviorCancel && at >= sched.End() {
+		// The cancellation the schedule set for its end came first: the
+		// schedule is done, not canceled.
+		sched.Status, sched.CompletedAt = ScheduleCompleted, at
+		if err := sl.PutSubscriptionSchedule(sched); err != nil {
+			return err
+		}
+		return e.emitSchedule(EventScheduleCompleted, sched, nil, at)
+	}
 	sched.Status, sched.CanceledAt = ScheduleCanceled, at
 	if err := sl.PutSubscriptionSchedule(sched); err != nil {
 		return err
@@ -1053,4 +1062,33 @@ func (e *Engine) scheduleIntervals(clock string, add func(Interval)) error {
 		}
 		return nil
 	})
+}
+
+// cancelClockSchedules cancels the schedules on clock that have not
+// started, as deleting the clock does (the started ones went with their
+// subscriptions).
+func (e *Engine) cancelClockSchedules(clock string, now int64) error {
+	sl, ok := e.L.(ScheduleLedger)
+	if !ok {
+		return nil
+	}
+	var waiting []*SubscriptionSchedule
+	if err := sl.SchedulesOnClock(clock, func(s *SubscriptionSchedule) error {
+		if s.Status == ScheduleNotStarted {
+			waiting = append(waiting, s)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, s := range waiting {
+		s.Status, s.CanceledAt = ScheduleCanceled, now
+		if err := sl.PutSubscriptionSchedule(s); err != nil {
+			return err
+		}
+		if err := e.emitSchedule(EventScheduleCanceled, s, nil, now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
