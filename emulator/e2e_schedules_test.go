@@ -485,3 +485,38 @@ func TestScheduleClockDeleted(t *testing.T) {
 		assert.Equal(t, jan01y24, s.CanceledAt, id)
 	}
 }
+
+// TestScheduleSubscriptionEndedElsewhere: a schedule's subscription
+// canceled directly cancels the schedule; one canceled by dunning (here
+// after a single failed attempt: no retries) aborts it.
+func TestScheduleSubscriptionEndedElsewhere(t *testing.T) {
+	t.Parallel()
+	b := startBilling(t, emulator.Config{})
+	ctx := t.Context()
+	price := b.price("Plan", 2000, stripe.PriceRecurringIntervalMonth)
+
+	clock := b.clockAt(jan01y24)
+	cust := b.customer(clock.ID)
+	sched := b.schedule(cust.ID, "release", phase(price.ID, 1, 3))
+	n := len(b.events(nil))
+	_, err := b.sc.V1Subscriptions.Cancel(ctx, sched.Subscription.ID, nil)
+	require.NoError(t, err)
+	sched = b.getSchedule(sched.ID)
+	assert.Equal(t, stripe.SubscriptionScheduleStatusCanceled, sched.Status)
+	assert.Equal(t, []string{"customer.subscription.deleted", "subscription_schedule.canceled"}, b.eventTypesAfter(n))
+
+	r := b.as(t, testKey, http.MethodPost, "/_billclock/settings", "retry_days=&subscription_action=cancel", nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	clock = b.clockAt(jan01y24)
+	cust = b.customer(clock.ID)
+	sched = b.schedule(cust.ID, "release", phase(price.ID, 1, 3))
+	b.useCard(cust.ID, "pm_card_chargeCustomerFail")
+	n = len(b.events(nil))
+	b.advance(clock.ID, feb01y24+2*hour)
+	sched = b.getSchedule(sched.ID)
+	assert.Equal(t, stripe.SubscriptionScheduleStatusCanceled, sched.Status)
+	assert.Equal(t, feb01y24+hour, sched.CanceledAt)
+	types := b.eventTypesAfter(n)
+	assert.Contains(t, types, "subscription_schedule.aborted")
+	assert.NotContains(t, types, "subscription_schedule.canceled")
+}
