@@ -127,3 +127,31 @@ func TestPlans(t *testing.T) {
 		assert.Equal(t, tc.message, ae.Message, tc.body)
 	}
 }
+
+// TestPlanParameters: subscription items and subscription lists take the
+// legacy plan parameter, as stripe-go v86 still sends it.
+func TestPlanParameters(t *testing.T) {
+	t.Parallel()
+	b := startBilling(t, emulator.Config{})
+	ctx := t.Context()
+	seats := b.price("Seats", 1000, stripe.PriceRecurringIntervalMonth)
+	extra, err := b.sc.V1Plans.Create(ctx, &stripe.PlanCreateParams{Amount: stripe.Int64(500), Currency: stripe.String("usd"),
+		Interval: stripe.String("month"), ProductID: stripe.String(seats.Product.ID)})
+	require.NoError(t, err)
+	cust := b.customer("")
+	sub := b.subscribe(cust.ID, seats.ID, 1, nil)
+	si, err := b.sc.V1SubscriptionItems.Create(ctx, &stripe.SubscriptionItemCreateParams{Subscription: stripe.String(sub.ID),
+		Plan: stripe.String(extra.ID), ProrationBehavior: stripe.String("none")})
+	require.NoError(t, err)
+	assert.Equal(t, extra.ID, si.Price.ID)
+	var found []string
+	for s, err := range b.sc.V1Subscriptions.List(ctx, &stripe.SubscriptionListParams{Plan: stripe.String(extra.ID)}).All(ctx) {
+		require.NoError(t, err)
+		found = append(found, s.ID)
+	}
+	assert.Equal(t, []string{sub.ID}, found)
+	r := b.raw(t, rawRequest{Method: http.MethodPost, Path: "/v1/subscription_items/" + si.ID, Key: testKey,
+		Body: "plan=" + seats.ID + "&price=" + seats.ID})
+	ae := r.apiError(t, http.StatusBadRequest)
+	assert.Equal(t, "You may only specify one of these parameters: plan, price.", ae.Message)
+}

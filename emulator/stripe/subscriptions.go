@@ -471,7 +471,7 @@ func (s *Surface) cancelSubscription(c *call, tx *store.Tx) (any, error) {
 func (s *Surface) listSubscriptions(c *call, tx *store.Tx) (any, error) {
 	pg := pageParams(c.p)
 	customer, _ := c.p.str("customer")
-	price, _ := c.p.str("price")
+	price := c.p.priceOrPlan()
 	clock, _ := c.p.str("test_clock")
 	status, hasStatus := c.p.enum("status", "active", "all", "canceled", "ended", "incomplete", "incomplete_expired", "past_due", "paused", "trialing", "unpaid")
 	created := rangeParam(c.p, "created")
@@ -530,7 +530,7 @@ func (s *Surface) listSubscriptions(c *call, tx *store.Tx) (any, error) {
 
 func (s *Surface) createSubscriptionItem(c *call, tx *store.Tx) (any, error) {
 	subID, _ := c.p.str("subscription")
-	price, _ := c.p.str("price")
+	price := c.p.priceOrPlan()
 	qty := c.p.quantity("quantity")
 	metadata, _ := c.p.metadata("metadata")
 	behavior, date := c.p.prorationParams()
@@ -589,7 +589,7 @@ func (s *Surface) retrieveSubscriptionItem(c *call, tx *store.Tx) (any, error) {
 
 func (s *Surface) updateSubscriptionItem(c *call, tx *store.Tx) (any, error) {
 	spec := billing.ItemSpec{ID: c.vars["id"]}
-	spec.Price, _ = c.p.str("price")
+	spec.Price = c.p.priceOrPlan()
 	spec.Quantity = c.p.quantity("quantity")
 	spec.Metadata, _ = c.p.metadata("metadata")
 	behavior, date := c.p.prorationParams()
@@ -712,4 +712,19 @@ func listSlice(ids []string, pg store.Page, url, kind string, render func(id str
 		out.Data = append(out.Data, raw)
 	}
 	return out, nil
+}
+
+// priceOrPlan reads price, or the legacy plan (a plan is a price: see
+// plans.go), which stripe-go still sends for subscription items and
+// subscription lists.
+func (p *params) priceOrPlan() string {
+	price, hasPrice := p.str("price")
+	plan, hasPlan := p.str("plan")
+	if hasPrice && hasPlan {
+		p.fail(invalid("", "You may only specify one of these parameters: plan, price."))
+	}
+	if hasPlan {
+		return plan
+	}
+	return price
 }
