@@ -1039,11 +1039,13 @@ func (e *Engine) endPeriod(sub *Subscription, at int64) error {
 	if err := e.emit(EventInvoiceCreated, at, snapshotInvoice(inv)); err != nil {
 		return err
 	}
-	if _, err := e.settlePausedRenewal(inv, sub, cust, at); err != nil {
+	if err := e.settlePausedRenewal(inv, sub, cust, at); err != nil {
 		return err
 	}
-	if err := e.L.Schedule(Task{Clock: sub.Clock, At: inv.AutomaticallyFinalizesAt, Kind: TaskFinalize, Subject: inv.ID}); err != nil {
-		return err
+	if inv.Status == InvoiceDraft && inv.AutoAdvance {
+		if err := e.L.Schedule(Task{Clock: sub.Clock, At: inv.AutomaticallyFinalizesAt, Kind: TaskFinalize, Subject: inv.ID}); err != nil {
+			return err
+		}
 	}
 	return e.L.Schedule(Task{Clock: sub.Clock, At: sub.PeriodEnd, Kind: TaskPeriodEnd, Subject: sub.ID, Expect: sub.PeriodEnd})
 }

@@ -86,28 +86,28 @@ func holdPausedRenewal(inv *Invoice, sub *Subscription, at int64) {
 
 // settlePausedRenewal finalizes a renewal invoice of sub, just made at at,
 // and voids it or marks it uncollectible when sub's collection is paused
-// so. It reports whether it did.
-func (e *Engine) settlePausedRenewal(inv *Invoice, sub *Subscription, cust *Customer, at int64) (bool, error) {
+// so.
+func (e *Engine) settlePausedRenewal(inv *Invoice, sub *Subscription, cust *Customer, at int64) error {
 	p := collectionPaused(sub, at)
 	if p == nil || p.Behavior == PauseKeepAsDraft {
-		return false, nil
+		return nil
 	}
 	if err := e.finalize(inv, cust, at); err != nil {
-		return true, err
+		return err
 	}
 	if p.Behavior == PauseVoid {
-		return true, e.Void(inv, at)
+		return e.Void(inv, at)
 	}
 	before := snapshotInvoice(inv)
 	inv.Status, inv.MarkedUncollectibleAt, inv.NextPaymentAttempt = InvoiceUncollectible, at, 0
 	if err := e.L.PutInvoice(inv); err != nil {
-		return true, err
+		return err
 	}
 	snap := snapshotInvoice(inv)
 	if err := e.emit(EventInvoiceMarkedUncollectible, at, snap); err != nil {
-		return true, err
+		return err
 	}
-	return true, e.L.Emit(Event{Type: EventInvoiceUpdated, Time: at, Object: snap, Before: before})
+	return e.L.Emit(Event{Type: EventInvoiceUpdated, Time: at, Object: snap, Before: before})
 }
 
 // resumeCollection is the task that ends a paused collection at its

@@ -230,10 +230,8 @@ func (p *params) refuseNonEmpty(what string, names ...string) {
 // phaseRead is a phase as read from a request, before the times that
 // depend on the customer's clock ("now") are known.
 type phaseRead struct {
-	spec               billing.PhaseSpec
-	startNow, endNow   bool
-	trialNow           bool
-	hasStart, hasTrial bool
+	spec                       billing.PhaseSpec
+	startNow, endNow, trialNow bool
 }
 
 // phaseSpecs reads phases[n][...]; update says whether the phases may
@@ -280,12 +278,12 @@ func (p *params) phaseSpecs(update bool) ([]phaseRead, bool) {
 			s.AddInvoiceItems[j].Param = fmt.Sprintf("%s[add_invoice_items][%d]", param, j)
 		}
 		if update {
-			s.Start, r.startNow, r.hasStart = ph.timeOrNow("start_date")
+			s.Start, r.startNow, _ = ph.timeOrNow("start_date")
 			s.End, r.endNow, _ = ph.timeOrNow("end_date")
-			s.TrialEnd, r.trialNow, r.hasTrial = ph.timeOrNow("trial_end")
+			s.TrialEnd, r.trialNow, _ = ph.timeOrNow("trial_end")
 		} else {
 			s.End, _ = ph.timestamp("end_date")
-			s.TrialEnd, r.hasTrial = ph.timestamp("trial_end")
+			s.TrialEnd, _ = ph.timestamp("trial_end")
 		}
 		if d, ok := ph.sub("duration"); ok {
 			s.Duration = readRecurringHash(d, "duration")
