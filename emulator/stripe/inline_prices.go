@@ -2,7 +2,6 @@ package stripe
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/billclock/billclock/emulator/billing"
@@ -203,8 +202,32 @@ func nestError(param string, err error) error {
 	if rest != "" {
 		e2.Param += "[" + rest
 	}
-	// Only where the name stands alone: "id" is not to change in "Invalid".
-	word := regexp.MustCompile(`(^|[^\w\[\]])` + regexp.QuoteMeta(e.Param) + `($|[^\w\[])`)
-	e2.Message = word.ReplaceAllString(e.Message, "${1}"+strings.ReplaceAll(e2.Param, "$", "$$")+"${2}")
+	e2.Message = replaceName(e.Message, e.Param, e2.Param)
 	return &e2
+}
+
+// replaceName replaces name in msg with full where it stands alone: "id"
+// is not to change in "Invalid". It works on bytes, so names that are not
+// UTF-8 are replaced too.
+func replaceName(msg, name, full string) string {
+	part := func(c byte) bool {
+		return c == '_' || c == '[' || c == ']' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(msg, name)
+		if i < 0 {
+			b.WriteString(msg)
+			return b.String()
+		}
+		end := i + len(name)
+		alone := (i == 0 || !part(msg[i-1])) && (end == len(msg) || !part(msg[end]) || msg[end] == ']')
+		b.WriteString(msg[:i])
+		if alone {
+			b.WriteString(full)
+		} else {
+			b.WriteString(name)
+		}
+		msg = msg[end:]
+	}
 }

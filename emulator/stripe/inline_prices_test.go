@@ -11,6 +11,8 @@ func TestNestErrorNamesNestedParams(t *testing.T) {
 		{"id", "Invalid value", "Invalid value"},
 		{"price_data[recurring]", "Missing required param: price_data[recurring].", "Missing required param: items[0][price_data][recurring]."},
 		{"quantity", "Received unknown parameter: quantity", "Received unknown parameter: items[0][quantity]"},
+		// A name that is not UTF-8 (FuzzAPI found it made a 500).
+		{"pr\x80x", "Received unknown parameter: pr\x80x", "Received unknown parameter: items[0][pr\x80x]"},
 	} {
 		e := nestError("items[0]", invalid(c[0], "%s", c[1])).(*Error)
 		if e.Message != c[2] {
