@@ -46,10 +46,6 @@ type Setup struct {
 	Metadata           map[string]string `json:"metadata,omitempty"`
 }
 
-// CodeSetupCustomerSet: the setup ID already has a customer, which cannot
-// change.
-const CodeSetupCustomerSet Code = "setup_customer_set"
-
 // SetupLedger is the persisted state of setups. A Ledger that also
 // implements it lets the engine make setups; without it they cannot be
 // made. Setup returns a NotFound *Error for a missing setup.
@@ -168,9 +164,9 @@ func (e *Engine) UpdateSetup(s *Setup, ch SetupChange) error {
 	}
 	if ch.Customer != nil && ch.Customer.ID != s.Customer {
 		if s.Customer != "" {
-			err := invalid(CodeSetupCustomerSet, "customer")
-			err.Resource, err.ID = "setup", s.ID
-			return err
+			// Surfaces refuse this in their own words before asking.
+			return &Error{Kind: Invalid, Param: "customer", Resource: "setup", ID: s.ID,
+				Message: "the customer of setup " + s.ID + " cannot change once it is set"}
 		}
 		s.Customer, s.Clock = ch.Customer.ID, ch.Customer.Clock
 	}

@@ -151,7 +151,8 @@ func TestUpdateAndCancelSetup(t *testing.T) {
 	err = e.UpdateSetup(s, SetupChange{Customer: &Customer{ID: "cus_other"}})
 	var be *Error
 	require.ErrorAs(t, err, &be)
-	assert.Equal(t, CodeSetupCustomerSet, be.Code)
+	assert.Equal(t, Invalid, be.Kind)
+	assert.Equal(t, "customer", be.Param)
 
 	l.events = nil
 	require.NoError(t, e.CancelSetup(s, "abandoned", 1300))

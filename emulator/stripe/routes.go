@@ -58,6 +58,21 @@ func (s *Surface) Routes(r *mux.Router) {
 
 	v1.HandleFunc("/charges", s.read(s.listCharges)).Methods(http.MethodGet)
 	v1.HandleFunc("/charges/{id}", s.read(s.retrieveCharge)).Methods(http.MethodGet)
+	v1.HandleFunc("/charges/{charge}/refunds", s.read(s.listChargeRefunds)).Methods(http.MethodGet)
+	v1.HandleFunc("/charges/{charge}/refunds/{id}", s.read(s.retrieveChargeRefund)).Methods(http.MethodGet)
+
+	v1.HandleFunc("/setup_intents", s.write(s.createSetupIntent)).Methods(http.MethodPost)
+	v1.HandleFunc("/setup_intents", s.read(s.listSetupIntents)).Methods(http.MethodGet)
+	v1.HandleFunc("/setup_intents/{id}", s.read(s.retrieveSetupIntent)).Methods(http.MethodGet)
+	v1.HandleFunc("/setup_intents/{id}", s.write(s.updateSetupIntent)).Methods(http.MethodPost)
+	v1.HandleFunc("/setup_intents/{id}/confirm", s.write(s.confirmSetupIntent)).Methods(http.MethodPost)
+	v1.HandleFunc("/setup_intents/{id}/cancel", s.write(s.cancelSetupIntent)).Methods(http.MethodPost)
+
+	v1.HandleFunc("/refunds", s.write(s.createRefund)).Methods(http.MethodPost)
+	v1.HandleFunc("/refunds", s.read(s.listRefunds)).Methods(http.MethodGet)
+	v1.HandleFunc("/refunds/{id}", s.read(s.retrieveRefund)).Methods(http.MethodGet)
+	v1.HandleFunc("/refunds/{id}", s.write(s.updateRefund)).Methods(http.MethodPost)
+	v1.HandleFunc("/refunds/{id}/cancel", s.write(s.cancelRefund)).Methods(http.MethodPost)
 
 	v1.HandleFunc("/account", s.read(s.retrieveAccount)).Methods(http.MethodGet)
 
