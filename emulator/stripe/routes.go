@@ -15,13 +15,18 @@ func (s *Surface) Routes(r *mux.Router) {
 	v1 := r.PathPrefix("/v1").Subrouter()
 
 	// Stripe routes billclock does not emulate yet, first so that
-	// /v1/customers/search is not taken for the customer "search".
+	// /v1/invoices/upcoming is not taken for the invoice "upcoming".
 	for _, path := range []string{
-		"/customers/search", "/subscriptions/search", "/invoices/search", "/products/search",
-		"/prices/search", "/payment_intents/search", "/charges/search",
 		"/invoices/upcoming", "/invoices/upcoming/lines", "/invoices/create_preview",
 	} {
 		v1.HandleFunc(path, s.unrecognized)
+	}
+
+	// Search, before the retrieves of each resource, so that
+	// /v1/customers/search is not taken for the customer "search".
+	for _, r := range searchResources {
+		v1.HandleFunc("/"+r.name+"/search", s.read(s.search(r))).Methods(http.MethodGet)
+		v1.HandleFunc("/"+r.name+"/search", s.unrecognized)
 	}
 
 	v1.HandleFunc("/test_helpers/test_clocks", s.write(s.createClock)).Methods(http.MethodPost)
