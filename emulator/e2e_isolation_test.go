@@ -335,6 +335,54 @@ func isoSteps() []isoStep {
 			require.NoError(t, err)
 			return pi.LastResponse
 		}},
+		{"POST /v1/setup_intents", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			si, err := w.sc.V1SetupIntents.Create(t.Context(), idem(&stripe.SetupIntentCreateParams{
+				Customer: stripe.String(w.ids["cusFree"]), Metadata: map[string]string{"account": w.name}}, key))
+			require.NoError(t, err)
+			w.ids["seti"] = si.ID
+			return si.LastResponse
+		}},
+		{"POST /v1/setup_intents/{id}", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			si, err := w.sc.V1SetupIntents.Update(t.Context(), w.ids["seti"], idem(&stripe.SetupIntentUpdateParams{
+				Description: stripe.String("iso")}, key))
+			require.NoError(t, err)
+			return si.LastResponse
+		}},
+		{"POST /v1/setup_intents/{id}/confirm", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			si, err := w.sc.V1SetupIntents.Confirm(t.Context(), w.ids["seti"], idem(&stripe.SetupIntentConfirmParams{
+				PaymentMethod: stripe.String("pm_card_visa")}, key))
+			require.NoError(t, err)
+			require.Equal(t, stripe.SetupIntentStatusSucceeded, si.Status)
+			w.ids["pmSetup"] = si.PaymentMethod.ID
+			return si.LastResponse
+		}},
+		{"POST /v1/setup_intents", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			si, err := w.sc.V1SetupIntents.Create(t.Context(), idem(&stripe.SetupIntentCreateParams{
+				Customer: stripe.String(w.ids["cusFree"])}, key))
+			require.NoError(t, err)
+			w.ids["setiOpen"] = si.ID
+			return si.LastResponse
+		}},
+		{"POST /v1/setup_intents", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			si, err := w.sc.V1SetupIntents.Create(t.Context(), idem(&stripe.SetupIntentCreateParams{
+				PaymentMethodTypes: []*string{stripe.String("card")}}, key))
+			require.NoError(t, err)
+			w.ids["setiBare"] = si.ID
+			return si.LastResponse
+		}},
+		{"POST /v1/refunds", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			r, err := w.sc.V1Refunds.Create(t.Context(), idem(&stripe.RefundCreateParams{Charge: stripe.String(w.ids["ch"]),
+				Amount: stripe.Int64(500)}, key))
+			require.NoError(t, err)
+			w.ids["re"] = r.ID
+			return r.LastResponse
+		}},
+		{"POST /v1/refunds/{id}", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			r, err := w.sc.V1Refunds.Update(t.Context(), w.ids["re"], idem(&stripe.RefundUpdateParams{
+				Metadata: map[string]string{"account": w.name}}, key))
+			require.NoError(t, err)
+			return r.LastResponse
+		}},
 		{"POST /v1/events/{id}/retry", func(t *testing.T, e *env, w *isoWorld, key string) *stripe.APIResponse {
 			if w.ids["evt"] == "" {
 				evs := eventsOf(t, w.sc, &stripe.EventListParams{ListParams: stripe.ListParams{Limit: stripe.Int64(1)}})
@@ -712,6 +760,66 @@ func isolationCases() []isoCase {
 
 		{"GET /v1/account", "its own account", get, "/v1/account", "", unseen()},
 
+		{"POST /v1/setup_intents", "for the victim's customer", post, "/v1/setup_intents", "customer={cusFree}",
+			missing("customer", "cusFree", "customer")},
+		{"POST /v1/setup_intents", "with the victim's payment method", post, "/v1/setup_intents",
+			"payment_method={pmSetup}&confirm=true", missing("PaymentMethod", "pmSetup", "payment_method")},
+		{"GET /v1/setup_intents", "list", get, "/v1/setup_intents?limit=100", "", unseen()},
+		{"GET /v1/setup_intents", "filter by the victim's customer", get, "/v1/setup_intents?customer={cusFree}", "", unseen()},
+		{"GET /v1/setup_intents", "filter by the victim's payment method", get, "/v1/setup_intents?payment_method={pmSetup}", "",
+			unseen()},
+		{"GET /v1/setup_intents", "cursor", get, "/v1/setup_intents?starting_after={seti}", "",
+			missing("setup_intent", "seti", "starting_after")},
+		{"GET /v1/setup_intents/{id}", "retrieve", get, "/v1/setup_intents/{seti}?expand[]=customer", "",
+			missing("setupintent", "seti", "id")},
+		{"POST /v1/setup_intents/{id}", "update", post, "/v1/setup_intents/{setiOpen}", "metadata[account]=mallory",
+			missing("setupintent", "setiOpen", "id")},
+		{"POST /v1/setup_intents/{id}", "own SetupIntent, the victim's customer", post, "/v1/setup_intents/{b.setiBare}",
+			"customer={cusFree}", missing("customer", "cusFree", "customer")},
+		{"POST /v1/setup_intents/{id}/confirm", "confirm", post, "/v1/setup_intents/{setiOpen}/confirm",
+			"payment_method=pm_card_visa", missing("setupintent", "setiOpen", "id")},
+		{"POST /v1/setup_intents/{id}/confirm", "own SetupIntent, the victim's payment method", post,
+			"/v1/setup_intents/{b.setiOpen}/confirm", "payment_method={pmSetup}", missing("PaymentMethod", "pmSetup", "payment_method")},
+		{"POST /v1/setup_intents/{id}/cancel", "cancel", post, "/v1/setup_intents/{setiOpen}/cancel", "",
+			missing("setupintent", "setiOpen", "id")},
+
+		{"POST /v1/refunds", "refund the victim's charge", post, "/v1/refunds", "charge={ch}&amount=100",
+			missing("charge", "ch", "charge")},
+		{"POST /v1/refunds", "refund the victim's PaymentIntent", post, "/v1/refunds", "payment_intent={pi}",
+			missing("payment_intent", "pi", "payment_intent")},
+		{"GET /v1/refunds", "list", get, "/v1/refunds?limit=100", "", unseen()},
+		{"GET /v1/refunds", "filter by the victim's charge", get, "/v1/refunds?charge={ch}", "", unseen()},
+		{"GET /v1/refunds", "filter by the victim's PaymentIntent", get, "/v1/refunds?payment_intent={pi}", "", unseen()},
+		{"GET /v1/refunds", "cursor", get, "/v1/refunds?starting_after={re}", "", missing("refund", "re", "starting_after")},
+		{"GET /v1/refunds/{id}", "retrieve", get, "/v1/refunds/{re}?expand[]=charge", "", missing("refund", "re", "id")},
+		{"POST /v1/refunds/{id}", "update", post, "/v1/refunds/{re}", "metadata[account]=mallory", missing("refund", "re", "id")},
+		{"POST /v1/refunds/{id}/cancel", "cancel", post, "/v1/refunds/{re}/cancel", "", missing("refund", "re", "id")},
+		{"GET /v1/charges/{charge}/refunds", "list the victim's charge's", get, "/v1/charges/{ch}/refunds", "",
+			missing("charge", "ch", "charge")},
+		{"GET /v1/charges/{charge}/refunds/{id}", "retrieve", get, "/v1/charges/{ch}/refunds/{re}", "",
+			missing("charge", "ch", "charge")},
+		{"GET /v1/charges/{charge}/refunds/{id}", "own charge, the victim's refund", get, "/v1/charges/{b.ch}/refunds/{re}", "",
+			missing("refund", "re", "id")},
+
+		{"GET /v1/customers/search", "by the email every account uses", get, "/v1/customers/search?query=email:'free@example.com'", "",
+			unseen()},
+		{"GET /v1/customers/search", "everything", get, "/v1/customers/search?query=created>0&limit=100&expand[]=total_count", "",
+			unseen()},
+		{"GET /v1/subscriptions/search", "by the victim's metadata", get,
+			"/v1/subscriptions/search?query=metadata['account']:'mine'&limit=100", "", unseen()},
+		{"GET /v1/invoices/search", "by the victim's customer", get, "/v1/invoices/search?query=customer:'{cus}'", "", unseen()},
+		{"GET /v1/invoices/search", "by the victim's subscription", get,
+			"/v1/invoices/search?query=subscription:'{sub}'%20OR%20total>0", "", unseen()},
+		{"GET /v1/products/search", "by the shared product's name", get, "/v1/products/search?query=name:'Shared'", "", unseen()},
+		{"GET /v1/prices/search", "by the victim's product", get, "/v1/prices/search?query=product:'{prod}'", "", unseen()},
+		{"GET /v1/prices/search", "by the shared lookup key", get, "/v1/prices/search?query=lookup_key:'" + isoLookupKey + "'", "",
+			unseen()},
+		{"GET /v1/payment_intents/search", "by the victim's customer", get,
+			"/v1/payment_intents/search?query=customer:'{cusFree}'", "", unseen()},
+		{"GET /v1/charges/search", "by the victim's customer", get, "/v1/charges/search?query=customer:'{cusFree}'", "", unseen()},
+		{"GET /v1/charges/search", "refunded cards", get,
+			"/v1/charges/search?query=payment_method_details.card.last4:'4444'%20OR%20refunded:'true'", "", unseen()},
+
 		{"GET /v1/invoice_payments", "list", get, "/v1/invoice_payments?limit=100", "", unseen()},
 		{"GET /v1/invoice_payments", "filter by the victim's invoice", get, "/v1/invoice_payments?invoice={in}", "", unseen()},
 		{"GET /v1/invoice_payments", "filter by the victim's PaymentIntent", get,
@@ -848,6 +956,9 @@ func (w *isoWorld) snapshot(t *testing.T, e *env) map[string]string {
 		"/v1/customers/{cus}/balance_transactions", "/v1/customers/{cus}/balance_transactions/{cbtxn}",
 		"/v1/coupons?limit=100", "/v1/coupons/{coupon}?expand[]=applies_to", "/v1/promotion_codes?limit=100",
 		"/v1/promotion_codes/{promo}?expand[]=promotion.coupon&expand[]=customer", "/v1/tax_rates?limit=100", "/v1/tax_rates/{txr}",
+		"/v1/setup_intents?limit=100", "/v1/setup_intents/{seti}", "/v1/setup_intents/{setiOpen}", "/v1/setup_intents/{setiBare}",
+		"/v1/refunds?limit=100", "/v1/refunds/{re}", "/v1/charges/{ch}?expand[]=refunds",
+		"/v1/customers/search?query=created>0&limit=100", "/v1/charges/search?query=refunded:'false'&limit=100",
 	}
 	out := map[string]string{}
 	for _, p := range paths {

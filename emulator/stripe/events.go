@@ -59,6 +59,16 @@ var eventTypes = map[billing.EventType]string{
 	billing.EventInvoiceMarkedUncollectible:    "invoice.marked_uncollectible",
 	billing.EventInvoicePaymentPaid:            "invoice_payment.paid",
 	billing.EventBalanceTransactionCreated:     "customer.balance_transaction.created",
+
+	billing.EventSetupCreated:        "setup_intent.created",
+	billing.EventSetupSucceeded:      "setup_intent.succeeded",
+	billing.EventSetupFailed:         "setup_intent.setup_failed",
+	billing.EventSetupRequiresAction: "setup_intent.requires_action",
+	billing.EventSetupCanceled:       "setup_intent.canceled",
+	billing.EventChargeRefunded:      "charge.refunded",
+	billing.EventRefundCreated:       "refund.created",
+	billing.EventRefundUpdated:       "refund.updated",
+	eventChargeRefundUpdated:         "charge.refund.updated",
 }
 
 // eventObject is a Stripe event, stored as rendered: events are snapshots.
@@ -139,6 +149,10 @@ func renderValue(v any, lk renderLookup) (any, error) {
 		out, err = renderInvoicePayment(o, lk, nil)
 	case *billing.BalanceTransaction:
 		out, err = renderBalanceTransaction(o, lk, nil)
+	case *billing.Setup:
+		out, err = renderSetupIntent(o, lk, nil)
+	case *billing.Refund:
+		out, err = renderRefund(o, lk, nil)
 	default:
 		return nil, fmt.Errorf("render: no Stripe shape for %T", v)
 	}

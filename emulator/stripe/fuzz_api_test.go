@@ -48,6 +48,16 @@ var fuzzRoutes = []struct{ method, path string }{
 	{"POST", "/v1/webhook_endpoints/{webhook}"},
 	{"GET", "/v1/events"},
 	{"GET", "/_billclock/test_clocks/{clock}/progress"},
+	{"POST", "/v1/setup_intents"},
+	{"POST", "/v1/setup_intents/{setup}"},
+	{"POST", "/v1/setup_intents/{setup}/confirm"},
+	{"GET", "/v1/setup_intents"},
+	{"POST", "/v1/refunds"},
+	{"GET", "/v1/refunds"},
+	{"GET", "/v1/customers/search"},
+	{"GET", "/v1/charges/search"},
+	{"GET", "/v1/invoices/search"},
+	{"GET", "/v1/subscriptions/search"},
 }
 
 // FuzzAPI sends any query string and body to any route of a surface that
@@ -95,6 +105,9 @@ func FuzzAPI(f *testing.F) {
 	ids["item"] = sub["items"].(map[string]any)["data"].([]any)[0].(map[string]any)["id"].(string)
 	ids["invoice"] = sub["latest_invoice"].(string)
 	ids["webhook"] = create("/v1/webhook_endpoints", url.Values{"url": {"https://example.com/hook"}, "enabled_events[]": {"*"}})["id"].(string)
+	ids["setup"] = create("/v1/setup_intents", url.Values{"customer": {ids["customer"]}})["id"].(string)
+	create("/v1/payment_intents", url.Values{"amount": {"2000"}, "currency": {"usd"}, "payment_method": {"pm_card_visa"},
+		"confirm": {"true"}, "customer": {ids["customer"]}})
 
 	for i, seed := range []struct{ query, body string }{
 		{"", "frozen_time=1732406400"},
@@ -104,6 +117,9 @@ func FuzzAPI(f *testing.F) {
 		{"expand[]=data.customer", "metadata[k]=v&description=%C3%A9"},
 		{"", "unit_amount=99999999&currency=usd&product=" + ids["product"] + "&recurring[interval]=day&recurring[interval_count]=1095"},
 		{"", "cancel_at=4102444799&proration_date=1793534400"},
+		{"query=email~'example' OR metadata['k']:null&limit=2&expand[]=total_count", ""},
+		{"query=amount>=100 refunded:'false' payment_method_details.card.last4:4242&page=YmNwYWdlMTpjdXNfeA", ""},
+		{"", "payment_method=pm_card_chargeDeclined&confirm=true&amount=500"},
 	} {
 		f.Add(uint8(i), seed.query, seed.body)
 	}
@@ -121,7 +137,7 @@ func FuzzAPI(f *testing.F) {
 		switch w.Code {
 		case http.StatusOK:
 			return
-		case http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge:
+		case http.StatusBadRequest, http.StatusPaymentRequired, http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge:
 		default:
 			t.Fatalf("%s %s?%s %q: status %d: %s", rt.method, path, query, body, w.Code, w.Body)
 		}

@@ -15,13 +15,18 @@ func (s *Surface) Routes(r *mux.Router) {
 	v1 := r.PathPrefix("/v1").Subrouter()
 
 	// Stripe routes billclock does not emulate yet, first so that
-	// /v1/customers/search is not taken for the customer "search".
+	// /v1/invoices/upcoming is not taken for the invoice "upcoming".
 	for _, path := range []string{
-		"/customers/search", "/subscriptions/search", "/invoices/search", "/products/search",
-		"/prices/search", "/payment_intents/search", "/charges/search",
 		"/invoices/upcoming", "/invoices/upcoming/lines", "/invoices/create_preview",
 	} {
 		v1.HandleFunc(path, s.unrecognized)
+	}
+
+	// Search, before the retrieves of each resource, so that
+	// /v1/customers/search is not taken for the customer "search".
+	for _, r := range searchResources {
+		v1.HandleFunc("/"+r.name+"/search", s.read(s.search(r))).Methods(http.MethodGet)
+		v1.HandleFunc("/"+r.name+"/search", s.unrecognized)
 	}
 
 	v1.HandleFunc("/test_helpers/test_clocks", s.write(s.createClock)).Methods(http.MethodPost)
@@ -58,6 +63,21 @@ func (s *Surface) Routes(r *mux.Router) {
 
 	v1.HandleFunc("/charges", s.read(s.listCharges)).Methods(http.MethodGet)
 	v1.HandleFunc("/charges/{id}", s.read(s.retrieveCharge)).Methods(http.MethodGet)
+	v1.HandleFunc("/charges/{charge}/refunds", s.read(s.listChargeRefunds)).Methods(http.MethodGet)
+	v1.HandleFunc("/charges/{charge}/refunds/{id}", s.read(s.retrieveChargeRefund)).Methods(http.MethodGet)
+
+	v1.HandleFunc("/setup_intents", s.write(s.createSetupIntent)).Methods(http.MethodPost)
+	v1.HandleFunc("/setup_intents", s.read(s.listSetupIntents)).Methods(http.MethodGet)
+	v1.HandleFunc("/setup_intents/{id}", s.read(s.retrieveSetupIntent)).Methods(http.MethodGet)
+	v1.HandleFunc("/setup_intents/{id}", s.write(s.updateSetupIntent)).Methods(http.MethodPost)
+	v1.HandleFunc("/setup_intents/{id}/confirm", s.write(s.confirmSetupIntent)).Methods(http.MethodPost)
+	v1.HandleFunc("/setup_intents/{id}/cancel", s.write(s.cancelSetupIntent)).Methods(http.MethodPost)
+
+	v1.HandleFunc("/refunds", s.write(s.createRefund)).Methods(http.MethodPost)
+	v1.HandleFunc("/refunds", s.read(s.listRefunds)).Methods(http.MethodGet)
+	v1.HandleFunc("/refunds/{id}", s.read(s.retrieveRefund)).Methods(http.MethodGet)
+	v1.HandleFunc("/refunds/{id}", s.write(s.updateRefund)).Methods(http.MethodPost)
+	v1.HandleFunc("/refunds/{id}/cancel", s.write(s.cancelRefund)).Methods(http.MethodPost)
 
 	v1.HandleFunc("/account", s.read(s.retrieveAccount)).Methods(http.MethodGet)
 
