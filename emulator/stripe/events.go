@@ -59,6 +59,11 @@ var eventTypes = map[billing.EventType]string{
 	billing.EventInvoiceMarkedUncollectible:    "invoice.marked_uncollectible",
 	billing.EventInvoicePaymentPaid:            "invoice_payment.paid",
 	billing.EventBalanceTransactionCreated:     "customer.balance_transaction.created",
+
+	billing.EventInvoiceSent:     "invoice.sent",
+	billing.EventInvoiceOverdue:  "invoice.overdue",
+	billing.EventInvoiceUpcoming: "invoice.upcoming",
+	billing.EventInvoiceDeleted:  "invoice.deleted",
 }
 
 // eventObject is a Stripe event, stored as rendered: events are snapshots.
