@@ -876,7 +876,7 @@ func renderInvoiceLine(l billing.InvoiceLine, inv *billing.Invoice, lk renderLoo
 	qtyDecimal := strconv.FormatInt(l.Quantity, 10)
 	o := &lineItemObject{
 		ID: lineID(l, inv), Object: "line_item", Amount: l.Amount, Currency: inv.Currency,
-		Description:     describeLine(l.Billed, l.Description, l.Quantity, l.PeriodStart, inv.Currency),
+		Description:         describeLine(l.Billed, l.Description, l.Quantity, l.PeriodStart, inv.Currency),
 		DiscountAmounts:     []any{},
 		Discountable:        lineDiscountable(l),
 		Discounts:           []any{},
