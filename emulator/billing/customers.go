@@ -35,6 +35,19 @@ const (
 // balance a customer was created with.
 const BalanceInitial BalanceTransactionType = "initial"
 
+// InitialBalance records the balance cust was created with (its Balance,
+// in its BalanceCurrency) as its initial balance transaction at now, and
+// announces it. The caller has saved and announced cust.
+func (e *Engine) InitialBalance(cust *Customer, now int64) error {
+	bt := &BalanceTransaction{ID: e.L.NewID("cbtxn_"), Created: now, Customer: cust.ID, Clock: cust.Clock,
+		Amount: cust.Balance, Currency: cust.BalanceCurrency, EndingBalance: cust.Balance, Type: BalanceInitial}
+	if err := e.L.PutBalanceTransaction(bt); err != nil {
+		return err
+	}
+	c := *bt
+	return e.emit(EventBalanceTransactionCreated, now, &c)
+}
+
 // SetBalance sets cust's balance to balance (in currency, used when the
 // customer has no balance currency yet) at now and records the change as
 // a balance transaction of kind (BalanceInitial for a new customer,

@@ -449,6 +449,9 @@ func (e *Engine) CreateInvoice(in NewInvoice, now int64) (*Invoice, error) {
 	inv := e.newInvoice(cust, sub, ReasonManual, now)
 	inv.CollectionMethod, inv.DueDate = "", 0
 	inv.AutoAdvance, inv.Description, inv.Footer, inv.Number, inv.Metadata = in.AutoAdvance, in.Description, in.Footer, in.Number, in.Metadata
+	if inv.Footer == "" {
+		inv.Footer = cust.InvoiceFooter
+	}
 	if err := e.setDue(inv, &in.CollectionMethod, in.DaysUntilDue, nonZero(in.DueDate), now); err != nil {
 		return nil, err
 	}

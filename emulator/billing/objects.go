@@ -33,6 +33,9 @@ type Customer struct {
 	Phone            string    `json:"phone,omitempty"`
 	PreferredLocales []string  `json:"preferred_locales,omitempty"`
 	TaxExempt        TaxExempt `json:"tax_exempt,omitempty"`
+	// InvoiceFooter is the footer the customer's invoices made by hand
+	// get unless they are given their own.
+	InvoiceFooter string `json:"invoice_footer,omitempty"`
 }
 
 // Product is something sold.

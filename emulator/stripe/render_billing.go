@@ -184,7 +184,7 @@ func renderCustomer(c *billing.Customer, lk renderLookup, ex expandSet) (any, er
 		ID: c.ID, Object: "customer", Created: c.Created,
 		Description: nullString(c.Description), Email: nullString(c.Email), Name: nullString(c.Name),
 		InvoicePrefix:   nullString(c.InvoicePrefix),
-		InvoiceSettings: customerInvoiceSetting{DefaultPaymentMethod: defaultPM},
+		InvoiceSettings: customerInvoiceSetting{DefaultPaymentMethod: defaultPM, Footer: nullString(c.InvoiceFooter)},
 		Metadata:        metadata(c.Metadata),
 		// The engine counts the invoices numbered so far; Stripe shows the
 		// sequence number the next one will get.

@@ -39,7 +39,9 @@ func (s *Surface) Routes(r *mux.Router) {
 	v1.HandleFunc("/customers/{customer}/payment_methods", s.read(s.listCustomerPaymentMethods)).Methods(http.MethodGet)
 	v1.HandleFunc("/customers/{customer}/payment_methods/{id}", s.read(s.retrieveCustomerPaymentMethod)).Methods(http.MethodGet)
 	v1.HandleFunc("/customers/{customer}/sources", s.read(s.listCustomerSources)).Methods(http.MethodGet)
+	v1.HandleFunc("/customers/{customer}/sources", s.write(s.createCustomerSource)).Methods(http.MethodPost)
 	v1.HandleFunc("/customers/{customer}/sources/{id}", s.read(s.retrieveCustomerSource)).Methods(http.MethodGet)
+	v1.HandleFunc("/customers/{customer}/sources/{id}", s.write(s.deleteCustomerSource)).Methods(http.MethodDelete)
 
 	v1.HandleFunc("/payment_methods", s.write(s.createPaymentMethod)).Methods(http.MethodPost)
 	v1.HandleFunc("/payment_methods", s.read(s.listPaymentMethods)).Methods(http.MethodGet)
