@@ -19,10 +19,13 @@ func (s *Surface) Routes(r *mux.Router) {
 	for _, path := range []string{
 		"/customers/search", "/subscriptions/search", "/invoices/search", "/products/search",
 		"/prices/search", "/payment_intents/search", "/charges/search",
-		"/invoices/upcoming", "/invoices/upcoming/lines", "/invoices/create_preview",
+		"/invoices/upcoming", "/invoices/upcoming/lines",
 	} {
 		v1.HandleFunc(path, s.unrecognized)
 	}
+	// Likewise, create_preview is never an invoice's id.
+	v1.HandleFunc("/invoices/create_preview", s.read(s.createPreview)).Methods(http.MethodPost)
+	v1.HandleFunc("/invoices/create_preview", s.unrecognized)
 
 	v1.HandleFunc("/test_helpers/test_clocks", s.write(s.createClock)).Methods(http.MethodPost)
 	v1.HandleFunc("/test_helpers/test_clocks", s.read(s.listClocks)).Methods(http.MethodGet)
@@ -86,20 +89,30 @@ func (s *Surface) Routes(r *mux.Router) {
 	v1.HandleFunc("/subscription_items/{id}", s.write(s.updateSubscriptionItem)).Methods(http.MethodPost)
 	v1.HandleFunc("/subscription_items/{id}", s.write(s.deleteSubscriptionItem)).Methods(http.MethodDelete)
 
+	v1.HandleFunc("/invoices", s.write(s.createInvoice)).Methods(http.MethodPost)
 	v1.HandleFunc("/invoices", s.read(s.listInvoices)).Methods(http.MethodGet)
 	v1.HandleFunc("/invoices/{id}", s.read(s.retrieveInvoice)).Methods(http.MethodGet)
+	v1.HandleFunc("/invoices/{id}", s.write(s.updateInvoice)).Methods(http.MethodPost)
+	v1.HandleFunc("/invoices/{id}", s.write(s.deleteInvoice)).Methods(http.MethodDelete)
 	v1.HandleFunc("/invoices/{id}/lines", s.read(s.listInvoiceLines)).Methods(http.MethodGet)
 	v1.HandleFunc("/invoices/{id}/pay", s.write(s.payInvoice)).Methods(http.MethodPost)
 	v1.HandleFunc("/invoices/{id}/finalize", s.write(s.finalizeInvoice())).Methods(http.MethodPost)
 	v1.HandleFunc("/invoices/{id}/void", s.write(s.voidInvoice())).Methods(http.MethodPost)
+	v1.HandleFunc("/invoices/{id}/send", s.write(s.sendInvoice())).Methods(http.MethodPost)
+	v1.HandleFunc("/invoices/{id}/mark_uncollectible", s.write(s.markUncollectible())).Methods(http.MethodPost)
+	v1.HandleFunc("/invoices/{id}/add_lines", s.write(s.addLines)).Methods(http.MethodPost)
+	v1.HandleFunc("/invoices/{id}/remove_lines", s.write(s.removeLines)).Methods(http.MethodPost)
 
 	v1.HandleFunc("/invoice_payments", s.read(s.listInvoicePayments)).Methods(http.MethodGet)
 	v1.HandleFunc("/invoice_payments/{id}", s.read(s.retrieveInvoicePayment)).Methods(http.MethodGet)
 	v1.HandleFunc("/customers/{customer}/balance_transactions", s.read(s.listBalanceTransactions)).Methods(http.MethodGet)
 	v1.HandleFunc("/customers/{customer}/balance_transactions/{id}", s.read(s.retrieveBalanceTransaction)).Methods(http.MethodGet)
 
+	v1.HandleFunc("/invoiceitems", s.write(s.createInvoiceItem)).Methods(http.MethodPost)
 	v1.HandleFunc("/invoiceitems", s.read(s.listInvoiceItems)).Methods(http.MethodGet)
 	v1.HandleFunc("/invoiceitems/{id}", s.read(s.retrieveInvoiceItem)).Methods(http.MethodGet)
+	v1.HandleFunc("/invoiceitems/{id}", s.write(s.updateInvoiceItem)).Methods(http.MethodPost)
+	v1.HandleFunc("/invoiceitems/{id}", s.write(s.deleteInvoiceItem)).Methods(http.MethodDelete)
 
 	v1.HandleFunc("/webhook_endpoints", s.write(s.createWebhookEndpoint)).Methods(http.MethodPost)
 	v1.HandleFunc("/webhook_endpoints", s.read(s.listWebhookEndpoints)).Methods(http.MethodGet)
