@@ -66,10 +66,11 @@ func TestUnrecognizedPaths(t *testing.T) {
 	}
 }
 
-// TestUnemulatedStripePaths: Stripe's search and invoice preview routes,
-// which billclock does not emulate yet, answer "Unrecognized request URL"
-// rather than being read as a retrieve of an object whose id is "search"
-// or "upcoming".
+// TestUnemulatedStripePaths: Stripe's search and legacy upcoming-invoice
+// routes, which billclock does not emulate yet, and create_preview with a
+// method other than POST, answer "Unrecognized request URL" rather than
+// being read as a retrieve of an object whose id is "search", "upcoming"
+// or "create_preview".
 func TestUnemulatedStripePaths(t *testing.T) {
 	t.Parallel()
 	e := start(t, emulator.Config{NoSync: true})
@@ -86,8 +87,9 @@ func TestUnemulatedStripePaths(t *testing.T) {
 		{http.MethodGet, "/v1/invoices/upcoming", "?customer=cus_123"},
 		{http.MethodGet, "/v1/invoices/upcoming", ""},
 		{http.MethodGet, "/v1/invoices/upcoming/lines", "?customer=cus_123"},
-		{http.MethodPost, "/v1/invoices/create_preview", ""},
+		// create_preview is served for POST only.
 		{http.MethodGet, "/v1/invoices/create_preview", ""},
+		{http.MethodDelete, "/v1/invoices/create_preview", ""},
 		// The routes they would have been taken for, with other methods.
 		{http.MethodPost, "/v1/customers/search", ""},
 		{http.MethodDelete, "/v1/subscriptions/search", ""},
