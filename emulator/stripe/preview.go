@@ -28,7 +28,8 @@ func (s *Surface) createPreview(c *call, tx *store.Tx) (any, error) {
 	}
 	var ch billing.SubscriptionChange
 	details := false
-	var trialEndNow bool
+	var trialEndNow, clearMetadata bool
+	var metadata map[string]string
 	if sd, ok := c.p.sub("subscription_details"); ok {
 		details = true
 		ch.Items = sd.itemSpecs("subscription_details[items]", "id", "price", "quantity", "deleted", "metadata", "clear_usage")
@@ -43,6 +44,7 @@ func (s *Surface) createPreview(c *call, tx *store.Tx) (any, error) {
 		} else if v, ok := sd.timestamp("subscription_details[trial_end]"); ok {
 			ch.TrialEnd = &v
 		}
+		metadata, clearMetadata = sd.metadata("subscription_details[metadata]")
 		if rates := readTaxRates(sd, "subscription_details[default_tax_rates]"); rates != nil {
 			ch.DefaultTaxRates = rates
 		}
@@ -73,6 +75,7 @@ func (s *Surface) createPreview(c *call, tx *store.Tx) (any, error) {
 		if trialEndNow {
 			ch.TrialEnd = &now
 		}
+		ch.Metadata = metadataUpdate(sub.Metadata, metadata, clearMetadata)
 		if details {
 			inv, err = e.PreviewUpdate(sub.ID, ch, now)
 		} else {
@@ -90,7 +93,8 @@ func (s *Surface) createPreview(c *call, tx *store.Tx) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		in := billing.NewSubscription{Customer: cust.ID, Items: ch.Items, Terms: billing.Terms{DefaultTaxRates: ch.DefaultTaxRates}}
+		in := billing.NewSubscription{Customer: cust.ID, Items: ch.Items, Metadata: applyMetadata(nil, metadata, false),
+			Terms: billing.Terms{DefaultTaxRates: ch.DefaultTaxRates}}
 		if ch.TrialEnd != nil {
 			in.TrialEnd = *ch.TrialEnd
 		}
