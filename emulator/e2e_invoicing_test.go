@@ -17,7 +17,6 @@ import (
 	"github.com/billclock/billclock/emulator"
 )
 
-
 // item creates an invoice item with p, for customer.
 func (b *billingEnv) item(customer string, p *stripe.InvoiceItemCreateParams) *stripe.InvoiceItem {
 	b.t.Helper()
