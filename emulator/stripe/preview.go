@@ -1,6 +1,8 @@
 package stripe
 
 import (
+	"strings"
+
 	"github.com/billclock/billclock/emulator/billing"
 	"github.com/billclock/billclock/store"
 )
@@ -140,10 +142,16 @@ func (s *Surface) previewCustomer(l *ledger, customer string) (*billing.Invoice,
 }
 
 // previewError words a preview's error: Stripe's invoice_upcoming_none
-// for nothing to come.
+// for nothing to come; the engine's items[...] parameters are
+// subscription_details[items][...] in a preview.
 func previewError(err error) error {
 	if e := noUpcomingInvoice(err); e != nil {
 		return e
+	}
+	if be, ok := err.(*billing.Error); ok && strings.HasPrefix(be.Param, "items[") {
+		e := *be
+		e.Param = "subscription_details[" + strings.Replace(be.Param, "[", "][", 1)
+		return &e
 	}
 	return err
 }
