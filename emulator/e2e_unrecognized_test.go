@@ -41,7 +41,8 @@ func TestUnrecognizedPaths(t *testing.T) {
 		{http.MethodPut, "/v1/customers"},
 		{http.MethodPatch, "/v1/customers/cus_123"},
 		{http.MethodPost, "/v1/events"},
-		{http.MethodDelete, "/v1/invoices/in_123"},
+		{http.MethodPut, "/v1/invoices/in_123"},
+		{http.MethodDelete, "/v1/invoices/in_123/lines"},
 	} {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
 			r := e.raw(t, rawRequest{Method: tc.method, Path: tc.path, Key: testKey})
