@@ -383,6 +383,112 @@ func isoSteps() []isoStep {
 			require.NoError(t, err)
 			return r.LastResponse
 		}},
+		{"POST /v1/invoiceitems", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			ii, err := w.sc.V1InvoiceItems.Create(t.Context(), idem(&stripe.InvoiceItemCreateParams{Customer: stripe.String(w.ids["cusFree"]),
+				Amount: stripe.Int64(700), Currency: stripe.String("usd"), Description: stripe.String("pending")}, key))
+			require.NoError(t, err)
+			w.ids["iiPending"] = ii.ID
+			return ii.LastResponse
+		}},
+		{"POST /v1/invoices", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			inv, err := w.sc.V1Invoices.Create(t.Context(), idem(&stripe.InvoiceCreateParams{Customer: stripe.String(w.ids["cusFree"]),
+				Description: stripe.String("draft")}, key))
+			require.NoError(t, err)
+			w.ids["inDraft"] = inv.ID
+			return inv.LastResponse
+		}},
+		{"POST /v1/invoiceitems", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			ii, err := w.sc.V1InvoiceItems.Create(t.Context(), idem(&stripe.InvoiceItemCreateParams{Customer: stripe.String(w.ids["cusFree"]),
+				Invoice: stripe.String(w.ids["inDraft"]), Amount: stripe.Int64(300), Currency: stripe.String("usd")}, key))
+			require.NoError(t, err)
+			w.ids["iiDraft"] = ii.ID
+			return ii.LastResponse
+		}},
+		{"POST /v1/invoiceitems/{id}", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			ii, err := w.sc.V1InvoiceItems.Update(t.Context(), w.ids["iiDraft"], idem(&stripe.InvoiceItemUpdateParams{
+				Description: stripe.String("on the draft")}, key))
+			require.NoError(t, err)
+			return ii.LastResponse
+		}},
+		{"POST /v1/invoices/{id}/add_lines", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			inv, err := w.sc.V1Invoices.AddLines(t.Context(), w.ids["inDraft"], idem(&stripe.InvoiceAddLinesParams{
+				Lines: []*stripe.InvoiceAddLinesLineParams{{Amount: stripe.Int64(50), Description: stripe.String("added")}}}, key))
+			require.NoError(t, err)
+			require.Len(t, inv.Lines.Data, 2)
+			w.ids["ilDraft"], w.ids["ilAdded"] = inv.Lines.Data[0].ID, inv.Lines.Data[1].ID
+			return inv.LastResponse
+		}},
+		{"POST /v1/invoices/{id}/remove_lines", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			inv, err := w.sc.V1Invoices.RemoveLines(t.Context(), w.ids["inDraft"], idem(&stripe.InvoiceRemoveLinesParams{
+				Lines: []*stripe.InvoiceRemoveLinesLineParams{{ID: stripe.String(w.ids["ilAdded"]), Behavior: stripe.String("delete")}}}, key))
+			require.NoError(t, err)
+			return inv.LastResponse
+		}},
+		{"POST /v1/invoices/{id}", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			inv, err := w.sc.V1Invoices.Update(t.Context(), w.ids["inDraft"], idem(&stripe.InvoiceUpdateParams{
+				Metadata: map[string]string{"account": w.name}}, key))
+			require.NoError(t, err)
+			return inv.LastResponse
+		}},
+		{"POST /v1/invoices", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			inv, err := w.sc.V1Invoices.Create(t.Context(), idem(&stripe.InvoiceCreateParams{Customer: stripe.String(w.ids["cusFree"])}, key))
+			require.NoError(t, err)
+			w.ids["inGone"] = inv.ID
+			return inv.LastResponse
+		}},
+		{"DELETE /v1/invoices/{id}", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			inv, err := w.sc.V1Invoices.Delete(t.Context(), w.ids["inGone"], idem(&stripe.InvoiceDeleteParams{}, key))
+			require.NoError(t, err)
+			return inv.LastResponse
+		}},
+		{"POST /v1/invoiceitems", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			ii, err := w.sc.V1InvoiceItems.Create(t.Context(), idem(&stripe.InvoiceItemCreateParams{Customer: stripe.String(w.ids["cusFree"]),
+				Amount: stripe.Int64(1), Currency: stripe.String("usd")}, key))
+			require.NoError(t, err)
+			w.ids["iiGone"] = ii.ID
+			return ii.LastResponse
+		}},
+		{"DELETE /v1/invoiceitems/{id}", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			ii, err := w.sc.V1InvoiceItems.Delete(t.Context(), w.ids["iiGone"], idem(&stripe.InvoiceItemDeleteParams{}, key))
+			require.NoError(t, err)
+			return ii.LastResponse
+		}},
+		{"POST /v1/invoices", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			inv, err := w.sc.V1Invoices.Create(t.Context(), idem(&stripe.InvoiceCreateParams{Customer: stripe.String(w.ids["cusFree"]),
+				CollectionMethod: stripe.String("send_invoice"), DaysUntilDue: stripe.Int64(30)}, key))
+			require.NoError(t, err)
+			w.ids["inSent"] = inv.ID
+			return inv.LastResponse
+		}},
+		{"POST /v1/invoiceitems", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			ii, err := w.sc.V1InvoiceItems.Create(t.Context(), idem(&stripe.InvoiceItemCreateParams{Customer: stripe.String(w.ids["cusFree"]),
+				Invoice: stripe.String(w.ids["inSent"]), Amount: stripe.Int64(4500), Currency: stripe.String("usd")}, key))
+			require.NoError(t, err)
+			return ii.LastResponse
+		}},
+		{"POST /v1/invoices/{id}/send", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			inv, err := w.sc.V1Invoices.SendInvoice(t.Context(), w.ids["inSent"], idem(&stripe.InvoiceSendInvoiceParams{}, key))
+			require.NoError(t, err)
+			return inv.LastResponse
+		}},
+		{"POST /v1/invoices/{id}/mark_uncollectible", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			inv, err := w.sc.V1Invoices.MarkUncollectible(t.Context(), w.ids["inSent"], idem(&stripe.InvoiceMarkUncollectibleParams{}, key))
+			require.NoError(t, err)
+			return inv.LastResponse
+		}},
+		{"POST /v1/customers/{customer}/sources", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			src, err := w.sc.V1PaymentSources.Create(t.Context(), idem(&stripe.PaymentSourceCreateParams{Customer: stripe.String(w.ids["cusFree"]),
+				Source: &stripe.PaymentSourceSourceParams{Token: stripe.String("tok_mastercard")}}, key))
+			require.NoError(t, err)
+			w.ids["srcGone"] = src.ID
+			return src.LastResponse
+		}},
+		{"DELETE /v1/customers/{customer}/sources/{id}", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			src, err := w.sc.V1PaymentSources.Delete(t.Context(), w.ids["srcGone"], idem(&stripe.PaymentSourceDeleteParams{
+				Customer: stripe.String(w.ids["cusFree"])}, key))
+			require.NoError(t, err)
+			return src.LastResponse
+		}},
 		{"POST /v1/events/{id}/retry", func(t *testing.T, e *env, w *isoWorld, key string) *stripe.APIResponse {
 			if w.ids["evt"] == "" {
 				evs := eventsOf(t, w.sc, &stripe.EventListParams{ListParams: stripe.ListParams{Limit: stripe.Int64(1)}})
@@ -643,6 +749,49 @@ func isolationCases() []isoCase {
 		{"GET /v1/invoiceitems", "cursor", get, "/v1/invoiceitems?starting_after={ii}", "",
 			missing("invoiceitem", "ii", "starting_after")},
 		{"GET /v1/invoiceitems/{id}", "retrieve", get, "/v1/invoiceitems/{ii}", "", missing("invoiceitem", "ii", "id")},
+		{"POST /v1/invoiceitems", "for the victim's customer", post, "/v1/invoiceitems", "customer={cusFree}&amount=100&currency=usd",
+			missing("customer", "cusFree", "customer")},
+		{"POST /v1/invoiceitems", "on the victim's invoice", post, "/v1/invoiceitems", "invoice={inDraft}&amount=100&currency=usd",
+			missing("invoice", "inDraft", "invoice")},
+		{"POST /v1/invoiceitems", "own customer, the victim's invoice", post, "/v1/invoiceitems",
+			"customer={b.cusFree}&invoice={inDraft}&amount=100&currency=usd", missing("invoice", "inDraft", "invoice")},
+		{"POST /v1/invoiceitems", "own customer, the victim's subscription", post, "/v1/invoiceitems",
+			"customer={b.cusFree}&subscription={sub}&amount=100&currency=usd", missing("subscription", "sub", "subscription")},
+		{"POST /v1/invoiceitems", "own customer, the victim's price", post, "/v1/invoiceitems",
+			"customer={b.cusFree}&pricing[price]={price}", missing("price", "price", "pricing[price]")},
+		{"POST /v1/invoiceitems", "own customer, a price of the victim's product", post, "/v1/invoiceitems",
+			"customer={b.cusFree}&price_data[currency]=usd&price_data[unit_amount]=100&price_data[product]={prod}",
+			missing("product", "prod", "price_data[product]")},
+		{"POST /v1/invoiceitems/{id}", "update", post, "/v1/invoiceitems/{iiDraft}", "amount=1",
+			missing("invoiceitem", "iiDraft", "id")},
+		{"POST /v1/invoiceitems/{id}", "own item, the victim's price", post, "/v1/invoiceitems/{b.iiPending}",
+			"pricing[price]={price}", missing("price", "price", "pricing[price]")},
+		{"DELETE /v1/invoiceitems/{id}", "delete", del, "/v1/invoiceitems/{iiPending}", "", missing("invoiceitem", "iiPending", "id")},
+
+		{"POST /v1/invoices", "for the victim's customer", post, "/v1/invoices", "customer={cusFree}",
+			missing("customer", "cusFree", "customer")},
+		{"POST /v1/invoices", "own customer, the victim's subscription", post, "/v1/invoices",
+			"customer={b.cusFree}&subscription={sub}", missing("subscription", "sub", "subscription")},
+		{"POST /v1/invoices/{id}", "update", post, "/v1/invoices/{inDraft}", "description=mallory", missing("invoice", "inDraft", "id")},
+		{"DELETE /v1/invoices/{id}", "delete", del, "/v1/invoices/{inDraft}", "", missing("invoice", "inDraft", "id")},
+		{"POST /v1/invoices/{id}/send", "send", post, "/v1/invoices/{inDraft}/send", "", missing("invoice", "inDraft", "id")},
+		{"POST /v1/invoices/{id}/mark_uncollectible", "mark uncollectible", post, "/v1/invoices/{in2}/mark_uncollectible", "",
+			missing("invoice", "in2", "id")},
+		{"POST /v1/invoices/{id}/add_lines", "add to the victim's draft", post, "/v1/invoices/{inDraft}/add_lines",
+			"lines[0][amount]=1", missing("invoice", "inDraft", "id")},
+		{"POST /v1/invoices/{id}/add_lines", "own draft, the victim's pending item", post, "/v1/invoices/{b.inDraft}/add_lines",
+			"lines[0][invoice_item]={iiPending}", missing("invoiceitem", "iiPending", "lines[0][invoice_item]")},
+		{"POST /v1/invoices/{id}/remove_lines", "remove from the victim's draft", post, "/v1/invoices/{inDraft}/remove_lines",
+			"lines[0][id]={ilDraft}&lines[0][behavior]=delete", missing("invoice", "inDraft", "id")},
+		{"POST /v1/invoices/{id}/remove_lines", "own draft, the victim's line", post, "/v1/invoices/{b.inDraft}/remove_lines",
+			"lines[0][id]={ilDraft}&lines[0][behavior]=unassign", missing("line_item", "ilDraft", "lines[0][id]")},
+		{"POST /v1/invoices/create_preview", "the victim's subscription", post, "/v1/invoices/create_preview",
+			"subscription={sub}", missing("subscription", "sub", "subscription")},
+		{"POST /v1/invoices/create_preview", "the victim's customer", post, "/v1/invoices/create_preview",
+			"customer={cus}", missing("customer", "cus", "customer")},
+		{"POST /v1/invoices/create_preview", "own customer, a subscription to the victim's price", post, "/v1/invoices/create_preview",
+			"customer={b.cusFree}&subscription_details[items][0][price]={price}",
+			missing("price", "price", "subscription_details[items][0][price]")},
 
 		{"GET /v1/webhook_endpoints", "list", get, "/v1/webhook_endpoints?limit=100", "", unseen()},
 		{"GET /v1/webhook_endpoints", "cursor", get, "/v1/webhook_endpoints?starting_after={we}", "",
@@ -697,6 +846,12 @@ func isolationCases() []isoCase {
 			"/v1/customers/{b.cusFree}/payment_methods/{pm}", "", missing("PaymentMethod", "pm", "payment_method")},
 		{"GET /v1/customers/{customer}/sources", "list the victim's customer's", get, "/v1/customers/{cusFree}/sources", "",
 			missing("customer", "cusFree", "customer")},
+		{"POST /v1/customers/{customer}/sources", "add to the victim's customer", post, "/v1/customers/{cusFree}/sources",
+			"source=tok_visa", missing("customer", "cusFree", "customer")},
+		{"DELETE /v1/customers/{customer}/sources/{id}", "delete the victim's card", del, "/v1/customers/{cusFree}/sources/{src}", "",
+			missing("customer", "cusFree", "customer")},
+		{"DELETE /v1/customers/{customer}/sources/{id}", "own customer, the victim's card", del,
+			"/v1/customers/{b.cusFree}/sources/{src}", "", missing("source", "src", "id")},
 		{"GET /v1/customers/{customer}/sources", "own customer, cursor", get,
 			"/v1/customers/{b.cusFree}/sources?starting_after={src}", "", missing("source", "src", "starting_after")},
 		{"GET /v1/customers/{customer}/sources/{id}", "retrieve", get, "/v1/customers/{cusFree}/sources/{src}", "",
@@ -945,6 +1100,8 @@ func (w *isoWorld) snapshot(t *testing.T, e *env) map[string]string {
 		"/v1/subscription_items?subscription={sub}", "/v1/subscription_items/{si}", "/v1/subscription_items/{si2}",
 		"/v1/invoices?customer={cus}&limit=100", "/v1/invoices/{in}", "/v1/invoices/{in2}", "/v1/invoices/{in2}/lines",
 		"/v1/invoiceitems?customer={cus}&limit=100", "/v1/invoiceitems/{ii}",
+		"/v1/invoices?customer={cusFree}&limit=100", "/v1/invoices/{inDraft}", "/v1/invoices/{inSent}",
+		"/v1/invoiceitems?customer={cusFree}&limit=100", "/v1/invoiceitems/{iiPending}", "/v1/invoiceitems/{iiDraft}",
 		"/v1/webhook_endpoints", "/v1/webhook_endpoints/{we}",
 		"/v1/events?limit=100", "/v1/events/{evt}", "/_billclock/webhook_attempts?limit=100", "/_billclock/settings",
 		"/v1/customers/{cusFree}?expand[]=default_source&expand[]=invoice_settings.default_payment_method",

@@ -41,7 +41,8 @@ func TestUnrecognizedPaths(t *testing.T) {
 		{http.MethodPut, "/v1/customers"},
 		{http.MethodPatch, "/v1/customers/cus_123"},
 		{http.MethodPost, "/v1/events"},
-		{http.MethodDelete, "/v1/invoices/in_123"},
+		{http.MethodPut, "/v1/invoices/in_123"},
+		{http.MethodDelete, "/v1/invoices/in_123/lines"},
 	} {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
 			r := e.raw(t, rawRequest{Method: tc.method, Path: tc.path, Key: testKey})
@@ -66,11 +67,12 @@ func TestUnrecognizedPaths(t *testing.T) {
 	}
 }
 
-// TestUnemulatedStripePaths: Stripe's invoice preview routes, which
-// billclock does not emulate yet, and the search routes with a method
-// other than GET answer "Unrecognized request URL" rather than being read
-// as a retrieve (or update) of an object whose id is "search" or
-// "upcoming".
+// TestUnemulatedStripePaths: Stripe's legacy upcoming-invoice routes,
+// which billclock does not emulate yet, create_preview with a method
+// other than POST, and the search routes with a method other than GET
+// answer "Unrecognized request URL" rather than being read as a retrieve
+// (or update) of an object whose id is "search", "upcoming" or
+// "create_preview".
 func TestUnemulatedStripePaths(t *testing.T) {
 	t.Parallel()
 	e := start(t, emulator.Config{NoSync: true})
@@ -79,8 +81,9 @@ func TestUnemulatedStripePaths(t *testing.T) {
 		{http.MethodGet, "/v1/invoices/upcoming", "?customer=cus_123"},
 		{http.MethodGet, "/v1/invoices/upcoming", ""},
 		{http.MethodGet, "/v1/invoices/upcoming/lines", "?customer=cus_123"},
-		{http.MethodPost, "/v1/invoices/create_preview", ""},
+		// create_preview is served for POST only.
 		{http.MethodGet, "/v1/invoices/create_preview", ""},
+		{http.MethodDelete, "/v1/invoices/create_preview", ""},
 		// The routes they would have been taken for, with other methods.
 		{http.MethodPost, "/v1/customers/search", ""},
 		{http.MethodDelete, "/v1/subscriptions/search", ""},

@@ -25,6 +25,11 @@ type Ledger interface {
 	PutInvoice(*Invoice) error
 
 	PutInvoiceItem(*InvoiceItem) error
+	InvoiceItem(id string) (*InvoiceItem, error)
+	// DeleteInvoice deletes a draft invoice, and DeleteInvoiceItem an
+	// invoice item that is pending or on a draft (manual.go).
+	DeleteInvoice(id string) error
+	DeleteInvoiceItem(*InvoiceItem) error
 	// PendingInvoiceItems returns the customer's invoice items that are on
 	// no invoice yet, oldest first.
 	PendingInvoiceItems(customer string) ([]*InvoiceItem, error)
@@ -73,6 +78,13 @@ const (
 	// TaskExpireIncomplete ends a subscription still incomplete
 	// IncompleteExpiry after it was created (Expect: that time).
 	TaskExpireIncomplete TaskKind = "expire_incomplete"
+	// TaskOverdue announces that an invoice sent for payment is still
+	// unpaid at its due date (Expect: the due date).
+	TaskOverdue TaskKind = "overdue"
+	// TaskUpcoming announces a subscription's next renewal invoice
+	// DunningPolicy.UpcomingNotice before its period ends (Expect: the
+	// period's end).
+	TaskUpcoming TaskKind = "upcoming"
 )
 
 // Task is work due at a time. Tasks are never removed when plans change:
@@ -179,6 +191,10 @@ type NewSubscription struct {
 	IncompleteUntilPaid bool
 	// Terms are the subscription's discounts and default tax rates.
 	Terms
+	// CollectionMethod and DaysUntilDue say how its invoices are
+	// collected (sendinvoice.go).
+	CollectionMethod CollectionMethod
+	DaysUntilDue     *int64
 }
 
 // resolvedPrice is a recurring price with its product's name.
@@ -313,6 +329,9 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 	if err := e.subscriptionTerms(sub, nil, cust, in.Items, in.Terms, now); err != nil {
 		return nil, err
 	}
+	if err := setCollection(sub, &in.CollectionMethod, in.DaysUntilDue); err != nil {
+		return nil, err
+	}
 
 	inv := e.newInvoice(cust, sub, ReasonSubscriptionCreate, now)
 	if err := e.sweepPending(inv, sweptBy(sub)); err != nil {
@@ -366,7 +385,8 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 		return nil, err
 	}
 	behavior := in.PaymentBehavior
-	if due > 0 && (behavior == DefaultIncomplete || !chargeable(pm)) {
+	// A subscription whose invoices are sent for payment is active at once.
+	if due > 0 && !sub.sendsInvoices() && (behavior == DefaultIncomplete || !chargeable(pm)) {
 		sub.Status = StatusIncomplete
 	}
 	if err := e.emit(EventSubscriptionCreated, now, snapshotSub(sub)); err != nil {
@@ -381,6 +401,10 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 	switch {
 	case inv.AmountDue() == 0:
 		if err := e.payNothing(inv, now); err != nil {
+			return nil, err
+		}
+	case inv.sentForPayment():
+		if err := e.issue(inv, now); err != nil {
 			return nil, err
 		}
 	case behavior != DefaultIncomplete:
@@ -430,6 +454,9 @@ func (e *Engine) scheduleSubscription(sub *Subscription, now int64) error {
 			return err
 		}
 	}
+	if err := e.scheduleUpcoming(sub, now); err != nil {
+		return err
+	}
 	return e.scheduleCancel(sub)
 }
 
@@ -445,6 +472,10 @@ func (e *Engine) newInvoice(cust *Customer, sub *Subscription, reason BillingRea
 		BillingReason: reason, Currency: "usd", PeriodStart: now, PeriodEnd: now, AutoAdvance: true}
 	if sub != nil {
 		inv.Subscription, inv.Currency = sub.ID, sub.Currency
+		inv.CollectionMethod = sub.CollectionMethod
+		if sub.sendsInvoices() {
+			inv.DueDate = now + sub.DaysUntilDue*secondsPerDay
+		}
 	}
 	return inv
 }
@@ -464,10 +495,7 @@ func (e *Engine) sweepPending(inv *Invoice, keep func(*InvoiceItem) bool) error 
 		if err := e.L.PutInvoiceItem(ii); err != nil {
 			return err
 		}
-		inv.Lines = append(inv.Lines, InvoiceLine{ID: e.L.NewID("il_"), Amount: ii.Amount, Billed: ii.Billed, Description: ii.Description,
-			PeriodStart: ii.PeriodStart, PeriodEnd: ii.PeriodEnd, Proration: ii.Proration, Quantity: ii.Quantity,
-			Price: ii.Price, SubscriptionItem: ii.SubscriptionItem, InvoiceItem: ii.ID})
-		carryItemTerms(&inv.Lines[len(inv.Lines)-1], ii)
+		inv.Lines = append(inv.Lines, itemLine(e.L.NewID("il_"), ii))
 	}
 	return nil
 }
@@ -504,6 +532,10 @@ type SubscriptionChange struct {
 	MissingPaymentMethodAtTrialEnd *string
 	// Terms change the subscription's discounts and default tax rates.
 	Terms
+	// CollectionMethod and DaysUntilDue change how its invoices are
+	// collected: nil leaves them.
+	CollectionMethod *CollectionMethod
+	DaysUntilDue     *int64
 }
 
 // UpdateSubscription changes a subscription at now: items, seats, prices
@@ -632,6 +664,9 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 	}
 	if ch.MissingPaymentMethodAtTrialEnd != nil {
 		sub.MissingPaymentMethodAtTrialEnd = *ch.MissingPaymentMethodAtTrialEnd
+	}
+	if err := setCollection(sub, ch.CollectionMethod, ch.DaysUntilDue); err != nil {
+		return nil, err
 	}
 	if ch.TrialEnd != nil && *ch.TrialEnd > now {
 		if err := e.moveTrialEnd(sub, *ch.TrialEnd, now); err != nil {
@@ -866,6 +901,10 @@ func (e *Engine) apply(t *Task) error {
 		if err != nil || inv.Status != InvoiceDraft || !inv.AutoAdvance {
 			return ignoreNotFound(err)
 		}
+		// A draft whose finalization was moved waits for its own task.
+		if inv.AutomaticallyFinalizesAt != 0 && inv.AutomaticallyFinalizesAt != t.At {
+			return nil
+		}
 		cust, err := e.L.Customer(inv.Customer)
 		if err != nil {
 			return ignoreNotFound(err) // the customer was deleted: the draft stays a draft
@@ -875,6 +914,8 @@ func (e *Engine) apply(t *Task) error {
 		return e.retry(t)
 	case TaskSubscriptionDiscountEnd, TaskCustomerDiscountEnd:
 		return e.endDiscounts(t)
+	case TaskOverdue:
+		return e.overdue(t)
 	}
 	sub, err := e.L.Subscription(t.Subject)
 	if err != nil || sub.Status == StatusCanceled || sub.Status == StatusIncompleteExpired {
@@ -901,6 +942,11 @@ func (e *Engine) apply(t *Task) error {
 			return nil
 		}
 		return e.endPeriod(sub, t.At)
+	case TaskUpcoming:
+		if sub.PeriodEnd != t.Expect {
+			return nil
+		}
+		return e.announceUpcoming(sub, t.At)
 	}
 	return fmt.Errorf("unknown task kind %q", t.Kind)
 }
@@ -986,6 +1032,9 @@ func (e *Engine) endPeriod(sub *Subscription, at int64) error {
 		return err
 	}
 	if err := e.L.Schedule(Task{Clock: sub.Clock, At: inv.AutomaticallyFinalizesAt, Kind: TaskFinalize, Subject: inv.ID}); err != nil {
+		return err
+	}
+	if err := e.scheduleUpcoming(sub, at); err != nil {
 		return err
 	}
 	return e.L.Schedule(Task{Clock: sub.Clock, At: sub.PeriodEnd, Kind: TaskPeriodEnd, Subject: sub.ID, Expect: sub.PeriodEnd})

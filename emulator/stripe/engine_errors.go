@@ -110,6 +110,9 @@ func engineMessage(e *billing.Error) string {
 	if word, ok := moneyMessages[e.Code]; ok {
 		return word(e)
 	}
+	if word, ok := invoicingMessages[e.Code]; ok {
+		return word(e)
+	}
 	return e.Error()
 }
 

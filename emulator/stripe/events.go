@@ -69,6 +69,11 @@ var eventTypes = map[billing.EventType]string{
 	billing.EventRefundCreated:       "refund.created",
 	billing.EventRefundUpdated:       "refund.updated",
 	eventChargeRefundUpdated:         "charge.refund.updated",
+
+	billing.EventInvoiceSent:     "invoice.sent",
+	billing.EventInvoiceOverdue:  "invoice.overdue",
+	billing.EventInvoiceUpcoming: "invoice.upcoming",
+	billing.EventInvoiceDeleted:  "invoice.deleted",
 }
 
 // eventObject is a Stripe event, stored as rendered: events are snapshots.

@@ -58,6 +58,18 @@ var fuzzRoutes = []struct{ method, path string }{
 	{"GET", "/v1/charges/search"},
 	{"GET", "/v1/invoices/search"},
 	{"GET", "/v1/subscriptions/search"},
+	{"POST", "/v1/invoiceitems"},
+	{"POST", "/v1/invoiceitems/{invoiceitem}"},
+	{"DELETE", "/v1/invoiceitems/{invoiceitem}"},
+	{"POST", "/v1/invoices"},
+	{"POST", "/v1/invoices/{draft}"},
+	{"DELETE", "/v1/invoices/{draft}"},
+	{"POST", "/v1/invoices/{draft}/send"},
+	{"POST", "/v1/invoices/{invoice}/mark_uncollectible"},
+	{"POST", "/v1/invoices/{draft}/add_lines"},
+	{"POST", "/v1/invoices/{draft}/remove_lines"},
+	{"POST", "/v1/invoices/create_preview"},
+	{"POST", "/v1/customers/{customer}/sources"},
 }
 
 // FuzzAPI sends any query string and body to any route of a surface that
@@ -108,6 +120,9 @@ func FuzzAPI(f *testing.F) {
 	ids["setup"] = create("/v1/setup_intents", url.Values{"customer": {ids["customer"]}})["id"].(string)
 	create("/v1/payment_intents", url.Values{"amount": {"2000"}, "currency": {"usd"}, "payment_method": {"pm_card_visa"},
 		"confirm": {"true"}, "customer": {ids["customer"]}})
+	ids["draft"] = create("/v1/invoices", url.Values{"customer": {ids["customer"]}})["id"].(string)
+	ids["invoiceitem"] = create("/v1/invoiceitems", url.Values{"customer": {ids["customer"]}, "invoice": {ids["draft"]},
+		"amount": {"700"}, "currency": {"usd"}})["id"].(string)
 
 	for i, seed := range []struct{ query, body string }{
 		{"", "frozen_time=1732406400"},
@@ -122,6 +137,33 @@ func FuzzAPI(f *testing.F) {
 		{"", "payment_method=pm_card_chargeDeclined&confirm=true&amount=500"},
 	} {
 		f.Add(uint8(i), seed.query, seed.body)
+	}
+	route := func(method, path string) uint8 {
+		for i, r := range fuzzRoutes {
+			if r.method == method && r.path == path {
+				return uint8(i)
+			}
+		}
+		f.Fatalf("no fuzz route %s %s", method, path)
+		return 0
+	}
+	for _, seed := range []struct{ method, path, body string }{
+		{"POST", "/v1/invoiceitems", "customer=" + ids["customer"] + "&price_data[currency]=usd&price_data[product]=" + ids["product"] +
+			"&price_data[unit_amount_decimal]=12.5&quantity=3&period[start]=1&period[end]=0&discounts[0][coupon]=x&tax_rates[]="},
+		{"POST", "/v1/invoiceitems/{invoiceitem}", "amount=-99999999&quantity=2&pricing[price]=" + ids["price"]},
+		{"POST", "/v1/invoices", "customer=" + ids["customer"] + "&collection_method=send_invoice&days_until_due=3651&due_date=1&" +
+			"pending_invoice_items_behavior=include&automatic_tax[enabled]=true&number=" + strings.Repeat("9", 27)},
+		{"POST", "/v1/invoices/{draft}", "auto_advance=true&automatically_finalizes_at=1&discounts=&default_tax_rates[0]=txr_1"},
+		{"POST", "/v1/invoices/{draft}/add_lines", "lines[0][invoice_item]=" + ids["invoiceitem"] + "&lines[1][amount]=5&lines[1][pricing][price]=x"},
+		{"POST", "/v1/invoices/{draft}/remove_lines", "lines[0][id]=il_x&lines[0][behavior]=erase&invoice_metadata[k]=v"},
+		{"POST", "/v1/invoices/create_preview", "subscription=" + ids["subscription"] + "&subscription_details[items][0][id]=" +
+			ids["item"] + "&subscription_details[items][0][quantity]=7&subscription_details[proration_behavior]=always_invoice&" +
+			"subscription_details[proration_date]=1"},
+		{"POST", "/v1/invoices/create_preview", "customer=" + ids["customer"] + "&subscription_details[items][0][price]=" + ids["price"] +
+			"&subscription_details[trial_end]=now&preview_mode=recurring"},
+		{"POST", "/v1/customers/{customer}/sources", "source=tok_chargeDeclined&metadata[a]=b"},
+	} {
+		f.Add(route(seed.method, seed.path), "", seed.body)
 	}
 	f.Fuzz(func(t *testing.T, route uint8, query, body string) {
 		rt := fuzzRoutes[int(route)%len(fuzzRoutes)]

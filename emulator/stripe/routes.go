@@ -17,10 +17,13 @@ func (s *Surface) Routes(r *mux.Router) {
 	// Stripe routes billclock does not emulate yet, first so that
 	// /v1/invoices/upcoming is not taken for the invoice "upcoming".
 	for _, path := range []string{
-		"/invoices/upcoming", "/invoices/upcoming/lines", "/invoices/create_preview",
+		"/invoices/upcoming", "/invoices/upcoming/lines",
 	} {
 		v1.HandleFunc(path, s.unrecognized)
 	}
+	// Likewise, create_preview is never an invoice's id.
+	v1.HandleFunc("/invoices/create_preview", s.read(s.createPreview)).Methods(http.MethodPost)
+	v1.HandleFunc("/invoices/create_preview", s.unrecognized)
 
 	// Search, before the retrieves of each resource, so that
 	// /v1/customers/search is not taken for the customer "search".
@@ -44,7 +47,9 @@ func (s *Surface) Routes(r *mux.Router) {
 	v1.HandleFunc("/customers/{customer}/payment_methods", s.read(s.listCustomerPaymentMethods)).Methods(http.MethodGet)
 	v1.HandleFunc("/customers/{customer}/payment_methods/{id}", s.read(s.retrieveCustomerPaymentMethod)).Methods(http.MethodGet)
 	v1.HandleFunc("/customers/{customer}/sources", s.read(s.listCustomerSources)).Methods(http.MethodGet)
+	v1.HandleFunc("/customers/{customer}/sources", s.write(s.createCustomerSource)).Methods(http.MethodPost)
 	v1.HandleFunc("/customers/{customer}/sources/{id}", s.read(s.retrieveCustomerSource)).Methods(http.MethodGet)
+	v1.HandleFunc("/customers/{customer}/sources/{id}", s.write(s.deleteCustomerSource)).Methods(http.MethodDelete)
 
 	v1.HandleFunc("/payment_methods", s.write(s.createPaymentMethod)).Methods(http.MethodPost)
 	v1.HandleFunc("/payment_methods", s.read(s.listPaymentMethods)).Methods(http.MethodGet)
@@ -104,20 +109,30 @@ func (s *Surface) Routes(r *mux.Router) {
 	v1.HandleFunc("/subscription_items/{id}", s.write(s.updateSubscriptionItem)).Methods(http.MethodPost)
 	v1.HandleFunc("/subscription_items/{id}", s.write(s.deleteSubscriptionItem)).Methods(http.MethodDelete)
 
+	v1.HandleFunc("/invoices", s.write(s.createInvoice)).Methods(http.MethodPost)
 	v1.HandleFunc("/invoices", s.read(s.listInvoices)).Methods(http.MethodGet)
 	v1.HandleFunc("/invoices/{id}", s.read(s.retrieveInvoice)).Methods(http.MethodGet)
+	v1.HandleFunc("/invoices/{id}", s.write(s.updateInvoice)).Methods(http.MethodPost)
+	v1.HandleFunc("/invoices/{id}", s.write(s.deleteInvoice)).Methods(http.MethodDelete)
 	v1.HandleFunc("/invoices/{id}/lines", s.read(s.listInvoiceLines)).Methods(http.MethodGet)
 	v1.HandleFunc("/invoices/{id}/pay", s.write(s.payInvoice)).Methods(http.MethodPost)
 	v1.HandleFunc("/invoices/{id}/finalize", s.write(s.finalizeInvoice())).Methods(http.MethodPost)
 	v1.HandleFunc("/invoices/{id}/void", s.write(s.voidInvoice())).Methods(http.MethodPost)
+	v1.HandleFunc("/invoices/{id}/send", s.write(s.sendInvoice())).Methods(http.MethodPost)
+	v1.HandleFunc("/invoices/{id}/mark_uncollectible", s.write(s.markUncollectible())).Methods(http.MethodPost)
+	v1.HandleFunc("/invoices/{id}/add_lines", s.write(s.addLines)).Methods(http.MethodPost)
+	v1.HandleFunc("/invoices/{id}/remove_lines", s.write(s.removeLines)).Methods(http.MethodPost)
 
 	v1.HandleFunc("/invoice_payments", s.read(s.listInvoicePayments)).Methods(http.MethodGet)
 	v1.HandleFunc("/invoice_payments/{id}", s.read(s.retrieveInvoicePayment)).Methods(http.MethodGet)
 	v1.HandleFunc("/customers/{customer}/balance_transactions", s.read(s.listBalanceTransactions)).Methods(http.MethodGet)
 	v1.HandleFunc("/customers/{customer}/balance_transactions/{id}", s.read(s.retrieveBalanceTransaction)).Methods(http.MethodGet)
 
+	v1.HandleFunc("/invoiceitems", s.write(s.createInvoiceItem)).Methods(http.MethodPost)
 	v1.HandleFunc("/invoiceitems", s.read(s.listInvoiceItems)).Methods(http.MethodGet)
 	v1.HandleFunc("/invoiceitems/{id}", s.read(s.retrieveInvoiceItem)).Methods(http.MethodGet)
+	v1.HandleFunc("/invoiceitems/{id}", s.write(s.updateInvoiceItem)).Methods(http.MethodPost)
+	v1.HandleFunc("/invoiceitems/{id}", s.write(s.deleteInvoiceItem)).Methods(http.MethodDelete)
 
 	v1.HandleFunc("/coupons", s.write(s.createCoupon)).Methods(http.MethodPost)
 	v1.HandleFunc("/coupons", s.read(s.listCoupons)).Methods(http.MethodGet)

@@ -115,6 +115,21 @@ func (p *params) itemSpecs(name string, allowed ...string) []billing.ItemSpec {
 	return specs
 }
 
+// collectionParams reads collection_method and days_until_due; nil when
+// not sent.
+func (p *params) collectionParams() (*billing.CollectionMethod, *int64) {
+	var method *billing.CollectionMethod
+	if v, ok := p.enum("collection_method", chargeAutomatically, sendInvoice); ok {
+		m := engineCollection(v)
+		method = &m
+	}
+	var days *int64
+	if v, ok := p.int64("days_until_due"); ok {
+		days = &v
+	}
+	return method, days
+}
+
 // prorationParams reads proration_behavior and proration_date.
 func (p *params) prorationParams() (behavior string, date int64) {
 	behavior, _ = p.enum("proration_behavior", billing.ProrateAlways, billing.ProrateCreate, billing.ProrateNone)
@@ -145,7 +160,7 @@ func (s *Surface) createSubscription(c *call, tx *store.Tx) (any, error) {
 	metadata, _ := c.p.metadata("metadata")
 	c.p.text("description", maxSubscriptionDescription)
 	pay := c.p.paymentParams()
-	c.p.enum("collection_method", "charge_automatically")
+	collection, days := c.p.collectionParams()
 	terms := c.p.subscriptionTerms()
 	ex, err := c.p.expansions(subscriptionExpansions...)
 	if err != nil {
@@ -193,7 +208,10 @@ func (s *Surface) createSubscription(c *call, tx *store.Tx) (any, error) {
 	}
 	in := billing.NewSubscription{Customer: cust.ID, Items: items, BillingCycleAnchor: anchor,
 		CancelAtPeriodEnd: cancelAtPeriodEnd, CancelAt: cancelAt, Metadata: applyMetadata(nil, metadata, false),
-		ProrationBehavior: prorate, PaymentBehavior: pay.behavior, Terms: terms}
+		ProrationBehavior: prorate, PaymentBehavior: pay.behavior, Terms: terms, DaysUntilDue: days}
+	if collection != nil {
+		in.CollectionMethod = *collection
+	}
 	if pay.missingPM != nil {
 		in.MissingPaymentMethodAtTrialEnd = *pay.missingPM
 	}
@@ -276,6 +294,7 @@ func (s *Surface) updateSubscription(c *call, tx *store.Tx) (any, error) {
 	metadata, cleared := c.p.metadata("metadata")
 	c.p.text("description", maxSubscriptionDescription)
 	pay := c.p.paymentParams()
+	ch.CollectionMethod, ch.DaysUntilDue = c.p.collectionParams()
 	trialEndNow := false
 	if v, _ := c.p.form.lookup("trial_end").leafValue(); v == "now" {
 		c.p.seen["trial_end"], trialEndNow = true, true
