@@ -3,6 +3,7 @@ package billing
 import (
 	"reflect"
 	"slices"
+	"strings"
 )
 
 // This file is invoicing by hand: invoice items (charges and credits)
@@ -788,7 +789,7 @@ func (e *Engine) AddLines(inv *Invoice, lines []NewLine, metadata map[string]str
 				in.Currency = inv.Currency
 			}
 			if ii, err = e.CreateInvoiceItem(in, now); err != nil {
-				return err
+				return inLine(err, nl.Param)
 			}
 			if ii.Currency != inv.Currency {
 				return currencyMismatch(inv, ii.Currency)
@@ -840,6 +841,23 @@ func (e *Engine) RemoveLines(inv *Invoice, lines []LineRemoval, metadata map[str
 	}
 	inv.Metadata = MergeMetadata(inv.Metadata, metadata)
 	return e.repriceDraft(inv, before, now)
+}
+
+// inLine names the parameter of err, a refusal of a new line given in
+// line ("lines[0]"), within the line: "tax_rates[0]" becomes
+// "lines[0][tax_rates][0]". A parameter named within it already (its
+// price, its discounts) stays as it is.
+func inLine(err error, line string) error {
+	e, ok := err.(*Error)
+	if !ok || e.Param == "" || line == "" || strings.HasPrefix(e.Param, line+"[") {
+		return err
+	}
+	head, rest, found := strings.Cut(e.Param, "[")
+	if found {
+		rest = "[" + rest
+	}
+	e.Param = line + "[" + head + "]" + rest
+	return e
 }
 
 // mismatch refuses the object id (resource), given in param, which

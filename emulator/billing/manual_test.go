@@ -368,3 +368,27 @@ func assertCode(t *testing.T, err error, code Code) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestAddLinesNamesTheLine: a refusal of a new line's own parameter names
+// it within the line (lines[1][quantity]), as its price and discounts are.
+func TestAddLinesNamesTheLine(t *testing.T) {
+	s := newScenario(t, paymentStart)
+	inv, err := s.e.CreateInvoice(NewInvoice{Customer: "cus_0001", DefaultCurrency: "usd"}, s.now)
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		line  NewInvoiceItem
+		param string
+	}{
+		{NewInvoiceItem{Amount: 100, Quantity: qty(2)}, "lines[1][quantity]"},
+		{NewInvoiceItem{Amount: MaxAmount + 1}, "lines[1][amount]"},
+		{NewInvoiceItem{Amount: 100, TaxRates: []string{"txr_nope"}}, "lines[1][tax_rates][0]"},
+		{NewInvoiceItem{Amount: 100, Discounts: []DiscountSpec{{Coupon: "NOPE", Param: "lines[1][discounts][0]"}}},
+			"lines[1][discounts][0][coupon]"},
+	} {
+		err := s.e.AddLines(s.invoice(inv.ID), []NewLine{{Item: NewInvoiceItem{Amount: 5}, Param: "lines[0]"},
+			{Item: tc.line, Param: "lines[1]"}}, nil, s.now)
+		be, ok := err.(*Error)
+		require.True(t, ok, "%v", err)
+		assert.Equal(t, tc.param, be.Param)
+	}
+}
