@@ -53,45 +53,6 @@ func (p *params) elems(name string) []*params {
 	return out
 }
 
-// readDiscountSpecs reads discounts[n][coupon|promotion_code|discount]:
-// nil when not sent, a pointer to an empty list when sent empty (unset).
-func readDiscountSpecs(p *params, name string) *[]billing.DiscountSpec {
-	if p.sentEmpty(name) {
-		p.seen[name] = true
-		return &[]billing.DiscountSpec{}
-	}
-	if !p.present(name) {
-		p.seen[name] = true
-		return nil
-	}
-	specs := []billing.DiscountSpec{}
-	for i, e := range p.elems(name) {
-		prefix := fmt.Sprintf("%s[%d]", name, i)
-		var spec billing.DiscountSpec
-		spec.Param = prefix
-		spec.Coupon, _ = e.str(prefix + "[coupon]")
-		spec.PromotionCode, _ = e.str(prefix + "[promotion_code]")
-		spec.Discount, _ = e.str(prefix + "[discount]")
-		p.fail(e.check())
-		specs = append(specs, spec)
-	}
-	return &specs
-}
-
-// readTaxRates reads an array of tax rate ids: nil when not sent, a
-// pointer to an empty list when sent empty.
-func readTaxRates(p *params, name string) *[]string {
-	if !p.present(name) {
-		p.seen[name] = true
-		return nil
-	}
-	rates := p.strings(name)
-	if rates == nil {
-		rates = []string{}
-	}
-	return &rates
-}
-
 // itemFields are the parameters of an invoice item that create, update
 // and add_lines share, read under key (which turns "amount" into the
 // parameter's full name).
@@ -131,7 +92,7 @@ func readItemFields(p *params, key func(string) string, withCurrency, withProduc
 	if v, ok := p.bool(key("discountable")); ok {
 		f.discountable = &v
 	}
-	f.discounts = readDiscountSpecs(p, key("discounts"))
+	f.discounts = p.discountSpecs(key("discounts"))
 	f.metadata, f.clearMetadata = p.metadata(key("metadata"))
 	if per, ok := p.sub(key("period")); ok {
 		start := per.requiredTimestamp(key("period") + "[start]")
@@ -155,7 +116,7 @@ func readItemFields(p *params, key func(string) string, withCurrency, withProduc
 		p.fail(pd.check())
 	}
 	f.quantity = p.quantity(key("quantity"))
-	f.taxRates = readTaxRates(p, key("tax_rates"))
+	f.taxRates = p.taxRateIDs(key("tax_rates"))
 	p.seen[key("tax_behavior")] = true // accepted: billclock does not tax by behavior
 	return f
 }
@@ -424,22 +385,10 @@ func readInvoiceFields(p *params) invoiceFields {
 	f.footer = p.clearableText("footer", maxFooter)
 	f.number = p.clearableText("number", maxInvoiceNumber)
 	f.metadata, f.clearMetadata = p.metadata("metadata")
-	f.discounts = readDiscountSpecs(p, "discounts")
-	f.defaultTaxRates = readTaxRates(p, "default_tax_rates")
-	if at, ok := p.sub("automatic_tax"); ok {
-		if on, _ := at.bool("automatic_tax[enabled]"); on {
-			at.fail(errAutomaticTax())
-		}
-		at.seen["automatic_tax[liability]"] = true
-		p.fail(at.check())
-	}
+	f.discounts = p.discountSpecs("discounts")
+	f.defaultTaxRates = p.taxRateIDs("default_tax_rates")
+	p.refuseAutomaticTax()
 	return f
-}
-
-// errAutomaticTax refuses Stripe Tax, which billclock does not emulate.
-func errAutomaticTax() *Error {
-	return invalid("automatic_tax[enabled]", "billclock does not emulate Stripe Tax: automatic_tax[enabled] must be false. "+
-		"Use tax rates (default_tax_rates, tax_rates) instead.")
 }
 
 func (s *Surface) createInvoice(c *call, tx *store.Tx) (any, error) {

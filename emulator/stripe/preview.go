@@ -21,13 +21,7 @@ func (s *Surface) createPreview(c *call, tx *store.Tx) (any, error) {
 	if mode, ok := c.p.enum("preview_mode", "next", "recurring"); ok && mode != "next" {
 		c.p.fail(invalid("preview_mode", "billclock previews the next invoice only (preview_mode=next)."))
 	}
-	if at, ok := c.p.sub("automatic_tax"); ok {
-		if on, _ := at.bool("automatic_tax[enabled]"); on {
-			at.fail(errAutomaticTax())
-		}
-		at.seen["automatic_tax[liability]"] = true
-		c.p.fail(at.check())
-	}
+	c.p.refuseAutomaticTax()
 	var ch billing.SubscriptionChange
 	details := false
 	var trialEndNow, clearMetadata bool
@@ -47,9 +41,7 @@ func (s *Surface) createPreview(c *call, tx *store.Tx) (any, error) {
 			ch.TrialEnd = &v
 		}
 		metadata, clearMetadata = sd.metadata("subscription_details[metadata]")
-		if rates := readTaxRates(sd, "subscription_details[default_tax_rates]"); rates != nil {
-			ch.DefaultTaxRates = rates
-		}
+		ch.DefaultTaxRates = sd.taxRateIDs("subscription_details[default_tax_rates]")
 		c.p.fail(sd.check())
 	}
 	ex, err := c.p.expansions(invoiceExpansions...)
