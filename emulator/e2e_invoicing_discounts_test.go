@@ -269,3 +269,57 @@ func TestInvoiceItemTermsOnRenewal(t *testing.T) {
 	require.NoError(t, shown.UnmarshalJSON(upcoming[0].Data.Raw))
 	assert.Equal(t, want, moneyOf(&shown), "invoice.upcoming showed the renewal to come")
 }
+
+// TestManualInvoiceInheritsCustomerDiscount: as Stripe's spec says of
+// POST /v1/invoices discounts, an invoice made without them takes its
+// customer's discount, and one made with discounts= takes none. A once
+// discount is used up when the invoice it took something off is
+// finalized. discounts[][discount] reuses the customer's discount.
+func TestManualInvoiceInheritsCustomerDiscount(t *testing.T) {
+	t.Parallel()
+	b := startBilling(t, emulator.Config{NoSync: true})
+	ctx := t.Context()
+	fifth := b.coupon(&stripe.CouponCreateParams{PercentOff: stripe.Float64(20)})
+	p := &stripe.CustomerCreateParams{PaymentMethod: stripe.String("pm_card_visa")}
+	p.AddExtra("coupon", fifth.ID)
+	cust, err := b.sc.V1Customers.Create(ctx, p)
+	require.NoError(t, err)
+	require.NotNil(t, cust.Discount)
+	di := cust.Discount.ID
+
+	inherits, err := b.sc.V1Invoices.Create(ctx, &stripe.InvoiceCreateParams{Customer: stripe.String(cust.ID)})
+	require.NoError(t, err)
+	b.item(cust.ID, &stripe.InvoiceItemCreateParams{Invoice: stripe.String(inherits.ID), Amount: stripe.Int64(1000),
+		Currency: stripe.String("usd")})
+	want := discounted{Subtotal: 1000, SubtotalExcludingTax: 1000, TotalExcludingTax: 800, Total: 800, AmountDue: 800,
+		Discounts: []string{di}, DiscountAmounts: map[string]int64{di: 200},
+		Lines: []moneyLine{{Amount: 1000, Discountable: true, Off: map[string]int64{di: 200}}}}
+	assert.Equal(t, want, moneyOf(b.invoice(inherits.ID)))
+
+	r := b.raw(t, rawRequest{Method: http.MethodPost, Path: "/v1/invoices", Key: testKey,
+		Body: "customer=" + cust.ID + "&discounts="})
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	none := r.object(t)["id"].(string)
+	b.item(cust.ID, &stripe.InvoiceItemCreateParams{Invoice: stripe.String(none), Amount: stripe.Int64(1000),
+		Currency: stripe.String("usd")})
+	assert.Equal(t, discounted{Subtotal: 1000, SubtotalExcludingTax: 1000, TotalExcludingTax: 1000, Total: 1000, AmountDue: 1000,
+		Lines: []moneyLine{{Amount: 1000, Discountable: true}}}, moneyOf(b.invoice(none)))
+
+	reused, err := b.sc.V1Invoices.Create(ctx, &stripe.InvoiceCreateParams{Customer: stripe.String(cust.ID),
+		Discounts: []*stripe.InvoiceCreateDiscountParams{{Discount: stripe.String(di)}}})
+	require.NoError(t, err)
+	require.Len(t, reused.Discounts, 1)
+	assert.Equal(t, di, reused.Discounts[0].ID)
+
+	// Finalizing the invoice it took 200 off uses the once discount up.
+	mark := len(b.events(nil))
+	inv, err := b.sc.V1Invoices.FinalizeInvoice(ctx, inherits.ID, nil)
+	require.NoError(t, err)
+	assert.Equal(t, want, moneyOf(inv))
+	assert.Equal(t, []string{"customer.discount.deleted", "customer.updated", "invoice.finalized", "payment_intent.created"},
+		b.typesSince(mark))
+	assert.Nil(t, b.customerGet(cust.ID).Discount)
+	later, err := b.sc.V1Invoices.Create(ctx, &stripe.InvoiceCreateParams{Customer: stripe.String(cust.ID)})
+	require.NoError(t, err)
+	assert.Empty(t, later.Discounts, "nothing left to inherit")
+}

@@ -120,6 +120,11 @@ func (e *Engine) finalize(inv *Invoice, cust *Customer, now int64) error {
 	if _, err := addAmount(total, balanceIn(cust, inv.Currency)); err != nil {
 		return err
 	}
+	if inv.BillingReason == ReasonManual {
+		if err := e.useUpInherited(inv, cust, now); err != nil {
+			return err
+		}
+	}
 	custBefore := snapshotCustomer(cust)
 	if inv.Number == "" { // an invoice given its own number keeps it
 		cust.NextInvoiceSequence++

@@ -160,7 +160,7 @@ func (e *Engine) CreateInvoiceItem(in NewInvoiceItem, now int64) (*InvoiceItem, 
 	if in.Discountable != nil {
 		ii.Discountable = *in.Discountable
 	}
-	if err := e.itemTerms(ii, cust, &in.Discounts, &in.TaxRates, now); err != nil {
+	if err := e.itemTerms(ii, inv, cust, &in.Discounts, &in.TaxRates, now); err != nil {
 		return nil, err
 	}
 	if inv != nil {
@@ -218,9 +218,9 @@ func (e *Engine) priceItem(ii *InvoiceItem, price, param string, amount int64, c
 	return nil
 }
 
-// itemTerms redeems discounts for ii and checks its tax rates; nil
-// pointers leave them as they are.
-func (e *Engine) itemTerms(ii *InvoiceItem, cust *Customer, discounts *[]DiscountSpec, rates *[]string, now int64) error {
+// itemTerms redeems discounts for ii, on the draft inv (nil: pending),
+// and checks its tax rates; nil pointers leave them as they are.
+func (e *Engine) itemTerms(ii *InvoiceItem, inv *Invoice, cust *Customer, discounts *[]DiscountSpec, rates *[]string, now int64) error {
 	if rates != nil {
 		checked, err := e.checkTaxRates(*rates, ii.TaxRates, "tax_rates")
 		if err != nil {
@@ -231,13 +231,56 @@ func (e *Engine) itemTerms(ii *InvoiceItem, cust *Customer, discounts *[]Discoun
 	if discounts == nil || len(*discounts) == 0 && len(ii.Discounts) == 0 {
 		return nil
 	}
+	reusable, err := e.ancestorDiscounts(cust, ii.Subscription, inv)
+	if err != nil {
+		return err
+	}
 	ds, err := e.RedeemDiscounts(*discounts, DiscountTarget{Customer: cust, InvoiceItem: ii.ID, Currency: ii.Currency,
-		Reusable: ii.Discounts}, now)
+		Reusable: append(slices.Clone(ii.Discounts), reusable...)}, now)
 	if err != nil {
 		return err
 	}
 	ii.Discounts = ds
 	return nil
+}
+
+// ancestorDiscounts are the discounts a discounts[][discount] spec may
+// reuse besides the object's own: its customer's, its subscription's (sub;
+// "" for none) and its invoice's (inv; nil for none).
+func (e *Engine) ancestorDiscounts(cust *Customer, sub string, inv *Invoice) ([]Discount, error) {
+	var out []Discount
+	if cust.Discount != nil {
+		out = append(out, *cust.Discount)
+	}
+	if sub != "" {
+		s, err := e.L.Subscription(sub)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s.Discounts...)
+	}
+	if inv != nil {
+		out = append(out, inv.Discounts...)
+	}
+	return out, nil
+}
+
+// useUpInherited uses up, as the invoice inv made by hand is finalized at
+// now, the customer's once discount it inherited if it took something
+// off, as a subscription's invoice uses it up when made.
+func (e *Engine) useUpInherited(inv *Invoice, cust *Customer, now int64) error {
+	if cust.Discount == nil || !slices.ContainsFunc(inv.Discounts, func(d Discount) bool { return d.ID == cust.Discount.ID }) {
+		return nil
+	}
+	t, err := inv.Totals()
+	if err != nil {
+		return err
+	}
+	used := map[string]int64{}
+	for _, d := range t.Discounts {
+		used[d.Discount] = d.Amount
+	}
+	return e.useUpOnce(inv, used, nil, cust, now)
 }
 
 // saveItem stores ii and announces it with typ.
@@ -338,7 +381,7 @@ func (e *Engine) UpdateInvoiceItem(id string, ch InvoiceItemChange, now int64) (
 		ii.Discountable = *ch.Discountable
 	}
 	ii.Metadata = MergeMetadata(ii.Metadata, ch.Metadata)
-	if err := e.itemTerms(ii, cust, ch.Discounts, ch.TaxRates, now); err != nil {
+	if err := e.itemTerms(ii, inv, cust, ch.Discounts, ch.TaxRates, now); err != nil {
 		return nil, err
 	}
 	if err := e.L.PutInvoiceItem(ii); err != nil {
@@ -408,9 +451,11 @@ type NewInvoice struct {
 	// next.
 	Number   string
 	Metadata map[string]string
-	// Discounts are redeemed for the invoice; DefaultTaxRates tax its
-	// lines that have none.
-	Discounts       []DiscountSpec
+	// Discounts are redeemed for the invoice (a spec may reuse the
+	// customer's or the subscription's); nil inherits the customer's
+	// discount active at now, as Stripe's does, and an empty list none.
+	// DefaultTaxRates tax its lines that have none.
+	Discounts       *[]DiscountSpec
 	DefaultTaxRates []string
 }
 
@@ -486,9 +531,16 @@ func (e *Engine) CreateInvoice(in NewInvoice, now int64) (*Invoice, error) {
 			return nil, err
 		}
 	}
-	if len(in.Discounts) > 0 {
-		if inv.Discounts, err = e.RedeemDiscounts(in.Discounts, DiscountTarget{Customer: cust, Invoice: inv.ID,
-			Currency: inv.Currency}, now); err != nil {
+	switch {
+	case in.Discounts == nil:
+		inv.Discounts = ownerDiscounts(nil, cust, now)
+	case len(*in.Discounts) > 0:
+		reusable, err := e.ancestorDiscounts(cust, inv.Subscription, nil)
+		if err != nil {
+			return nil, err
+		}
+		if inv.Discounts, err = e.RedeemDiscounts(*in.Discounts, DiscountTarget{Customer: cust, Invoice: inv.ID,
+			Currency: inv.Currency, Reusable: reusable}, now); err != nil {
 			return nil, err
 		}
 	}
@@ -669,8 +721,12 @@ func (e *Engine) invoiceTerms(inv *Invoice, discounts *[]DiscountSpec, rates *[]
 	if err != nil {
 		return err
 	}
+	reusable, err := e.ancestorDiscounts(cust, inv.Subscription, nil)
+	if err != nil {
+		return err
+	}
 	ds, err := e.RedeemDiscounts(*discounts, DiscountTarget{Customer: cust, Invoice: inv.ID, Currency: inv.Currency,
-		Reusable: inv.Discounts}, now)
+		Reusable: append(slices.Clone(inv.Discounts), reusable...)}, now)
 	if err != nil {
 		return err
 	}

@@ -438,9 +438,7 @@ func (s *Surface) createInvoice(c *call, tx *store.Tx) (any, error) {
 			*dst = *src
 		}
 	}
-	if f.discounts != nil {
-		in.Discounts = *f.discounts
-	}
+	in.Discounts = f.discounts
 	if f.defaultTaxRates != nil {
 		in.DefaultTaxRates = *f.defaultTaxRates
 	}
