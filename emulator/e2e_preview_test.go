@@ -252,3 +252,50 @@ func TestInvoiceUpcomingNoticeOnTheClock(t *testing.T) {
 	b.advance(clock.ID, renewalAt+29*86400)
 	assert.Len(t, b.events(&stripe.EventListParams{Type: stripe.String("invoice.upcoming")}), 1)
 }
+
+// TestCreatePreviewWithTaxRates: a previewed change that sets an item's
+// tax_rates and the subscription's default_tax_rates is taxed as the
+// change then really is.
+func TestCreatePreviewWithTaxRates(t *testing.T) {
+	t.Parallel()
+	b := startBilling(t, emulator.Config{NoSync: true})
+	ctx := t.Context()
+	clock := b.clockAt(frozen0)
+	cust := b.customer(clock.ID)
+	seats := b.price("Seats", 1200, stripe.PriceRecurringIntervalMonth)
+	support := b.price("Support", 999, stripe.PriceRecurringIntervalMonth)
+	gst := b.taxRate("GST", 10, false)
+	vat := b.taxRate("VAT", 20, true)
+	sub, err := b.sc.V1Subscriptions.Create(ctx, &stripe.SubscriptionCreateParams{Customer: stripe.String(cust.ID),
+		Items: []*stripe.SubscriptionCreateItemParams{{Price: stripe.String(seats.ID), Quantity: stripe.Int64(3)},
+			{Price: stripe.String(support.ID)}}})
+	require.NoError(t, err)
+	const changeAt = frozen0 + 10*86400
+	b.advance(clock.ID, changeAt)
+
+	before := b.state(sub.ID)
+	pv, raw := b.preview(&stripe.InvoiceCreatePreviewParams{Subscription: stripe.String(sub.ID),
+		SubscriptionDetails: &stripe.InvoiceCreatePreviewSubscriptionDetailsParams{
+			Items: []*stripe.InvoiceCreatePreviewSubscriptionDetailsItemParams{{ID: stripe.String(sub.Items.Data[0].ID),
+				Quantity: stripe.Int64(5), TaxRates: stripe.StringSlice([]string{vat.ID})}},
+			DefaultTaxRates:   stripe.StringSlice([]string{gst.ID}),
+			ProrationBehavior: stripe.String("always_invoice"),
+			ProrationDate:     stripe.Int64(changeAt),
+		}})
+	assert.Equal(t, before, b.state(sub.ID), "previewing changes nothing")
+	require.NotEmpty(t, pv.TotalTaxes, "the preview is taxed")
+
+	updated, err := b.sc.V1Subscriptions.Update(ctx, sub.ID, &stripe.SubscriptionUpdateParams{
+		Items: []*stripe.SubscriptionUpdateItemParams{{ID: stripe.String(sub.Items.Data[0].ID), Quantity: stripe.Int64(5),
+			TaxRates: stripe.StringSlice([]string{vat.ID})}},
+		DefaultTaxRates: stripe.StringSlice([]string{gst.ID}), ProrationBehavior: stripe.String("always_invoice"),
+		ProrationDate: stripe.Int64(changeAt)})
+	require.NoError(t, err)
+	made := b.invoice(updated.LatestInvoice.ID)
+	assert.Equal(t, invoiceFigures(t, raw), invoiceFigures(t, rawJSON(t, made.LastResponse)))
+	// Two more seats for 20 of 30 days: 2 × 1200 × 2/3 = 1600, with 20%
+	// VAT inside it: 266.67 → 267.
+	assert.EqualValues(t, 1600, made.Total)
+	require.Len(t, made.TotalTaxes, 1)
+	assert.EqualValues(t, 267, made.TotalTaxes[0].Amount)
+}

@@ -28,7 +28,8 @@ func (s *Surface) createPreview(c *call, tx *store.Tx) (any, error) {
 	var metadata map[string]string
 	if sd, ok := c.p.sub("subscription_details"); ok {
 		details = true
-		ch.Items = sd.itemSpecs("subscription_details[items]", "id", "price", "quantity", "deleted", "metadata", "clear_usage")
+		ch.Items = sd.itemSpecs("subscription_details[items]", "id", "price", "quantity", "deleted", "metadata", "clear_usage",
+			"tax_rates", "discounts")
 		ch.ProrationBehavior, _ = sd.enum("subscription_details[proration_behavior]", billing.ProrateAlways,
 			billing.ProrateCreate, billing.ProrateNone)
 		ch.ProrationDate, _ = sd.timestamp("subscription_details[proration_date]")
