@@ -54,6 +54,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzEventListFilters -fuzztime $(FUZZTIME) ./emulator/clockwork/
 	$(GO) test -run '^$$' -fuzz FuzzPaymentMethodParams -fuzztime $(FUZZTIME) ./emulator/stripe/
 	$(GO) test -run '^$$' -fuzz FuzzRetryDays -fuzztime $(FUZZTIME) ./emulator/stripe/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeCLIMessage -fuzztime $(FUZZTIME) ./emulator/stripe/
 	$(GO) test -run '^$$' -fuzz FuzzParseTimestamp -fuzztime $(FUZZTIME) ./cmd/billclock/
 	$(GO) test -run '^$$' -fuzz FuzzFixture -fuzztime $(FUZZTIME) ./cmd/billclock/
 	$(GO) test -run '^$$' -fuzz FuzzVerifySignature -fuzztime $(FUZZTIME) ./cmd/billclock/
