@@ -58,6 +58,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseTimestamp -fuzztime $(FUZZTIME) ./cmd/billclock/
 	$(GO) test -run '^$$' -fuzz FuzzFixture -fuzztime $(FUZZTIME) ./cmd/billclock/
 	$(GO) test -run '^$$' -fuzz FuzzVerifySignature -fuzztime $(FUZZTIME) ./cmd/billclock/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeWebhookEvent -fuzztime $(FUZZTIME) ./cmd/billclock/
 	$(GO) test -run '^$$' -fuzz FuzzServeOptions -fuzztime $(FUZZTIME) ./cmd/billclock/
 	$(GO) test -run '^$$' -fuzz FuzzCheckFile -fuzztime $(FUZZTIME) ./store/
 	$(GO) test -run '^$$' -fuzz FuzzUnitChanges -fuzztime $(FUZZTIME) ./emulator/billing/
