@@ -83,7 +83,7 @@ func TestEventsResend(t *testing.T) {
 		t.Fatal(err)
 	}
 	arrivals(first.ID, 3)
-		_, err = eventsCLI(t, srv, key, "resend", first.ID, "--webhook-endpoint", "we_nope")
+	_, err = eventsCLI(t, srv, key, "resend", first.ID, "--webhook-endpoint", "we_nope")
 	var apiErr *apiError
 	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusNotFound || apiErr.Param != "webhook_endpoint" {
 		t.Errorf("resend to we_nope: err = %v", err)
