@@ -20,6 +20,16 @@ import (
 // newCustomer records a customer's created event, for update.
 func newCustomer(l *Ledger) (func(), error) { return nil, customerCreated(l) }
 
+// waitLong polls cond until it holds, for at most a minute.
+func waitLong(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		require.True(t, time.Now().Before(deadline), "still waiting for %s", what)
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // nextWithin is Next, bounded by a generous timeout so a broken stream
 // fails the test instead of hanging it.
 func nextWithin(t *testing.T, s *Stream, max int) []StreamEvent {
@@ -244,11 +254,12 @@ func TestStreamReaderHoldsNothing(t *testing.T) {
 			return nil, err
 		}
 		clock = c.ID
-		return nil, subscribe(l, clock, frozen0, 40)
+		return nil, subscribe(l, clock, frozen0, 15)
 	})
-	// Two monthly renewals of 40 subscriptions: hundreds of events.
+	// Two monthly renewals of 15 subscriptions: more than a hundred events.
 	update(t, rt, d, key, func(l *Ledger) (func(), error) { return advance(l, clock, frozen0+60*86400) })
-	waitFor(t, "the advance", func() bool { return clockStatus(t, rt, d, key, clock) == billing.ClockReady })
+	// Generous waits: the machine may be loaded, and this is no timing test.
+	waitLong(t, "the advance", func() bool { return clockStatus(t, rt, d, key, clock) == billing.ClockReady })
 	n := 0
 	view(t, rt, d, key, func(l *Ledger) error {
 		events, err := l.Collection(EventsCollection)
@@ -257,8 +268,8 @@ func TestStreamReaderHoldsNothing(t *testing.T) {
 		}
 		return events.Each(func(string, []byte) error { n++; return nil })
 	})
-	require.Greater(t, n, 200)
-	waitFor(t, "every delivery", func() bool { return int(delivered.Load()) == n })
+	require.Greater(t, n, 100)
+	waitLong(t, "every delivery", func() bool { return int(delivered.Load()) == n })
 
 	got := readAll(t, idle[0], n)
 	var want []string
