@@ -370,4 +370,17 @@ func TestStripeCLISlowReaderHoldsNothing(t *testing.T) {
 	}
 	require.Equal(t, 64, len(got), "a window of unacknowledged events")
 	assert.Equal(t, eventIDs(evs[:64]), got)
+
+	// When the server stops, the connection of a session waiting for
+	// acknowledgements is closed (the CLI then reconnects), not left open.
+	conn = stuck[1]
+	for range 64 {
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, _, err := conn.ReadMessage()
+		require.NoError(t, err)
+	}
+	b.srv.Stop()
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, _, err := conn.ReadMessage()
+	assert.True(t, websocket.IsCloseError(err, websocket.CloseGoingAway), "err = %v", err)
 }

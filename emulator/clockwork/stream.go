@@ -203,6 +203,9 @@ func (s *Stream) read(max int) ([]StreamEvent, error) {
 	return out, err
 }
 
+// Done is closed once the stream is closed.
+func (s *Stream) Done() <-chan struct{} { return s.done }
+
 // Close ends the stream: a Next waiting returns ErrStreamClosed. It is
 // safe to call more than once.
 func (s *Stream) Close() {

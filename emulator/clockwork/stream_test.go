@@ -181,6 +181,11 @@ func TestStreamLimits(t *testing.T) {
 	open[0].Close()
 	open[0].Close() // twice is fine
 	select {
+	case <-open[0].Done():
+	default:
+		t.Error("Done is not closed after Close")
+	}
+	select {
 	case err := <-waiting:
 		assert.ErrorIs(t, err, ErrStreamClosed)
 	case <-time.After(10 * time.Second):

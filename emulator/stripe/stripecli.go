@@ -422,6 +422,8 @@ func (s *Surface) serveCLIConn(sess *cliSession, conn *websocket.Conn) (err erro
 			select {
 			case <-sess.acked:
 				continue
+			case <-sess.stream.Done():
+				return clockwork.ErrStreamClosed
 			case <-ctx.Done():
 				return <-readErr
 			}
