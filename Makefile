@@ -60,9 +60,11 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzPaymentMethodParams -fuzztime $(FUZZTIME) ./emulator/stripe/
 	$(GO) test -run '^$$' -fuzz FuzzRetryDays -fuzztime $(FUZZTIME) ./emulator/stripe/
 	$(GO) test -run '^$$' -fuzz FuzzSearchQuery -fuzztime $(FUZZTIME) ./emulator/stripe/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeCLIMessage -fuzztime $(FUZZTIME) ./emulator/stripe/
 	$(GO) test -run '^$$' -fuzz FuzzParseTimestamp -fuzztime $(FUZZTIME) ./cmd/billclock/
 	$(GO) test -run '^$$' -fuzz FuzzFixture -fuzztime $(FUZZTIME) ./cmd/billclock/
 	$(GO) test -run '^$$' -fuzz FuzzVerifySignature -fuzztime $(FUZZTIME) ./cmd/billclock/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeWebhookEvent -fuzztime $(FUZZTIME) ./cmd/billclock/
 	$(GO) test -run '^$$' -fuzz FuzzServeOptions -fuzztime $(FUZZTIME) ./cmd/billclock/
 	$(GO) test -run '^$$' -fuzz FuzzCheckFile -fuzztime $(FUZZTIME) ./store/
 	$(GO) test -run '^$$' -fuzz FuzzUnitChanges -fuzztime $(FUZZTIME) ./emulator/billing/

@@ -585,7 +585,7 @@ func (w *isoWorld) settle(t *testing.T) {
 func (e *env) as(t *testing.T, key, method, path, body string, header map[string]string) rawResponse {
 	t.Helper()
 	route, _, _ := strings.Cut(path, "?")
-	if !strings.HasPrefix(route, "/_billclock/") && !strings.HasSuffix(route, "/retry") {
+	if !strings.HasPrefix(route, "/_billclock/") && !strings.HasSuffix(route, "/retry") && !strings.HasPrefix(route, "/v1/stripecli/") {
 		return e.raw(t, rawRequest{Method: method, Path: path, Body: body, Key: key, Header: header})
 	}
 	req, err := http.NewRequestWithContext(t.Context(), method, e.srv.URL()+path, strings.NewReader(body))
@@ -619,6 +619,9 @@ func missing(kind, ref, param string) isoExpect {
 
 // unseen is a 200 answer that shows nothing of the victim.
 func unseen() isoExpect { return isoExpect{status: http.StatusOK} }
+
+// refused is an error answer of status that shows nothing of the victim.
+func refused(status int) isoExpect { return isoExpect{status: status} }
 
 // isoCase is one attempt by an attacker on a victim's objects. In path and
 // body, {x} is the victim's id x and {b.x} the attacker's own.
@@ -1041,6 +1044,12 @@ func isolationCases() []isoCase {
 			"default_tax_rates[0]={txr}", missing("tax rate", "txr", "default_tax_rates[0]")},
 		{"POST /v1/subscription_items/{id}", "own item, the victim's tax rate", post, "/v1/subscription_items/{b.si}",
 			"tax_rates[0]={txr}", missing("tax rate", "txr", "tax_rates[0]")},
+		// A `stripe listen` session streams its own account's events; its
+		// websocket takes the session's id, which only its creator has.
+		{"POST /v1/stripecli/sessions", "listen", post, "/v1/stripecli/sessions",
+			"device_name=attacker&websocket_features[]=webhooks", unseen()},
+		{"GET /v1/stripecli/websocket", "connect without a session", get, "/v1/stripecli/websocket?websocket_feature=webhooks",
+			"", refused(http.StatusBadRequest)},
 
 		{"GET /_billclock/webhook_attempts", "list", get, "/_billclock/webhook_attempts?limit=100", "", unseen()},
 		{"GET /_billclock/webhook_attempts", "filter by the victim's endpoint", get,

@@ -157,6 +157,10 @@ func (s *Surface) Routes(r *mux.Router) {
 	v1.HandleFunc("/webhook_endpoints/{id}", s.write(s.deleteWebhookEndpoint)).Methods(http.MethodDelete)
 	v1.HandleFunc("/events/{id}/retry", s.write(s.retryEvent)).Methods(http.MethodPost)
 
+	// The Stripe CLI's `stripe listen` (see stripecli.go).
+	v1.HandleFunc("/stripecli/sessions", s.createCLISession).Methods(http.MethodPost)
+	v1.HandleFunc("/stripecli/websocket", s.cliWebsocket).Methods(http.MethodGet)
+
 	v1.HandleFunc("/events", s.read(s.listEvents)).Methods(http.MethodGet)
 	v1.HandleFunc("/events/{id}", s.read(s.retrieveEvent)).Methods(http.MethodGet)
 
