@@ -38,7 +38,7 @@ func TestNodeSDKVerifiesWebhooks(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	npmCI(t, ctx)
+	npmCI(t, ctx, nodeScriptDir)
 
 	srv := emulatortest.Start(t, emulator.Config{})
 	cmd := exec.CommandContext(ctx, "node", "verify.mjs")
@@ -50,15 +50,15 @@ func TestNodeSDKVerifiesWebhooks(t *testing.T) {
 	assert.NotEqual(t, "0", summary[1], "verify.mjs checked nothing")
 }
 
-// npmCI installs the script's locked dependencies unless node_modules is
-// already at least as new as package-lock.json. npm writes
-// node_modules/.package-lock.json on every install, so its time is the
-// install's.
-func npmCI(t *testing.T, ctx context.Context) {
+// npmCI installs the locked dependencies of the script in dir unless
+// node_modules is already at least as new as package-lock.json. npm
+// writes node_modules/.package-lock.json on every install, so its time is
+// the install's.
+func npmCI(t *testing.T, ctx context.Context, dir string) {
 	t.Helper()
-	lock, err := os.Stat(filepath.Join(nodeScriptDir, "package-lock.json"))
+	lock, err := os.Stat(filepath.Join(dir, "package-lock.json"))
 	require.NoError(t, err)
-	installed, err := os.Stat(filepath.Join(nodeScriptDir, "node_modules", ".package-lock.json"))
+	installed, err := os.Stat(filepath.Join(dir, "node_modules", ".package-lock.json"))
 	if err == nil && !installed.ModTime().Before(lock.ModTime()) {
 		return
 	}
@@ -66,7 +66,7 @@ func npmCI(t *testing.T, ctx context.Context) {
 		t.Fatal(err)
 	}
 	cmd := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund")
-	cmd.Dir = nodeScriptDir
+	cmd.Dir = dir
 	runLogged(t, cmd)
 }
 

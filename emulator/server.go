@@ -4,6 +4,7 @@
 package emulator
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -15,7 +16,9 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/billclock/billclock/emulator/chargebee"
 	"github.com/billclock/billclock/emulator/clockwork"
+	"github.com/billclock/billclock/emulator/commet"
 	"github.com/billclock/billclock/emulator/stripe"
 	"github.com/billclock/billclock/store"
 )
@@ -108,6 +111,8 @@ func Open(cfg Config) (*Server, error) {
 	// The dialects, the first being the one that answers requests no
 	// dialect claims. Another provider is one more Register.
 	s.rt.Register(stripe.New(s.rt, stripe.Options{StripeLimits: cfg.StripeLimits}))
+	s.rt.Register(chargebee.New(s.rt, chargebee.Options{}))
+	s.rt.Register(commet.New(s.rt))
 	if err := s.rt.Prepare(); err != nil {
 		db.Close()
 		ln.Close()
@@ -201,6 +206,13 @@ type statusRecorder struct {
 func (r *statusRecorder) WriteHeader(code int) {
 	r.status = code
 	r.ResponseWriter.WriteHeader(code)
+}
+
+// Hijack lets a websocket (the Stripe CLI's listen) through the request
+// log.
+func (r *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	r.status = http.StatusSwitchingProtocols
+	return http.NewResponseController(r.ResponseWriter).Hijack()
 }
 
 // logRequests logs one line per request. It never logs headers, so API keys

@@ -28,6 +28,8 @@ func newRootCommand(getenv getenvFunc) *cobra.Command {
 		newFixturesCommand(getenv),
 		newDBCommand(),
 		newSettingsCommand(getenv),
+		newChargebeeCommand(getenv),
+		newCommetCommand(getenv),
 		newVersionCommand(),
 	)
 	return root

@@ -25,6 +25,11 @@ type Ledger interface {
 	PutInvoice(*Invoice) error
 
 	PutInvoiceItem(*InvoiceItem) error
+	InvoiceItem(id string) (*InvoiceItem, error)
+	// DeleteInvoice deletes a draft invoice, and DeleteInvoiceItem an
+	// invoice item that is pending or on a draft (manual.go).
+	DeleteInvoice(id string) error
+	DeleteInvoiceItem(*InvoiceItem) error
 	// PendingInvoiceItems returns the customer's invoice items that are on
 	// no invoice yet, oldest first.
 	PendingInvoiceItems(customer string) ([]*InvoiceItem, error)
@@ -73,6 +78,13 @@ const (
 	// TaskExpireIncomplete ends a subscription still incomplete
 	// IncompleteExpiry after it was created (Expect: that time).
 	TaskExpireIncomplete TaskKind = "expire_incomplete"
+	// TaskOverdue announces that an invoice sent for payment is still
+	// unpaid at its due date (Expect: the due date).
+	TaskOverdue TaskKind = "overdue"
+	// TaskUpcoming announces a subscription's next renewal invoice
+	// DunningPolicy.UpcomingNotice before its period ends (Expect: the
+	// period's end).
+	TaskUpcoming TaskKind = "upcoming"
 )
 
 // Task is work due at a time. Tasks are never removed when plans change:
@@ -150,6 +162,10 @@ type ItemSpec struct {
 
 // NewSubscription is a request to subscribe a customer.
 type NewSubscription struct {
+	// ID, if set, is the new subscription's id (a provider that lets
+	// users name their subscriptions, as Chargebee does); the caller makes
+	// sure no subscription has it. Empty: a fresh id.
+	ID       string
 	Customer string
 	Items    []ItemSpec
 	// TrialEnd, if after now, puts the subscription in trial until then.
@@ -186,6 +202,10 @@ type NewSubscription struct {
 	AddInvoiceItems []InvoiceItemSpec
 	// Schedule is the subscription schedule creating the subscription.
 	Schedule string
+	// CollectionMethod and DaysUntilDue say how its invoices are
+	// collected (sendinvoice.go).
+	CollectionMethod CollectionMethod
+	DaysUntilDue     *int64
 }
 
 // resolvedPrice is a recurring price with its product's name.
@@ -259,7 +279,11 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 	if len(in.Items) == 0 {
 		return nil, invalid(CodeMissingParam, "items")
 	}
-	sub := &Subscription{ID: e.L.NewID("sub_"), Customer: cust.ID, Clock: cust.Clock, Created: now, StartDate: now,
+	id := in.ID
+	if id == "" {
+		id = e.L.NewID("sub_")
+	}
+	sub := &Subscription{ID: id, Customer: cust.ID, Clock: cust.Clock, Created: now, StartDate: now,
 		Status: StatusActive, Metadata: in.Metadata, CancelAtPeriodEnd: in.CancelAtPeriodEnd,
 		DefaultPaymentMethod: in.DefaultPaymentMethod, MissingPaymentMethodAtTrialEnd: in.MissingPaymentMethodAtTrialEnd,
 		IncompleteUntilPaid: in.IncompleteUntilPaid, Currency: in.Currency, Schedule: in.Schedule}
@@ -325,6 +349,9 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 	if err := e.addInvoiceItems(sub, in.AddInvoiceItems, now); err != nil {
 		return nil, err
 	}
+	if err := setCollection(sub, &in.CollectionMethod, in.DaysUntilDue); err != nil {
+		return nil, err
+	}
 
 	inv := e.newInvoice(cust, sub, ReasonSubscriptionCreate, now)
 	if err := e.sweepPending(inv, sweptBy(sub)); err != nil {
@@ -385,7 +412,8 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 		return nil, err
 	}
 	behavior := in.PaymentBehavior
-	if due > 0 && (behavior == DefaultIncomplete || !chargeable(pm)) {
+	// A subscription whose invoices are sent for payment is active at once.
+	if due > 0 && !sub.sendsInvoices() && (behavior == DefaultIncomplete || !chargeable(pm)) {
 		sub.Status = StatusIncomplete
 	}
 	if err := e.emit(EventSubscriptionCreated, now, snapshotSub(sub)); err != nil {
@@ -400,6 +428,10 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 	switch {
 	case inv.AmountDue() == 0:
 		if err := e.payNothing(inv, now); err != nil {
+			return nil, err
+		}
+	case inv.sentForPayment():
+		if err := e.issue(inv, now); err != nil {
 			return nil, err
 		}
 	case behavior != DefaultIncomplete:
@@ -449,6 +481,9 @@ func (e *Engine) scheduleSubscription(sub *Subscription, now int64) error {
 			return err
 		}
 	}
+	if err := e.scheduleUpcoming(sub, now); err != nil {
+		return err
+	}
 	return e.scheduleCancel(sub)
 }
 
@@ -464,6 +499,10 @@ func (e *Engine) newInvoice(cust *Customer, sub *Subscription, reason BillingRea
 		BillingReason: reason, Currency: "usd", PeriodStart: now, PeriodEnd: now, AutoAdvance: true}
 	if sub != nil {
 		inv.Subscription, inv.Currency = sub.ID, sub.Currency
+		inv.CollectionMethod = sub.CollectionMethod
+		if sub.sendsInvoices() {
+			inv.DueDate = now + sub.DaysUntilDue*secondsPerDay
+		}
 	}
 	return inv
 }
@@ -483,10 +522,7 @@ func (e *Engine) sweepPending(inv *Invoice, keep func(*InvoiceItem) bool) error 
 		if err := e.L.PutInvoiceItem(ii); err != nil {
 			return err
 		}
-		inv.Lines = append(inv.Lines, InvoiceLine{ID: e.L.NewID("il_"), Amount: ii.Amount, Billed: ii.Billed, Description: ii.Description,
-			PeriodStart: ii.PeriodStart, PeriodEnd: ii.PeriodEnd, Proration: ii.Proration, Quantity: ii.Quantity,
-			Price: ii.Price, SubscriptionItem: ii.SubscriptionItem, InvoiceItem: ii.ID})
-		carryItemTerms(&inv.Lines[len(inv.Lines)-1], ii)
+		inv.Lines = append(inv.Lines, itemLine(e.L.NewID("il_"), ii))
 	}
 	return nil
 }
@@ -532,6 +568,10 @@ type SubscriptionChange struct {
 	// AddInvoiceItems are one-time charges for the subscription's next
 	// invoice (invoiceitems.go).
 	AddInvoiceItems []InvoiceItemSpec
+	// CollectionMethod and DaysUntilDue change how its invoices are
+	// collected: nil leaves them.
+	CollectionMethod *CollectionMethod
+	DaysUntilDue     *int64
 }
 
 // UpdateSubscription changes a subscription at now: items, seats, prices
@@ -660,6 +700,9 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 	}
 	if ch.MissingPaymentMethodAtTrialEnd != nil {
 		sub.MissingPaymentMethodAtTrialEnd = *ch.MissingPaymentMethodAtTrialEnd
+	}
+	if err := setCollection(sub, ch.CollectionMethod, ch.DaysUntilDue); err != nil {
+		return nil, err
 	}
 	if ch.TrialEnd != nil && *ch.TrialEnd > now {
 		if err := e.moveTrialEnd(sub, *ch.TrialEnd, now); err != nil {
@@ -910,6 +953,10 @@ func (e *Engine) apply(t *Task) error {
 		if err != nil || inv.Status != InvoiceDraft || !inv.AutoAdvance {
 			return ignoreNotFound(err)
 		}
+		// A draft whose finalization was moved waits for its own task.
+		if inv.AutomaticallyFinalizesAt != 0 && inv.AutomaticallyFinalizesAt != t.At {
+			return nil
+		}
 		cust, err := e.L.Customer(inv.Customer)
 		if err != nil {
 			return ignoreNotFound(err) // the customer was deleted: the draft stays a draft
@@ -921,6 +968,8 @@ func (e *Engine) apply(t *Task) error {
 		return e.endDiscounts(t)
 	case TaskScheduleStart, TaskSchedulePhaseEnd, TaskScheduleExpiring:
 		return e.applyScheduleTask(t)
+	case TaskOverdue:
+		return e.overdue(t)
 	}
 	sub, err := e.L.Subscription(t.Subject)
 	if err != nil || sub.Status == StatusCanceled || sub.Status == StatusIncompleteExpired {
@@ -949,6 +998,11 @@ func (e *Engine) apply(t *Task) error {
 		return e.endPeriod(sub, t.At)
 	case TaskResumeCollection:
 		return e.resumeCollection(sub, t)
+	case TaskUpcoming:
+		if sub.PeriodEnd != t.Expect {
+			return nil
+		}
+		return e.announceUpcoming(sub, t.At)
 	}
 	return fmt.Errorf("unknown task kind %q", t.Kind)
 }
@@ -1046,6 +1100,9 @@ func (e *Engine) endPeriod(sub *Subscription, at int64) error {
 		if err := e.L.Schedule(Task{Clock: sub.Clock, At: inv.AutomaticallyFinalizesAt, Kind: TaskFinalize, Subject: inv.ID}); err != nil {
 			return err
 		}
+	}
+	if err := e.scheduleUpcoming(sub, at); err != nil {
+		return err
 	}
 	return e.L.Schedule(Task{Clock: sub.Clock, At: sub.PeriodEnd, Kind: TaskPeriodEnd, Subject: sub.ID, Expect: sub.PeriodEnd})
 }

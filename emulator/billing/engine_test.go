@@ -513,3 +513,22 @@ func TestDraftOfDeletedCustomerIsLeftAlone(t *testing.T) {
 	require.Len(t, invs, 2)
 	assert.Equal(t, InvoiceDraft, invs[1].Status)
 }
+
+// TestSubscriptionIDGiven: a subscription may be given its id (Chargebee
+// takes one from the request); without one it gets a fresh one.
+func TestSubscriptionIDGiven(t *testing.T) {
+	s := newScenario(t, 1704067200)
+	s.product("prod_seats", "Seats")
+	s.price("price_seat", "prod_seats", 1000, Month, 1)
+	named, err := s.e.CreateSubscription(NewSubscription{ID: "my-sub", Customer: "cus_0001", Items: []ItemSpec{{Price: "price_seat"}}}, s.now)
+	require.NoError(t, err)
+	assert.Equal(t, "my-sub", named.ID)
+	stored, err := s.l.Subscription("my-sub")
+	require.NoError(t, err)
+	assert.Equal(t, "my-sub", s.l.invoices()[0].Subscription)
+	assert.Equal(t, StatusActive, stored.Status)
+	fresh, err := s.e.CreateSubscription(NewSubscription{Customer: "cus_0001", Items: []ItemSpec{{Price: "price_seat"}}}, s.now)
+	require.NoError(t, err)
+	assert.NotEqual(t, "my-sub", fresh.ID)
+	assert.NotEmpty(t, fresh.ID)
+}

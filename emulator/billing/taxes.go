@@ -213,3 +213,12 @@ func snapshotTaxRate(r *TaxRate) *TaxRate {
 	c.Metadata = maps.Clone(r.Metadata)
 	return &c
 }
+
+// CheckTaxRates checks the tax rates ids, given in param (each as
+// param[i]), that are to be set on something (an invoice item, an
+// invoice) that had the rates had: each exists, appears once and, unless
+// it was there already, is active. It returns a copy of ids, nil for
+// none.
+func (e *Engine) CheckTaxRates(ids, had []string, param string) ([]string, error) {
+	return e.checkTaxRates(ids, had, param)
+}

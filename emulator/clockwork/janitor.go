@@ -64,7 +64,8 @@ func (rt *Runtime) janitor(ctx context.Context) {
 func (rt *Runtime) Sweep() error { return rt.sweep() }
 
 // sweep does the wall-time work of each account: the billing work due for
-// objects on no test clock (renewals of ordinary subscriptions), deleting
+// objects on no test clock (renewals of ordinary subscriptions) and on
+// clocks that follow wall time (wallclock.go), deleting
 // clocks older than their dialect's ClockLifetime, and pruning what has
 // expired (see prune). The first sweep also finishes the one-time upgrade
 // of a database written by an earlier billclock. An account whose sweep
@@ -94,6 +95,9 @@ func (rt *Runtime) sweep() error {
 				return err
 			}
 			if _, err = l.run("", now.Unix(), 0); err != nil {
+				return err
+			}
+			if err := l.runWallClocks(now.Unix()); err != nil {
 				return err
 			}
 			more, err = rt.prune(tx, account, now, since)

@@ -395,6 +395,10 @@ func (l *Ledger) Subscription(id string) (*billing.Subscription, error) {
 func copyCustomer(c *billing.Customer) *billing.Customer {
 	out := *c
 	out.Metadata = maps.Clone(c.Metadata)
+	if c.Discount != nil {
+		d := *c.Discount
+		out.Discount = &d
+	}
 	return &out
 }
 
@@ -496,6 +500,33 @@ func (l *Ledger) PutInvoiceItem(ii *billing.InvoiceItem) error {
 	}
 	if ii.Invoice == "" {
 		return x.Add(ii.Customer, ii.ID)
+	}
+	return x.Remove(ii.Customer, ii.ID)
+}
+
+// DeleteInvoice deletes an invoice (a draft: the engine deletes no
+// other).
+func (l *Ledger) DeleteInvoice(id string) error {
+	c, err := l.Collection(InvoicesCollection)
+	if err != nil {
+		return err
+	}
+	return c.Delete(id)
+}
+
+// DeleteInvoiceItem deletes an invoice item, and files it no longer as
+// pending.
+func (l *Ledger) DeleteInvoiceItem(ii *billing.InvoiceItem) error {
+	c, err := l.Collection(InvoiceItemsCollection)
+	if err != nil {
+		return err
+	}
+	if err := c.Delete(ii.ID); err != nil {
+		return err
+	}
+	x, err := l.index(pendingItems)
+	if err != nil {
+		return err
 	}
 	return x.Remove(ii.Customer, ii.ID)
 }

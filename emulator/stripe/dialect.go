@@ -49,11 +49,15 @@ func (s *Surface) Claims(r *http.Request) bool {
 
 // NewID returns a fresh id in Stripe's style for an object whose id starts
 // with prefix: 14 characters after the prefix for customers, subscription
-// items and products, 24 for the rest.
+// items and products, 24 for the rest; a coupon's (kind "coupon_") is 8
+// characters without a prefix.
 func (s *Surface) NewID(prefix string) string {
 	switch prefix {
 	case "cus_", "si_", "prod_":
 		return clockwork.NewID(prefix, 14)
+	case "coupon_":
+		// Stripe's coupon ids have no prefix: eight random characters.
+		return clockwork.NewSecret("", 8)
 	}
 	return clockwork.NewID(prefix, 24)
 }

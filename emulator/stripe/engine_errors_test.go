@@ -6,6 +6,7 @@ import (
 	"go/token"
 	"math"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -16,39 +17,48 @@ import (
 	"github.com/billclock/billclock/emulator/billing"
 )
 
-// TestEngineCodesAllWorded: every error code the engine declares has
-// Stripe's wording, so that no engine refusal reaches a Stripe client in
-// the engine's plain words.
+// TestEngineCodesAllWorded: every error code the engine declares, in any
+// of its files, has Stripe's wording, so that no engine refusal reaches a
+// Stripe client in the engine's plain words. Unit billing's codes
+// (units.go) are worded only by the surfaces that bill units, which
+// Stripe's does not.
 func TestEngineCodesAllWorded(t *testing.T) {
-	f, err := parser.ParseFile(token.NewFileSet(), "../billing/errors.go", nil, 0)
+	files, err := filepath.Glob("../billing/*.go")
 	require.NoError(t, err)
-	var codes []string
-	for _, d := range f.Decls {
-		g, ok := d.(*ast.GenDecl)
-		if !ok || g.Tok != token.CONST {
+	codes := map[string]string{} // name -> value
+	for _, file := range files {
+		if strings.HasSuffix(file, "_test.go") || filepath.Base(file) == "units.go" {
 			continue
 		}
-		for _, spec := range g.Specs {
-			vs := spec.(*ast.ValueSpec)
-			if id, ok := vs.Type.(*ast.Ident); ok && id.Name == "Code" {
-				for _, n := range vs.Names {
-					codes = append(codes, n.Name)
+		f, err := parser.ParseFile(token.NewFileSet(), file, nil, 0)
+		require.NoError(t, err)
+		for _, d := range f.Decls {
+			g, ok := d.(*ast.GenDecl)
+			if !ok || g.Tok != token.CONST {
+				continue
+			}
+			for _, spec := range g.Specs {
+				vs := spec.(*ast.ValueSpec)
+				if id, ok := vs.Type.(*ast.Ident); ok && id.Name == "Code" {
+					for i, n := range vs.Names {
+						codes[n.Name] = strings.Trim(vs.Values[i].(*ast.BasicLit).Value, `"`)
+					}
 				}
 			}
 		}
 	}
-	require.Greater(t, len(codes), 20, "the engine's codes were found")
+	require.Greater(t, len(codes), 50, "the engine's codes were found, its coupons' and taxes' too")
 	worded := map[string]bool{}
-	for c := range engineMessages {
-		worded[string(c)] = true
+	for _, m := range []map[billing.Code]func(*billing.Error) string{engineMessages, moneyMessages, invoicingMessages} {
+		for c := range m {
+			assert.False(t, worded[string(c)], "%s is worded twice", c)
+			worded[string(c)] = true
+		}
 	}
-	for _, name := range codes {
-		obj := f.Scope.Lookup(name)
-		require.NotNil(t, obj, name)
-		lit := obj.Decl.(*ast.ValueSpec).Values[0].(*ast.BasicLit).Value
-		assert.True(t, worded[strings.Trim(lit, `"`)], "billing.%s has no Stripe wording", name)
+	for name, value := range codes {
+		assert.True(t, worded[value], "billing.%s has no Stripe wording", name)
 	}
-	assert.Len(t, engineMessages, len(codes), "a wording for a code the engine does not declare")
+	assert.Len(t, worded, len(codes), "a wording for a code the engine does not declare")
 }
 
 // TestEngineErrorWording: each engine refusal comes out in Stripe's

@@ -180,7 +180,8 @@ func apiError(err error) (e *Error, ok bool) {
 	}
 	var be *billing.Error
 	if errors.As(err, &be) {
-		e := &Error{Status: statusOfKind[be.Kind], Type: typeInvalidRequest, Message: engineMessage(be), Param: be.Param}
+		e := &Error{Status: statusOfKind[be.Kind], Type: typeInvalidRequest, Message: engineMessage(be), Param: be.Param,
+			Code: moneyCodes[be.Code]}
 		if be.Kind == billing.NotFound {
 			e.Code = "resource_missing"
 			if be.Resource != "" {

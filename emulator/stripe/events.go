@@ -60,6 +60,21 @@ var eventTypes = map[billing.EventType]string{
 	billing.EventInvoiceMarkedUncollectible:    "invoice.marked_uncollectible",
 	billing.EventInvoicePaymentPaid:            "invoice_payment.paid",
 	billing.EventBalanceTransactionCreated:     "customer.balance_transaction.created",
+
+	billing.EventSetupCreated:        "setup_intent.created",
+	billing.EventSetupSucceeded:      "setup_intent.succeeded",
+	billing.EventSetupFailed:         "setup_intent.setup_failed",
+	billing.EventSetupRequiresAction: "setup_intent.requires_action",
+	billing.EventSetupCanceled:       "setup_intent.canceled",
+	billing.EventChargeRefunded:      "charge.refunded",
+	billing.EventRefundCreated:       "refund.created",
+	billing.EventRefundUpdated:       "refund.updated",
+	eventChargeRefundUpdated:         "charge.refund.updated",
+
+	billing.EventInvoiceSent:     "invoice.sent",
+	billing.EventInvoiceOverdue:  "invoice.overdue",
+	billing.EventInvoiceUpcoming: "invoice.upcoming",
+	billing.EventInvoiceDeleted:  "invoice.deleted",
 }
 
 // eventObject is a Stripe event, stored as rendered: events are snapshots.
@@ -106,6 +121,14 @@ func renderValue(v any, lk renderLookup) (any, error) {
 	switch o := v.(type) {
 	case *billing.Clock:
 		out = renderClock(o)
+	case *billing.Coupon:
+		out = renderCoupon(o, wallOf(lk), nil)
+	case *billing.PromotionCode:
+		out, err = renderPromotionCode(o, lk, nil)
+	case *billing.Discount:
+		out = renderDiscount(o)
+	case *billing.TaxRate:
+		out = renderTaxRate(o)
 	case *billing.Customer:
 		out, err = renderCustomer(o, lk, nil)
 	case *billing.Product:
@@ -136,6 +159,10 @@ func renderValue(v any, lk renderLookup) (any, error) {
 		out, err = renderInvoicePayment(o, lk, nil)
 	case *billing.BalanceTransaction:
 		out, err = renderBalanceTransaction(o, lk, nil)
+	case *billing.Setup:
+		out, err = renderSetupIntent(o, lk, nil)
+	case *billing.Refund:
+		out, err = renderRefund(o, lk, nil)
 	default:
 		return nil, fmt.Errorf("render: no Stripe shape for %T", v)
 	}

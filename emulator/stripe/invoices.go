@@ -8,7 +8,7 @@ import (
 	"github.com/billclock/billclock/store"
 )
 
-var invoiceExpansions = []string{"customer", "test_clock", "payments"}
+var invoiceExpansions = []string{"customer", "test_clock", "payments", "discounts"}
 
 // invoiceNow loads an invoice and the time of its clock.
 func (s *Surface) invoiceNow(l *ledger, c *call) (*billing.Invoice, int64, error) {
@@ -41,7 +41,7 @@ func (s *Surface) listInvoices(c *call, tx *store.Tx) (any, error) {
 	customer, _ := c.p.str("customer")
 	subscription, _ := c.p.str("subscription")
 	status, _ := c.p.enum("status", "draft", "open", "paid", "uncollectible", "void")
-	c.p.enum("collection_method", "charge_automatically", "send_invoice")
+	collection, _ := c.p.enum("collection_method", chargeAutomatically, sendInvoice)
 	created := rangeParam(c.p, "created")
 	ex, err := c.p.expansions(invoiceExpansions...)
 	if err != nil {
@@ -58,7 +58,8 @@ func (s *Surface) listInvoices(c *call, tx *store.Tx) (any, error) {
 	match := func(inv *billing.Invoice) bool {
 		return (customer == "" || inv.Customer == customer) &&
 			(subscription == "" || inv.Subscription == subscription) &&
-			(status == "" || string(inv.Status) == status) && created.match(inv.Created)
+			(status == "" || string(inv.Status) == status) && created.match(inv.Created) &&
+			(collection == "" || collectionMethod(inv.CollectionMethod) == collection)
 	}
 	return listTyped(coll, pg, "/v1/invoices", "invoice", match, func(inv *billing.Invoice) (any, error) {
 		return renderInvoice(inv, l, expandSet(ex))

@@ -15,6 +15,9 @@ var stripeNouns = map[string]string{
 	clockwork.KindInvoicePayment:     "invoice payment",
 	clockwork.KindBalanceTransaction: "customer balance transaction",
 	clockwork.KindEndpoint:           "webhook endpoint",
+	clockwork.KindPromotionCode:      "promotion code",
+	clockwork.KindTaxRate:            "tax rate",
+	clockwork.KindSetup:              "setupintent",
 }
 
 // noSuchMessage is Stripe's message for a missing object of the runtime's

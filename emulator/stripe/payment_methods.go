@@ -538,5 +538,8 @@ func stripeEventType(ev billing.Event) (string, bool) {
 	if !ok {
 		typ, ok = subscriptionEventTypes[ev.Type]
 	}
+	if !ok {
+		typ, ok = moneyEventTypes[ev.Type]
+	}
 	return typ, ok
 }

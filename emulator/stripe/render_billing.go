@@ -179,19 +179,26 @@ func renderCustomer(c *billing.Customer, lk renderLookup, ex expandSet) (any, er
 	if err != nil {
 		return nil, err
 	}
+	var discount any
+	if c.Discount != nil {
+		discount = renderDiscount(c.Discount)
+	}
 	return &customerObject{
-		DefaultSource: source, Balance: c.Balance,
+		DefaultSource: source, Balance: c.Balance, Discount: discount,
 		ID: c.ID, Object: "customer", Created: c.Created,
 		Description: nullString(c.Description), Email: nullString(c.Email), Name: nullString(c.Name),
 		InvoicePrefix:   nullString(c.InvoicePrefix),
-		InvoiceSettings: customerInvoiceSetting{DefaultPaymentMethod: defaultPM},
+		InvoiceSettings: customerInvoiceSetting{DefaultPaymentMethod: defaultPM, Footer: nullString(c.InvoiceFooter)},
 		Metadata:        metadata(c.Metadata),
 		// The engine counts the invoices numbered so far; Stripe shows the
 		// sequence number the next one will get.
 		NextInvoiceSequence: c.NextInvoiceSequence + 1,
-		PreferredLocales:    []string{},
-		TaxExempt:           "none",
+		PreferredLocales:    append([]string{}, c.PreferredLocales...),
+		TaxExempt:           taxExempt(c.TaxExempt),
 		TestClock:           clock,
+		Address:             renderAddress(c.Address),
+		Phone:               nullString(c.Phone),
+		Shipping:            renderShipping(c.Shipping),
 	}, nil
 }
 
@@ -405,11 +412,10 @@ func renderSubscription(s *billing.Subscription, lk renderLookup, ex expandSet) 
 		CancelAtPeriodEnd: s.CancelAtPeriodEnd,
 		CancelAt:          nullTime(s.CancelAt),
 		CanceledAt:        nullTime(s.CanceledAt),
-		CollectionMethod:  "charge_automatically",
+		CollectionMethod:  collectionMethod(s.CollectionMethod),
 		Created:           s.Created,
 		Currency:          s.Currency,
-		DefaultTaxRates:   []any{},
-		Discounts:         []any{},
+		Discounts:         renderDiscountList(s.Discounts, ex, "discounts"),
 		EndedAt:           nullTime(s.EndedAt),
 		InvoiceSettings:   subscriptionInvoiceSet{Issuer: selfAccount},
 		Items: subscriptionItemList{Object: "list", Data: make([]any, 0, len(s.Items)),
@@ -423,6 +429,9 @@ func renderSubscription(s *billing.Subscription, lk renderLookup, ex expandSet) 
 	// period's end.
 	if s.CancelAt == 0 && s.CancelAtPeriodEnd {
 		o.CancelAt = nullTime(s.PeriodEnd)
+	}
+	if s.SendsInvoices() {
+		o.DaysUntilDue = &s.DaysUntilDue
 	}
 	o.CancellationDetails.Reason = cancellationReason(s)
 	if s.TrialEnd != 0 {
@@ -443,6 +452,9 @@ func renderSubscription(s *billing.Subscription, lk renderLookup, ex expandSet) 
 		return nil, err
 	}
 	var err error
+	if o.DefaultTaxRates, err = renderTaxRates(s.DefaultTaxRates, lk); err != nil {
+		return nil, err
+	}
 	if o.Customer, err = expandCustomer(ex, "customer", s.Customer, lk); err != nil {
 		return nil, err
 	}
@@ -503,11 +515,15 @@ func renderSubscriptionItem(it billing.SubscriptionItem, s *billing.Subscription
 	if p == nil {
 		return nil, billing.NotFoundError("price", it.Price, "")
 	}
+	rates, err := renderTaxRates(it.TaxRates, lk)
+	if err != nil {
+		return nil, err
+	}
 	return &subscriptionItemObject{
 		ID: it.ID, Object: "subscription_item", Created: it.Created,
 		CurrentPeriodStart: s.PeriodStart, CurrentPeriodEnd: s.PeriodEnd,
 		Discounts: []any{}, Metadata: metadata(it.Metadata), Price: renderPrice(p), Quantity: it.Quantity,
-		Subscription: s.ID, TaxRates: []any{},
+		Subscription: s.ID, TaxRates: rates,
 	}, nil
 }
 
@@ -641,39 +657,50 @@ type lineItemList struct {
 // renderInvoice renders an invoice with all of its lines; customer,
 // test_clock and parent.subscription_details.subscription are expandable.
 func renderInvoice(inv *billing.Invoice, lk renderLookup, ex expandSet) (any, error) {
-	total := inv.Total()
+	totals, err := inv.Totals()
+	if err != nil {
+		return nil, err
+	}
+	total := totals.Total
+	defaultRates, err := renderTaxRates(inv.DefaultTaxRates, lk)
+	if err != nil {
+		return nil, err
+	}
 	o := &invoiceObject{
-		ID: inv.ID, Object: "invoice",
+		ID: invoiceID(inv), Object: "invoice",
 		AmountDue:            inv.AmountDue(),
 		AmountPaid:           inv.AmountPaid,
 		AttemptCount:         inv.AttemptCount,
 		Attempted:            inv.Attempted || inv.AttemptCount > 0,
 		AutoAdvance:          inv.AutoAdvance,
 		BillingReason:        string(inv.BillingReason),
-		CollectionMethod:     "charge_automatically",
+		CollectionMethod:     collectionMethod(inv.CollectionMethod),
 		Created:              inv.Created,
+		Description:          nullString(inv.Description),
+		DueDate:              nullTime(inv.DueDate),
+		Footer:               nullString(inv.Footer),
 		Currency:             inv.Currency,
 		CustomerTaxExempt:    "none",
 		CustomerTaxIDs:       []any{},
-		DefaultTaxRates:      []any{},
-		Discounts:            []any{},
+		DefaultTaxRates:      defaultRates,
+		Discounts:            renderDiscountList(inv.Discounts, ex, "discounts"),
 		EffectiveAt:          nullTime(inv.FinalizedAt),
 		Issuer:               selfAccount,
-		Lines:                lineItemList{Object: "list", Data: make([]any, 0, len(inv.Lines)), URL: "/v1/invoices/" + inv.ID + "/lines"},
+		Lines:                lineItemList{Object: "list", Data: make([]any, 0, len(inv.Lines)), URL: "/v1/invoices/" + invoiceID(inv) + "/lines"},
 		Metadata:             metadata(inv.Metadata),
 		Number:               nullString(inv.Number),
 		PeriodEnd:            inv.PeriodEnd,
 		PeriodStart:          inv.PeriodStart,
 		Status:               string(inv.Status),
-		Subtotal:             total,
-		SubtotalExcludingTax: total,
+		Subtotal:             totals.Subtotal,
+		SubtotalExcludingTax: totals.SubtotalExcludingTax,
 		StatusTransitions: statusTransitions{FinalizedAt: nullTime(inv.FinalizedAt), PaidAt: nullTime(inv.PaidAt),
 			VoidedAt: nullTime(inv.VoidedAt), MarkedUncollectibleAt: nullTime(inv.MarkedUncollectibleAt)},
 		Total:                    total,
-		TotalDiscountAmounts:     []any{},
-		TotalExcludingTax:        total,
+		TotalDiscountAmounts:     renderDiscountAmounts(totals.Discounts),
+		TotalExcludingTax:        totals.TotalExcludingTax,
 		TotalPretaxCreditAmounts: []any{},
-		TotalTaxes:               []any{},
+		TotalTaxes:               renderTaxes(totals.Taxes),
 		// No webhook endpoint holds an invoice up: Stripe stamps the
 		// creation time.
 		WebhooksDeliveredAt: nullTime(inv.Created),
@@ -690,10 +717,15 @@ func renderInvoice(inv *billing.Invoice, lk renderLookup, ex expandSet) (any, er
 	if inv.PaidOutOfBand {
 		o.AmountPaidOffStripe = inv.AmountPaid
 	}
+	if inv.SentForPayment() {
+		o.NextPaymentAttempt = nil // the customer pays it: nothing is attempted
+	}
 	cust, err := lk.Customer(inv.Customer)
 	switch {
 	case err == nil && cust != nil:
 		o.CustomerEmail, o.CustomerName = nullString(cust.Email), nullString(cust.Name)
+		o.CustomerAddress, o.CustomerPhone, o.CustomerShipping = renderAddress(cust.Address), nullString(cust.Phone), renderShipping(cust.Shipping)
+		o.CustomerTaxExempt = taxExempt(cust.TaxExempt)
 		if inv.Status == billing.InvoiceDraft {
 			// A draft shows the customer's balance as it would apply now.
 			if cust.BalanceCurrency == "" || cust.BalanceCurrency == inv.Currency {
@@ -864,13 +896,12 @@ func renderInvoiceLine(l billing.InvoiceLine, inv *billing.Invoice, lk renderLoo
 	qty := l.Quantity
 	qtyDecimal := strconv.FormatInt(l.Quantity, 10)
 	o := &lineItemObject{
-		ID: l.ID, Object: "line_item", Amount: l.Amount, Currency: inv.Currency,
-		Description:     describeLine(l.Billed, l.Description, l.Quantity, l.PeriodStart, inv.Currency),
-		DiscountAmounts: []any{},
-		// Stripe does not discount prorations.
-		Discountable:        !l.Proration,
-		Discounts:           []any{},
-		Invoice:             nullString(inv.ID),
+		ID: lineID(l, inv), Object: "line_item", Amount: l.Amount, Currency: inv.Currency,
+		Description:         describeLine(l.Billed, l.Description, l.Quantity, l.PeriodStart, inv.Currency),
+		DiscountAmounts:     renderDiscountAmounts(l.DiscountAmounts),
+		Discountable:        lineDiscountable(l),
+		Discounts:           discountIDs(l.Discounts),
+		Invoice:             nullString(invoiceID(inv)),
 		Metadata:            map[string]string{},
 		Period:              period{Start: l.PeriodStart, End: l.PeriodEnd},
 		PretaxCreditAmounts: []any{},
@@ -878,7 +909,7 @@ func renderInvoiceLine(l billing.InvoiceLine, inv *billing.Invoice, lk renderLoo
 		Quantity:            &qty,
 		QuantityDecimal:     &qtyDecimal,
 		Subtotal:            l.Amount,
-		Taxes:               []any{},
+		Taxes:               renderTaxes(l.Taxes),
 	}
 	switch {
 	case l.SubscriptionItem != "":
@@ -951,15 +982,19 @@ func renderInvoiceItem(ii *billing.InvoiceItem, lk renderLookup) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	rates, err := renderTaxRates(ii.TaxRates, lk)
+	if err != nil {
+		return nil, err
+	}
 	o := &invoiceItemObject{
 		ID: ii.ID, Object: "invoiceitem", Amount: ii.Amount, Currency: ii.Currency, Customer: ii.Customer,
 		Date: ii.Date, Description: describeLine(ii.Billed, ii.Description, ii.Quantity, ii.PeriodStart, ii.Currency),
-		Discountable: !ii.Proration, Discounts: []any{},
-		Invoice: nullString(ii.Invoice), Metadata: metadata(ii.Metadata), NetAmount: ii.Amount,
+		Discountable: ii.Discountable, Discounts: discountIDs(ii.Discounts),
+		Invoice: nullString(ii.Invoice), Metadata: metadata(ii.Metadata), NetAmount: itemNetAmount(ii),
 		Period: period{Start: ii.PeriodStart, End: ii.PeriodEnd}, Pricing: pr, Proration: ii.Proration,
 		ProrationDetails: invoiceItemProrationDet{DiscountAmounts: []any{}},
 		Quantity:         ii.Quantity, QuantityDecimal: strconv.FormatInt(ii.Quantity, 10),
-		TaxRates: []any{}, TestClock: nullString(ii.Clock),
+		TaxRates: rates, TestClock: nullString(ii.Clock),
 	}
 	if ii.Subscription != "" {
 		o.Parent = &invoiceItemParent{Type: "subscription_details", SubscriptionDetails: &invoiceItemSubscriptions{

@@ -184,7 +184,8 @@ var (
 		Subscription: "sub_1", SubscriptionItem: "si_seats"}
 	rbInvoicedItem = &billing.InvoiceItem{ID: "ii_setup", Customer: "cus_1", Clock: "clock_1", Date: rbMid,
 		Amount: 5000, Currency: "usd", Description: "Setup fee", PeriodStart: rbMid, PeriodEnd: rbMid,
-		Price: "price_setup", Quantity: 1, Invoice: "in_draft", Metadata: map[string]string{"order": "42"}}
+		Price: "price_setup", Quantity: 1, Invoice: "in_draft", Metadata: map[string]string{"order": "42"},
+		Discountable: true} // an item made by hand carries its own setting
 )
 
 // rbMap round-trips v through JSON, as a client sees it.

@@ -3,6 +3,7 @@ package stripe
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/billclock/billclock/emulator/billing"
 	"github.com/billclock/billclock/emulator/clockwork"
@@ -11,7 +12,7 @@ import (
 
 // subscriptionExpansions are the paths users expand on subscriptions.
 var subscriptionExpansions = []string{"latest_invoice", "customer", "items.data.price", "test_clock", "items",
-	"default_payment_method"}
+	"default_payment_method", "discounts"}
 
 // subscriptionPayment is what a subscription create or update says about
 // collecting its invoices.
@@ -112,6 +113,10 @@ func (p *params) itemSpecs(name string, allowed ...string) []billing.ItemSpec {
 				spec.Deleted, _ = sub.bool("deleted")
 			case "metadata":
 				spec.Metadata, _ = sub.metadata("metadata")
+			case "tax_rates":
+				spec.TaxRates = sub.taxRateIDs("tax_rates")
+			case "discounts":
+				sub.itemDiscounts()
 			default:
 				sub.seen[field] = true // accepted and ignored (e.g. clear_usage)
 			}
@@ -123,6 +128,21 @@ func (p *params) itemSpecs(name string, allowed ...string) []billing.ItemSpec {
 		specs = append(specs, spec)
 	}
 	return specs
+}
+
+// collectionParams reads collection_method and days_until_due; nil when
+// not sent.
+func (p *params) collectionParams() (*billing.CollectionMethod, *int64) {
+	var method *billing.CollectionMethod
+	if v, ok := p.enum("collection_method", chargeAutomatically, sendInvoice); ok {
+		m := engineCollection(v)
+		method = &m
+	}
+	var days *int64
+	if v, ok := p.int64("days_until_due"); ok {
+		days = &v
+	}
+	return method, days
 }
 
 // prorationParams reads proration_behavior and proration_date.
@@ -161,7 +181,8 @@ func (s *Surface) createSubscription(c *call, tx *store.Tx) (any, error) {
 	metadata, _ := c.p.metadata("metadata")
 	description, _ := c.p.text("description", maxSubscriptionDescription)
 	pay := c.p.paymentParams()
-	c.p.enum("collection_method", "charge_automatically")
+	collection, days := c.p.collectionParams()
+	terms := c.p.subscriptionTerms()
 	ex, err := c.p.expansions(subscriptionExpansions...)
 	if err != nil {
 		return nil, err
@@ -229,7 +250,10 @@ func (s *Surface) createSubscription(c *call, tx *store.Tx) (any, error) {
 	in := billing.NewSubscription{Customer: cust.ID, Items: items, BillingCycleAnchor: anchor,
 		CancelAtPeriodEnd: cancelAtPeriodEnd, CancelAt: cancelAt, Metadata: applyMetadata(nil, metadata, false),
 		ProrationBehavior: prorate, PaymentBehavior: pay.behavior, BackdateStart: backdate, Currency: currency,
-		AddInvoiceItems: addItems}
+		AddInvoiceItems: addItems, Terms: terms, DaysUntilDue: days}
+	if collection != nil {
+		in.CollectionMethod = *collection
+	}
 	if pay.missingPM != nil {
 		in.MissingPaymentMethodAtTrialEnd = *pay.missingPM
 	}
@@ -340,12 +364,14 @@ func (s *Surface) updateSubscription(c *call, tx *store.Tx) (any, error) {
 	description := c.p.clearableText("description", maxSubscriptionDescription)
 	settings := c.p.paymentSettingsParam()
 	pay := c.p.paymentParams()
+	ch.CollectionMethod, ch.DaysUntilDue = c.p.collectionParams()
 	trialEndNow := false
 	if v, _ := c.p.form.lookup("trial_end").leafValue(); v == "now" {
 		c.p.seen["trial_end"], trialEndNow = true, true
 	} else if v, ok := c.p.timestamp("trial_end"); ok {
 		ch.TrialEnd = &v
 	}
+	ch.Terms = c.p.subscriptionTerms()
 	ex, err := c.p.expansions(subscriptionExpansions...)
 	if err != nil {
 		return nil, err
@@ -365,6 +391,9 @@ func (s *Surface) updateSubscription(c *call, tx *store.Tx) (any, error) {
 		return nil, err
 	}
 	ch.AddInvoiceItems = addItems
+	if err := refuseMinimumOnUpdate(l, ch.Terms); err != nil {
+		return nil, err
+	}
 	ch.Items, ch.ProrationBehavior, ch.ProrationDate = items, behavior, date
 	ch.Metadata = metadataUpdate(sub.Metadata, metadata, cleared)
 	ch.PaymentBehavior, ch.MissingPaymentMethodAtTrialEnd = pay.behavior, pay.missingPM
@@ -535,6 +564,8 @@ func (s *Surface) createSubscriptionItem(c *call, tx *store.Tx) (any, error) {
 	metadata, _ := c.p.metadata("metadata")
 	behavior, date := c.p.prorationParams()
 	payBehavior := c.p.paymentBehavior()
+	taxRates := c.p.taxRateIDs("tax_rates")
+	c.p.itemDiscounts()
 	if _, err := c.p.expansions(); err != nil {
 		return nil, err
 	}
@@ -552,7 +583,7 @@ func (s *Surface) createSubscriptionItem(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	spec := billing.ItemSpec{Price: price, Quantity: qty, Metadata: metadata, Param: ""}
+	spec := billing.ItemSpec{Price: price, Quantity: qty, Metadata: metadata, Param: "", TaxRates: taxRates}
 	sub, err = l.Engine().UpdateSubscription(sub.ID, billing.SubscriptionChange{Items: []billing.ItemSpec{spec},
 		ProrationBehavior: behavior, ProrationDate: date, PaymentBehavior: payBehavior}, now)
 	if err != nil {
@@ -562,12 +593,21 @@ func (s *Surface) createSubscriptionItem(c *call, tx *store.Tx) (any, error) {
 }
 
 // fixItemParam turns the engine's "[price]"-style params of a lone item
-// into the subscription item endpoint's plain ones.
+// (and "items[0][tax_rates][0]", as the engine names an item's tax rates)
+// into the subscription item endpoint's plain ones ("price",
+// "tax_rates[0]").
 func fixItemParam(err error) error {
-	if be, ok := err.(*billing.Error); ok && len(be.Param) > 2 && be.Param[0] == '[' {
-		e := *be
-		e.Param = e.Param[1 : len(e.Param)-1]
-		return &e
+	be, ok := err.(*billing.Error)
+	if !ok {
+		return err
+	}
+	param := strings.TrimPrefix(be.Param, "items[0]")
+	if len(param) > 2 && param[0] == '[' {
+		if end := strings.IndexByte(param, ']'); end > 0 {
+			e := *be
+			e.Param = param[1:end] + param[end+1:]
+			return &e
+		}
 	}
 	return err
 }
@@ -592,6 +632,8 @@ func (s *Surface) updateSubscriptionItem(c *call, tx *store.Tx) (any, error) {
 	spec.Price = c.p.priceOrPlan()
 	spec.Quantity = c.p.quantity("quantity")
 	spec.Metadata, _ = c.p.metadata("metadata")
+	spec.TaxRates = c.p.taxRateIDs("tax_rates")
+	c.p.itemDiscounts()
 	behavior, date := c.p.prorationParams()
 	payBehavior := c.p.paymentBehavior()
 	c.p.bool("off_session")

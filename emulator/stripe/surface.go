@@ -6,6 +6,7 @@ package stripe
 
 import (
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/billclock/billclock/emulator/clockwork"
@@ -35,6 +36,10 @@ type Surface struct {
 	now    func() time.Time
 	limits bool
 	log    *slog.Logger
+	// cli holds the Stripe CLI's listen sessions (see stripecli.go),
+	// made at the first.
+	cli     *cliSessions
+	cliOnce sync.Once
 }
 
 var _ clockwork.Dialect = (*Surface)(nil)

@@ -5,7 +5,13 @@
 // on), creates the customers over loopback HTTP, then advances and prints the
 // time, the invoices created and the peak Go heap during the advance.
 //
+// -provider chargebee does the same on a Chargebee site: start afresh in
+// the past, N customers with a card and a 3-seat subscription, then a
+// travel_forward of -months months, timed from the call until the time
+// machine has succeeded. -provider both runs Stripe, then Chargebee.
+//
 //	go run ./scripts/advancebench -n 1000,10000
+//	go run ./scripts/advancebench -n 1000 -months 1 -provider both
 package main
 
 import (
@@ -26,31 +32,55 @@ import (
 	"github.com/billclock/billclock/emulator/emulatortest"
 )
 
-const (
-	start = 1735689600 // 2025-01-01T00:00:00Z
-	twoMo = 1740787200 // 2025-03-01T00:00:00Z: two monthly renewals
-)
+const start = 1735689600 // 2025-01-01T00:00:00Z
 
 func main() {
 	sizes := flag.String("n", "1000,10000", "comma-separated customer counts")
 	clients := flag.Int("setup-clients", 16, "concurrent clients creating customers")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the advances to this file")
+	provider := flag.String("provider", "stripe", "stripe, chargebee, commet, both (stripe and chargebee) or all")
+	months := flag.Int("months", 2, "months to advance (monthly renewals per subscription)")
 	flag.Parse()
-	fmt.Printf("%8s  %10s  %10s  %10s  %14s\n", "N", "setup", "advance", "invoices", "peak heap (MB)")
+	var providers []string
+	switch *provider {
+	case "stripe", "chargebee", "commet":
+		providers = []string{*provider}
+	case "both":
+		providers = []string{"stripe", "chargebee"}
+	case "all":
+		providers = []string{"stripe", "chargebee", "commet"}
+	default:
+		fmt.Fprintln(os.Stderr, "bad -provider:", *provider)
+		os.Exit(2)
+	}
+	if *months < 1 || *months > 12 {
+		fmt.Fprintln(os.Stderr, "bad -months:", *months)
+		os.Exit(2)
+	}
+	fmt.Printf("%-9s  %8s  %6s  %10s  %10s  %10s  %14s\n", "provider", "N", "months", "setup", "advance", "invoices", "peak heap (MB)")
 	for _, s := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 {
 			fmt.Fprintln(os.Stderr, "bad -n:", s)
 			os.Exit(2)
 		}
-		if err := run(n, *clients, *cpuprofile); err != nil {
-			fmt.Fprintln(os.Stderr, "advancebench:", err)
-			os.Exit(1)
+		for _, p := range providers {
+			if err := run(p, n, *months, *clients, *cpuprofile); err != nil {
+				fmt.Fprintln(os.Stderr, "advancebench:", err)
+				os.Exit(1)
+			}
 		}
 	}
 }
 
-func run(n, clients int, profile string) error {
+// setup makes the provider's N subscriptions and returns the advance to
+// time and the count of invoices afterwards.
+type setup struct {
+	advance  func() (time.Duration, error)
+	invoices func() (int, error)
+}
+
+func run(provider string, n, months, clients int, profile string) error {
 	dir, err := os.MkdirTemp("", "advancebench")
 	if err != nil {
 		return err
@@ -65,13 +95,20 @@ func run(n, clients int, profile string) error {
 	go func() { done <- srv.Run(ctx) }()
 	defer func() { cancel(); <-done }()
 
-	c := emulatortest.NewClient(srv.URL(), "sk_test_advancebench", clients)
 	setupStart := time.Now()
-	clock, err := c.SeedSeats(start, n, clients)
+	var su setup
+	switch provider {
+	case "chargebee":
+		su, err = seedChargebee(srv.URL(), n, months, clients)
+	case "commet":
+		su, err = seedCommet(srv.URL(), n, months, clients)
+	default:
+		su, err = seedStripe(srv.URL(), n, months, clients)
+	}
 	if err != nil {
 		return err
 	}
-	setup := time.Since(setupStart)
+	setupTook := time.Since(setupStart)
 
 	runtime.GC()
 	var peak atomic.Uint64
@@ -101,7 +138,7 @@ func run(n, clients int, profile string) error {
 			return err
 		}
 	}
-	advance, err := c.AdvanceAndWait(clock, twoMo, 5*time.Millisecond)
+	advance, err := su.advance()
 	if profile != "" {
 		pprof.StopCPUProfile()
 	}
@@ -111,27 +148,46 @@ func run(n, clients int, profile string) error {
 		return err
 	}
 
-	invoices, after := 0, ""
-	for {
-		q := url.Values{"limit": {"100"}}
-		if after != "" {
-			q.Set("starting_after", after)
-		}
-		page, err := c.Call("GET", "/v1/invoices", q)
-		if err != nil {
-			return err
-		}
-		data := page["data"].([]any)
-		invoices += len(data)
-		if page["has_more"] != true || len(data) == 0 {
-			break
-		}
-		after = data[len(data)-1].(map[string]any)["id"].(string)
+	invoices, err := su.invoices()
+	if err != nil {
+		return err
 	}
-	fmt.Printf("%8d  %10s  %10s  %10d  %14.1f\n", n, setup.Round(time.Millisecond), advance.Round(time.Millisecond),
-		invoices, float64(peak.Load())/(1<<20))
-	if invoices != 3*n {
-		return fmt.Errorf("expected %d invoices (a first one and two renewals each), found %d", 3*n, invoices)
+	fmt.Printf("%-9s  %8d  %6d  %10s  %10s  %10d  %14.1f\n", provider, n, months, setupTook.Round(time.Millisecond),
+		advance.Round(time.Millisecond), invoices, float64(peak.Load())/(1<<20))
+	if want := (months + 1) * n; invoices != want {
+		return fmt.Errorf("expected %d invoices (a first one and %d renewals each), found %d", want, months, invoices)
 	}
 	return nil
+}
+
+// seedStripe makes a test clock of n subscriptions.
+func seedStripe(base string, n, months, clients int) (setup, error) {
+	c := emulatortest.NewClient(base, "sk_test_advancebench", clients)
+	clock, err := c.SeedSeats(start, n, clients)
+	if err != nil {
+		return setup{}, err
+	}
+	target := time.Unix(start, 0).UTC().AddDate(0, months, 0).Unix()
+	return setup{
+		advance: func() (time.Duration, error) { return c.AdvanceAndWait(clock, target, 5*time.Millisecond) },
+		invoices: func() (int, error) {
+			invoices, after := 0, ""
+			for {
+				q := url.Values{"limit": {"100"}}
+				if after != "" {
+					q.Set("starting_after", after)
+				}
+				page, err := c.Call("GET", "/v1/invoices", q)
+				if err != nil {
+					return 0, err
+				}
+				data := page["data"].([]any)
+				invoices += len(data)
+				if page["has_more"] != true || len(data) == 0 {
+					return invoices, nil
+				}
+				after = data[len(data)-1].(map[string]any)["id"].(string)
+			}
+		},
+	}, nil
 }

@@ -1,0 +1,239 @@
+package commet
+
+import (
+	"encoding/json"
+
+	"github.com/billclock/billclock/emulator/billing"
+	"github.com/billclock/billclock/emulator/clockwork"
+)
+
+// This file renders the engine's events as Commet's webhook events: one
+// Commet event for each engine event it has a name for, the rest not
+// recorded. The clock's ready and failure events end the clock run under
+// way instead (runs.go).
+
+// Commet's event names.
+const (
+	evSubscriptionCreated     = "subscription.created"
+	evSubscriptionActivated   = "subscription.activated"
+	evSubscriptionReactivated = "subscription.reactivated"
+	evSubscriptionCanceled    = "subscription.canceled"
+	evSubscriptionUpdated     = "subscription.updated"
+	evSubscriptionPastDue     = "subscription.past_due"
+	evPaymentReceived         = "payment.received"
+	evPaymentFailed           = "payment.failed"
+	evPaymentRecovered        = "payment.recovered"
+	evPaymentRetryFailed      = "payment.retry_failed"
+	evInvoiceCreated          = "invoice.created"
+	evInvoiceVoided           = "invoice.voided"
+	evCustomerCreated         = "customer.created"
+	evSeatsUpdated            = "seats.updated"
+)
+
+// eventTypes are the events billclock sends, for the validation of a
+// webhook's events.
+var eventTypes = map[string]bool{
+	evSubscriptionCreated: true, evSubscriptionActivated: true, evSubscriptionReactivated: true,
+	evSubscriptionCanceled: true, evSubscriptionUpdated: true, evSubscriptionPastDue: true,
+	evPaymentReceived: true, evPaymentFailed: true, evPaymentRecovered: true, evPaymentRetryFailed: true,
+	evInvoiceCreated: true, evInvoiceVoided: true, evCustomerCreated: true, evSeatsUpdated: true,
+}
+
+// NewRecorder returns the renderer of one ledger's events.
+func (s *Surface) NewRecorder(l *clockwork.Ledger) clockwork.Recorder {
+	return &recorder{s: s, l: l, org: organizationID(l.Account()), refs: map[string]string{}}
+}
+
+type recorder struct {
+	s   *Surface
+	l   *clockwork.Ledger
+	org string
+	// refs caches the id events show for each customer.
+	refs map[string]string
+}
+
+// Render turns an engine event into a Commet event, or ok=false.
+func (r *recorder) Render(ev billing.Event) (*clockwork.Event, bool, error) {
+	if ev.Type == billing.EventClockReady || ev.Type == billing.EventClockInternalFailure {
+		return nil, false, r.s.endRun(r.l, ev)
+	}
+	typ, data, err := r.translate(ev)
+	if err != nil || typ == "" {
+		return nil, false, err
+	}
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return nil, false, err
+	}
+	body, err := json.Marshal(envelope{Event: typ, Timestamp: iso(ev.Time), OrganizationID: r.org, Mode: "sandbox",
+		APIVersion: CurrentVersion, Data: raw})
+	if err != nil {
+		return nil, false, err
+	}
+	e := storedEvent{ID: clockwork.NewID("evt_", 20), Type: typ, Created: ev.Time, Body: body}
+	return &clockwork.Event{ID: e.ID, Type: typ, Created: ev.Time,
+		Encode: func(int) ([]byte, error) { return json.Marshal(e) }}, true, nil
+}
+
+// externalIDKey is the engine customer's metadata key holding its
+// external id (never shown: Commet's metadata is the customer record's).
+const externalIDKey = "commet.external_id"
+
+// customerRef is the id events name a customer by: its external id if it
+// has one, Commet's id otherwise.
+func (r *recorder) customerRef(id string) (string, error) {
+	if ref, ok := r.refs[id]; ok {
+		return ref, nil
+	}
+	ref := id
+	if c, err := r.l.Customer(id); err == nil && c.Metadata[externalIDKey] != "" {
+		ref = c.Metadata[externalIDKey]
+	}
+	r.refs[id] = ref
+	return ref, nil
+}
+
+// translate names an engine event and makes its data; "" for none.
+func (r *recorder) translate(ev billing.Event) (string, map[string]any, error) {
+	switch o := ev.Object.(type) {
+	case *billing.Subscription:
+		return r.subscriptionEvent(ev, o)
+	case *billing.Invoice:
+		return r.invoiceEvent(ev, o)
+	case *billing.UnitChange:
+		cust, err := r.customerRef(o.Customer)
+		return evSeatsUpdated, map[string]any{"customerId": cust, "subscriptionId": o.Subscription,
+			"featureCode": o.Feature, "previousSeats": o.Previous, "currentSeats": o.New}, err
+	case *billing.Customer:
+		if ev.Type != billing.EventCustomerCreated {
+			return "", nil, nil
+		}
+		cust, err := r.customerRef(o.ID)
+		return evCustomerCreated, map[string]any{"customerId": cust, "email": o.Email, "fullName": nullable(o.Name),
+			"createdAt": iso(o.Created)}, err
+	}
+	return "", nil, nil
+}
+
+func (r *recorder) subscriptionEvent(ev billing.Event, sub *billing.Subscription) (string, map[string]any, error) {
+	cust, err := r.customerRef(sub.Customer)
+	if err != nil {
+		return "", nil, err
+	}
+	rec, err := subscriptionRec(r.l, sub.ID)
+	if err != nil {
+		rec = &subscriptionRecord{}
+	}
+	base := map[string]any{"subscriptionId": sub.ID, "customerId": cust, "status": statusOf(sub), "name": nullable(rec.Name)}
+	switch ev.Type {
+	case billing.EventSubscriptionCreated:
+		base["planId"], base["startDate"] = rec.PlanID, iso(sub.StartDate)
+		if p, err := r.s.plan(r.l, rec.PlanID); err == nil {
+			base["planName"] = p.Name
+		}
+		return evSubscriptionCreated, base, nil
+	case billing.EventSubscriptionDeleted:
+		base["canceledAt"], base["endDate"] = iso(sub.CanceledAt), iso(sub.EndedAt)
+		base["cancelReason"] = cancelReason(sub, rec)
+		delete(base, "name")
+		return evSubscriptionCanceled, base, nil
+	case billing.EventSubscriptionUpdated:
+		before, _ := ev.Before.(*billing.Subscription)
+		if before == nil {
+			return "", nil, nil
+		}
+		switch {
+		case before.Status == billing.StatusIncomplete && sub.Status == billing.StatusActive,
+			before.Status == billing.StatusCanceled && sub.Status == billing.StatusActive:
+			typ := evSubscriptionActivated
+			if before.Status == billing.StatusCanceled {
+				typ = evSubscriptionReactivated
+			}
+			base["currentPeriodStart"], base["currentPeriodEnd"] = iso(sub.PeriodStart), iso(sub.PeriodEnd)
+			base["provider"] = "commet"
+			if inv, err := r.l.Invoice(sub.LatestInvoice); err == nil {
+				base["invoiceId"], base["invoiceNumber"], base["invoiceTotal"] = inv.ID, inv.Number, inv.Total()
+				base["invoiceCurrency"] = currency(inv.Currency)
+			}
+			return typ, base, nil
+		case before.Status != billing.StatusPastDue && sub.Status == billing.StatusPastDue:
+			delete(base, "name")
+			base["invoiceId"] = sub.LatestInvoice
+			if inv, err := r.l.Invoice(sub.LatestInvoice); err == nil {
+				base["invoiceNumber"] = inv.Number
+			}
+			return evSubscriptionPastDue, base, nil
+		case before.CancelAtPeriodEnd != sub.CancelAtPeriodEnd:
+			delete(base, "name")
+			base["cancelReason"] = nullable(rec.CancelReason)
+			if sub.CancelAtPeriodEnd {
+				base["canceledAt"], base["endDate"] = iso(sub.CanceledAt), iso(sub.PeriodEnd)
+			}
+			return evSubscriptionUpdated, base, nil
+		}
+	}
+	return "", nil, nil
+}
+
+func (r *recorder) invoiceEvent(ev billing.Event, inv *billing.Invoice) (string, map[string]any, error) {
+	cust, err := r.customerRef(inv.Customer)
+	if err != nil {
+		return "", nil, err
+	}
+	base := map[string]any{"invoiceId": inv.ID, "invoiceNumber": inv.Number, "customerId": cust,
+		"subscriptionId": nullable(inv.Subscription)}
+	switch ev.Type {
+	case billing.EventInvoiceFinalized:
+		base["invoiceStatus"] = invoiceStatus(inv)
+		base["periodStart"], base["periodEnd"] = iso(inv.PeriodStart), iso(inv.PeriodEnd)
+		base["issueDate"], base["dueDate"] = iso(inv.FinalizedAt), iso(inv.FinalizedAt)
+		base["currency"], base["subtotal"], base["total"] = currency(inv.Currency), inv.Total(), inv.Total()
+		return evInvoiceCreated, base, nil
+	case billing.EventInvoiceVoided:
+		base["invoiceStatus"] = "void"
+		return evInvoiceVoided, base, nil
+	case billing.EventInvoicePaid:
+		if inv.AmountPaid == 0 {
+			return "", nil, nil
+		}
+		base["invoiceTotal"], base["provider"], base["grossAmount"] = inv.Total(), "commet", inv.AmountPaid
+		base["currency"], base["paidAt"], base["paymentTransactionId"] = currency(inv.Currency), iso(inv.PaidAt), nullable(inv.Payment)
+		base["orgNetAmount"], base["customerEmail"] = inv.AmountPaid, nil
+		if c, err := r.l.Customer(inv.Customer); err == nil {
+			base["customerEmail"] = c.Email
+		}
+		return evPaymentReceived, base, nil
+	case billing.EventInvoicePaymentSucceeded:
+		if inv.FirstFailureAt == 0 {
+			return "", nil, nil
+		}
+		base["invoiceTotal"] = inv.Total()
+		return evPaymentRecovered, base, nil
+	case billing.EventInvoicePaymentFailed, billing.EventInvoicePaymentActionRequired:
+		code, msg := "card_declined", "The card was declined."
+		if p, err := r.l.Payment(inv.Payment); err == nil && p.LastError != nil {
+			code, msg = declineCode(p.LastError.Reason), "The payment was declined: "+declineMessage(p.LastError.Reason)
+		}
+		if inv.Status == billing.InvoiceUncollectible || inv.NextPaymentAttempt == 0 && inv.FirstFailureAt != 0 && !inv.AutoAdvance {
+			delete(base, "invoiceTotal")
+			base["reason"] = "dunning_exhausted"
+			return evPaymentRetryFailed, base, nil
+		}
+		base["failureCode"], base["failureMessage"], base["recoveryUrl"] = code, msg, nil
+		if inv.Subscription != "" {
+			if rec, err := subscriptionRec(r.l, inv.Subscription); err == nil {
+				base["recoveryUrl"] = rec.CheckoutURL
+			}
+		}
+		return evPaymentFailed, base, nil
+	}
+	return "", nil, nil
+}
+
+// nullable is s, or JSON null for "".
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
