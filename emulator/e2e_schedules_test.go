@@ -99,9 +99,15 @@ func TestScheduleUpgradesAtPhaseBoundary(t *testing.T) {
 	assert.Equal(t, int64(3000), renewal.AmountPaid)
 	assert.Empty(t, b.pendingItems(cust.ID), "a change at the boundary prorates nothing")
 	types := b.eventTypesAfter(n)
-	require.GreaterOrEqual(t, len(types), 4)
-	assert.Equal(t, []string{"customer.subscription.updated", "subscription_schedule.updated", "customer.subscription.updated",
-		"invoice.created"}, types[:4], "the phase changes before the renewal")
+	require.GreaterOrEqual(t, len(types), 5)
+	assert.Equal(t, []string{"invoice.upcoming", "customer.subscription.updated", "subscription_schedule.updated",
+		"customer.subscription.updated", "invoice.created"}, types[:5], "the phase changes before the renewal")
+	upcoming := b.events(&stripe.EventListParams{Type: stripe.String("invoice.upcoming")})
+	require.NotEmpty(t, upcoming)
+	var shown stripe.Invoice
+	require.NoError(t, shown.UnmarshalJSON(upcoming[len(upcoming)-1].Data.Raw))
+	assert.Equal(t, feb01y24-3*day, upcoming[len(upcoming)-1].Created, "three days ahead")
+	assert.Equal(t, int64(3000), shown.Total, "invoice.upcoming showed the renewal on Pro, the phase to come")
 	sched = b.getSchedule(sched.ID)
 	assert.Equal(t, feb01y24, sched.CurrentPhase.StartDate)
 	assert.Equal(t, apr01y24, sched.CurrentPhase.EndDate)

@@ -174,11 +174,11 @@ func TestPauseCollection(t *testing.T) {
 		status   stripe.InvoiceStatus
 		events   []string
 	}{
-		{"keep_as_draft", stripe.InvoiceStatusDraft, []string{"invoice.created"}},
+		{"keep_as_draft", stripe.InvoiceStatusDraft, []string{"invoice.upcoming", "invoice.created"}},
 		{"mark_uncollectible", stripe.InvoiceStatusUncollectible,
-			[]string{"invoice.created", "invoice.finalized", "payment_intent.created", "invoice.marked_uncollectible", "invoice.updated"}},
+			[]string{"invoice.upcoming", "invoice.created", "invoice.finalized", "payment_intent.created", "invoice.marked_uncollectible", "invoice.updated"}},
 		{"void", stripe.InvoiceStatusVoid,
-			[]string{"invoice.created", "invoice.finalized", "payment_intent.created", "invoice.voided", "invoice.updated", "payment_intent.canceled"}},
+			[]string{"invoice.upcoming", "invoice.created", "invoice.finalized", "payment_intent.created", "invoice.voided", "invoice.updated", "payment_intent.canceled"}},
 	} {
 		t.Run(tc.behavior, func(t *testing.T) {
 			clock := b.clockAt(jan01y24)

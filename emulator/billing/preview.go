@@ -81,6 +81,11 @@ func renewIn(pe *Engine, id string) error {
 	if !sub.renews() {
 		return nil
 	}
+	// A schedule's phase ending at the renewal is entered first, as when
+	// the clock gets there: the renewal bills the phase to come.
+	if moved, err := pe.phaseEndsFirst(sub, sub.PeriodEnd); err != nil || moved {
+		return err
+	}
 	return pe.endPeriod(sub, sub.PeriodEnd)
 }
 

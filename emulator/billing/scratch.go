@@ -40,6 +40,7 @@ const (
 	scratchCoupon         = "coupon"
 	scratchPromotionCode  = "promotion_code"
 	scratchTaxRate        = "tax_rate"
+	scratchSchedule       = "subscription_schedule"
 )
 
 func newScratch(base Ledger) *scratch {
@@ -49,6 +50,7 @@ func newScratch(base Ledger) *scratch {
 var (
 	_ Ledger          = (*scratch)(nil)
 	_ CouponTaxLedger = (*scratch)(nil)
+	_ ScheduleLedger  = (*scratch)(nil)
 )
 
 func (s *scratch) put(kind, id string, v any) error {
@@ -372,4 +374,34 @@ func (s *scratch) CustomerHasTransactions(customer string) (bool, error) {
 		return false, err
 	}
 	return b.CustomerHasTransactions(customer)
+}
+
+// SubscriptionSchedule returns a schedule.
+func (s *scratch) SubscriptionSchedule(id string) (*SubscriptionSchedule, error) {
+	b, err := (&Engine{L: s.base}).schedules()
+	if err != nil {
+		return nil, err
+	}
+	return read(s, scratchSchedule, id, b.SubscriptionSchedule)
+}
+
+// PutSubscriptionSchedule keeps a schedule.
+func (s *scratch) PutSubscriptionSchedule(sched *SubscriptionSchedule) error {
+	return s.put(scratchSchedule, sched.ID, sched)
+}
+
+// SchedulesOnClock calls fn for the base's schedules on clock, as the
+// scratch has them.
+func (s *scratch) SchedulesOnClock(clock string, fn func(*SubscriptionSchedule) error) error {
+	b, err := (&Engine{L: s.base}).schedules()
+	if err != nil {
+		return err
+	}
+	return b.SchedulesOnClock(clock, func(sched *SubscriptionSchedule) error {
+		sched, err := s.SubscriptionSchedule(sched.ID)
+		if err != nil {
+			return ignoreNotFound(err)
+		}
+		return fn(sched)
+	})
 }

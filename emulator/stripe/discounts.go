@@ -99,7 +99,7 @@ func (p *params) itemDiscounts() {
 	specs := p.discountSpecs("discounts")
 	if specs != nil && len(*specs) > 0 {
 		p.fail(invalid("discounts", "billclock does not support discounts on subscription items: put them on the "+
-			"subscription (discounts) instead."))
+			"subscription instead."))
 	}
 }
 

@@ -207,27 +207,29 @@ func nestError(param string, err error) error {
 }
 
 // replaceName replaces name in msg with full where it stands alone: "id"
-// is not to change in "Invalid". It works on bytes, so names that are not
-// UTF-8 are replaced too.
+// is not to change in "Invalid", nor the second "id" of "idid". It works
+// on bytes, so names that are not UTF-8 are replaced too.
 func replaceName(msg, name, full string) string {
 	part := func(c byte) bool {
 		return c == '_' || c == '[' || c == ']' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 	}
 	var b strings.Builder
+	from := 0
 	for {
-		i := strings.Index(msg, name)
-		if i < 0 {
-			b.WriteString(msg)
+		i := strings.Index(msg[from:], name)
+		if i < 0 || name == "" {
+			b.WriteString(msg[from:])
 			return b.String()
 		}
+		i += from
 		end := i + len(name)
 		alone := (i == 0 || !part(msg[i-1])) && (end == len(msg) || !part(msg[end]) || msg[end] == ']')
-		b.WriteString(msg[:i])
+		b.WriteString(msg[from:i])
 		if alone {
 			b.WriteString(full)
 		} else {
 			b.WriteString(name)
 		}
-		msg = msg[end:]
+		from = end
 	}
 }

@@ -13,6 +13,8 @@ func TestNestErrorNamesNestedParams(t *testing.T) {
 		{"quantity", "Received unknown parameter: quantity", "Received unknown parameter: items[0][quantity]"},
 		// A name that is not UTF-8 (FuzzAPI found it made a 500).
 		{"pr\x80x", "Received unknown parameter: pr\x80x", "Received unknown parameter: items[0][pr\x80x]"},
+		// Where a name stands alone is judged in the whole message.
+		{"id", "idid id", "idid items[0][id]"},
 	} {
 		e := nestError("items[0]", invalid(c[0], "%s", c[1])).(*Error)
 		if e.Message != c[2] {
