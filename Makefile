@@ -2,7 +2,7 @@
 
 GO ?= go
 
-.PHONY: test build vet fmt-check serve openapi bench load advancebench eventbench fuzz container-test
+.PHONY: test build vet fmt-check serve openapi bench load advancebench eventbench searchbench fuzz container-test
 
 ## test: vet, format check, every test with the race detector (the browser
 ## tests need Chromium, installed from Debian when missing), then the
@@ -47,6 +47,10 @@ advancebench:
 eventbench:
 	$(GO) test -run '^$$' -bench BenchmarkEventListFilters -benchtime 50x ./emulator/stripe/
 
+## searchbench: customer searches over 10,000 customers (median and p90 latency)
+searchbench:
+	$(GO) test -run '^$$' -bench BenchmarkCustomerSearch -benchtime 50x ./emulator/stripe/
+
 ## fuzz: run every fuzz target for FUZZTIME each
 FUZZTIME ?= 30s
 fuzz:
@@ -58,9 +62,12 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzEventListFilters -fuzztime $(FUZZTIME) ./emulator/clockwork/
 	$(GO) test -run '^$$' -fuzz FuzzPaymentMethodParams -fuzztime $(FUZZTIME) ./emulator/stripe/
 	$(GO) test -run '^$$' -fuzz FuzzRetryDays -fuzztime $(FUZZTIME) ./emulator/stripe/
+	$(GO) test -run '^$$' -fuzz FuzzSearchQuery -fuzztime $(FUZZTIME) ./emulator/stripe/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeCLIMessage -fuzztime $(FUZZTIME) ./emulator/stripe/
 	$(GO) test -run '^$$' -fuzz FuzzParseTimestamp -fuzztime $(FUZZTIME) ./cmd/billclock/
 	$(GO) test -run '^$$' -fuzz FuzzFixture -fuzztime $(FUZZTIME) ./cmd/billclock/
 	$(GO) test -run '^$$' -fuzz FuzzVerifySignature -fuzztime $(FUZZTIME) ./cmd/billclock/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeWebhookEvent -fuzztime $(FUZZTIME) ./cmd/billclock/
 	$(GO) test -run '^$$' -fuzz FuzzServeOptions -fuzztime $(FUZZTIME) ./cmd/billclock/
 	$(GO) test -run '^$$' -fuzz FuzzCheckFile -fuzztime $(FUZZTIME) ./store/
 	$(GO) test -run '^$$' -fuzz FuzzUnitChanges -fuzztime $(FUZZTIME) ./emulator/billing/

@@ -598,6 +598,7 @@ func TestBillingEventOrderInOneAdvance(t *testing.T) {
 	// The renewal is paid through a PaymentIntent and a Charge.
 	require.Equal(t, []string{
 		"test_helpers.test_clock.advancing",
+		"invoice.upcoming",
 		"customer.subscription.updated",
 		"invoice.created",
 		"invoice.finalized",
@@ -615,21 +616,27 @@ func TestBillingEventOrderInOneAdvance(t *testing.T) {
 		created = append(created, ev.Created)
 	}
 	at := boundary + hour
-	assert.Equal(t, []int64{boundary, boundary, at, at, at, at, at, at, at}, created,
+	assert.Equal(t, []int64{boundary - 3*86400, boundary, boundary, at, at, at, at, at, at, at}, created,
 		"billing events carry the simulated time they happened at")
-	assert.Equal(t, sub.ID, billingEvs[0].Data.Object["id"])
-	for i, status := range map[int]string{1: "draft", 2: "open", 6: "paid", 7: "paid"} {
+	// The upcoming invoice, three days ahead, is the renewal to come.
+	upcoming := billingEvs[0].Data.Object
+	assert.Regexp(t, `^upcoming_in_`, upcoming["id"])
+	assert.Equal(t, "draft", upcoming["status"])
+	assert.EqualValues(t, 2000, upcoming["amount_due"])
+	assert.EqualValues(t, boundary, upcoming["created"])
+	assert.Equal(t, sub.ID, billingEvs[1].Data.Object["id"])
+	for i, status := range map[int]string{2: "draft", 3: "open", 7: "paid", 8: "paid"} {
 		ev := billingEvs[i]
 		assert.Equal(t, renewal.ID, ev.Data.Object["id"], ev.Type)
 		assert.Equal(t, status, ev.Data.Object["status"], ev.Type)
 	}
-	assert.Equal(t, "requires_payment_method", billingEvs[3].Data.Object["status"])
-	assert.Equal(t, "succeeded", billingEvs[4].Data.Object["status"])
+	assert.Equal(t, "requires_payment_method", billingEvs[4].Data.Object["status"])
 	assert.Equal(t, "succeeded", billingEvs[5].Data.Object["status"])
-	assert.Equal(t, billingEvs[3].Data.Object["id"], billingEvs[5].Data.Object["id"])
-	assert.Equal(t, billingEvs[3].Data.Object["id"], billingEvs[4].Data.Object["payment_intent"])
-	assert.Equal(t, "paid", billingEvs[8].Data.Object["status"])
-	assert.Equal(t, renewal.ID, billingEvs[8].Data.Object["invoice"])
+	assert.Equal(t, "succeeded", billingEvs[6].Data.Object["status"])
+	assert.Equal(t, billingEvs[4].Data.Object["id"], billingEvs[6].Data.Object["id"])
+	assert.Equal(t, billingEvs[4].Data.Object["id"], billingEvs[5].Data.Object["payment_intent"])
+	assert.Equal(t, "paid", billingEvs[9].Data.Object["status"])
+	assert.Equal(t, renewal.ID, billingEvs[9].Data.Object["invoice"])
 	for _, ev := range []*stripe.Event{evs[adv], evs[len(evs)-1]} {
 		assert.Equal(t, clock.ID, ev.Data.Object["id"], ev.Type)
 		assert.InDelta(t, time.Now().Unix(), ev.Created, 60, "%s is stamped with wall time", ev.Type)

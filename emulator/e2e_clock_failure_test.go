@@ -195,19 +195,21 @@ func TestClockProgress(t *testing.T) {
 	clock := b.clockAt(frozen0)
 	b.subscribe(b.customer(clock.ID).ID, price.ID, 1, nil)
 
-	target := frozen0 + 40*24*hour // one renewal, 2024-12-23, and its invoice's finalization an hour later
+	// One renewal, 2024-12-23, its upcoming-invoice notice three days
+	// before and its invoice's finalization an hour after.
+	target := frozen0 + 40*24*hour
 	_, err := b.sc.V1TestHelpersTestClocks.Advance(t.Context(), clock.ID, &stripe.TestHelpersTestClockAdvanceParams{FrozenTime: stripe.Int64(target)})
 	require.NoError(t, err)
 	assert.Equal(t, clockProgress{Object: "billclock.test_clock_progress", Clock: clock.ID, Status: "advancing",
 		ReachedTime: frozen0, TargetFrozenTime: target}, b.progressOf(t, testKey, clock.ID))
 	waitReady(t, b.sc, clock.ID)
 	assert.Equal(t, clockProgress{Object: "billclock.test_clock_progress", Clock: clock.ID, Status: "ready",
-		ReachedTime: target, TargetFrozenTime: target, TasksDone: 2}, b.progressOf(t, testKey, clock.ID))
+		ReachedTime: target, TargetFrozenTime: target, TasksDone: 3}, b.progressOf(t, testKey, clock.ID))
 
 	// The count is stored with the clock: a restart keeps it.
 	b.srv.Restart()
 	b.sc = b.client(testKey)
-	assert.Equal(t, int64(2), b.progressOf(t, testKey, clock.ID).TasksDone, "after a restart")
+	assert.Equal(t, int64(3), b.progressOf(t, testKey, clock.ID).TasksDone, "after a restart")
 
 	b.failNextAdvance(t, testKey, clock.ID)
 	_, err = b.sc.V1TestHelpersTestClocks.Advance(t.Context(), clock.ID, &stripe.TestHelpersTestClockAdvanceParams{FrozenTime: stripe.Int64(target + 24*hour)})

@@ -803,7 +803,7 @@ func TestSubscriptionDiscounts(t *testing.T) {
 		Body: "items[0][id]=" + sub.Items.Data[0].ID + "&items[0][discounts][0][coupon]=" + ten.ID, Key: testKey})
 	ae := r.apiError(t, http.StatusBadRequest)
 	assert.Equal(t, "items[0][discounts]", ae.Param)
-	assert.Contains(t, ae.Message, "billclock does not support discounts on subscription items")
+	assert.Equal(t, "billclock does not support items[0][discounts] on subscription items: put them on the subscription instead.", ae.Message)
 
 	removed, err := b.sc.V1Subscriptions.DeleteDiscount(ctx, sub.ID, nil)
 	require.NoError(t, err)

@@ -171,7 +171,8 @@ func TestDunningDefaultScheduleToCancel(t *testing.T) {
 
 	// Stripe's order for a failed renewal (shared/reference/stripe.md).
 	evs := b.eventsAfter(before)
-	assert.Equal(t, []string{"customer.subscription.updated", "invoice.created", "invoice.finalized",
+	// invoice.upcoming came three days before the renewal.
+	assert.Equal(t, []string{"invoice.upcoming", "customer.subscription.updated", "invoice.created", "invoice.finalized",
 		"payment_intent.created", "charge.failed", "payment_intent.payment_failed", "invoice.payment_failed",
 		"invoice.updated", "customer.subscription.updated"}, billingTypes(evs))
 	last := evs[len(evs)-2]
@@ -587,8 +588,8 @@ func TestDunningAuthenticationRequired(t *testing.T) {
 	clock, _, sub := b.failingRenewal("pm_card_authenticationRequired")
 	before := len(b.events(nil))
 	b.advance(clock.ID, dunAttempt)
-	assert.Equal(t, []string{"customer.subscription.updated", "invoice.created", "invoice.finalized", "payment_intent.created",
-		"payment_intent.requires_action", "invoice.payment_action_required", "invoice.updated", "customer.subscription.updated"},
+	assert.Equal(t, []string{"invoice.upcoming", "customer.subscription.updated", "invoice.created", "invoice.finalized",
+		"payment_intent.created", "payment_intent.requires_action", "invoice.payment_action_required", "invoice.updated", "customer.subscription.updated"},
 		billingTypes(b.eventsAfter(before)))
 	renewal := b.latestInvoice(sub.ID)
 	assert.Equal(t, stripe.SubscriptionStatusPastDue, b.subscription(sub.ID).Status)
@@ -621,8 +622,8 @@ func TestDunningNoPaymentMethod(t *testing.T) {
 
 	before := len(b.events(nil))
 	b.advance(clock.ID, dunAttempt)
-	assert.Equal(t, []string{"customer.subscription.updated", "invoice.created", "invoice.finalized", "payment_intent.created",
-		"invoice.payment_failed", "invoice.updated", "customer.subscription.updated"}, billingTypes(b.eventsAfter(before)))
+	assert.Equal(t, []string{"invoice.upcoming", "customer.subscription.updated", "invoice.created", "invoice.finalized",
+		"payment_intent.created", "invoice.payment_failed", "invoice.updated", "customer.subscription.updated"}, billingTypes(b.eventsAfter(before)))
 	renewal := b.latestInvoice(renewing.ID)
 	assert.EqualValues(t, 1, renewal.AttemptCount)
 	assert.Equal(t, dunAttempt+day, renewal.NextPaymentAttempt)
@@ -873,6 +874,7 @@ func TestWebhookOrderOfFailedRenewalAndRetry(t *testing.T) {
 	}
 	assert.Equal(t, []string{
 		"test_helpers.test_clock.advancing",
+		"invoice.upcoming",              // three days before the renewal
 		"customer.subscription.updated", // the renewal
 		"invoice.created",
 		"invoice.finalized", // an hour later
@@ -906,25 +908,26 @@ func TestWebhookOrderOfFailedRenewalAndRetry(t *testing.T) {
 		return ev.Data.Object, ev.Data.PreviousAttributes
 	}
 	tail := got[first:]
-	obj, prev := body(tail[9])
+	obj, prev := body(tail[10])
 	assert.Equal(t, "past_due", obj["status"])
 	assert.Equal(t, map[string]any{"status": "active"}, prev)
-	obj, prev = body(tail[19])
+	obj, prev = body(tail[20])
 	assert.Equal(t, "active", obj["status"])
 	assert.Equal(t, map[string]any{"status": "past_due"}, prev)
-	obj, _ = body(tail[7])
+	obj, _ = body(tail[8])
 	assert.EqualValues(t, 1, obj["attempt_count"])
 	assert.EqualValues(t, dunAttempt+day, obj["next_payment_attempt"])
-	for _, a := range tail[11:13] {
+	for _, a := range tail[12:14] {
 		assert.Equal(t, dunAttempt, a.Created, "%s: in the clock's time", a.Type)
 	}
-	for _, a := range tail[14:20] {
+	for _, a := range tail[15:21] {
 		assert.Equal(t, dunAttempt+day, a.Created, a.Type)
 	}
-	for _, a := range tail[1:3] {
+	assert.Equal(t, dunRenewal-3*day, tail[1].Created, "invoice.upcoming: the account's three days ahead")
+	for _, a := range tail[2:4] {
 		assert.Equal(t, dunRenewal, a.Created, a.Type)
 	}
-	for _, a := range tail[3:10] {
+	for _, a := range tail[4:11] {
 		assert.Equal(t, dunAttempt, a.Created, a.Type)
 	}
 }

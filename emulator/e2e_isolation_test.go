@@ -336,6 +336,224 @@ func isoSteps() []isoStep {
 			require.NoError(t, err)
 			return pi.LastResponse
 		}},
+		{"POST /v1/plans", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			p, err := w.sc.V1Plans.Create(t.Context(), idem(&stripe.PlanCreateParams{ProductID: stripe.String(w.ids["prod"]),
+				Amount: stripe.Int64(700), Currency: stripe.String("usd"), Interval: stripe.String("month")}, key))
+			require.NoError(t, err)
+			w.ids["plan"] = p.ID
+			return p.LastResponse
+		}},
+		{"POST /v1/plans/{id}", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			p, err := w.sc.V1Plans.Update(t.Context(), w.ids["plan"], idem(&stripe.PlanUpdateParams{Nickname: stripe.String("iso")}, key))
+			require.NoError(t, err)
+			return p.LastResponse
+		}},
+		{"POST /v1/plans", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			p, err := w.sc.V1Plans.Create(t.Context(), idem(&stripe.PlanCreateParams{Amount: stripe.Int64(800),
+				Currency: stripe.String("usd"), Interval: stripe.String("year"),
+				Product: &stripe.PlanCreateProductParams{Name: stripe.String("Gone")}}, key))
+			require.NoError(t, err)
+			w.ids["planGone"] = p.ID
+			return p.LastResponse
+		}},
+		{"DELETE /v1/plans/{id}", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			p, err := w.sc.V1Plans.Delete(t.Context(), w.ids["planGone"], idem(&stripe.PlanDeleteParams{}, key))
+			require.NoError(t, err)
+			return p.LastResponse
+		}},
+		{"POST /v1/subscription_schedules", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			s, err := w.sc.V1SubscriptionSchedules.Create(t.Context(), idem(&stripe.SubscriptionScheduleCreateParams{
+				Customer: stripe.String(w.ids["cus"]), StartDateNow: stripe.Bool(true),
+				Phases: []*stripe.SubscriptionScheduleCreatePhaseParams{
+					{Items: []*stripe.SubscriptionScheduleCreatePhaseItemParams{{Price: stripe.String(w.ids["plan"])}},
+						Duration: &stripe.SubscriptionScheduleCreatePhaseDurationParams{Interval: stripe.String("month")}},
+					{Items: []*stripe.SubscriptionScheduleCreatePhaseItemParams{{Price: stripe.String(w.ids["price"])}}},
+				}}, key))
+			require.NoError(t, err)
+			require.NotNil(t, s.Subscription)
+			w.ids["sched"], w.ids["schedSub"] = s.ID, s.Subscription.ID
+			return s.LastResponse
+		}},
+		{"POST /v1/subscription_schedules/{id}", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			s, err := w.sc.V1SubscriptionSchedules.Update(t.Context(), w.ids["sched"], idem(&stripe.SubscriptionScheduleUpdateParams{
+				Metadata: map[string]string{"account": w.name}}, key))
+			require.NoError(t, err)
+			return s.LastResponse
+		}},
+		{"POST /v1/subscription_schedules", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			s, err := w.sc.V1SubscriptionSchedules.Create(t.Context(), idem(&stripe.SubscriptionScheduleCreateParams{
+				Customer: stripe.String(w.ids["cus"]), StartDate: stripe.Int64(time.Unix(frozen0, 0).AddDate(0, 2, 0).Unix()),
+				Phases: []*stripe.SubscriptionScheduleCreatePhaseParams{
+					{Items: []*stripe.SubscriptionScheduleCreatePhaseItemParams{{Price: stripe.String(w.ids["price"])}}}}}, key))
+			require.NoError(t, err)
+			w.ids["sched2"] = s.ID
+			return s.LastResponse
+		}},
+		{"POST /v1/subscription_schedules/{id}/release", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			s, err := w.sc.V1SubscriptionSchedules.Release(t.Context(), w.ids["sched2"], idem(&stripe.SubscriptionScheduleReleaseParams{}, key))
+			require.NoError(t, err)
+			return s.LastResponse
+		}},
+		{"POST /v1/subscription_schedules/{id}/cancel", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			s, err := w.sc.V1SubscriptionSchedules.Cancel(t.Context(), w.ids["sched"], idem(&stripe.SubscriptionScheduleCancelParams{
+				InvoiceNow: stripe.Bool(false), Prorate: stripe.Bool(false)}, key))
+			require.NoError(t, err)
+			return s.LastResponse
+		}},
+		{"POST /v1/setup_intents", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			si, err := w.sc.V1SetupIntents.Create(t.Context(), idem(&stripe.SetupIntentCreateParams{
+				Customer: stripe.String(w.ids["cusFree"]), Metadata: map[string]string{"account": w.name}}, key))
+			require.NoError(t, err)
+			w.ids["seti"] = si.ID
+			return si.LastResponse
+		}},
+		{"POST /v1/setup_intents/{id}", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			si, err := w.sc.V1SetupIntents.Update(t.Context(), w.ids["seti"], idem(&stripe.SetupIntentUpdateParams{
+				Description: stripe.String("iso")}, key))
+			require.NoError(t, err)
+			return si.LastResponse
+		}},
+		{"POST /v1/setup_intents/{id}/confirm", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			si, err := w.sc.V1SetupIntents.Confirm(t.Context(), w.ids["seti"], idem(&stripe.SetupIntentConfirmParams{
+				PaymentMethod: stripe.String("pm_card_visa")}, key))
+			require.NoError(t, err)
+			require.Equal(t, stripe.SetupIntentStatusSucceeded, si.Status)
+			w.ids["pmSetup"] = si.PaymentMethod.ID
+			return si.LastResponse
+		}},
+		{"POST /v1/setup_intents", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			si, err := w.sc.V1SetupIntents.Create(t.Context(), idem(&stripe.SetupIntentCreateParams{
+				Customer: stripe.String(w.ids["cusFree"])}, key))
+			require.NoError(t, err)
+			w.ids["setiOpen"] = si.ID
+			return si.LastResponse
+		}},
+		{"POST /v1/setup_intents", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			si, err := w.sc.V1SetupIntents.Create(t.Context(), idem(&stripe.SetupIntentCreateParams{
+				PaymentMethodTypes: []*string{stripe.String("card")}}, key))
+			require.NoError(t, err)
+			w.ids["setiBare"] = si.ID
+			return si.LastResponse
+		}},
+		{"POST /v1/refunds", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			r, err := w.sc.V1Refunds.Create(t.Context(), idem(&stripe.RefundCreateParams{Charge: stripe.String(w.ids["ch"]),
+				Amount: stripe.Int64(500)}, key))
+			require.NoError(t, err)
+			w.ids["re"] = r.ID
+			return r.LastResponse
+		}},
+		{"POST /v1/refunds/{id}", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			r, err := w.sc.V1Refunds.Update(t.Context(), w.ids["re"], idem(&stripe.RefundUpdateParams{
+				Metadata: map[string]string{"account": w.name}}, key))
+			require.NoError(t, err)
+			return r.LastResponse
+		}},
+		{"POST /v1/invoiceitems", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			ii, err := w.sc.V1InvoiceItems.Create(t.Context(), idem(&stripe.InvoiceItemCreateParams{Customer: stripe.String(w.ids["cusFree"]),
+				Amount: stripe.Int64(700), Currency: stripe.String("usd"), Description: stripe.String("pending")}, key))
+			require.NoError(t, err)
+			w.ids["iiPending"] = ii.ID
+			return ii.LastResponse
+		}},
+		{"POST /v1/invoices", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			inv, err := w.sc.V1Invoices.Create(t.Context(), idem(&stripe.InvoiceCreateParams{Customer: stripe.String(w.ids["cusFree"]),
+				Description: stripe.String("draft")}, key))
+			require.NoError(t, err)
+			w.ids["inDraft"] = inv.ID
+			return inv.LastResponse
+		}},
+		{"POST /v1/invoiceitems", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			ii, err := w.sc.V1InvoiceItems.Create(t.Context(), idem(&stripe.InvoiceItemCreateParams{Customer: stripe.String(w.ids["cusFree"]),
+				Invoice: stripe.String(w.ids["inDraft"]), Amount: stripe.Int64(300), Currency: stripe.String("usd")}, key))
+			require.NoError(t, err)
+			w.ids["iiDraft"] = ii.ID
+			return ii.LastResponse
+		}},
+		{"POST /v1/invoiceitems/{id}", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			ii, err := w.sc.V1InvoiceItems.Update(t.Context(), w.ids["iiDraft"], idem(&stripe.InvoiceItemUpdateParams{
+				Description: stripe.String("on the draft")}, key))
+			require.NoError(t, err)
+			return ii.LastResponse
+		}},
+		{"POST /v1/invoices/{id}/add_lines", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			inv, err := w.sc.V1Invoices.AddLines(t.Context(), w.ids["inDraft"], idem(&stripe.InvoiceAddLinesParams{
+				Lines: []*stripe.InvoiceAddLinesLineParams{{Amount: stripe.Int64(50), Description: stripe.String("added")}}}, key))
+			require.NoError(t, err)
+			require.Len(t, inv.Lines.Data, 2)
+			w.ids["ilDraft"], w.ids["ilAdded"] = inv.Lines.Data[0].ID, inv.Lines.Data[1].ID
+			return inv.LastResponse
+		}},
+		{"POST /v1/invoices/{id}/remove_lines", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			inv, err := w.sc.V1Invoices.RemoveLines(t.Context(), w.ids["inDraft"], idem(&stripe.InvoiceRemoveLinesParams{
+				Lines: []*stripe.InvoiceRemoveLinesLineParams{{ID: stripe.String(w.ids["ilAdded"]), Behavior: stripe.String("delete")}}}, key))
+			require.NoError(t, err)
+			return inv.LastResponse
+		}},
+		{"POST /v1/invoices/{id}", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			inv, err := w.sc.V1Invoices.Update(t.Context(), w.ids["inDraft"], idem(&stripe.InvoiceUpdateParams{
+				Metadata: map[string]string{"account": w.name}}, key))
+			require.NoError(t, err)
+			return inv.LastResponse
+		}},
+		{"POST /v1/invoices", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			inv, err := w.sc.V1Invoices.Create(t.Context(), idem(&stripe.InvoiceCreateParams{Customer: stripe.String(w.ids["cusFree"])}, key))
+			require.NoError(t, err)
+			w.ids["inGone"] = inv.ID
+			return inv.LastResponse
+		}},
+		{"DELETE /v1/invoices/{id}", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			inv, err := w.sc.V1Invoices.Delete(t.Context(), w.ids["inGone"], idem(&stripe.InvoiceDeleteParams{}, key))
+			require.NoError(t, err)
+			return inv.LastResponse
+		}},
+		{"POST /v1/invoiceitems", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			ii, err := w.sc.V1InvoiceItems.Create(t.Context(), idem(&stripe.InvoiceItemCreateParams{Customer: stripe.String(w.ids["cusFree"]),
+				Amount: stripe.Int64(1), Currency: stripe.String("usd")}, key))
+			require.NoError(t, err)
+			w.ids["iiGone"] = ii.ID
+			return ii.LastResponse
+		}},
+		{"DELETE /v1/invoiceitems/{id}", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			ii, err := w.sc.V1InvoiceItems.Delete(t.Context(), w.ids["iiGone"], idem(&stripe.InvoiceItemDeleteParams{}, key))
+			require.NoError(t, err)
+			return ii.LastResponse
+		}},
+		{"POST /v1/invoices", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			inv, err := w.sc.V1Invoices.Create(t.Context(), idem(&stripe.InvoiceCreateParams{Customer: stripe.String(w.ids["cusFree"]),
+				CollectionMethod: stripe.String("send_invoice"), DaysUntilDue: stripe.Int64(30)}, key))
+			require.NoError(t, err)
+			w.ids["inSent"] = inv.ID
+			return inv.LastResponse
+		}},
+		{"POST /v1/invoiceitems", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			ii, err := w.sc.V1InvoiceItems.Create(t.Context(), idem(&stripe.InvoiceItemCreateParams{Customer: stripe.String(w.ids["cusFree"]),
+				Invoice: stripe.String(w.ids["inSent"]), Amount: stripe.Int64(4500), Currency: stripe.String("usd")}, key))
+			require.NoError(t, err)
+			return ii.LastResponse
+		}},
+		{"POST /v1/invoices/{id}/send", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			inv, err := w.sc.V1Invoices.SendInvoice(t.Context(), w.ids["inSent"], idem(&stripe.InvoiceSendInvoiceParams{}, key))
+			require.NoError(t, err)
+			return inv.LastResponse
+		}},
+		{"POST /v1/invoices/{id}/mark_uncollectible", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			inv, err := w.sc.V1Invoices.MarkUncollectible(t.Context(), w.ids["inSent"], idem(&stripe.InvoiceMarkUncollectibleParams{}, key))
+			require.NoError(t, err)
+			return inv.LastResponse
+		}},
+		{"POST /v1/customers/{customer}/sources", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			src, err := w.sc.V1PaymentSources.Create(t.Context(), idem(&stripe.PaymentSourceCreateParams{Customer: stripe.String(w.ids["cusFree"]),
+				Source: &stripe.PaymentSourceSourceParams{Token: stripe.String("tok_mastercard")}}, key))
+			require.NoError(t, err)
+			w.ids["srcGone"] = src.ID
+			return src.LastResponse
+		}},
+		{"DELETE /v1/customers/{customer}/sources/{id}", func(t *testing.T, _ *env, w *isoWorld, key string) *stripe.APIResponse {
+			src, err := w.sc.V1PaymentSources.Delete(t.Context(), w.ids["srcGone"], idem(&stripe.PaymentSourceDeleteParams{
+				Customer: stripe.String(w.ids["cusFree"])}, key))
+			require.NoError(t, err)
+			return src.LastResponse
+		}},
 		{"POST /v1/events/{id}/retry", func(t *testing.T, e *env, w *isoWorld, key string) *stripe.APIResponse {
 			if w.ids["evt"] == "" {
 				evs := eventsOf(t, w.sc, &stripe.EventListParams{ListParams: stripe.ListParams{Limit: stripe.Int64(1)}})
@@ -514,7 +732,8 @@ func (w *isoWorld) settle(t *testing.T) {
 func (e *env) as(t *testing.T, key, method, path, body string, header map[string]string) rawResponse {
 	t.Helper()
 	route, _, _ := strings.Cut(path, "?")
-	if !strings.HasPrefix(route, "/_billclock/") && !strings.HasSuffix(route, "/retry") && !isPagePath(route) {
+	if !strings.HasPrefix(route, "/_billclock/") && !strings.HasSuffix(route, "/retry") && !isPagePath(route) &&
+		!strings.HasPrefix(route, "/v1/stripecli/") {
 		return e.raw(t, rawRequest{Method: method, Path: path, Body: body, Key: key, Header: header})
 	}
 	req, err := http.NewRequestWithContext(t.Context(), method, e.srv.URL()+path, strings.NewReader(body))
@@ -565,6 +784,9 @@ func pageMissing() isoExpect { return isoExpect{status: http.StatusNotFound, pag
 
 // unseen is a 200 answer that shows nothing of the victim.
 func unseen() isoExpect { return isoExpect{status: http.StatusOK} }
+
+// refused is an error answer of status that shows nothing of the victim.
+func refused(status int) isoExpect { return isoExpect{status: status} }
 
 // isoCase is one attempt by an attacker on a victim's objects. In path and
 // body, {x} is the victim's id x and {b.x} the attacker's own.
@@ -695,6 +917,49 @@ func isolationCases() []isoCase {
 		{"GET /v1/invoiceitems", "cursor", get, "/v1/invoiceitems?starting_after={ii}", "",
 			missing("invoiceitem", "ii", "starting_after")},
 		{"GET /v1/invoiceitems/{id}", "retrieve", get, "/v1/invoiceitems/{ii}", "", missing("invoiceitem", "ii", "id")},
+		{"POST /v1/invoiceitems", "for the victim's customer", post, "/v1/invoiceitems", "customer={cusFree}&amount=100&currency=usd",
+			missing("customer", "cusFree", "customer")},
+		{"POST /v1/invoiceitems", "on the victim's invoice", post, "/v1/invoiceitems", "invoice={inDraft}&amount=100&currency=usd",
+			missing("invoice", "inDraft", "invoice")},
+		{"POST /v1/invoiceitems", "own customer, the victim's invoice", post, "/v1/invoiceitems",
+			"customer={b.cusFree}&invoice={inDraft}&amount=100&currency=usd", missing("invoice", "inDraft", "invoice")},
+		{"POST /v1/invoiceitems", "own customer, the victim's subscription", post, "/v1/invoiceitems",
+			"customer={b.cusFree}&subscription={sub}&amount=100&currency=usd", missing("subscription", "sub", "subscription")},
+		{"POST /v1/invoiceitems", "own customer, the victim's price", post, "/v1/invoiceitems",
+			"customer={b.cusFree}&pricing[price]={price}", missing("price", "price", "pricing[price]")},
+		{"POST /v1/invoiceitems", "own customer, a price of the victim's product", post, "/v1/invoiceitems",
+			"customer={b.cusFree}&price_data[currency]=usd&price_data[unit_amount]=100&price_data[product]={prod}",
+			missing("product", "prod", "price_data[product]")},
+		{"POST /v1/invoiceitems/{id}", "update", post, "/v1/invoiceitems/{iiDraft}", "amount=1",
+			missing("invoiceitem", "iiDraft", "id")},
+		{"POST /v1/invoiceitems/{id}", "own item, the victim's price", post, "/v1/invoiceitems/{b.iiPending}",
+			"pricing[price]={price}", missing("price", "price", "pricing[price]")},
+		{"DELETE /v1/invoiceitems/{id}", "delete", del, "/v1/invoiceitems/{iiPending}", "", missing("invoiceitem", "iiPending", "id")},
+
+		{"POST /v1/invoices", "for the victim's customer", post, "/v1/invoices", "customer={cusFree}",
+			missing("customer", "cusFree", "customer")},
+		{"POST /v1/invoices", "own customer, the victim's subscription", post, "/v1/invoices",
+			"customer={b.cusFree}&subscription={sub}", missing("subscription", "sub", "subscription")},
+		{"POST /v1/invoices/{id}", "update", post, "/v1/invoices/{inDraft}", "description=mallory", missing("invoice", "inDraft", "id")},
+		{"DELETE /v1/invoices/{id}", "delete", del, "/v1/invoices/{inDraft}", "", missing("invoice", "inDraft", "id")},
+		{"POST /v1/invoices/{id}/send", "send", post, "/v1/invoices/{inDraft}/send", "", missing("invoice", "inDraft", "id")},
+		{"POST /v1/invoices/{id}/mark_uncollectible", "mark uncollectible", post, "/v1/invoices/{in2}/mark_uncollectible", "",
+			missing("invoice", "in2", "id")},
+		{"POST /v1/invoices/{id}/add_lines", "add to the victim's draft", post, "/v1/invoices/{inDraft}/add_lines",
+			"lines[0][amount]=1", missing("invoice", "inDraft", "id")},
+		{"POST /v1/invoices/{id}/add_lines", "own draft, the victim's pending item", post, "/v1/invoices/{b.inDraft}/add_lines",
+			"lines[0][invoice_item]={iiPending}", missing("invoiceitem", "iiPending", "lines[0][invoice_item]")},
+		{"POST /v1/invoices/{id}/remove_lines", "remove from the victim's draft", post, "/v1/invoices/{inDraft}/remove_lines",
+			"lines[0][id]={ilDraft}&lines[0][behavior]=delete", missing("invoice", "inDraft", "id")},
+		{"POST /v1/invoices/{id}/remove_lines", "own draft, the victim's line", post, "/v1/invoices/{b.inDraft}/remove_lines",
+			"lines[0][id]={ilDraft}&lines[0][behavior]=unassign", missing("line_item", "ilDraft", "lines[0][id]")},
+		{"POST /v1/invoices/create_preview", "the victim's subscription", post, "/v1/invoices/create_preview",
+			"subscription={sub}", missing("subscription", "sub", "subscription")},
+		{"POST /v1/invoices/create_preview", "the victim's customer", post, "/v1/invoices/create_preview",
+			"customer={cus}", missing("customer", "cus", "customer")},
+		{"POST /v1/invoices/create_preview", "own customer, a subscription to the victim's price", post, "/v1/invoices/create_preview",
+			"customer={b.cusFree}&subscription_details[items][0][price]={price}",
+			missing("price", "price", "subscription_details[items][0][price]")},
 
 		{"GET /v1/webhook_endpoints", "list", get, "/v1/webhook_endpoints?limit=100", "", unseen()},
 		{"GET /v1/webhook_endpoints", "cursor", get, "/v1/webhook_endpoints?starting_after={we}", "",
@@ -749,6 +1014,12 @@ func isolationCases() []isoCase {
 			"/v1/customers/{b.cusFree}/payment_methods/{pm}", "", missing("PaymentMethod", "pm", "payment_method")},
 		{"GET /v1/customers/{customer}/sources", "list the victim's customer's", get, "/v1/customers/{cusFree}/sources", "",
 			missing("customer", "cusFree", "customer")},
+		{"POST /v1/customers/{customer}/sources", "add to the victim's customer", post, "/v1/customers/{cusFree}/sources",
+			"source=tok_visa", missing("customer", "cusFree", "customer")},
+		{"DELETE /v1/customers/{customer}/sources/{id}", "delete the victim's card", del, "/v1/customers/{cusFree}/sources/{src}", "",
+			missing("customer", "cusFree", "customer")},
+		{"DELETE /v1/customers/{customer}/sources/{id}", "own customer, the victim's card", del,
+			"/v1/customers/{b.cusFree}/sources/{src}", "", missing("source", "src", "id")},
 		{"GET /v1/customers/{customer}/sources", "own customer, cursor", get,
 			"/v1/customers/{b.cusFree}/sources?starting_after={src}", "", missing("source", "src", "starting_after")},
 		{"GET /v1/customers/{customer}/sources/{id}", "retrieve", get, "/v1/customers/{cusFree}/sources/{src}", "",
@@ -812,6 +1083,66 @@ func isolationCases() []isoCase {
 
 		{"GET /v1/account", "its own account", get, "/v1/account", "", unseen()},
 
+		{"POST /v1/setup_intents", "for the victim's customer", post, "/v1/setup_intents", "customer={cusFree}",
+			missing("customer", "cusFree", "customer")},
+		{"POST /v1/setup_intents", "with the victim's payment method", post, "/v1/setup_intents",
+			"payment_method={pmSetup}&confirm=true", missing("PaymentMethod", "pmSetup", "payment_method")},
+		{"GET /v1/setup_intents", "list", get, "/v1/setup_intents?limit=100", "", unseen()},
+		{"GET /v1/setup_intents", "filter by the victim's customer", get, "/v1/setup_intents?customer={cusFree}", "", unseen()},
+		{"GET /v1/setup_intents", "filter by the victim's payment method", get, "/v1/setup_intents?payment_method={pmSetup}", "",
+			unseen()},
+		{"GET /v1/setup_intents", "cursor", get, "/v1/setup_intents?starting_after={seti}", "",
+			missing("setup_intent", "seti", "starting_after")},
+		{"GET /v1/setup_intents/{id}", "retrieve", get, "/v1/setup_intents/{seti}?expand[]=customer", "",
+			missing("setupintent", "seti", "id")},
+		{"POST /v1/setup_intents/{id}", "update", post, "/v1/setup_intents/{setiOpen}", "metadata[account]=mallory",
+			missing("setupintent", "setiOpen", "id")},
+		{"POST /v1/setup_intents/{id}", "own SetupIntent, the victim's customer", post, "/v1/setup_intents/{b.setiBare}",
+			"customer={cusFree}", missing("customer", "cusFree", "customer")},
+		{"POST /v1/setup_intents/{id}/confirm", "confirm", post, "/v1/setup_intents/{setiOpen}/confirm",
+			"payment_method=pm_card_visa", missing("setupintent", "setiOpen", "id")},
+		{"POST /v1/setup_intents/{id}/confirm", "own SetupIntent, the victim's payment method", post,
+			"/v1/setup_intents/{b.setiOpen}/confirm", "payment_method={pmSetup}", missing("PaymentMethod", "pmSetup", "payment_method")},
+		{"POST /v1/setup_intents/{id}/cancel", "cancel", post, "/v1/setup_intents/{setiOpen}/cancel", "",
+			missing("setupintent", "setiOpen", "id")},
+
+		{"POST /v1/refunds", "refund the victim's charge", post, "/v1/refunds", "charge={ch}&amount=100",
+			missing("charge", "ch", "charge")},
+		{"POST /v1/refunds", "refund the victim's PaymentIntent", post, "/v1/refunds", "payment_intent={pi}",
+			missing("payment_intent", "pi", "payment_intent")},
+		{"GET /v1/refunds", "list", get, "/v1/refunds?limit=100", "", unseen()},
+		{"GET /v1/refunds", "filter by the victim's charge", get, "/v1/refunds?charge={ch}", "", unseen()},
+		{"GET /v1/refunds", "filter by the victim's PaymentIntent", get, "/v1/refunds?payment_intent={pi}", "", unseen()},
+		{"GET /v1/refunds", "cursor", get, "/v1/refunds?starting_after={re}", "", missing("refund", "re", "starting_after")},
+		{"GET /v1/refunds/{id}", "retrieve", get, "/v1/refunds/{re}?expand[]=charge", "", missing("refund", "re", "id")},
+		{"POST /v1/refunds/{id}", "update", post, "/v1/refunds/{re}", "metadata[account]=mallory", missing("refund", "re", "id")},
+		{"POST /v1/refunds/{id}/cancel", "cancel", post, "/v1/refunds/{re}/cancel", "", missing("refund", "re", "id")},
+		{"GET /v1/charges/{charge}/refunds", "list the victim's charge's", get, "/v1/charges/{ch}/refunds", "",
+			missing("charge", "ch", "charge")},
+		{"GET /v1/charges/{charge}/refunds/{id}", "retrieve", get, "/v1/charges/{ch}/refunds/{re}", "",
+			missing("charge", "ch", "charge")},
+		{"GET /v1/charges/{charge}/refunds/{id}", "own charge, the victim's refund", get, "/v1/charges/{b.ch}/refunds/{re}", "",
+			missing("refund", "re", "id")},
+
+		{"GET /v1/customers/search", "by the email every account uses", get, "/v1/customers/search?query=email:'free@example.com'", "",
+			unseen()},
+		{"GET /v1/customers/search", "everything", get, "/v1/customers/search?query=created>0&limit=100&expand[]=total_count", "",
+			unseen()},
+		{"GET /v1/subscriptions/search", "by the victim's metadata", get,
+			"/v1/subscriptions/search?query=metadata['account']:'mine'&limit=100", "", unseen()},
+		{"GET /v1/invoices/search", "by the victim's customer", get, "/v1/invoices/search?query=customer:'{cus}'", "", unseen()},
+		{"GET /v1/invoices/search", "by the victim's subscription", get,
+			"/v1/invoices/search?query=subscription:'{sub}'%20OR%20total>0", "", unseen()},
+		{"GET /v1/products/search", "by the shared product's name", get, "/v1/products/search?query=name:'Shared'", "", unseen()},
+		{"GET /v1/prices/search", "by the victim's product", get, "/v1/prices/search?query=product:'{prod}'", "", unseen()},
+		{"GET /v1/prices/search", "by the shared lookup key", get, "/v1/prices/search?query=lookup_key:'" + isoLookupKey + "'", "",
+			unseen()},
+		{"GET /v1/payment_intents/search", "by the victim's customer", get,
+			"/v1/payment_intents/search?query=customer:'{cusFree}'", "", unseen()},
+		{"GET /v1/charges/search", "by the victim's customer", get, "/v1/charges/search?query=customer:'{cusFree}'", "", unseen()},
+		{"GET /v1/charges/search", "refunded cards", get,
+			"/v1/charges/search?query=payment_method_details.card.last4:'4444'%20OR%20refunded:'true'", "", unseen()},
+
 		{"GET /v1/invoice_payments", "list", get, "/v1/invoice_payments?limit=100", "", unseen()},
 		{"GET /v1/invoice_payments", "filter by the victim's invoice", get, "/v1/invoice_payments?invoice={in}", "", unseen()},
 		{"GET /v1/invoice_payments", "filter by the victim's PaymentIntent", get,
@@ -828,6 +1159,43 @@ func isolationCases() []isoCase {
 			missing("customer balance transaction", "cbtxn", "starting_after")},
 		{"GET /v1/customers/{customer}/balance_transactions/{id}", "retrieve", get,
 			"/v1/customers/{cus}/balance_transactions/{cbtxn}", "", missing("customer", "cus", "customer")},
+		{"POST /v1/subscriptions/{id}/resume", "resume", post, "/v1/subscriptions/{sub}/resume", "", missing("subscription", "sub", "id")},
+
+		{"POST /v1/plans", "a plan of the victim's product", post, "/v1/plans",
+			"product={prod}&currency=usd&amount=5&interval=month", missing("product", "prod", "product")},
+		{"GET /v1/plans", "list", get, "/v1/plans?limit=100", "", unseen()},
+		{"GET /v1/plans", "filter by the victim's product", get, "/v1/plans?product={prod}", "", unseen()},
+		{"GET /v1/plans", "cursor", get, "/v1/plans?starting_after={plan}", "", missing("plan", "plan", "starting_after")},
+		{"GET /v1/plans/{id}", "retrieve", get, "/v1/plans/{plan}", "", missing("plan", "plan", "id")},
+		{"GET /v1/plans/{id}", "retrieve with expand", get, "/v1/plans/{plan}?expand[]=product", "", missing("plan", "plan", "id")},
+		{"POST /v1/plans/{id}", "update", post, "/v1/plans/{plan}", "nickname=Mallory", missing("plan", "plan", "id")},
+		{"POST /v1/plans/{id}", "own plan, the victim's product", post, "/v1/plans/{b.plan}", "product={prod}",
+			missing("product", "prod", "product")},
+		{"DELETE /v1/plans/{id}", "delete", del, "/v1/plans/{plan}", "", missing("plan", "plan", "id")},
+		{"POST /v1/subscriptions", "subscribe to the victim's plan", post, "/v1/subscriptions",
+			"customer={b.cusFree}&items[0][plan]={plan}", missing("price", "plan", "items[0][price]")},
+
+		{"POST /v1/subscription_schedules", "a schedule for the victim's customer", post, "/v1/subscription_schedules",
+			"customer={cus}&phases[0][items][0][price]={b.price}", missing("customer", "cus", "customer")},
+		{"POST /v1/subscription_schedules", "a schedule of the victim's price", post, "/v1/subscription_schedules",
+			"customer={b.cusFree}&phases[0][items][0][price]={price}", missing("price", "price", "phases[0][items][0][price]")},
+		{"POST /v1/subscription_schedules", "a schedule from the victim's subscription", post, "/v1/subscription_schedules",
+			"from_subscription={sub}", missing("subscription", "sub", "from_subscription")},
+		{"GET /v1/subscription_schedules", "list", get, "/v1/subscription_schedules?limit=100", "", unseen()},
+		{"GET /v1/subscription_schedules", "filter by the victim's customer", get, "/v1/subscription_schedules?customer={cus}", "", unseen()},
+		{"GET /v1/subscription_schedules", "cursor", get, "/v1/subscription_schedules?starting_after={sched}", "",
+			missing("subscription_schedule", "sched", "starting_after")},
+		{"GET /v1/subscription_schedules/{id}", "retrieve", get, "/v1/subscription_schedules/{sched}", "",
+			missing("subscription_schedule", "sched", "id")},
+		{"GET /v1/subscription_schedules/{id}", "retrieve with expand", get,
+			"/v1/subscription_schedules/{sched}?expand[]=subscription&expand[]=customer", "", missing("subscription_schedule", "sched", "id")},
+		{"POST /v1/subscription_schedules/{id}", "update", post, "/v1/subscription_schedules/{sched}", "metadata[account]=mallory",
+			missing("subscription_schedule", "sched", "id")},
+		{"POST /v1/subscription_schedules/{id}/cancel", "cancel", post, "/v1/subscription_schedules/{sched2}/cancel", "",
+			missing("subscription_schedule", "sched2", "id")},
+		{"POST /v1/subscription_schedules/{id}/release", "release", post, "/v1/subscription_schedules/{sched}/release", "",
+			missing("subscription_schedule", "sched", "id")},
+
 		{"GET /v1/customers/{customer}/balance_transactions/{id}", "own customer, the victim's transaction", get,
 			"/v1/customers/{b.cus}/balance_transactions/{cbtxn}", "", missing("customer balance transaction", "cbtxn", "id")},
 
@@ -878,6 +1246,12 @@ func isolationCases() []isoCase {
 			"default_tax_rates[0]={txr}", missing("tax rate", "txr", "default_tax_rates[0]")},
 		{"POST /v1/subscription_items/{id}", "own item, the victim's tax rate", post, "/v1/subscription_items/{b.si}",
 			"tax_rates[0]={txr}", missing("tax rate", "txr", "tax_rates[0]")},
+		// A `stripe listen` session streams its own account's events; its
+		// websocket takes the session's id, which only its creator has.
+		{"POST /v1/stripecli/sessions", "listen", post, "/v1/stripecli/sessions",
+			"device_name=attacker&websocket_features[]=webhooks", unseen()},
+		{"GET /v1/stripecli/websocket", "connect without a session", get, "/v1/stripecli/websocket?websocket_feature=webhooks",
+			"", refused(http.StatusBadRequest)},
 
 		{"POST /v1/checkout/sessions", "for the victim's customer", post, "/v1/checkout/sessions",
 			"mode=subscription&customer={cusFree}&line_items[0][price]={b.price}&line_items[0][quantity]=1",
@@ -1005,6 +1379,8 @@ func (w *isoWorld) snapshot(t *testing.T, e *env) map[string]string {
 		"/v1/subscription_items?subscription={sub}", "/v1/subscription_items/{si}", "/v1/subscription_items/{si2}",
 		"/v1/invoices?customer={cus}&limit=100", "/v1/invoices/{in}", "/v1/invoices/{in2}", "/v1/invoices/{in2}/lines",
 		"/v1/invoiceitems?customer={cus}&limit=100", "/v1/invoiceitems/{ii}",
+		"/v1/invoices?customer={cusFree}&limit=100", "/v1/invoices/{inDraft}", "/v1/invoices/{inSent}",
+		"/v1/invoiceitems?customer={cusFree}&limit=100", "/v1/invoiceitems/{iiPending}", "/v1/invoiceitems/{iiDraft}",
 		"/v1/webhook_endpoints", "/v1/webhook_endpoints/{we}",
 		"/v1/events?limit=100", "/v1/events/{evt}", "/_billclock/webhook_attempts?limit=100", "/_billclock/settings",
 		"/v1/customers/{cusFree}?expand[]=default_source&expand[]=invoice_settings.default_payment_method",
@@ -1014,11 +1390,17 @@ func (w *isoWorld) snapshot(t *testing.T, e *env) map[string]string {
 		"/v1/charges?limit=100", "/v1/charges/{ch}", "/v1/account",
 		"/v1/invoice_payments?limit=100", "/v1/invoice_payments/{inpay}",
 		"/v1/customers/{cus}/balance_transactions", "/v1/customers/{cus}/balance_transactions/{cbtxn}",
+		"/v1/plans?limit=100", "/v1/plans/{plan}", "/v1/subscription_schedules?limit=100",
+		"/v1/subscription_schedules/{sched}?expand[]=subscription", "/v1/subscription_schedules/{sched2}",
+		"/v1/subscriptions/{schedSub}",
 		"/v1/coupons?limit=100", "/v1/coupons/{coupon}?expand[]=applies_to", "/v1/promotion_codes?limit=100",
 		"/v1/promotion_codes/{promo}?expand[]=promotion.coupon&expand[]=customer", "/v1/tax_rates?limit=100", "/v1/tax_rates/{txr}",
 		"/v1/checkout/sessions?limit=100", "/v1/checkout/sessions/{cs}", "/v1/checkout/sessions/{cs}/line_items",
 		"/v1/billing_portal/configurations?limit=100", "/v1/billing_portal/configurations/{bpc}",
 		"/c/pay/{csPage}", "/p/session/{bpsPage}", "/i/{acct}/{inPage}",
+		"/v1/setup_intents?limit=100", "/v1/setup_intents/{seti}", "/v1/setup_intents/{setiOpen}", "/v1/setup_intents/{setiBare}",
+		"/v1/refunds?limit=100", "/v1/refunds/{re}", "/v1/charges/{ch}?expand[]=refunds",
+		"/v1/customers/search?query=created>0&limit=100", "/v1/charges/search?query=refunded:'false'&limit=100",
 	}
 	out := map[string]string{}
 	for _, p := range paths {

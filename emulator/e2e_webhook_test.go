@@ -371,6 +371,7 @@ func TestWebhookDeliveryOfAnAdvance(t *testing.T) {
 	require.GreaterOrEqual(t, adv, 0, "types: %v", types)
 	require.Equal(t, []string{
 		"test_helpers.test_clock.advancing",
+		"invoice.upcoming",
 		"customer.subscription.updated",
 		"invoice.created",
 		"invoice.finalized",
@@ -387,7 +388,7 @@ func TestWebhookDeliveryOfAnAdvance(t *testing.T) {
 		created = append(created, a.Created)
 	}
 	at := boundary + hour
-	assert.Equal(t, []int64{boundary, boundary, at, at, at, at, at, at, at}, created,
+	assert.Equal(t, []int64{boundary - 3*86400, boundary, boundary, at, at, at, at, at, at, at}, created,
 		"billing events arrive in simulated-time order")
 
 	for _, a := range arrivals {
@@ -808,6 +809,6 @@ func TestWebhookSlowReceiverDoesNotHoldTheClock(t *testing.T) {
 	require.GreaterOrEqual(t, adv, 0)
 	assert.Equal(t, eventIDs(evs[adv:]), rc.ids(), "delivered in order, ready after the events before it")
 	types := rc.types()
-	require.Len(t, types, 11, "the advance's events: advancing, a renewal paid through a PaymentIntent, ready")
+	require.Len(t, types, 12, "the advance's events: advancing, the upcoming invoice, a renewal paid through a PaymentIntent, ready")
 	assert.Equal(t, "test_helpers.test_clock.ready", types[len(types)-1])
 }

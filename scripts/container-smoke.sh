@@ -7,7 +7,9 @@
 #   4. the image's HEALTHCHECK command finds the server healthy,
 #   5. a test clock advances through the published port, renewing a
 #      subscription,
-#   6. data survive the container: a clock made in one container is there
+#   6. billclock listen on the host gets the events of the server in the
+#      container (it connects to the server) and leaves nothing behind,
+#   7. data survive the container: a clock made in one container is there
 #      in a new container on the same named volume.
 # It uses podman (installing podman and runc from Debian when they are
 # missing, see ensure-podman.sh), or CONTAINER_ENGINE=docker. It never skips:
@@ -143,6 +145,22 @@ frozen=$(api GET "/v1/test_helpers/test_clocks/$clock" | field frozen_time)
 invoices=$(api GET "/v1/invoices?customer=$customer" | { grep -o '"object": *"invoice"' || true; } | wc -l)
 [ "$invoices" -eq 2 ] || fail "$invoices invoices after the advance, want 2 (the first and the renewal)"
 pass "clock $clock advanced to 2025-01-02 and renewed the subscription"
+
+# billclock listen on the host, against the server in the container: it
+# connects to the server (nothing connects back), gets the account's events
+# and leaves no webhook endpoint behind.
+"$ctx/billclock" listen --api-base "$base" --api-key sk_test_smoke >"$ctx/listen.out" 2>>"$log" &
+listen_pid=$!
+for _ in $(seq 100); do grep -q '^Ready!' "$ctx/listen.out" && break; sleep 0.1; done
+grep -q '^Ready!' "$ctx/listen.out" || { kill "$listen_pid"; fail "billclock listen printed no Ready line: $(cat "$ctx/listen.out")"; }
+listened=$(api POST /v1/customers -d name=listened | field id)
+event=$(api GET "/v1/events?limit=1" | field id)
+for _ in $(seq 100); do grep -q "customer.created \[$event\]" "$ctx/listen.out" && break; sleep 0.1; done
+kill -9 "$listen_pid"; wait "$listen_pid" 2>/dev/null || true
+grep -q "customer.created \[$event\]" "$ctx/listen.out" || fail "billclock listen did not print $event: $(cat "$ctx/listen.out")"
+endpoints=$(api GET /v1/webhook_endpoints | { grep -o '"object": *"webhook_endpoint"' || true; } | wc -l)
+[ "$endpoints" -eq 0 ] || fail "billclock listen left $endpoints webhook endpoints"
+pass "billclock listen on the host printed $event of customer $listened from the container, and left nothing behind"
 
 # A graceful stop (SIGTERM), a new container on the same volume.
 eng stop -t 10 "billclock-smoke-a-$tag" >/dev/null || fail "$engine stop"

@@ -112,12 +112,16 @@ type apiError struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Param   string `json:"param"`
-	// PaymentIntent is the PaymentIntent a card error is about (Stripe
-	// keeps it, with the failed charge).
-	PaymentIntent struct {
-		ID     string `json:"id"`
-		Object string `json:"object"`
-	} `json:"payment_intent"`
+	// PaymentIntent or SetupIntent is the object a card error is about
+	// (Stripe keeps it, with the failed charge).
+	PaymentIntent objectRef `json:"payment_intent"`
+	SetupIntent   objectRef `json:"setup_intent"`
+}
+
+// objectRef is an object an error carries, by its id and type.
+type objectRef struct {
+	ID     string `json:"id"`
+	Object string `json:"object"`
 }
 
 func (e *apiError) Error() string {

@@ -4,7 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/billclock/billclock/emulator"
 	"github.com/billclock/billclock/emulator/emulatortest"
@@ -34,33 +38,52 @@ func TestEventsResend(t *testing.T) {
 	srv := emulatortest.Start(t, emulator.Config{NoSync: true})
 	const key = "sk_test_resend"
 	api := testAPI(srv, key)
-	l := startListen(t, srv.URL(), key)
-	mustDo(t, api, http.MethodPost, "/v1/customers", nil)
-	first := parseEventLine(t, l.waitLines(t, 1)[0])
-	eps := webhookEndpoints(t, api)
-	if len(eps) != 1 {
-		t.Fatalf("endpoints: %+v", eps)
+	// A webhook endpoint that counts what arrives, by event id.
+	var mu sync.Mutex
+	arrived := map[string]int{}
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev struct{ ID string }
+		json.NewDecoder(r.Body).Decode(&ev)
+		mu.Lock()
+		arrived[ev.ID]++
+		mu.Unlock()
+	}))
+	defer recv.Close()
+	arrivals := func(id string, n int) {
+		t.Helper()
+		deadline := time.Now().Add(waitTimeout)
+		for {
+			mu.Lock()
+			got := arrived[id]
+			mu.Unlock()
+			if got == n {
+				return
+			}
+			if got > n || time.Now().After(deadline) {
+				t.Fatalf("%s arrived %d times, want %d", id, got, n)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
 	}
+	ep := mustDo(t, api, http.MethodPost, "/v1/webhook_endpoints", url.Values{"url": {recv.URL}, "enabled_events[]": {"*"}})
+	mustDo(t, api, http.MethodPost, "/v1/customers", nil)
+	first := listEvents(t, api, nil)[0]
+	arrivals(first.ID, 1)
 
-	out, err := eventsCLI(t, srv, key, "resend", first.id, "--webhook-endpoint", eps[0].ID)
+	out, err := eventsCLI(t, srv, key, "resend", first.ID, "--webhook-endpoint", ep["id"].(string))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ev := decodeEvent(t, out); ev.ID != first.id || ev.Type != "customer.created" {
+	if ev := decodeEvent(t, out); ev.ID != first.ID || ev.Type != "customer.created" {
 		t.Errorf("resend printed %+v", ev)
 	}
+	arrivals(first.ID, 2)
 	// Without --webhook-endpoint: every endpoint that wants it.
-	if _, err := eventsCLI(t, srv, key, "resend", first.id); err != nil {
+	if _, err := eventsCLI(t, srv, key, "resend", first.ID); err != nil {
 		t.Fatal(err)
 	}
-	lines := l.waitLines(t, 3)
-	for _, line := range lines {
-		if got := parseEventLine(t, line); got.id != first.id || got.typ != "customer.created" {
-			t.Errorf("line %q, want the resent %s", line, first.id)
-		}
-	}
-
-	_, err = eventsCLI(t, srv, key, "resend", first.id, "--webhook-endpoint", "we_nope")
+	arrivals(first.ID, 3)
+	_, err = eventsCLI(t, srv, key, "resend", first.ID, "--webhook-endpoint", "we_nope")
 	var apiErr *apiError
 	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusNotFound || apiErr.Param != "webhook_endpoint" {
 		t.Errorf("resend to we_nope: err = %v", err)

@@ -108,8 +108,10 @@ func (r *fixtureRunner) run(ctx context.Context, f *fixtureFile) error {
 		var apiErr *apiError
 		if err != nil && s.ExpectedErrorType != "" && errors.As(err, &apiErr) && apiErr.Type == s.ExpectedErrorType {
 			r.responses[s.Name] = nil
-			if pi := apiErr.PaymentIntent; pi.ID != "" && pi.Object != "" {
-				made = append(made, []string{s.Name, pi.Object, pi.ID}) // a declined payment is kept
+			for _, kept := range []objectRef{apiErr.PaymentIntent, apiErr.SetupIntent} {
+				if kept.ID != "" && kept.Object != "" {
+					made = append(made, []string{s.Name, kept.Object, kept.ID}) // a declined payment or setup is kept
+				}
 			}
 			continue
 		}

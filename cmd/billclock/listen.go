@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -10,29 +9,38 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/billclock/billclock/emulator/stripe"
 )
 
-// Listen's limits.
+// Listen's limits and timings.
 const (
 	// forwardTimeout bounds one forward to --forward-to.
 	forwardTimeout = 30 * time.Second
-	// listenQueue is how many received events may wait to be forwarded;
-	// beyond it, billclock is answered 503 and retries later.
-	listenQueue = 1024
-	// maxEventBytes bounds the body of one delivery.
-	maxEventBytes = 32 << 20
-	// cleanupTimeout bounds removing the endpoint on the way out.
-	cleanupTimeout = 5 * time.Second
+	// listenQueue is how many received events may wait to be forwarded:
+	// more than the server sends without an acknowledgement, so that the
+	// reader never waits for the forwarder and keeps answering pings.
+	listenQueue = 256
+	// listenPing is how often listen pings the server, and listenDead how
+	// long a connection may stay silent (no message, no pong) before it
+	// is given up and made again.
+	listenPing = 10 * time.Second
+	listenDead = 35 * time.Second
+	// reconnectWait is the first wait before connecting again, doubled
+	// after each failure up to reconnectMaxWait.
+	reconnectWait    = 500 * time.Millisecond
+	reconnectMaxWait = 5 * time.Second
+	// maxServerMessage bounds one message from the server (an event).
+	maxServerMessage = 32 << 20
 )
 
 // listenTimeFormat is how listen prints when it received an event (UTC).
@@ -51,27 +59,30 @@ func (o *listenOptions) AddFlags(fs *pflag.FlagSet) {
 	o.clientOptions.AddFlags(fs)
 	fs.StringVarP(&o.ForwardTo, "forward-to", "f", "", "URL to forward events to (e.g. localhost:4242/webhook); without it events are only printed")
 	fs.StringSliceVarP(&o.Events, "events", "e", []string{"*"}, "comma-separated event types to listen for")
-	fs.StringVar(&o.ListenAddr, "listen-addr", "127.0.0.1:0", "address of the receiver billclock delivers to; port 0 picks a free port")
+	fs.StringVar(&o.ListenAddr, "listen-addr", "", "no longer used: listen connects to the server and opens no port")
+	fs.MarkDeprecated("listen-addr", "listen now connects to the server and opens no port")
 }
 
-// newListenCommand is `billclock listen`, the Stripe CLI's listen: a
-// temporary webhook endpoint whose deliveries are printed and forwarded.
+// newListenCommand is `billclock listen`, the Stripe CLI's listen: it
+// connects to the server's event stream (the Stripe CLI's own protocol),
+// prints each event and forwards it.
 func newListenCommand(getenv getenvFunc) *cobra.Command {
 	var flags listenOptions
 	cmd := &cobra.Command{
 		Use:   "listen [--forward-to URL] [--events a,b]",
-		Short: "Print webhook events as billclock delivers them, and forward them to your handler",
-		Long: "Register a temporary webhook endpoint on a running billclock, print its signing secret, then\n" +
-			"print one line per event delivered to it: time, type and id. With --forward-to, each event is\n" +
-			"POSTed to your handler with billclock's body and Stripe-Signature, so your handler can verify\n" +
-			"it with the printed secret, and the line ends with your handler's answer. The endpoint is\n" +
-			"removed on exit (^C).",
+		Short: "Print the account's events as they happen, and forward them to your handler",
+		Long: "Connect to a running billclock (as `stripe listen` connects to Stripe), print the signing\n" +
+			"secret, then one line per event of the key's account: time, type and id. With --forward-to,\n" +
+			"each event is POSTed to your handler with a Stripe-Signature made with the printed secret,\n" +
+			"so your handler verifies it as it would Stripe's, and the line ends with your handler's\n" +
+			"answer. The server may be in a container or on another host: listen connects to it and\n" +
+			"registers no webhook endpoint, so it leaves nothing behind when stopped (^C).",
 		Example: "  billclock listen --forward-to localhost:4242/webhook --events invoice.paid,customer.subscription.updated",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o := flags
 			o.clientOptions = flags.resolve(cmd.Flags().Changed, getenv)
-			return runListen(cmd.Context(), cmd.OutOrStdout(), o)
+			return runListen(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
 		},
 	}
 	flags.AddFlags(cmd.Flags())
@@ -94,86 +105,174 @@ func forwardURL(s string) (string, error) {
 	return u.String(), nil
 }
 
-// receiverURL is the URL billclock should deliver to for a listener on
-// addr: an unspecified host (0.0.0.0, ::) is reached on loopback.
-func receiverURL(addr net.Addr) string {
-	host, port, err := net.SplitHostPort(addr.String())
-	if err != nil {
-		return "http://" + addr.String() + "/"
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
-		host = "127.0.0.1"
-		if ip.To4() == nil {
-			host = "::1"
+// eventFilter checks --events and returns the set of types to print and
+// forward (nil: every type).
+func eventFilter(events []string) (map[string]bool, error) {
+	set := map[string]bool{}
+	for _, e := range events {
+		e = strings.TrimSpace(e)
+		switch {
+		case e == "*":
+			return nil, nil
+		case e == "" || !strings.Contains(e, ".") || strings.ContainsAny(e, " *"):
+			return nil, fmt.Errorf("invalid --events value %q: give event types such as invoice.paid, or * for every type", e)
 		}
+		set[e] = true
 	}
-	return "http://" + net.JoinHostPort(host, port) + "/"
+	if len(set) == 0 {
+		return nil, nil
+	}
+	return set, nil
 }
 
-// runListen registers the endpoint, serves deliveries until ctx ends, then
-// removes the endpoint.
-func runListen(ctx context.Context, out io.Writer, o listenOptions) error {
+// session is a listen session of the server (POST /v1/stripecli/sessions).
+type session struct {
+	url, id, feature, secret string
+}
+
+// openSession asks the server for a listen session, as `stripe listen`
+// does.
+func openSession(ctx context.Context, api *apiClient) (*session, error) {
+	raw, err := api.do(ctx, http.MethodPost, "/v1/stripecli/sessions", url.Values{
+		"device_name": {"billclock listen"}, "websocket_features[]": {stripe.CLIWebhooksFeature}})
+	if err != nil {
+		return nil, fmt.Errorf("open a listen session: %w", err)
+	}
+	var s stripe.CLISession
+	if err := json.Unmarshal(raw, &s); err != nil || s.WebSocketURL == "" || s.WebSocketID == "" || s.Secret == "" {
+		// Not the answer itself: it holds the secret.
+		return nil, fmt.Errorf("open a listen session: unexpected answer (%d bytes)", len(raw))
+	}
+	return &session{url: s.WebSocketURL, id: s.WebSocketID, feature: s.WebSocketAuthorizedFeature, secret: s.Secret}, nil
+}
+
+// errUnknownSession is a session the server does not know (any more).
+var errUnknownSession = errors.New("the server does not know the session")
+
+// dial opens the session's websocket.
+func (s *session) dial(ctx context.Context) (*websocket.Conn, error) {
+	d := &websocket.Dialer{HandshakeTimeout: 10 * time.Second, Subprotocols: []string{stripe.CLISubprotocol}, Proxy: http.ProxyFromEnvironment}
+	h := http.Header{}
+	h.Set("Websocket-Id", s.id)
+	h.Set("User-Agent", "billclock-listen")
+	conn, resp, err := d.DialContext(ctx, s.url+"?websocket_feature="+url.QueryEscape(s.feature), h)
+	if errors.Is(err, websocket.ErrBadHandshake) && resp != nil {
+		var env struct {
+			Error struct{ Message string } `json:"error"`
+		}
+		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		if json.Unmarshal(raw, &env) == nil && env.Error.Message == stripe.CLIUnknownID {
+			return nil, errUnknownSession
+		}
+		return nil, fmt.Errorf("connect to %s: HTTP %s", s.url, resp.Status)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", s.url, err)
+	}
+	conn.SetReadLimit(maxServerMessage)
+	return conn, nil
+}
+
+// received is an event from the server, waiting to be printed, forwarded
+// and acknowledged.
+type received struct {
+	at      time.Time
+	msg     *stripe.CLIWebhookEvent
+	id, typ string
+}
+
+// decodeWebhookEvent reads a message of the server: an event in a
+// webhook_event, whose payload is an event with an id and a type.
+func decodeWebhookEvent(data []byte) (*received, error) {
+	var msg stripe.CLIWebhookEvent
+	if err := json.Unmarshal(data, &msg); err != nil {
+		return nil, fmt.Errorf("malformed message: %w", err)
+	}
+	if msg.Type != stripe.CLIWebhookEventType {
+		return nil, fmt.Errorf("unexpected message type %q", msg.Type)
+	}
+	if msg.WebhookConversationID == "" {
+		return nil, errors.New("webhook_event without webhook_conversation_id")
+	}
+	var head struct {
+		ID   string `json:"id"`
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal([]byte(msg.EventPayload), &head); err != nil || head.ID == "" || head.Type == "" {
+		return nil, errors.New("webhook_event whose payload is not an event")
+	}
+	return &received{msg: &msg, id: head.ID, typ: head.Type}, nil
+}
+
+// runListen opens a session, prints its secret, then prints and forwards
+// the events it streams until ctx ends, connecting again whenever the
+// connection is lost.
+func runListen(ctx context.Context, out, errOut io.Writer, o listenOptions) error {
 	fwd, err := forwardURL(o.ForwardTo)
 	if err != nil {
 		return err
 	}
-	events := o.Events
-	if len(events) == 0 {
-		events = []string{"*"}
-	}
-	ln, err := net.Listen("tcp", o.ListenAddr)
+	only, err := eventFilter(o.Events)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", o.ListenAddr, err)
+		return err
 	}
-	defer ln.Close()
-
 	api := o.client()
-	params := url.Values{"url": {receiverURL(ln.Addr())}, "description": {"billclock listen"}}
-	for i, e := range events {
-		params.Set("enabled_events["+strconv.Itoa(i)+"]", e)
-	}
-	raw, err := api.do(ctx, http.MethodPost, "/v1/webhook_endpoints", params)
+	sess, err := openSession(ctx, api)
 	if err != nil {
-		return fmt.Errorf("create webhook endpoint: %w", err)
+		return err
 	}
-	var we struct {
-		ID     string `json:"id"`
-		Secret string `json:"secret"`
-	}
-	if err := json.Unmarshal(raw, &we); err != nil || we.ID == "" || we.Secret == "" {
-		// Not the answer itself: it may hold the secret.
-		return fmt.Errorf("create webhook endpoint: unexpected answer (%d bytes, no id or secret)", len(raw))
-	}
-	l := &listener{out: &lineWriter{w: out}, secret: we.Secret, forwardTo: fwd, queue: make(chan received, listenQueue),
+	lw := &lineWriter{w: out}
+	lw.printf("Ready! Your webhook signing secret is %s (^C to quit)", sess.secret)
+
+	l := &listener{out: lw, only: only, forwardTo: fwd, queue: make(chan *received, listenQueue),
+		pending: map[string]bool{}, secret: sess.secret,
 		client: &http.Client{Timeout: forwardTimeout, CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		}}}
-	fmt.Fprintf(out, "Ready! Your webhook signing secret is %s (^C to quit)\n", we.Secret)
-
-	fwdCtx, stopForwarding := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Go(func() { l.forwardLoop(fwdCtx) })
-	srv := &http.Server{Handler: l, ReadHeaderTimeout: 10 * time.Second}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-	select {
-	case <-ctx.Done():
-	case err = <-serveErr:
-		err = fmt.Errorf("webhook receiver: %w", err)
-	}
+	wg.Go(func() { l.forwardLoop(ctx) })
+	defer wg.Wait()
 
-	// Remove the endpoint first, so that billclock stops delivering, then
-	// the receiver. The command's context has ended by now: cleanup runs
-	// on contexts of its own.
-	stopForwarding()
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-	defer cancel()
-	if _, derr := api.do(cctx, http.MethodDelete, "/v1/webhook_endpoints/"+url.PathEscape(we.ID), nil); derr != nil && err == nil {
-		err = fmt.Errorf("remove webhook endpoint %s: %w", we.ID, derr)
+	wait := reconnectWait
+	reconnected := false // once connected, every later connection is a reconnection
+	for ctx.Err() == nil {
+		conn, err := sess.dial(ctx)
+		if errors.Is(err, errUnknownSession) {
+			// The server restarted: a new session, whose secret is the
+			// account's, the same unless the database is new.
+			next, serr := openSession(ctx, api)
+			if serr == nil {
+				if next.secret != sess.secret {
+					lw.printf("Ready! Your webhook signing secret is %s (^C to quit)", next.secret)
+					l.setSecret(next.secret)
+				}
+				sess = next
+				continue
+			}
+			err = serr
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			fmt.Fprintf(errOut, "billclock listen: %v; trying again in %v\n", err, wait)
+			select {
+			case <-ctx.Done():
+			case <-time.After(wait):
+			}
+			wait = min(2*wait, reconnectMaxWait)
+			continue
+		}
+		if wait != reconnectWait || reconnected {
+			fmt.Fprintf(errOut, "billclock listen: connected again\n")
+		}
+		wait, reconnected = reconnectWait, true
+		err = l.serve(ctx, conn)
+		if ctx.Err() == nil {
+			fmt.Fprintf(errOut, "billclock listen: connection lost (%v); connecting again\n", err)
+		}
 	}
-	srv.Shutdown(cctx)
-	wg.Wait()
-	return err
+	return nil
 }
 
 // lineWriter writes whole lines, one Write each, from any goroutine.
@@ -188,88 +287,134 @@ func (lw *lineWriter) printf(format string, args ...any) {
 	fmt.Fprintf(lw.w, format+"\n", args...)
 }
 
-// received is a delivery accepted by the receiver, waiting to be printed
-// and forwarded.
-type received struct {
-	at      time.Time
-	id, typ string
-	body    []byte
-	header  http.Header
-}
-
-// listener receives billclock's deliveries.
+// listener prints, forwards and acknowledges the events of a session,
+// across its connections.
 type listener struct {
 	out       *lineWriter
-	secret    string
+	only      map[string]bool
 	forwardTo string
 	client    *http.Client
-	queue     chan received
+	queue     chan *received
+
+	mu sync.Mutex
+	// conn is the current connection, which acknowledgements go to.
+	conn   *websocket.Conn
+	secret string
+	// pending holds the sendings (webhook_conversation_id) queued and not
+	// yet acknowledged: the server sends them again after a reconnect,
+	// and they are not forwarded twice.
+	pending map[string]bool
 }
 
-// forwardedHeaders are the delivery's headers a handler may look at.
-var forwardedHeaders = []string{"Stripe-Signature", "Content-Type", "User-Agent"}
+func (l *listener) setSecret(secret string) {
+	l.mu.Lock()
+	l.secret = secret
+	l.mu.Unlock()
+}
 
-// ServeHTTP accepts a delivery: it checks its signature and queues it for
-// forwarding. billclock is answered at once, whatever the handler will
-// say, as the Stripe CLI does; events are printed and forwarded in the
-// order they arrived.
-func (l *listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	at := time.Now().UTC()
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxEventBytes))
-	if err != nil {
-		l.out.printf("%s   [ERROR] Failed to read a delivery: %v", at.Format(listenTimeFormat), err)
-		http.Error(w, "cannot read body", http.StatusBadRequest)
-		return
-	}
-	var head struct {
-		ID   string `json:"id"`
-		Type string `json:"type"`
-	}
-	json.Unmarshal(body, &head) // checked below, with the signature
-	if err := verifySignature(r.Header.Get("Stripe-Signature"), body, l.secret); err != nil {
-		l.out.printf("%s   [ERROR] Webhook signature verification failed, not forwarded: %v [%s]",
-			at.Format(listenTimeFormat), err, head.ID)
-		http.Error(w, "bad signature", http.StatusBadRequest)
-		return
-	}
-	if head.ID == "" || head.Type == "" {
-		l.out.printf("%s   [ERROR] Delivery is not an event, not forwarded", at.Format(listenTimeFormat))
-		http.Error(w, "not an event", http.StatusBadRequest)
-		return
-	}
-	ev := received{at: at, id: head.ID, typ: head.Type, body: body, header: http.Header{}}
-	for _, h := range forwardedHeaders {
-		if v := r.Header.Values(h); len(v) > 0 {
-			ev.header[h] = v
+// serve reads events from conn into the queue until conn fails or ctx
+// ends, pinging the server meanwhile; on ctx's end it closes conn
+// cleanly.
+func (l *listener) serve(ctx context.Context, conn *websocket.Conn) error {
+	l.mu.Lock()
+	l.conn = conn
+	l.mu.Unlock()
+	alive := func() { conn.SetReadDeadline(time.Now().Add(listenDead)) }
+	alive()
+	conn.SetPongHandler(func(string) error { alive(); return nil })
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		t := time.NewTicker(listenPing)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""),
+					time.Now().Add(time.Second))
+				conn.Close()
+				return
+			case <-t.C:
+				conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(listenPing))
+			}
+		}
+	}()
+	defer conn.Close()
+	for {
+		_, data, err := conn.ReadMessage()
+		if err != nil {
+			return err
+		}
+		alive()
+		ev, err := decodeWebhookEvent(data)
+		if err != nil {
+			l.out.printf("%s   [ERROR] Ignored a message from billclock: %v", time.Now().UTC().Format(listenTimeFormat), err)
+			continue
+		}
+		ev.at = time.Now().UTC()
+		l.mu.Lock()
+		dup := l.pending[ev.msg.WebhookConversationID]
+		l.pending[ev.msg.WebhookConversationID] = true
+		l.mu.Unlock()
+		if dup {
+			continue // sent again after a reconnect, still in the queue
+		}
+		select {
+		case l.queue <- ev:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
-	select {
-	case l.queue <- ev:
-		w.WriteHeader(http.StatusOK)
-	default:
-		// billclock retries a failed delivery later.
-		http.Error(w, "too many events waiting", http.StatusServiceUnavailable)
-	}
 }
 
-// forwardLoop prints and forwards queued events, one at a time, until ctx
-// ends.
+// ack tells the server the event is done with, on the current connection.
+func (l *listener) ack(ev *received) {
+	l.mu.Lock()
+	delete(l.pending, ev.msg.WebhookConversationID)
+	conn := l.conn
+	l.mu.Unlock()
+	if conn == nil {
+		return
+	}
+	// Only the forwarder writes messages (pings and closes are control
+	// frames, which may be written meanwhile). A failure is the reader's
+	// to see, and the server sends the event again on the next
+	// connection.
+	conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	conn.WriteJSON(map[string]string{"type": stripe.CLIEventAckType, "webhook_conversation_id": ev.msg.WebhookConversationID,
+		"webhook_id": ev.msg.WebhookID, "event_id": ev.id})
+}
+
+// forwardLoop prints, forwards and acknowledges queued events, one at a
+// time, in the order they came, until ctx ends. Events of types --events
+// leaves out are acknowledged unseen, as the Stripe CLI does.
 func (l *listener) forwardLoop(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case ev := <-l.queue:
+			if l.only != nil && !l.only[ev.typ] {
+				l.ack(ev)
+				continue
+			}
+			l.mu.Lock()
+			secret := l.secret
+			l.mu.Unlock()
+			at := ev.at.Format(listenTimeFormat)
+			if err := verifySignature(ev.msg.HTTPHeaders["Stripe-Signature"], []byte(ev.msg.EventPayload), secret); err != nil {
+				l.out.printf("%s   [ERROR] Webhook signature verification failed, not forwarded: %v [%s]", at, err, ev.id)
+				l.ack(ev)
+				continue
+			}
 			// One line per event: when forwarding, it ends with what the
 			// forward target answered.
-			line := fmt.Sprintf("%s   --> %s [%s]", ev.at.Format(listenTimeFormat), ev.typ, ev.id)
+			line := fmt.Sprintf("%s   --> %s [%s]", at, ev.typ, ev.id)
 			if l.forwardTo == "" {
 				l.out.printf("%s", line)
+				l.ack(ev)
 				continue
 			}
 			status, err := l.forward(ctx, ev)
@@ -285,19 +430,25 @@ func (l *listener) forwardLoop(ctx context.Context) {
 			default:
 				l.out.printf("%s  <--  [%d] POST %s", line, status, l.forwardTo)
 			}
+			l.ack(ev)
 		}
 	}
 }
 
-// forward POSTs the event, as billclock sent it, to --forward-to and
+// forwardedHeaders are the delivery's headers a handler may look at.
+var forwardedHeaders = []string{"Stripe-Signature", "Content-Type", "User-Agent"}
+
+// forward POSTs the event, as billclock signed it, to --forward-to and
 // returns the answer's status.
-func (l *listener) forward(ctx context.Context, ev received) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.forwardTo, bytes.NewReader(ev.body))
+func (l *listener) forward(ctx context.Context, ev *received) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.forwardTo, strings.NewReader(ev.msg.EventPayload))
 	if err != nil {
 		return 0, err
 	}
-	for h, v := range ev.header {
-		req.Header[h] = v
+	for _, h := range forwardedHeaders {
+		if v, ok := ev.msg.HTTPHeaders[h]; ok {
+			req.Header.Set(h, v)
+		}
 	}
 	resp, err := l.client.Do(req)
 	if err != nil {
@@ -310,7 +461,7 @@ func (l *listener) forward(ctx context.Context, ev received) (int, error) {
 
 // verifySignature checks a Stripe-Signature header (t=<unix>,v1=<hex>...)
 // against body and secret. The timestamp's age is not checked: billclock's
-// clock may be simulated, and the delivery came over loopback just now.
+// clock may be simulated, and the event was signed as it was sent.
 func verifySignature(header string, body []byte, secret string) error {
 	if header == "" {
 		return errors.New("no Stripe-Signature header")

@@ -356,8 +356,9 @@ func TestClockAdvanceWaitProgress(t *testing.T) {
 	api := testAPI(srv, key)
 	newClock := func() string {
 		t.Helper()
-		// A monthly subscription: advancing 40 days renews it once and
-		// finalizes the renewal's invoice, two tasks.
+		// A monthly subscription: advancing 40 days announces its
+		// upcoming invoice, renews it once and finalizes the renewal's
+		// invoice, three tasks.
 		id := decodeClock(t, mustClocksCLI(t, srv.URL(), key, "create", "--frozen-time", "2024-11-23T00:00:00Z")).ID
 		price := mustDo(t, api, http.MethodPost, "/v1/prices", url.Values{"currency": {"usd"}, "unit_amount": {"1000"},
 			"recurring[interval]": {"month"}, "product_data[name]": {"Seats"}})["id"].(string)
@@ -382,7 +383,7 @@ func TestClockAdvanceWaitProgress(t *testing.T) {
 	if !strings.HasPrefix(stderr, "\r"+id+": advancing, reached 2024-11-23T00:00:00Z of 2025-01-02T00:00:00Z, 0 tasks done (") {
 		t.Errorf("stderr does not start with the advance under way: %q", stderr)
 	}
-	if !regexp.MustCompile(`\r` + id + `: ready at 2025-01-02T00:00:00Z, 2 tasks done \([0-9.]+m?s\) *\n$`).MatchString(stderr) {
+	if !regexp.MustCompile(`\r` + id + `: ready at 2025-01-02T00:00:00Z, 3 tasks done \([0-9.]+m?s\) *\n$`).MatchString(stderr) {
 		t.Errorf("stderr does not end with the ready clock's figures: %q", stderr)
 	}
 	if n := strings.Count(stderr, "\n"); n != 1 {

@@ -13,9 +13,9 @@ import (
 )
 
 // triggerEvents lists the event types `billclock trigger` supports: the
-// fixtures embedded under fixtures/triggers.
+// fixtures embedded under fixtures/billclock.
 func triggerEvents() []string {
-	entries, err := fs.ReadDir(fixtures.Triggers, "triggers")
+	entries, err := fs.ReadDir(fixtures.Triggers, fixtures.TriggersDir)
 	if err != nil {
 		panic(err) // the directory is embedded: it exists
 	}
@@ -31,7 +31,7 @@ func triggerEvents() []string {
 
 // readTrigger reads the fixture behind trigger event.
 func readTrigger(event string) ([]byte, error) {
-	return fs.ReadFile(fixtures.Triggers, path.Join("triggers", event+".json"))
+	return fs.ReadFile(fixtures.Triggers, path.Join(fixtures.TriggersDir, event+".json"))
 }
 
 // newTriggerCommand is `billclock trigger EVENT`, the Stripe CLI's trigger:

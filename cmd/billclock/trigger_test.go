@@ -18,8 +18,9 @@ import (
 const triggerSucceeded = "Trigger succeeded! See its events with `billclock events list`."
 
 // createdLine is a line of the objects a fixture made: step name, object
-// type, id (a coupon's, as at Stripe, has no prefix).
-var createdLine = regexp.MustCompile(`^[a-z0-9_]+ +[a-z_.]+ +([a-z]+_)?[A-Za-z0-9]+$`)
+// type, id (a coupon's, as at Stripe, has no prefix; a schedule's has two
+// parts, sub_sched_).
+var createdLine = regexp.MustCompile(`^[a-z0-9_]+ +[a-z_.]+ +([a-z]+_)*[A-Za-z0-9]+$`)
 
 // required are the events the trigger command must support.
 var requiredTriggers = []string{
@@ -30,6 +31,8 @@ var requiredTriggers = []string{
 	"coupon.created", "coupon.updated", "coupon.deleted",
 	"customer.discount.created", "customer.discount.updated", "customer.discount.deleted",
 	"promotion_code.created", "promotion_code.updated", "tax_rate.created", "tax_rate.updated",
+	"setup_intent.created", "setup_intent.succeeded", "setup_intent.setup_failed", "setup_intent.requires_action",
+	"setup_intent.canceled", "charge.refunded", "charge.refund.updated",
 }
 
 // waitEvent polls until the account has an event of type typ and returns
@@ -151,6 +154,30 @@ func TestTriggerInvoiceItemIsProration(t *testing.T) {
 	item := sub["items"].(map[string]any)["data"].([]any)[0].(map[string]any)
 	if item["quantity"] != float64(5) {
 		t.Errorf("quantity after the seat change = %v, want 5", item["quantity"])
+	}
+}
+
+// TestTriggerSetupFailedListsSetupIntent: a declined setup is kept, and the
+// trigger lists it like the objects its steps answered.
+func TestTriggerSetupFailedListsSetupIntent(t *testing.T) {
+	t.Parallel()
+	srv := emulatortest.Start(t, emulator.Config{NoSync: true})
+	const key = "sk_test_setup_failed"
+	stdout, _, err := runCLI(t, nil, "--api-base", srv.URL(), "--api-key", key, "trigger", "setup_intent.setup_failed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sis := mustDo(t, testAPI(srv, key), http.MethodGet, "/v1/setup_intents", nil)["data"].([]any)
+	if len(sis) != 1 {
+		t.Fatalf("setup intents: %v", sis)
+	}
+	si := sis[0].(map[string]any)
+	if si["status"] != "requires_payment_method" || si["last_setup_error"] == nil {
+		t.Errorf("the declined SetupIntent: %v", si)
+	}
+	want := "Setting up fixture for: setup_intent\n" + fmt.Sprintf("setup_intent  setup_intent  %s\n", si["id"]) + triggerSucceeded + "\n"
+	if stdout != want {
+		t.Errorf("stdout:\n%s\nwant:\n%s", stdout, want)
 	}
 }
 

@@ -90,7 +90,15 @@ func (e *Engine) Finalize(inv *Invoice, now int64) error {
 	if err != nil {
 		return err
 	}
-	return e.finalize(inv, cust, now)
+	if err := e.finalize(inv, cust, now); err != nil {
+		return err
+	}
+	// An invoice sent for payment that advances by itself is sent as it
+	// is finalized.
+	if inv.sentForPayment() && inv.AutoAdvance {
+		return e.issue(inv, now)
+	}
+	return nil
 }
 
 // refusal is an Invalid error of code about inv.
@@ -112,9 +120,16 @@ func (e *Engine) finalize(inv *Invoice, cust *Customer, now int64) error {
 	if _, err := addAmount(total, balanceIn(cust, inv.Currency)); err != nil {
 		return err
 	}
+	if inv.BillingReason == ReasonManual {
+		if err := e.useUpInherited(inv, cust, now); err != nil {
+			return err
+		}
+	}
 	custBefore := snapshotCustomer(cust)
-	cust.NextInvoiceSequence++
-	inv.Number = fmt.Sprintf("%s-%04d", cust.InvoicePrefix, cust.NextInvoiceSequence)
+	if inv.Number == "" { // an invoice given its own number keeps it
+		cust.NextInvoiceSequence++
+		inv.Number = fmt.Sprintf("%s-%04d", cust.InvoicePrefix, cust.NextInvoiceSequence)
+	}
 	inv.StartingBalance = balanceIn(cust, inv.Currency)
 	due, ending := ApplyBalance(total, inv.StartingBalance)
 	inv.EndingBalance = ending
@@ -145,6 +160,9 @@ func (e *Engine) finalize(inv *Invoice, cust *Customer, now int64) error {
 		}
 	}
 	if err := e.emit(EventInvoiceFinalized, now, snapshotInvoice(inv)); err != nil {
+		return err
+	}
+	if err := e.scheduleOverdue(inv, now); err != nil {
 		return err
 	}
 	if p == nil {
@@ -418,6 +436,9 @@ func (e *Engine) finalizeAndCollect(inv *Invoice, cust *Customer, at int64) erro
 		}
 		return e.followInvoice(sub, inv, false, true, at)
 	}
+	if inv.sentForPayment() {
+		return e.issue(inv, at)
+	}
 	if sub != nil && sub.Status == StatusUnpaid {
 		return nil
 	}
@@ -456,6 +477,8 @@ func (e *Engine) invoiceChange(inv *Invoice, sub *Subscription, cust *Customer, 
 		return e.followInvoice(sub, inv, false, false, at)
 	}
 	switch {
+	case inv.sentForPayment():
+		return e.issue(inv, at)
 	case behavior == DefaultIncomplete:
 		// Not attempted: the subscription waits for the invoice's payment.
 		if sub.Status == StatusActive {

@@ -25,6 +25,11 @@ type Ledger interface {
 	PutInvoice(*Invoice) error
 
 	PutInvoiceItem(*InvoiceItem) error
+	InvoiceItem(id string) (*InvoiceItem, error)
+	// DeleteInvoice deletes a draft invoice, and DeleteInvoiceItem an
+	// invoice item that is pending or on a draft (manual.go).
+	DeleteInvoice(id string) error
+	DeleteInvoiceItem(*InvoiceItem) error
 	// PendingInvoiceItems returns the customer's invoice items that are on
 	// no invoice yet, oldest first.
 	PendingInvoiceItems(customer string) ([]*InvoiceItem, error)
@@ -77,6 +82,13 @@ const (
 	// Checkout Session expiring at its expires_at), run in time order with
 	// the engine's: the ledger hands it to its surface (SurfaceTasks).
 	TaskSurface TaskKind = "surface"
+	// TaskOverdue announces that an invoice sent for payment is still
+	// unpaid at its due date (Expect: the due date).
+	TaskOverdue TaskKind = "overdue"
+	// TaskUpcoming announces a subscription's next renewal invoice
+	// DunningPolicy.UpcomingNotice before its period ends (Expect: the
+	// period's end).
+	TaskUpcoming TaskKind = "upcoming"
 )
 
 // SurfaceTasks is a Ledger that runs the TaskSurface tasks of the surface
@@ -189,6 +201,21 @@ type NewSubscription struct {
 	IncompleteUntilPaid bool
 	// Terms are the subscription's discounts and default tax rates.
 	Terms
+	// BackdateStart, if not zero, is an earlier start: the time since is
+	// billed on the first invoice (backdate.go).
+	BackdateStart int64
+	// Currency, if set, is the subscription's currency: every price must
+	// be in it.
+	Currency string
+	// AddInvoiceItems are one-time charges for the first invoice
+	// (invoiceitems.go).
+	AddInvoiceItems []InvoiceItemSpec
+	// Schedule is the subscription schedule creating the subscription.
+	Schedule string
+	// CollectionMethod and DaysUntilDue say how its invoices are
+	// collected (sendinvoice.go).
+	CollectionMethod CollectionMethod
+	DaysUntilDue     *int64
 }
 
 // resolvedPrice is a recurring price with its product's name.
@@ -210,6 +237,9 @@ func (e *Engine) recurringPrice(id, param string, sub *Subscription) (*resolvedP
 			be.Param = param
 		}
 		return nil, err
+	}
+	if p.Deleted && param != "" {
+		return nil, NotFoundError("price", id, param) // what subscriptions hold still bills
 	}
 	if p.Recurring == nil {
 		return nil, priceRefusal(CodePriceNotRecurring, param, p)
@@ -266,7 +296,7 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 	sub := &Subscription{ID: id, Customer: cust.ID, Clock: cust.Clock, Created: now, StartDate: now,
 		Status: StatusActive, Metadata: in.Metadata, CancelAtPeriodEnd: in.CancelAtPeriodEnd,
 		DefaultPaymentMethod: in.DefaultPaymentMethod, MissingPaymentMethodAtTrialEnd: in.MissingPaymentMethodAtTrialEnd,
-		IncompleteUntilPaid: in.IncompleteUntilPaid}
+		IncompleteUntilPaid: in.IncompleteUntilPaid, Currency: in.Currency, Schedule: in.Schedule}
 	prices := map[string]*resolvedPrice{}
 	for i, spec := range in.Items {
 		param := fmt.Sprintf("items[%d][price]", i)
@@ -314,6 +344,9 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 		sub.BillingCycleAnchor, sub.PeriodIndex = now, 1
 		sub.PeriodStart, sub.PeriodEnd = now, sub.Interval.Nth(now, 1)
 	}
+	if err := backdate(sub, in, now); err != nil {
+		return nil, err
+	}
 	if in.CancelAt != 0 {
 		if in.CancelAt <= now {
 			return nil, invalid(CodeCancelAtNotFuture, "cancel_at")
@@ -323,11 +356,22 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 	if err := e.subscriptionTerms(sub, nil, cust, in.Items, in.Terms, now); err != nil {
 		return nil, err
 	}
+	if err := e.addInvoiceItems(sub, in.AddInvoiceItems, now); err != nil {
+		return nil, err
+	}
+	if err := setCollection(sub, &in.CollectionMethod, in.DaysUntilDue); err != nil {
+		return nil, err
+	}
 
 	inv := e.newInvoice(cust, sub, ReasonSubscriptionCreate, now)
 	if err := e.sweepPending(inv, sweptBy(sub)); err != nil {
 		return nil, err
 	}
+	backdated, err := e.backdatedLines(sub, prices, in, now)
+	if err != nil {
+		return nil, err
+	}
+	inv.Lines = append(inv.Lines, backdated...)
 	for _, it := range sub.Items {
 		if it.Units != nil {
 			continue // billed by unitLines below
@@ -342,6 +386,8 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 		switch {
 		case sub.Status == StatusTrialing:
 			line.Billed = rp.billed(LineTrial)
+		case sub.PeriodIndex == 0 && len(backdated) > 0:
+			continue // the backdated lines bill the first period
 		case sub.PeriodIndex == 0:
 			// First period cut short by the anchor: prorated against the
 			// full period that ends at the anchor, or free without
@@ -376,7 +422,8 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 		return nil, err
 	}
 	behavior := in.PaymentBehavior
-	if due > 0 && (behavior == DefaultIncomplete || !chargeable(pm)) {
+	// A subscription whose invoices are sent for payment is active at once.
+	if due > 0 && !sub.sendsInvoices() && (behavior == DefaultIncomplete || !chargeable(pm)) {
 		sub.Status = StatusIncomplete
 	}
 	if err := e.emit(EventSubscriptionCreated, now, snapshotSub(sub)); err != nil {
@@ -391,6 +438,10 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 	switch {
 	case inv.AmountDue() == 0:
 		if err := e.payNothing(inv, now); err != nil {
+			return nil, err
+		}
+	case inv.sentForPayment():
+		if err := e.issue(inv, now); err != nil {
 			return nil, err
 		}
 	case behavior != DefaultIncomplete:
@@ -440,6 +491,9 @@ func (e *Engine) scheduleSubscription(sub *Subscription, now int64) error {
 			return err
 		}
 	}
+	if err := e.scheduleUpcoming(sub, now); err != nil {
+		return err
+	}
 	return e.scheduleCancel(sub)
 }
 
@@ -455,6 +509,10 @@ func (e *Engine) newInvoice(cust *Customer, sub *Subscription, reason BillingRea
 		BillingReason: reason, Currency: "usd", PeriodStart: now, PeriodEnd: now, AutoAdvance: true}
 	if sub != nil {
 		inv.Subscription, inv.Currency = sub.ID, sub.Currency
+		inv.CollectionMethod = sub.CollectionMethod
+		if sub.sendsInvoices() {
+			inv.DueDate = now + sub.DaysUntilDue*secondsPerDay
+		}
 	}
 	return inv
 }
@@ -474,10 +532,7 @@ func (e *Engine) sweepPending(inv *Invoice, keep func(*InvoiceItem) bool) error 
 		if err := e.L.PutInvoiceItem(ii); err != nil {
 			return err
 		}
-		inv.Lines = append(inv.Lines, InvoiceLine{ID: e.L.NewID("il_"), Amount: ii.Amount, Billed: ii.Billed, Description: ii.Description,
-			PeriodStart: ii.PeriodStart, PeriodEnd: ii.PeriodEnd, Proration: ii.Proration, Quantity: ii.Quantity,
-			Price: ii.Price, SubscriptionItem: ii.SubscriptionItem, InvoiceItem: ii.ID})
-		carryItemTerms(&inv.Lines[len(inv.Lines)-1], ii)
+		inv.Lines = append(inv.Lines, itemLine(e.L.NewID("il_"), ii))
 	}
 	return nil
 }
@@ -514,6 +569,19 @@ type SubscriptionChange struct {
 	MissingPaymentMethodAtTrialEnd *string
 	// Terms change the subscription's discounts and default tax rates.
 	Terms
+	// PauseCollection pauses the collection of the subscription's
+	// invoices, or with no Behavior resumes it; nil leaves it (pause.go).
+	PauseCollection *PauseCollection
+	// BillingCycleAnchorNow resets the billing cycle to start now
+	// (anchor.go).
+	BillingCycleAnchorNow bool
+	// AddInvoiceItems are one-time charges for the subscription's next
+	// invoice (invoiceitems.go).
+	AddInvoiceItems []InvoiceItemSpec
+	// CollectionMethod and DaysUntilDue change how its invoices are
+	// collected: nil leaves them.
+	CollectionMethod *CollectionMethod
+	DaysUntilDue     *int64
 }
 
 // UpdateSubscription changes a subscription at now: items, seats, prices
@@ -643,6 +711,9 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 	if ch.MissingPaymentMethodAtTrialEnd != nil {
 		sub.MissingPaymentMethodAtTrialEnd = *ch.MissingPaymentMethodAtTrialEnd
 	}
+	if err := setCollection(sub, ch.CollectionMethod, ch.DaysUntilDue); err != nil {
+		return nil, err
+	}
 	if ch.TrialEnd != nil && *ch.TrialEnd > now {
 		if err := e.moveTrialEnd(sub, *ch.TrialEnd, now); err != nil {
 			return nil, err
@@ -650,6 +721,14 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 	}
 
 	if err := e.subscriptionTerms(sub, before, cust, ch.Items, ch.Terms, now); err != nil {
+		return nil, err
+	}
+	if ch.PauseCollection != nil {
+		if err := e.setPauseCollection(sub, *ch.PauseCollection, now); err != nil {
+			return nil, err
+		}
+	}
+	if err := e.addInvoiceItems(sub, ch.AddInvoiceItems, now); err != nil {
 		return nil, err
 	}
 
@@ -686,7 +765,7 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 			}
 		}
 	}
-	if behavior == ProrateAlways && len(created) > 0 {
+	if behavior == ProrateAlways && len(created) > 0 && !ch.BillingCycleAnchorNow {
 		inv := e.newInvoice(cust, sub, ReasonSubscriptionUpdate, now)
 		if err := e.sweepPending(inv, func(ii *InvoiceItem) bool { return ii.Subscription == sub.ID }); err != nil {
 			return nil, err
@@ -694,6 +773,11 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 		inv.PeriodStart, inv.PeriodEnd = t, t
 		sub.LatestInvoice = inv.ID
 		if err := e.invoiceChange(inv, sub, cust, ch.PaymentBehavior, now); err != nil {
+			return nil, err
+		}
+	}
+	if ch.BillingCycleAnchorNow {
+		if err := e.resetCycle(sub, cust, behavior, ch.PaymentBehavior, now); err != nil {
 			return nil, err
 		}
 	}
@@ -847,6 +931,9 @@ func (e *Engine) end(sub *Subscription, at int64) error {
 	if err := e.emit(EventSubscriptionDeleted, at, snapshotSub(sub)); err != nil {
 		return err
 	}
+	if err := e.subscriptionEnded(sub, at); err != nil {
+		return err
+	}
 	return e.stopCollection(sub.LatestInvoice, at)
 }
 
@@ -876,6 +963,10 @@ func (e *Engine) apply(t *Task) error {
 		if err != nil || inv.Status != InvoiceDraft || !inv.AutoAdvance {
 			return ignoreNotFound(err)
 		}
+		// A draft whose finalization was moved waits for its own task.
+		if inv.AutomaticallyFinalizesAt != 0 && inv.AutomaticallyFinalizesAt != t.At {
+			return nil
+		}
 		cust, err := e.L.Customer(inv.Customer)
 		if err != nil {
 			return ignoreNotFound(err) // the customer was deleted: the draft stays a draft
@@ -890,6 +981,10 @@ func (e *Engine) apply(t *Task) error {
 			return st.RunSurfaceTask(*t)
 		}
 		return nil
+	case TaskScheduleStart, TaskSchedulePhaseEnd, TaskScheduleExpiring:
+		return e.applyScheduleTask(t)
+	case TaskOverdue:
+		return e.overdue(t)
 	}
 	sub, err := e.L.Subscription(t.Subject)
 	if err != nil || sub.Status == StatusCanceled || sub.Status == StatusIncompleteExpired {
@@ -916,6 +1011,13 @@ func (e *Engine) apply(t *Task) error {
 			return nil
 		}
 		return e.endPeriod(sub, t.At)
+	case TaskResumeCollection:
+		return e.resumeCollection(sub, t)
+	case TaskUpcoming:
+		if sub.PeriodEnd != t.Expect {
+			return nil
+		}
+		return e.announceUpcoming(sub, t.At)
 	}
 	return fmt.Errorf("unknown task kind %q", t.Kind)
 }
@@ -930,6 +1032,11 @@ func ignoreNotFound(err error) error {
 // endPeriod renews sub at the end of its period (or trial), or ends it if
 // it was set to cancel then. A paused subscription does not renew.
 func (e *Engine) endPeriod(sub *Subscription, at int64) error {
+	// A schedule's phase that ends now changes the subscription first, so
+	// that the renewal bills the next phase.
+	if moved, err := e.phaseEndsFirst(sub, at); err != nil || moved {
+		return err
+	}
 	if sub.CancelAtPeriodEnd || sub.CancelAt != 0 && sub.CancelAt <= at {
 		return e.end(sub, at)
 	}
@@ -988,6 +1095,7 @@ func (e *Engine) endPeriod(sub *Subscription, at int64) error {
 		return err
 	}
 	sub.LatestInvoice = inv.ID
+	holdPausedRenewal(inv, sub, at)
 	if err := e.L.PutSubscription(sub); err != nil {
 		return err
 	}
@@ -1000,7 +1108,15 @@ func (e *Engine) endPeriod(sub *Subscription, at int64) error {
 	if err := e.emit(EventInvoiceCreated, at, snapshotInvoice(inv)); err != nil {
 		return err
 	}
-	if err := e.L.Schedule(Task{Clock: sub.Clock, At: inv.AutomaticallyFinalizesAt, Kind: TaskFinalize, Subject: inv.ID}); err != nil {
+	if err := e.settlePausedRenewal(inv, sub, cust, at); err != nil {
+		return err
+	}
+	if inv.Status == InvoiceDraft && inv.AutoAdvance {
+		if err := e.L.Schedule(Task{Clock: sub.Clock, At: inv.AutomaticallyFinalizesAt, Kind: TaskFinalize, Subject: inv.ID}); err != nil {
+			return err
+		}
+	}
+	if err := e.scheduleUpcoming(sub, at); err != nil {
 		return err
 	}
 	return e.L.Schedule(Task{Clock: sub.Clock, At: sub.PeriodEnd, Kind: TaskPeriodEnd, Subject: sub.ID, Expect: sub.PeriodEnd})
@@ -1063,6 +1179,17 @@ func (e *Engine) ClockAdvanceLimit(clock string, frozen int64) (int64, error) {
 		}
 		return nil
 	})
+	if err != nil {
+		return 0, err
+	}
+	// A schedule not started yet limits like the subscription it will
+	// make.
+	err = e.scheduleIntervals(clock, func(iv Interval) {
+		if !seen[iv] {
+			seen[iv] = true
+			intervals = append(intervals, iv)
+		}
+	})
 	return AdvanceLimit(frozen, intervals), err
 }
 
@@ -1082,6 +1209,9 @@ func (e *Engine) DeleteClockObjects(clock string, now int64) error {
 		if err := e.end(s, now); err != nil {
 			return err
 		}
+	}
+	if err := e.cancelClockSchedules(clock, now); err != nil {
+		return err
 	}
 	var custs []*Customer
 	if err := e.L.CustomersOnClock(clock, func(c *Customer) error { custs = append(custs, c); return nil }); err != nil {

@@ -94,6 +94,18 @@ func (m *memLedger) Invoice(id string) (*Invoice, error) {
 }
 func (m *memLedger) PutInvoice(inv *Invoice) error        { return m.put(inv.ID, inv) }
 func (m *memLedger) PutInvoiceItem(ii *InvoiceItem) error { return m.put(ii.ID, ii) }
+func (m *memLedger) InvoiceItem(id string) (*InvoiceItem, error) {
+	var ii InvoiceItem
+	return &ii, m.get(id, "invoice_item", &ii)
+}
+func (m *memLedger) DeleteInvoice(id string) error {
+	delete(m.objects, id)
+	return nil
+}
+func (m *memLedger) DeleteInvoiceItem(ii *InvoiceItem) error {
+	delete(m.objects, ii.ID)
+	return nil
+}
 func (m *memLedger) PendingInvoiceItems(customer string) ([]*InvoiceItem, error) {
 	var out []*InvoiceItem
 	err := eachOf(m, "ii_", func(ii *InvoiceItem) error {

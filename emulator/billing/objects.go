@@ -26,6 +26,16 @@ type Customer struct {
 	// Discount applies to the customer's invoices whose subscription has
 	// no discount of its own (discounts.go).
 	Discount *Discount `json:"discount,omitempty"`
+	// Contact details and preferences (customers.go). Address and
+	// Shipping are replaced whole, never changed in place.
+	Address          *Address  `json:"address,omitempty"`
+	Shipping         *Shipping `json:"shipping,omitempty"`
+	Phone            string    `json:"phone,omitempty"`
+	PreferredLocales []string  `json:"preferred_locales,omitempty"`
+	TaxExempt        TaxExempt `json:"tax_exempt,omitempty"`
+	// InvoiceFooter is the footer the customer's invoices made by hand
+	// get unless they are given their own.
+	InvoiceFooter string `json:"invoice_footer,omitempty"`
 }
 
 // Product is something sold.
@@ -53,6 +63,9 @@ type Price struct {
 	LookupKey string            `json:"lookup_key,omitempty"`
 	Nickname  string            `json:"nickname,omitempty"`
 	Metadata  map[string]string `json:"metadata,omitempty"`
+	// Deleted prices cannot be looked up or subscribed to any more; the
+	// subscriptions that have them go on billing them.
+	Deleted bool `json:"deleted,omitempty"`
 }
 
 // SubscriptionStatus is where a subscription is in its life.
@@ -111,11 +124,23 @@ type Subscription struct {
 	// IncompleteUntilPaid: an incomplete subscription waits for its first
 	// payment without expiring (lifecycle.go).
 	IncompleteUntilPaid bool `json:"incomplete_until_paid,omitempty"`
+	// Schedule is the subscription schedule that manages the subscription,
+	// if any (schedules.go).
+	Schedule string `json:"schedule,omitempty"`
+	// PauseCollection, when set, pauses the collection of the
+	// subscription's renewal invoices (pause.go). It is replaced, never
+	// changed in place.
+	PauseCollection *PauseCollection `json:"pause_collection,omitempty"`
 	// Discounts apply, in order, to the subscription's invoices
 	// (discounts.go). DefaultTaxRates tax its lines that have no tax rates
 	// of their own (taxes.go).
 	Discounts       []Discount `json:"discounts,omitempty"`
 	DefaultTaxRates []string   `json:"default_tax_rates,omitempty"`
+	// CollectionMethod is how its invoices are collected; with
+	// CollectBySending each is due DaysUntilDue days after it is made
+	// (sendinvoice.go).
+	CollectionMethod CollectionMethod `json:"collection_method,omitempty"`
+	DaysUntilDue     int64            `json:"days_until_due,omitempty"`
 }
 
 // SubscriptionItem is one price, times a quantity (seats), in a subscription.
@@ -217,6 +242,18 @@ type Invoice struct {
 	// no tax rates of their own. See totals.go.
 	Discounts       []Discount `json:"discounts,omitempty"`
 	DefaultTaxRates []string   `json:"default_tax_rates,omitempty"`
+	// CollectionMethod is how the invoice is collected; DueDate is when
+	// an invoice sent for payment (CollectBySending) is due, and SentAt
+	// when it was last sent (sendinvoice.go).
+	CollectionMethod CollectionMethod `json:"collection_method,omitempty"`
+	DueDate          int64            `json:"due_date,omitempty"`
+	SentAt           int64            `json:"sent_at,omitempty"`
+	// Description and Footer are texts shown on the invoice.
+	Description string `json:"description,omitempty"`
+	Footer      string `json:"footer,omitempty"`
+	// Preview marks an invoice that was computed and never stored: what
+	// a renewal or a change would make (preview.go).
+	Preview bool `json:"preview,omitempty"`
 }
 
 // Total is the sum of the invoice's lines after their discounts and with

@@ -40,6 +40,12 @@
 //     on no clock (wall time), clocks past their dialect's ClockLifetime,
 //     pruning of events, attempts, tombstones and idempotency records, and
 //     the one-time upgrade of databases from earlier billclocks.
+//   - The event stream (stream.go): Runtime.Subscribe follows an account's
+//     new events in the order they were recorded, from the moment it was
+//     made, the one channel under every live view of events (a dialect's
+//     listen protocol). A stream is a position in the event log that each
+//     Stream.Next reads on from; commits only wake it, so a slow reader
+//     holds up nothing.
 //
 // # Dialects
 //

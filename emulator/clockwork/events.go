@@ -65,6 +65,7 @@ func (l *Ledger) StoreEvent(id, typ string, created int64, stored []byte) error 
 	if err := events.Append(id, l.Wall(), stored); err != nil {
 		return err
 	}
+	l.rt.streams.recorded(l.tx, l.account)
 	return events.SetGroups(id, created, eventGroups(typ)...)
 }
 

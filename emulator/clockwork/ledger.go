@@ -504,6 +504,33 @@ func (l *Ledger) PutInvoiceItem(ii *billing.InvoiceItem) error {
 	return x.Remove(ii.Customer, ii.ID)
 }
 
+// DeleteInvoice deletes an invoice (a draft: the engine deletes no
+// other).
+func (l *Ledger) DeleteInvoice(id string) error {
+	c, err := l.Collection(InvoicesCollection)
+	if err != nil {
+		return err
+	}
+	return c.Delete(id)
+}
+
+// DeleteInvoiceItem deletes an invoice item, and files it no longer as
+// pending.
+func (l *Ledger) DeleteInvoiceItem(ii *billing.InvoiceItem) error {
+	c, err := l.Collection(InvoiceItemsCollection)
+	if err != nil {
+		return err
+	}
+	if err := c.Delete(ii.ID); err != nil {
+		return err
+	}
+	x, err := l.index(pendingItems)
+	if err != nil {
+		return err
+	}
+	return x.Remove(ii.Customer, ii.ID)
+}
+
 // PendingInvoiceItems returns the customer's invoice items on no invoice
 // yet, oldest first.
 func (l *Ledger) PendingInvoiceItems(customer string) ([]*billing.InvoiceItem, error) {

@@ -47,6 +47,7 @@ type Runtime struct {
 	inflight  sync.Map // account + "\x00" + idempotency key -> struct{}
 	advancer  *advancer
 	deliverer *deliverer
+	streams   streams
 	// dialects in the order they were registered; the first answers
 	// requests that no dialect claims, and owns accounts that recorded
 	// none.
@@ -163,6 +164,9 @@ func (rt *Runtime) claimant(r *http.Request) Dialect {
 // advances, delivering webhooks, sweeping what has expired) until ctx
 // ends, then waits for work in progress to commit.
 func (rt *Runtime) Run(ctx context.Context) error {
+	// Last, after the work that records events: streams end with the
+	// runtime, so that nothing reads the database after it closes.
+	defer rt.streams.close()
 	var wg sync.WaitGroup
 	for _, work := range []func(context.Context) error{rt.deliverer.run, func(ctx context.Context) error {
 		rt.janitor(ctx)

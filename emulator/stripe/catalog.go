@@ -201,7 +201,7 @@ func (s *Surface) deleteProduct(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	price, err := findPrice(l, func(p *billing.Price) bool { return p.Product == prod.ID })
+	price, err := findPrice(l, func(p *billing.Price) bool { return p.Product == prod.ID && !p.Deleted })
 	if err != nil {
 		return nil, err
 	}
@@ -391,7 +391,7 @@ func (s *Surface) retrievePrice(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	price, err := l.Price(c.vars["id"])
+	price, err := l.livePrice(c.vars["id"])
 	if err != nil {
 		return nil, err
 	}
@@ -411,7 +411,7 @@ func (s *Surface) updatePrice(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	price, err := l.Price(c.vars["id"])
+	price, err := l.livePrice(c.vars["id"])
 	if err != nil {
 		return nil, err
 	}
@@ -482,7 +482,7 @@ func (s *Surface) listPrices(c *call, tx *store.Tx) (any, error) {
 	}
 	match := func(p *billing.Price) bool {
 		switch {
-		case hasActive && p.Active != active,
+		case p.Deleted, hasActive && p.Active != active,
 			product != "" && p.Product != product,
 			typ == "one_time" && p.Recurring != nil,
 			typ == "recurring" && p.Recurring == nil,

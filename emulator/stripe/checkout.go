@@ -524,10 +524,10 @@ func renderCheckoutLines(l *ledger, cs *checkoutSession, ids []string, pg store.
 type checkoutLineParam struct {
 	checkoutLine
 	param string
-	data  *inlinePrice
+	data  *checkoutPrice
 }
 
-type inlinePrice struct {
+type checkoutPrice struct {
 	currency    string
 	amount      int64
 	product     string
@@ -590,7 +590,7 @@ func (p *params) checkoutLines(name string) []checkoutLineParam {
 			sub.fail(aq.check())
 		}
 		if pd, ok := sub.sub("price_data"); ok {
-			ip := &inlinePrice{}
+			ip := &checkoutPrice{}
 			cur, hasCur := readCurrency(pd, "price_data[currency]")
 			if !hasCur {
 				pd.fail(errMissing("price_data[currency]"))
@@ -650,7 +650,7 @@ func (p *params) checkoutLines(name string) []checkoutLineParam {
 			sub.fail(errMissing("quantity"))
 		}
 		if err := sub.check(); err != nil {
-			p.fail(nested(param, err))
+			p.fail(nestError(param, err))
 			return nil
 		}
 		out = append(out, lp)

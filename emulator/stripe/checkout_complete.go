@@ -307,7 +307,7 @@ func (s *Surface) completeCheckoutRoute(c *call, tx *store.Tx) (any, error) {
 				in.quantities[i] = q
 			}
 			if err := sub.check(); err != nil {
-				c.p.fail(nested(fmt.Sprintf("line_items[%d]", i), err))
+				c.p.fail(nestError(fmt.Sprintf("line_items[%d]", i), err))
 			}
 		}
 	}

@@ -25,6 +25,14 @@ type customerFields struct {
 	clearMetadata            bool
 	// defaultPM is invoice_settings[default_payment_method]; nil when not sent.
 	defaultPM *string
+	// footer is invoice_settings[footer]; nil when not sent.
+	footer *string
+	// contact holds the contact details and preferences sent (contact.go).
+	contact customerContact
+	// balance, invoicePrefix and nextSequence are nil when not sent.
+	balance       *int64
+	invoicePrefix *string
+	nextSequence  *int64
 }
 
 // readCustomerFields reads the parameters customer create and update share.
@@ -37,7 +45,21 @@ func readCustomerFields(p *params) customerFields {
 	f.metadata, f.clearMetadata = p.metadata("metadata")
 	if settings, ok := p.sub("invoice_settings"); ok {
 		f.defaultPM = settings.clearable("invoice_settings[default_payment_method]")
+		f.footer = settings.clearableText("invoice_settings[footer]", maxFooter)
 		p.fail(settings.check())
+	}
+	f.contact = readContact(p)
+	if v, ok := p.intIn("balance", -billing.MaxAmount, billing.MaxAmount); ok {
+		f.balance = &v
+	}
+	if v, ok := p.str("invoice_prefix"); ok {
+		if !validInvoicePrefix(v) {
+			p.fail(invalid("invoice_prefix", "Invalid invoice_prefix: %s. It must be 3 to 12 uppercase letters or digits.", v))
+		}
+		f.invoicePrefix = &v
+	}
+	if v, ok := p.intIn("next_invoice_sequence", 1, maxInvoiceSequence); ok {
+		f.nextSequence = &v
 	}
 	return f
 }
@@ -56,6 +78,17 @@ func (f customerFields) apply(c *billing.Customer) {
 		c.Description = *f.description
 	}
 	c.Metadata = applyMetadata(c.Metadata, f.metadata, f.clearMetadata)
+	if f.footer != nil {
+		c.InvoiceFooter = *f.footer
+	}
+	f.contact.apply(c)
+	if f.invoicePrefix != nil {
+		c.InvoicePrefix = *f.invoicePrefix
+	}
+	if f.nextSequence != nil {
+		// The engine counts the invoices numbered so far.
+		c.NextInvoiceSequence = int(*f.nextSequence - 1)
+	}
 }
 
 // newInvoicePrefix returns 8 random uppercase letters and digits.
@@ -79,6 +112,10 @@ func (s *Surface) createCustomer(c *call, tx *store.Tx) (any, error) {
 	source, hasSource := c.p.str("source")
 	clockID, _ := c.p.str("test_clock")
 	discount := readCustomerDiscount(c.p)
+	id, hasID := c.p.str("id")
+	if hasID && !validCustomID(id) {
+		c.p.fail(invalid("id", "Invalid id: %s. billclock takes up to 255 printable characters other than spaces, '/', '?', '#' and '%%'.", elide(id)))
+	}
 	ex, err := c.p.expansions(customerExpansions...)
 	if err != nil {
 		return nil, err
@@ -107,8 +144,16 @@ func (s *Surface) createCustomer(c *call, tx *store.Tx) (any, error) {
 				"billclock enforces this Stripe limit because it was started with --stripe-limits.", maxCustomersPerClock, clockID, n)
 		}
 	}
-	cust := &billing.Customer{ID: l.NewID("cus_"), Created: created, Clock: clockID, InvoicePrefix: newInvoicePrefix()}
+	if !hasID {
+		id = l.NewID("cus_")
+	} else if err := customerIDFree(l, id); err != nil {
+		return nil, err
+	}
+	cust := &billing.Customer{ID: id, Created: created, Clock: clockID, InvoicePrefix: newInvoicePrefix()}
 	f.apply(cust)
+	if f.balance != nil {
+		cust.Balance, cust.BalanceCurrency = *f.balance, defaultCurrency
+	}
 	// The payment methods to attach once the customer exists, in order.
 	var attach []*billing.PaymentMethod
 	var pm *billing.PaymentMethod
@@ -160,6 +205,11 @@ func (s *Surface) createCustomer(c *call, tx *store.Tx) (any, error) {
 	}
 	if err := l.Emit(billing.Event{Type: billing.EventCustomerCreated, Time: created, Object: cust}); err != nil {
 		return nil, err
+	}
+	if cust.Balance != 0 {
+		if err := l.Engine().InitialBalance(cust, created); err != nil {
+			return nil, err
+		}
 	}
 	for _, pm := range attach {
 		if err := l.Engine().AttachPaymentMethod(pm, cust, created); err != nil {
@@ -223,6 +273,11 @@ func (s *Surface) updateCustomer(c *call, tx *store.Tx) (any, error) {
 	snapshot := *cust
 	snapshot.Metadata = maps.Clone(cust.Metadata)
 	f.apply(cust)
+	if f.balance != nil {
+		if err := l.Engine().SetBalance(cust, *f.balance, defaultCurrency, billing.BalanceAdjustment, now); err != nil {
+			return nil, err
+		}
+	}
 	if f.defaultPM != nil {
 		cust.DefaultPaymentMethod = ""
 		if *f.defaultPM != "" {

@@ -194,8 +194,8 @@ func TestCustomerParams(t *testing.T) {
 	a := newAPI(t, nil, Options{})
 	a.fails("POST", "/v1/customers", url.Values{"email": {"a@b.c"}, "favourite_colour": {"red"}},
 		400, "favourite_colour", "parameter_unknown", "Received unknown parameter: favourite_colour")
-	a.fails("POST", "/v1/customers", url.Values{"invoice_settings[footer]": {"hi"}},
-		400, "invoice_settings[footer]", "parameter_unknown", "Received unknown parameter: invoice_settings[footer]")
+	a.fails("POST", "/v1/customers", url.Values{"invoice_settings[favourite_colour]": {"red"}},
+		400, "invoice_settings[favourite_colour]", "parameter_unknown", "Received unknown parameter: invoice_settings[favourite_colour]")
 	a.fails("POST", "/v1/customers", url.Values{"payment_method": {"card_123"}},
 		404, "payment_method", "resource_missing", "No such PaymentMethod: 'card_123'")
 	a.fails("POST", "/v1/customers", url.Values{"expand[]": {"subscriptions"}},

@@ -3,7 +3,6 @@ package stripe
 import (
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/billclock/billclock/emulator/billing"
 	"github.com/billclock/billclock/store"
@@ -53,38 +52,12 @@ func (p *params) discountSpecs(name string) *[]billing.DiscountSpec {
 		spec.PromotionCode, _ = sub.str("promotion_code")
 		spec.Discount, _ = sub.str("discount")
 		if err := sub.check(); err != nil {
-			p.fail(nested(param, err))
+			p.fail(nestError(param, err))
 			return nil
 		}
 		specs = append(specs, spec)
 	}
 	return &specs
-}
-
-// nested renames the parameter of err, found in a hash read on its own,
-// as the parameter of the request it sits in: "coupon" in discounts[0]
-// becomes "discounts[0][coupon]", "tax_rates[1]" in items[0] becomes
-// "items[0][tax_rates][1]".
-func nested(param string, err error) error {
-	e, ok := err.(*Error)
-	if !ok || e.Param == "" {
-		return err
-	}
-	out := *e
-	head, rest := e.Param, ""
-	for i, r := range e.Param {
-		if r == '[' {
-			head, rest = e.Param[:i], e.Param[i:]
-			break
-		}
-	}
-	out.Param = param + "[" + head + "]" + rest
-	if out.Code == "parameter_unknown" {
-		out.Message = "Received unknown parameter: " + out.Param
-	}
-	// Messages that quote the parameter quote it whole.
-	out.Message = strings.ReplaceAll(out.Message, "'"+e.Param+"'", "'"+out.Param+"'")
-	return &out
 }
 
 // taxRateIDs reads a list of tax rate ids (default_tax_rates[0]=txr_1, or
@@ -126,7 +99,7 @@ func (p *params) itemDiscounts() {
 	specs := p.discountSpecs("discounts")
 	if specs != nil && len(*specs) > 0 {
 		p.fail(invalid("discounts", "billclock does not support discounts on subscription items: put them on the "+
-			"subscription (discounts) instead."))
+			"subscription instead."))
 	}
 }
 

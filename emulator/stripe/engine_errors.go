@@ -107,7 +107,13 @@ func engineMessage(e *billing.Error) string {
 	if word, ok := engineMessages[e.Code]; ok {
 		return word(e)
 	}
+	if word, ok := subscriptionMessages[e.Code]; ok {
+		return word(e)
+	}
 	if word, ok := moneyMessages[e.Code]; ok {
+		return word(e)
+	}
+	if word, ok := invoicingMessages[e.Code]; ok {
 		return word(e)
 	}
 	return e.Error()

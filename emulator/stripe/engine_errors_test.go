@@ -49,7 +49,7 @@ func TestEngineCodesAllWorded(t *testing.T) {
 	}
 	require.Greater(t, len(codes), 50, "the engine's codes were found, its coupons' and taxes' too")
 	worded := map[string]bool{}
-	for _, m := range []map[billing.Code]func(*billing.Error) string{engineMessages, moneyMessages} {
+	for _, m := range []map[billing.Code]func(*billing.Error) string{engineMessages, moneyMessages, invoicingMessages, subscriptionMessages} {
 		for c := range m {
 			assert.False(t, worded[string(c)], "%s is worded twice", c)
 			worded[string(c)] = true

@@ -42,6 +42,7 @@ var eventTypes = map[billing.EventType]string{
 	billing.EventInvoiceItemDeleted:       "invoiceitem.deleted",
 
 	billing.EventSubscriptionPaused:            "customer.subscription.paused",
+	billing.EventSubscriptionResumed:           "customer.subscription.resumed",
 	billing.EventPaymentMethodAttached:         "payment_method.attached",
 	billing.EventPaymentMethodDetached:         "payment_method.detached",
 	billing.EventPaymentMethodUpdated:          "payment_method.updated",
@@ -59,6 +60,21 @@ var eventTypes = map[billing.EventType]string{
 	billing.EventInvoiceMarkedUncollectible:    "invoice.marked_uncollectible",
 	billing.EventInvoicePaymentPaid:            "invoice_payment.paid",
 	billing.EventBalanceTransactionCreated:     "customer.balance_transaction.created",
+
+	billing.EventSetupCreated:        "setup_intent.created",
+	billing.EventSetupSucceeded:      "setup_intent.succeeded",
+	billing.EventSetupFailed:         "setup_intent.setup_failed",
+	billing.EventSetupRequiresAction: "setup_intent.requires_action",
+	billing.EventSetupCanceled:       "setup_intent.canceled",
+	billing.EventChargeRefunded:      "charge.refunded",
+	billing.EventRefundCreated:       "refund.created",
+	billing.EventRefundUpdated:       "refund.updated",
+	eventChargeRefundUpdated:         "charge.refund.updated",
+
+	billing.EventInvoiceSent:     "invoice.sent",
+	billing.EventInvoiceOverdue:  "invoice.overdue",
+	billing.EventInvoiceUpcoming: "invoice.upcoming",
+	billing.EventInvoiceDeleted:  "invoice.deleted",
 }
 
 // eventObject is a Stripe event, stored as rendered: events are snapshots.
@@ -119,6 +135,10 @@ func renderValue(v any, lk renderLookup) (any, error) {
 		out = renderProduct(o)
 	case *billing.Price:
 		out = renderPrice(o)
+	case *planView:
+		out, err = renderPlan(o, lk, nil)
+	case *billing.SubscriptionSchedule:
+		out, err = renderSchedule(o, lk, nil)
 	case *billing.Subscription:
 		out, err = renderSubscription(o, lk, nil)
 	case *billing.Invoice:
@@ -145,6 +165,10 @@ func renderValue(v any, lk renderLookup) (any, error) {
 		out = o
 	case *portalSession:
 		out, err = renderPortalSession(o, lk, nil)
+	case *billing.Setup:
+		out, err = renderSetupIntent(o, lk, nil)
+	case *billing.Refund:
+		out, err = renderRefund(o, lk, nil)
 	default:
 		return nil, fmt.Errorf("render: no Stripe shape for %T", v)
 	}

@@ -52,6 +52,37 @@ var fuzzRoutes = []struct{ method, path string }{
 	{"POST", "/v1/billing_portal/configurations"},
 	{"POST", "/v1/billing_portal/sessions"},
 	{"GET", "/_billclock/test_clocks/{clock}/progress"},
+	{"POST", "/v1/subscriptions/{subscription}/resume"},
+	{"POST", "/v1/plans"},
+	{"GET", "/v1/plans"},
+	{"POST", "/v1/plans/{price}"},
+	{"POST", "/v1/subscription_schedules"},
+	{"GET", "/v1/subscription_schedules"},
+	{"POST", "/v1/subscription_schedules/{schedule}"},
+	{"POST", "/v1/subscription_schedules/{schedule}/cancel"},
+	{"POST", "/v1/subscription_schedules/{schedule}/release"},
+	{"POST", "/v1/setup_intents"},
+	{"POST", "/v1/setup_intents/{setup}"},
+	{"POST", "/v1/setup_intents/{setup}/confirm"},
+	{"GET", "/v1/setup_intents"},
+	{"POST", "/v1/refunds"},
+	{"GET", "/v1/refunds"},
+	{"GET", "/v1/customers/search"},
+	{"GET", "/v1/charges/search"},
+	{"GET", "/v1/invoices/search"},
+	{"GET", "/v1/subscriptions/search"},
+	{"POST", "/v1/invoiceitems"},
+	{"POST", "/v1/invoiceitems/{invoiceitem}"},
+	{"DELETE", "/v1/invoiceitems/{invoiceitem}"},
+	{"POST", "/v1/invoices"},
+	{"POST", "/v1/invoices/{draft}"},
+	{"DELETE", "/v1/invoices/{draft}"},
+	{"POST", "/v1/invoices/{draft}/send"},
+	{"POST", "/v1/invoices/{invoice}/mark_uncollectible"},
+	{"POST", "/v1/invoices/{draft}/add_lines"},
+	{"POST", "/v1/invoices/{draft}/remove_lines"},
+	{"POST", "/v1/invoices/create_preview"},
+	{"POST", "/v1/customers/{customer}/sources"},
 }
 
 // FuzzAPI sends any query string and body to any route of a surface that
@@ -98,7 +129,16 @@ func FuzzAPI(f *testing.F) {
 	ids["subscription"] = sub["id"].(string)
 	ids["item"] = sub["items"].(map[string]any)["data"].([]any)[0].(map[string]any)["id"].(string)
 	ids["invoice"] = sub["latest_invoice"].(string)
+	ids["schedule"] = create("/v1/subscription_schedules", url.Values{"customer": {ids["customer"]}, "start_date": {"now"},
+		"phases[0][items][0][price]": {ids["price"]}, "phases[0][iterations]": {"2"},
+		"phases[1][items][0][price]": {ids["price"]}, "phases[1][items][0][quantity]": {"4"}})["id"].(string)
 	ids["webhook"] = create("/v1/webhook_endpoints", url.Values{"url": {"https://example.com/hook"}, "enabled_events[]": {"*"}})["id"].(string)
+	ids["setup"] = create("/v1/setup_intents", url.Values{"customer": {ids["customer"]}})["id"].(string)
+	create("/v1/payment_intents", url.Values{"amount": {"2000"}, "currency": {"usd"}, "payment_method": {"pm_card_visa"},
+		"confirm": {"true"}, "customer": {ids["customer"]}})
+	ids["draft"] = create("/v1/invoices", url.Values{"customer": {ids["customer"]}})["id"].(string)
+	ids["invoiceitem"] = create("/v1/invoiceitems", url.Values{"customer": {ids["customer"]}, "invoice": {ids["draft"]},
+		"amount": {"700"}, "currency": {"usd"}})["id"].(string)
 
 	for i, seed := range []struct{ query, body string }{
 		{"", "frozen_time=1732406400"},
@@ -113,8 +153,42 @@ func FuzzAPI(f *testing.F) {
 		{"", "features[subscription_update][enabled]=true&features[subscription_update][default_allowed_updates][]=price&" +
 			"customer=" + ids["customer"] + "&flow_data[type]=subscription_cancel&flow_data[subscription_cancel][subscription]=" +
 			ids["subscription"]},
+		{"", "backdate_start_date=1700000000&billing_cycle_anchor_config[day_of_month]=31&add_invoice_items[0][price_data][unit_amount]=5"},
+		{"", "pause_collection[behavior]=void&pause_collection[resumes_at]=1893456000&billing_cycle_anchor=now"},
+		{"", "phases[0][start_date]=now&phases[0][items][0][price_data][recurring][interval]=week&phases[0][duration][interval]=day&end_behavior=cancel"},
+		{"", "id=plan_x&amount=100&currency=usd&interval=month&product[name]=P&trial_period_days=3"},
+		{"query=email~'example' OR metadata['k']:null&limit=2&expand[]=total_count", ""},
+		{"query=amount>=100 refunded:'false' payment_method_details.card.last4:4242&page=YmNwYWdlMTpjdXNfeA", ""},
+		{"", "payment_method=pm_card_chargeDeclined&confirm=true&amount=500"},
 	} {
 		f.Add(uint8(i), seed.query, seed.body)
+	}
+	route := func(method, path string) uint8 {
+		for i, r := range fuzzRoutes {
+			if r.method == method && r.path == path {
+				return uint8(i)
+			}
+		}
+		f.Fatalf("no fuzz route %s %s", method, path)
+		return 0
+	}
+	for _, seed := range []struct{ method, path, body string }{
+		{"POST", "/v1/invoiceitems", "customer=" + ids["customer"] + "&price_data[currency]=usd&price_data[product]=" + ids["product"] +
+			"&price_data[unit_amount_decimal]=12.5&quantity=3&period[start]=1&period[end]=0&discounts[0][coupon]=x&tax_rates[]="},
+		{"POST", "/v1/invoiceitems/{invoiceitem}", "amount=-99999999&quantity=2&pricing[price]=" + ids["price"]},
+		{"POST", "/v1/invoices", "customer=" + ids["customer"] + "&collection_method=send_invoice&days_until_due=3651&due_date=1&" +
+			"pending_invoice_items_behavior=include&automatic_tax[enabled]=true&number=" + strings.Repeat("9", 27)},
+		{"POST", "/v1/invoices/{draft}", "auto_advance=true&automatically_finalizes_at=1&discounts=&default_tax_rates[0]=txr_1"},
+		{"POST", "/v1/invoices/{draft}/add_lines", "lines[0][invoice_item]=" + ids["invoiceitem"] + "&lines[1][amount]=5&lines[1][pricing][price]=x"},
+		{"POST", "/v1/invoices/{draft}/remove_lines", "lines[0][id]=il_x&lines[0][behavior]=erase&invoice_metadata[k]=v"},
+		{"POST", "/v1/invoices/create_preview", "subscription=" + ids["subscription"] + "&subscription_details[items][0][id]=" +
+			ids["item"] + "&subscription_details[items][0][quantity]=7&subscription_details[proration_behavior]=always_invoice&" +
+			"subscription_details[proration_date]=1"},
+		{"POST", "/v1/invoices/create_preview", "customer=" + ids["customer"] + "&subscription_details[items][0][price]=" + ids["price"] +
+			"&subscription_details[trial_end]=now&preview_mode=recurring"},
+		{"POST", "/v1/customers/{customer}/sources", "source=tok_chargeDeclined&metadata[a]=b"},
+	} {
+		f.Add(route(seed.method, seed.path), "", seed.body)
 	}
 	f.Fuzz(func(t *testing.T, route uint8, query, body string) {
 		rt := fuzzRoutes[int(route)%len(fuzzRoutes)]
@@ -130,7 +204,7 @@ func FuzzAPI(f *testing.F) {
 		switch w.Code {
 		case http.StatusOK:
 			return
-		case http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge:
+		case http.StatusBadRequest, http.StatusPaymentRequired, http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge:
 		default:
 			t.Fatalf("%s %s?%s %q: status %d: %s", rt.method, path, query, body, w.Code, w.Body)
 		}

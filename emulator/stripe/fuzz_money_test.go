@@ -35,11 +35,19 @@ var moneyFuzzRoutes = []struct{ method, path string }{
 	{"POST", "/v1/subscription_items/{item}"},
 	{"DELETE", "/v1/customers/{customer}/discount"},
 	{"DELETE", "/v1/subscriptions/{subscription}/discount"},
+	{"POST", "/v1/invoices"},
+	{"POST", "/v1/invoices/{draft}"},
+	{"POST", "/v1/invoices/{draft}/add_lines"},
+	{"POST", "/v1/invoiceitems"},
+	{"POST", "/v1/invoiceitems/{invoiceitem}"},
+	{"POST", "/v1/invoices/create_preview"},
 }
 
 // FuzzMoneyAPI sends any query string and body to the routes of coupons,
-// promotion codes, tax rates and discounts, over a surface holding one of
-// each and a discounted, taxed subscription: every answer is a success or
+// promotion codes, tax rates and discounts, and to those of invoices,
+// invoice items and previews that take them, over a surface holding one of
+// each, a discounted, taxed subscription and a discounted, taxed draft
+// with an item of its own terms: every answer is a success or
 // a Stripe error envelope with a 4xx status, never a 500, a panic, or
 // something that is not JSON.
 func FuzzMoneyAPI(f *testing.F) {
@@ -80,6 +88,10 @@ func FuzzMoneyAPI(f *testing.F) {
 		"items[0][tax_rates][0]": {ids["txr"]}, "discounts[0][promotion_code]": {ids["promo"]}})
 	ids["subscription"] = sub["id"].(string)
 	ids["item"] = sub["items"].(map[string]any)["data"].([]any)[0].(map[string]any)["id"].(string)
+	ids["draft"] = create("/v1/invoices", url.Values{"customer": {ids["customer"]}, "discounts[0][coupon]": {ids["coupon"]},
+		"default_tax_rates[0]": {ids["txr"]}})["id"].(string)
+	ids["invoiceitem"] = create("/v1/invoiceitems", url.Values{"invoice": {ids["draft"]}, "amount": {"1000"}, "currency": {"usd"},
+		"discounts[0][coupon]": {ids["coupon"]}, "tax_rates[0]": {ids["txr"]}})["id"].(string)
 
 	for i, seed := range []struct{ query, body string }{
 		{"", "percent_off=33.3333&duration=repeating&duration_in_months=1200&applies_to[products][0]=" + prod},
@@ -90,6 +102,10 @@ func FuzzMoneyAPI(f *testing.F) {
 		{"", "discounts=&default_tax_rates=&automatic_tax[enabled]=false&items[0][tax_rates]="},
 		{"active=true&code=fuzz&limit=3", ""},
 		{"", "coupon=&promotion_code=" + ids["promo"]},
+		{"", "customer=" + ids["customer"] + "&discounts[0][discount]=di_x&default_tax_rates[0]=" + ids["txr"] + "&automatic_tax[enabled]=true"},
+		{"", "lines[0][amount]=5&lines[0][discounts][0][promotion_code]=" + ids["promo"] + "&lines[0][tax_rates][]=" + ids["txr"]},
+		{"", "subscription=" + ids["subscription"] + "&subscription_details[items][0][id]=" + ids["item"] +
+			"&subscription_details[items][0][tax_rates]=&subscription_details[default_tax_rates][0]=" + ids["txr"]},
 	} {
 		f.Add(uint8(i), seed.query, seed.body)
 	}

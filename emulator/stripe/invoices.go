@@ -41,7 +41,7 @@ func (s *Surface) listInvoices(c *call, tx *store.Tx) (any, error) {
 	customer, _ := c.p.str("customer")
 	subscription, _ := c.p.str("subscription")
 	status, _ := c.p.enum("status", "draft", "open", "paid", "uncollectible", "void")
-	c.p.enum("collection_method", "charge_automatically", "send_invoice")
+	collection, _ := c.p.enum("collection_method", chargeAutomatically, sendInvoice)
 	created := rangeParam(c.p, "created")
 	ex, err := c.p.expansions(invoiceExpansions...)
 	if err != nil {
@@ -58,7 +58,8 @@ func (s *Surface) listInvoices(c *call, tx *store.Tx) (any, error) {
 	match := func(inv *billing.Invoice) bool {
 		return (customer == "" || inv.Customer == customer) &&
 			(subscription == "" || inv.Subscription == subscription) &&
-			(status == "" || string(inv.Status) == status) && created.match(inv.Created)
+			(status == "" || string(inv.Status) == status) && created.match(inv.Created) &&
+			(collection == "" || collectionMethod(inv.CollectionMethod) == collection)
 	}
 	return listTyped(coll, pg, "/v1/invoices", "invoice", match, func(inv *billing.Invoice) (any, error) {
 		return renderInvoice(inv, l, expandSet(ex))

@@ -17,6 +17,7 @@ var stripeNouns = map[string]string{
 	clockwork.KindEndpoint:           "webhook endpoint",
 	clockwork.KindPromotionCode:      "promotion code",
 	clockwork.KindTaxRate:            "tax rate",
+	clockwork.KindSetup:              "setupintent",
 }
 
 // noSuchMessage is Stripe's message for a missing object of the runtime's

@@ -18,6 +18,10 @@ type params struct {
 	err  error
 	// checked: the request passed validation, so the endpoint ran.
 	checked bool
+	// inline holds the prices items describe with price_data, by the
+	// placeholder their spec's Price holds until they are made
+	// (inline_prices.go).
+	inline map[string]*inlinePrice
 }
 
 func newParams(f *Form) *params { return &params{form: f, seen: map[string]bool{}} }

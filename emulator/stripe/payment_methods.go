@@ -536,6 +536,9 @@ func stripeEventType(ev billing.Event) (string, bool) {
 	}
 	typ, ok := eventTypes[ev.Type]
 	if !ok {
+		typ, ok = subscriptionEventTypes[ev.Type]
+	}
+	if !ok {
 		typ, ok = moneyEventTypes[ev.Type]
 	}
 	if !ok {

@@ -390,7 +390,7 @@ func readPortalProducts(p *params, name string) []portalUpdateProduct {
 			sub.fail(aq.check())
 		}
 		if err := sub.check(); err != nil {
-			p.fail(nested(param, err))
+			p.fail(nestError(param, err))
 			return nil
 		}
 		out = append(out, pr)

@@ -188,14 +188,17 @@ func renderCustomer(c *billing.Customer, lk renderLookup, ex expandSet) (any, er
 		ID: c.ID, Object: "customer", Created: c.Created,
 		Description: nullString(c.Description), Email: nullString(c.Email), Name: nullString(c.Name),
 		InvoicePrefix:   nullString(c.InvoicePrefix),
-		InvoiceSettings: customerInvoiceSetting{DefaultPaymentMethod: defaultPM},
+		InvoiceSettings: customerInvoiceSetting{DefaultPaymentMethod: defaultPM, Footer: nullString(c.InvoiceFooter)},
 		Metadata:        metadata(c.Metadata),
 		// The engine counts the invoices numbered so far; Stripe shows the
 		// sequence number the next one will get.
 		NextInvoiceSequence: c.NextInvoiceSequence + 1,
-		PreferredLocales:    []string{},
-		TaxExempt:           "none",
+		PreferredLocales:    append([]string{}, c.PreferredLocales...),
+		TaxExempt:           taxExempt(c.TaxExempt),
 		TestClock:           clock,
+		Address:             renderAddress(c.Address),
+		Phone:               nullString(c.Phone),
+		Shipping:            renderShipping(c.Shipping),
 	}, nil
 }
 
@@ -409,7 +412,7 @@ func renderSubscription(s *billing.Subscription, lk renderLookup, ex expandSet) 
 		CancelAtPeriodEnd: s.CancelAtPeriodEnd,
 		CancelAt:          nullTime(s.CancelAt),
 		CanceledAt:        nullTime(s.CanceledAt),
-		CollectionMethod:  "charge_automatically",
+		CollectionMethod:  collectionMethod(s.CollectionMethod),
 		Created:           s.Created,
 		Currency:          s.Currency,
 		Discounts:         renderDiscountList(s.Discounts, ex, "discounts"),
@@ -427,6 +430,9 @@ func renderSubscription(s *billing.Subscription, lk renderLookup, ex expandSet) 
 	if s.CancelAt == 0 && s.CancelAtPeriodEnd {
 		o.CancelAt = nullTime(s.PeriodEnd)
 	}
+	if s.SendsInvoices() {
+		o.DaysUntilDue = &s.DaysUntilDue
+	}
 	o.CancellationDetails.Reason = cancellationReason(s)
 	if s.TrialEnd != 0 {
 		o.TrialStart, o.TrialEnd = nullTime(s.TrialStart), nullTime(s.TrialEnd)
@@ -441,6 +447,9 @@ func renderSubscription(s *billing.Subscription, lk renderLookup, ex expandSet) 
 			return nil, err
 		}
 		o.Items.Data = append(o.Items.Data, item)
+	}
+	if err := renderSubscriptionExtras(o, s, lk); err != nil {
+		return nil, err
 	}
 	var err error
 	if o.DefaultTaxRates, err = renderTaxRates(s.DefaultTaxRates, lk); err != nil {
@@ -658,15 +667,18 @@ func renderInvoice(inv *billing.Invoice, lk renderLookup, ex expandSet) (any, er
 		return nil, err
 	}
 	o := &invoiceObject{
-		ID: inv.ID, Object: "invoice",
+		ID: invoiceID(inv), Object: "invoice",
 		AmountDue:            inv.AmountDue(),
 		AmountPaid:           inv.AmountPaid,
 		AttemptCount:         inv.AttemptCount,
 		Attempted:            inv.Attempted || inv.AttemptCount > 0,
 		AutoAdvance:          inv.AutoAdvance,
 		BillingReason:        string(inv.BillingReason),
-		CollectionMethod:     "charge_automatically",
+		CollectionMethod:     collectionMethod(inv.CollectionMethod),
 		Created:              inv.Created,
+		Description:          nullString(inv.Description),
+		DueDate:              nullTime(inv.DueDate),
+		Footer:               nullString(inv.Footer),
 		Currency:             inv.Currency,
 		CustomerTaxExempt:    "none",
 		CustomerTaxIDs:       []any{},
@@ -674,7 +686,7 @@ func renderInvoice(inv *billing.Invoice, lk renderLookup, ex expandSet) (any, er
 		Discounts:            renderDiscountList(inv.Discounts, ex, "discounts"),
 		EffectiveAt:          nullTime(inv.FinalizedAt),
 		Issuer:               selfAccount,
-		Lines:                lineItemList{Object: "list", Data: make([]any, 0, len(inv.Lines)), URL: "/v1/invoices/" + inv.ID + "/lines"},
+		Lines:                lineItemList{Object: "list", Data: make([]any, 0, len(inv.Lines)), URL: "/v1/invoices/" + invoiceID(inv) + "/lines"},
 		Metadata:             metadata(inv.Metadata),
 		Number:               nullString(inv.Number),
 		PeriodEnd:            inv.PeriodEnd,
@@ -706,10 +718,15 @@ func renderInvoice(inv *billing.Invoice, lk renderLookup, ex expandSet) (any, er
 		o.AmountPaidOffStripe = inv.AmountPaid
 	}
 	o.HostedInvoiceURL, o.InvoicePDF = invoiceLinks(inv, lk)
+	if inv.SentForPayment() {
+		o.NextPaymentAttempt = nil // the customer pays it: nothing is attempted
+	}
 	cust, err := lk.Customer(inv.Customer)
 	switch {
 	case err == nil && cust != nil:
 		o.CustomerEmail, o.CustomerName = nullString(cust.Email), nullString(cust.Name)
+		o.CustomerAddress, o.CustomerPhone, o.CustomerShipping = renderAddress(cust.Address), nullString(cust.Phone), renderShipping(cust.Shipping)
+		o.CustomerTaxExempt = taxExempt(cust.TaxExempt)
 		if inv.Status == billing.InvoiceDraft {
 			// A draft shows the customer's balance as it would apply now.
 			if cust.BalanceCurrency == "" || cust.BalanceCurrency == inv.Currency {
@@ -880,12 +897,12 @@ func renderInvoiceLine(l billing.InvoiceLine, inv *billing.Invoice, lk renderLoo
 	qty := l.Quantity
 	qtyDecimal := strconv.FormatInt(l.Quantity, 10)
 	o := &lineItemObject{
-		ID: l.ID, Object: "line_item", Amount: l.Amount, Currency: inv.Currency,
+		ID: lineID(l, inv), Object: "line_item", Amount: l.Amount, Currency: inv.Currency,
 		Description:         describeLine(l.Billed, l.Description, l.Quantity, l.PeriodStart, inv.Currency),
 		DiscountAmounts:     renderDiscountAmounts(l.DiscountAmounts),
 		Discountable:        lineDiscountable(l),
 		Discounts:           discountIDs(l.Discounts),
-		Invoice:             nullString(inv.ID),
+		Invoice:             nullString(invoiceID(inv)),
 		Metadata:            map[string]string{},
 		Period:              period{Start: l.PeriodStart, End: l.PeriodEnd},
 		PretaxCreditAmounts: []any{},

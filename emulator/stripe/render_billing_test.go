@@ -185,7 +185,7 @@ var (
 	rbInvoicedItem = &billing.InvoiceItem{ID: "ii_setup", Customer: "cus_1", Clock: "clock_1", Date: rbMid,
 		Amount: 5000, Currency: "usd", Description: "Setup fee", PeriodStart: rbMid, PeriodEnd: rbMid,
 		Price: "price_setup", Quantity: 1, Invoice: "in_draft", Metadata: map[string]string{"order": "42"},
-		Discountable: true}
+		Discountable: true} // an item made by hand carries its own setting
 )
 
 // rbMap round-trips v through JSON, as a client sees it.

@@ -487,6 +487,7 @@ type chargeObject struct {
 	ReceiptNumber                 *string               `json:"receipt_number"`
 	ReceiptURL                    *string               `json:"receipt_url"`
 	Refunded                      bool                  `json:"refunded"`
+	Refunds                       *refundList           `json:"refunds,omitempty"`
 	Review                        any                   `json:"review"`
 	Shipping                      any                   `json:"shipping"`
 	SourceTransfer                any                   `json:"source_transfer"`
@@ -562,7 +563,7 @@ type overcapture struct {
 const authorizationWindow = 7 * 24 * 3600
 
 // chargeExpansions are the fields of a charge expand[] may name.
-var chargeExpansions = []string{"customer", "payment_intent"}
+var chargeExpansions = []string{"customer", "payment_intent", "refunds"}
 
 // renderCharge renders a charge; customer and payment_intent are ids.
 func renderCharge(ch *billing.Charge, lk renderLookup) (any, error) {
@@ -570,7 +571,8 @@ func renderCharge(ch *billing.Charge, lk renderLookup) (any, error) {
 }
 
 // renderChargeEx renders a charge; customer and payment_intent are
-// expandable. The card details are those of its payment method.
+// expandable, and its refunds are shown when expanded. The card details
+// are those of its payment method.
 func renderChargeEx(ch *billing.Charge, lk renderLookup, ex expandSet) (any, error) {
 	o := &chargeObject{
 		ID: ch.ID, Object: "charge", Amount: ch.Amount, AmountCaptured: ch.AmountCaptured,
@@ -616,6 +618,11 @@ func renderChargeEx(ch *billing.Charge, lk renderLookup, ex expandSet) (any, err
 		func(p *billing.Payment) (any, error) { return renderPaymentIntent(p, lk) }))
 	if err != nil {
 		return nil, err
+	}
+	if ex["refunds"] {
+		if o.Refunds, err = renderChargeRefunds(ch, lk); err != nil {
+			return nil, err
+		}
 	}
 	return o, nil
 }

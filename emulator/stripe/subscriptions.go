@@ -92,6 +92,21 @@ func (p *params) itemSpecs(name string, allowed ...string) []billing.ItemSpec {
 				spec.ID, _ = sub.str("id")
 			case "price":
 				spec.Price, _ = sub.str("price")
+			case "plan":
+				// A plan is a price (plans.go): older code names it so.
+				if v, ok := sub.str("plan"); ok {
+					if spec.Price != "" {
+						sub.fail(invalid("", "You may only specify one of these parameters: plan, price."))
+					}
+					spec.Price = v
+				}
+			case "price_data":
+				if ip := sub.inlinePriceParam("price_data", true); ip != nil {
+					if spec.Price != "" {
+						sub.fail(invalid("", "You may only specify one of these parameters: price, price_data."))
+					}
+					spec.Price = p.addInline(ip)
+				}
 			case "quantity":
 				spec.Quantity = sub.quantity("quantity")
 			case "deleted":
@@ -107,12 +122,27 @@ func (p *params) itemSpecs(name string, allowed ...string) []billing.ItemSpec {
 			}
 		}
 		if err := sub.check(); err != nil {
-			p.fail(nested(param, err))
+			p.fail(nestError(param, err))
 			return nil
 		}
 		specs = append(specs, spec)
 	}
 	return specs
+}
+
+// collectionParams reads collection_method and days_until_due; nil when
+// not sent.
+func (p *params) collectionParams() (*billing.CollectionMethod, *int64) {
+	var method *billing.CollectionMethod
+	if v, ok := p.enum("collection_method", chargeAutomatically, sendInvoice); ok {
+		m := engineCollection(v)
+		method = &m
+	}
+	var days *int64
+	if v, ok := p.int64("days_until_due"); ok {
+		days = &v
+	}
+	return method, days
 }
 
 // prorationParams reads proration_behavior and proration_date.
@@ -129,8 +159,14 @@ func subscriptionView(l *ledger, sub *billing.Subscription, ex map[string]bool) 
 
 func (s *Surface) createSubscription(c *call, tx *store.Tx) (any, error) {
 	customer, _ := c.p.str("customer")
-	items := c.p.itemSpecs("items", "price", "quantity", "metadata", "clear_usage", "tax_rates", "discounts")
+	items := c.p.itemSpecs("items", "price", "plan", "price_data", "quantity", "metadata", "clear_usage", "tax_rates", "discounts")
+	addItems := c.p.invoiceItemSpecs("add_invoice_items")
+	backdate, _ := c.p.timestamp("backdate_start_date")
+	currency, _ := readCurrency(c.p, "currency")
+	anchorCfg := c.p.anchorConfigParam()
+	settings := c.p.paymentSettingsParam()
 	trialDays, hasTrialDays := c.p.int64("trial_period_days")
+	trialFromPlan, _ := c.p.bool("trial_from_plan")
 	trialEndNow := false
 	var trialEnd int64
 	if v, _ := c.p.form.lookup("trial_end").leafValue(); v == "now" {
@@ -143,13 +179,16 @@ func (s *Surface) createSubscription(c *call, tx *store.Tx) (any, error) {
 	cancelAt, _ := c.p.timestamp("cancel_at")
 	prorate, _ := c.p.prorationParams()
 	metadata, _ := c.p.metadata("metadata")
-	c.p.text("description", maxSubscriptionDescription)
+	description, _ := c.p.text("description", maxSubscriptionDescription)
 	pay := c.p.paymentParams()
-	c.p.enum("collection_method", "charge_automatically")
+	collection, days := c.p.collectionParams()
 	terms := c.p.subscriptionTerms()
 	ex, err := c.p.expansions(subscriptionExpansions...)
 	if err != nil {
 		return nil, err
+	}
+	if anchor != 0 && anchorCfg != nil {
+		return nil, invalid("", "You may only specify one of these parameters: billing_cycle_anchor, billing_cycle_anchor_config.")
 	}
 	if customer == "" {
 		return nil, errMissing("customer")
@@ -191,9 +230,30 @@ func (s *Surface) createSubscription(c *call, tx *store.Tx) (any, error) {
 				"billclock lifts this limit unless started with --stripe-limits.")
 		}
 	}
+	if err := c.p.makeInlineItems(l, items, c.now.Unix()); err != nil {
+		return nil, err
+	}
+	if err := c.p.makeInlineInvoiceItems(l, addItems, c.now.Unix()); err != nil {
+		return nil, err
+	}
+	if anchorCfg != nil {
+		if anchor, err = anchorFromConfig(l, anchorCfg, items, now); err != nil {
+			return nil, err
+		}
+	}
+	if trialFromPlan && !hasTrialDays && trialEnd == 0 && !trialEndNow {
+		// The legacy trial_period_days of the first item's plan.
+		if v, err := l.plan(items[0].Price, "items[0][price]"); err == nil && v.opts.TrialPeriodDays != nil {
+			trialDays = *v.opts.TrialPeriodDays
+		}
+	}
 	in := billing.NewSubscription{Customer: cust.ID, Items: items, BillingCycleAnchor: anchor,
 		CancelAtPeriodEnd: cancelAtPeriodEnd, CancelAt: cancelAt, Metadata: applyMetadata(nil, metadata, false),
-		ProrationBehavior: prorate, PaymentBehavior: pay.behavior, Terms: terms}
+		ProrationBehavior: prorate, PaymentBehavior: pay.behavior, BackdateStart: backdate, Currency: currency,
+		AddInvoiceItems: addItems, Terms: terms, DaysUntilDue: days}
+	if collection != nil {
+		in.CollectionMethod = *collection
+	}
 	if pay.missingPM != nil {
 		in.MissingPaymentMethodAtTrialEnd = *pay.missingPM
 	}
@@ -222,7 +282,30 @@ func (s *Surface) createSubscription(c *call, tx *store.Tx) (any, error) {
 		// error_if_incomplete: the decline, and nothing left behind.
 		return nil, asDecline(l, err)
 	}
+	if description != "" || settings != nil || anchorCfg != nil {
+		opts := &subscriptionOptions{Description: description, AnchorConfig: anchorCfg}
+		if settings != nil {
+			opts.PaymentSettings = settings(nil)
+		}
+		if err := l.putSubscriptionOptions(sub.ID, sub.Created, opts); err != nil {
+			return nil, err
+		}
+	}
 	return subscriptionView(l, sub, ex)
+}
+
+// anchorFromConfig is the billing cycle anchor cfg gives a subscription of
+// items created at now: the interval is its first item's price's (a
+// missing price is left for the engine to report).
+func anchorFromConfig(l *ledger, cfg *anchorConfig, items []billing.ItemSpec, now int64) (int64, error) {
+	if len(items) == 0 || items[0].Price == "" {
+		return 0, nil
+	}
+	p, err := l.Price(items[0].Price)
+	if err != nil || p.Recurring == nil {
+		return 0, nil
+	}
+	return cfg.anchorFor(*p.Recurring, now)
 }
 
 // withParam sets the param of a not-found error that came from a lookup by
@@ -263,9 +346,13 @@ func (s *Surface) subscriptionNow(l *ledger, c *call, id, param string) (*billin
 }
 
 func (s *Surface) updateSubscription(c *call, tx *store.Tx) (any, error) {
-	items := c.p.itemSpecs("items", "id", "price", "quantity", "deleted", "metadata", "clear_usage", "tax_rates", "discounts")
+	items := c.p.itemSpecs("items", "id", "price", "plan", "price_data", "quantity", "deleted", "metadata", "clear_usage", "tax_rates", "discounts")
+	addItems := c.p.invoiceItemSpecs("add_invoice_items")
 	behavior, date := c.p.prorationParams()
 	var ch billing.SubscriptionChange
+	anchorMode, _ := c.p.enum("billing_cycle_anchor", "now", "unchanged")
+	ch.BillingCycleAnchorNow = anchorMode == "now"
+	ch.PauseCollection = c.p.pauseCollectionParam()
 	if v, ok := c.p.bool("cancel_at_period_end"); ok {
 		ch.CancelAtPeriodEnd = &v
 	}
@@ -274,8 +361,10 @@ func (s *Surface) updateSubscription(c *call, tx *store.Tx) (any, error) {
 		ch.CancelAt = &v
 	}
 	metadata, cleared := c.p.metadata("metadata")
-	c.p.text("description", maxSubscriptionDescription)
+	description := c.p.clearableText("description", maxSubscriptionDescription)
+	settings := c.p.paymentSettingsParam()
 	pay := c.p.paymentParams()
+	ch.CollectionMethod, ch.DaysUntilDue = c.p.collectionParams()
 	trialEndNow := false
 	if v, _ := c.p.form.lookup("trial_end").leafValue(); v == "now" {
 		c.p.seen["trial_end"], trialEndNow = true, true
@@ -295,6 +384,13 @@ func (s *Surface) updateSubscription(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := c.p.makeInlineItems(l, items, c.now.Unix()); err != nil {
+		return nil, err
+	}
+	if err := c.p.makeInlineInvoiceItems(l, addItems, c.now.Unix()); err != nil {
+		return nil, err
+	}
+	ch.AddInvoiceItems = addItems
 	if err := refuseMinimumOnUpdate(l, ch.Terms); err != nil {
 		return nil, err
 	}
@@ -322,7 +418,44 @@ func (s *Surface) updateSubscription(c *call, tx *store.Tx) (any, error) {
 		// the update is not applied.
 		return nil, asDecline(l, err)
 	}
+	if description != nil || settings != nil {
+		opts, err := l.subscriptionOptions(sub.ID)
+		if err != nil {
+			return nil, err
+		}
+		if description != nil {
+			opts.Description = *description
+		}
+		if settings != nil {
+			opts.PaymentSettings = settings(opts.PaymentSettings)
+		}
+		if err := l.putSubscriptionOptions(sub.ID, sub.Created, opts); err != nil {
+			return nil, err
+		}
+	}
 	return subscriptionView(l, sub, ex)
+}
+
+// pauseCollectionParam reads pause_collection: nil when not sent, the
+// zero pause (resume collection) when sent empty.
+func (p *params) pauseCollectionParam() *billing.PauseCollection {
+	const name = "pause_collection"
+	pc, ok := p.sub(name)
+	if !ok {
+		if v, sent := p.form.lookup(name).leafValue(); sent && v == "" {
+			return &billing.PauseCollection{}
+		}
+		return nil
+	}
+	out := &billing.PauseCollection{}
+	if b, ok := pc.enum(name+"[behavior]", "keep_as_draft", "mark_uncollectible", "void"); ok {
+		out.Behavior = billing.PauseBehavior(b)
+	} else if !pc.present(name + "[behavior]") {
+		pc.fail(errMissing(name + "[behavior]"))
+	}
+	out.ResumesAt, _ = pc.timestamp(name + "[resumes_at]")
+	p.fail(pc.check())
+	return out
 }
 
 // metadataUpdate turns a request's metadata into the engine's update form,
@@ -367,7 +500,7 @@ func (s *Surface) cancelSubscription(c *call, tx *store.Tx) (any, error) {
 func (s *Surface) listSubscriptions(c *call, tx *store.Tx) (any, error) {
 	pg := pageParams(c.p)
 	customer, _ := c.p.str("customer")
-	price, _ := c.p.str("price")
+	price := c.p.priceOrPlan()
 	clock, _ := c.p.str("test_clock")
 	status, hasStatus := c.p.enum("status", "active", "all", "canceled", "ended", "incomplete", "incomplete_expired", "past_due", "paused", "trialing", "unpaid")
 	created := rangeParam(c.p, "created")
@@ -426,7 +559,7 @@ func (s *Surface) listSubscriptions(c *call, tx *store.Tx) (any, error) {
 
 func (s *Surface) createSubscriptionItem(c *call, tx *store.Tx) (any, error) {
 	subID, _ := c.p.str("subscription")
-	price, _ := c.p.str("price")
+	price := c.p.priceOrPlan()
 	qty := c.p.quantity("quantity")
 	metadata, _ := c.p.metadata("metadata")
 	behavior, date := c.p.prorationParams()
@@ -496,7 +629,7 @@ func (s *Surface) retrieveSubscriptionItem(c *call, tx *store.Tx) (any, error) {
 
 func (s *Surface) updateSubscriptionItem(c *call, tx *store.Tx) (any, error) {
 	spec := billing.ItemSpec{ID: c.vars["id"]}
-	spec.Price, _ = c.p.str("price")
+	spec.Price = c.p.priceOrPlan()
 	spec.Quantity = c.p.quantity("quantity")
 	spec.Metadata, _ = c.p.metadata("metadata")
 	spec.TaxRates = c.p.taxRateIDs("tax_rates")
@@ -621,4 +754,19 @@ func listSlice(ids []string, pg store.Page, url, kind string, render func(id str
 		out.Data = append(out.Data, raw)
 	}
 	return out, nil
+}
+
+// priceOrPlan reads price, or the legacy plan (a plan is a price: see
+// plans.go), which stripe-go still sends for subscription items and
+// subscription lists.
+func (p *params) priceOrPlan() string {
+	price, hasPrice := p.str("price")
+	plan, hasPlan := p.str("plan")
+	if hasPrice && hasPlan {
+		p.fail(invalid("", "You may only specify one of these parameters: plan, price."))
+	}
+	if hasPlan {
+		return plan
+	}
+	return price
 }

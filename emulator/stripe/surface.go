@@ -7,6 +7,7 @@ package stripe
 import (
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/billclock/billclock/emulator/clockwork"
@@ -42,6 +43,10 @@ type Surface struct {
 	log    *slog.Logger
 	// base is Options.PublicURL, without a trailing slash.
 	base string
+	// cli holds the Stripe CLI's listen sessions (see stripecli.go),
+	// made at the first.
+	cli     *cliSessions
+	cliOnce sync.Once
 }
 
 var _ clockwork.Dialect = (*Surface)(nil)

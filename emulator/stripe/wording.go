@@ -33,6 +33,8 @@ func describeLine(b billing.Billed, text string, quantity, start int64, currency
 		s = fmt.Sprintf("Remaining time on %d × %s after %s", quantity, b.ProductName, formatDate(start))
 	case b.Kind == billing.LineProrationCredit:
 		s = fmt.Sprintf("Unused time on %d × %s after %s", quantity, b.ProductName, formatDate(start))
+	case b.Kind == billing.LineOneTime:
+		s = b.ProductName
 	default:
 		return nil
 	}

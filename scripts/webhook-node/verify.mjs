@@ -280,6 +280,7 @@ async function dunning(stripe) {
     const want = [
       'test_helpers.test_clock.advancing',
       'customer.subscription.trial_will_end', // 3 days before the trial ends
+      'invoice.upcoming', // the first invoice, as many days ahead (the account's upcoming_invoice_days)
       'customer.subscription.updated', // trialing → active
       'invoice.created',
       'invoice.finalized', // an hour later

@@ -391,7 +391,7 @@ func TestValidateResponseEvents(t *testing.T) {
 func TestValidateResponseErrors(t *testing.T) {
 	s := spec(t)
 
-	err := s.ValidateResponse("GET", "/v1/refunds/re_1", 200, []byte(`{}`))
+	err := s.ValidateResponse("GET", "/v1/payouts/po_1", 200, []byte(`{}`))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "no path in the spec matches")
 
