@@ -51,32 +51,10 @@ eventbench:
 searchbench:
 	$(GO) test -run '^$$' -bench BenchmarkCustomerSearch -benchtime 50x ./emulator/stripe/
 
-## fuzz: run every fuzz target for FUZZTIME each
+## fuzz: run every fuzz target for FUZZTIME each (scripts/fuzz-all.sh finds them)
 FUZZTIME ?= 30s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParseForm -fuzztime $(FUZZTIME) ./emulator/stripe/
-	$(GO) test -run '^$$' -fuzz FuzzAuthenticate -fuzztime $(FUZZTIME) ./emulator/stripe/
-	$(GO) test -run '^$$' -fuzz FuzzAPI -fuzztime $(FUZZTIME) ./emulator/stripe/
-	$(GO) test -run '^$$' -fuzz FuzzMoneyAPI -fuzztime $(FUZZTIME) ./emulator/stripe/
-	$(GO) test -run '^$$' -fuzz FuzzPages -fuzztime $(FUZZTIME) ./emulator/stripe/
-	$(GO) test -run '^$$' -fuzz FuzzEventListFilters -fuzztime $(FUZZTIME) ./emulator/clockwork/
-	$(GO) test -run '^$$' -fuzz FuzzPaymentMethodParams -fuzztime $(FUZZTIME) ./emulator/stripe/
-	$(GO) test -run '^$$' -fuzz FuzzRetryDays -fuzztime $(FUZZTIME) ./emulator/stripe/
-	$(GO) test -run '^$$' -fuzz FuzzSearchQuery -fuzztime $(FUZZTIME) ./emulator/stripe/
-	$(GO) test -run '^$$' -fuzz FuzzDecodeCLIMessage -fuzztime $(FUZZTIME) ./emulator/stripe/
-	$(GO) test -run '^$$' -fuzz FuzzParseTimestamp -fuzztime $(FUZZTIME) ./cmd/billclock/
-	$(GO) test -run '^$$' -fuzz FuzzFixture -fuzztime $(FUZZTIME) ./cmd/billclock/
-	$(GO) test -run '^$$' -fuzz FuzzVerifySignature -fuzztime $(FUZZTIME) ./cmd/billclock/
-	$(GO) test -run '^$$' -fuzz FuzzDecodeWebhookEvent -fuzztime $(FUZZTIME) ./cmd/billclock/
-	$(GO) test -run '^$$' -fuzz FuzzServeOptions -fuzztime $(FUZZTIME) ./cmd/billclock/
-	$(GO) test -run '^$$' -fuzz FuzzCheckFile -fuzztime $(FUZZTIME) ./store/
-	$(GO) test -run '^$$' -fuzz FuzzUnitChanges -fuzztime $(FUZZTIME) ./emulator/billing/
-	$(GO) test -run '^$$' -fuzz FuzzParseParams -fuzztime $(FUZZTIME) ./emulator/chargebee/
-	$(GO) test -run '^$$' -fuzz FuzzParseJSONArray -fuzztime $(FUZZTIME) ./emulator/chargebee/
-	$(GO) test -run '^$$' -fuzz FuzzAPIKey -fuzztime $(FUZZTIME) ./emulator/chargebee/
-	$(GO) test -run '^$$' -fuzz FuzzDecodeBody -fuzztime $(FUZZTIME) ./emulator/commet/
-	$(GO) test -run '^$$' -fuzz FuzzParseTime -fuzztime $(FUZZTIME) ./emulator/commet/
-	$(GO) test -run '^$$' -fuzz FuzzAPI -fuzztime $(FUZZTIME) ./emulator/commet/
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash scripts/fuzz-all.sh
 
 ## container-test: the container smoke test alone: build the image (Dockerfile, FROM scratch)
 ## and check its HEALTHCHECK, health, an advance, and data kept on a volume across containers;
