@@ -183,6 +183,26 @@ func TestBrowserCheckout(t *testing.T) {
 	assert.Equal(t, stripe.CheckoutSessionStatusOpen, b.checkoutSession(declined.ID).Status)
 	assert.Len(t, b.events(&stripe.EventListParams{Type: stripe.String("checkout.session.completed")}), 1)
 	assert.Len(t, site.visited(), 1, "no second visit to the success_url")
+
+	// Setup mode: the customer saves a card, which confirms the session's
+	// SetupIntent.
+	setup, err := b.sc.V1CheckoutSessions.Create(t.Context(), &stripe.CheckoutSessionCreateParams{
+		Mode: stripe.String("setup"), Customer: stripe.String(cust.ID), Currency: stripe.String("usd"),
+		SuccessURL: stripe.String(site.URL + "/saved?session_id={CHECKOUT_SESSION_ID}")})
+	require.NoError(t, err)
+	require.NotNil(t, setup.SetupIntent)
+	open(t, ctx, setup.URL, "#card")
+	assert.Equal(t, "Save card", evalIn[string](t, ctx, `document.getElementById("submit").textContent`))
+	typeCard(t, ctx, "5555 5555 5555 4444")
+	assert.Equal(t, int64(http.StatusOK), submit(t, ctx, "#submit"))
+	assert.Equal(t, site.URL+"/saved?session_id="+setup.ID, evalIn[string](t, ctx, `location.href`))
+	si := b.setupIntent(setup.SetupIntent.ID)
+	assert.Equal(t, stripe.SetupIntentStatusSucceeded, si.Status)
+	require.NotNil(t, si.PaymentMethod)
+	saved, err := b.sc.V1PaymentMethods.Retrieve(t.Context(), si.PaymentMethod.ID, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "4444", saved.Card.Last4)
+	assert.Equal(t, cust.ID, saved.Customer.ID)
 }
 
 // TestBrowserPortal: a customer with 5 seats opens a portal session's url,

@@ -315,6 +315,31 @@ func TestCheckoutPaymentMode(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, resp.Status, resp.Body)
 	assert.Contains(t, getPage(t, b.srv.URL()+resp.Header.Get("Location")).Body, "Payment complete")
 
+	// setup_future_usage saves the card once the payment succeeds, as
+	// POST /v1/payment_intents with confirm=true saves it: the same events
+	// in the same order.
+	buyer := b.bareCustomer("")
+	cs4, err := b.sc.V1CheckoutSessions.Create(t.Context(), &stripe.CheckoutSessionCreateParams{Mode: stripe.String("payment"),
+		Customer:          stripe.String(buyer.ID),
+		LineItems:         []*stripe.CheckoutSessionCreateLineItemParams{{Price: stripe.String(price.ID), Quantity: stripe.Int64(1)}},
+		PaymentIntentData: &stripe.CheckoutSessionCreatePaymentIntentDataParams{SetupFutureUsage: stripe.String("off_session")}})
+	require.NoError(t, err)
+	status, body = b.completeCheckout(cs4.ID, url.Values{"card": {"4242424242424242"}})
+	require.Equal(t, http.StatusOK, status, body)
+	saved := b.customerPaymentMethods(buyer.ID)
+	require.Len(t, saved, 1)
+	pi4, err := b.sc.V1PaymentIntents.Retrieve(t.Context(), body["payment_intent"].(string), nil)
+	require.NoError(t, err)
+	assert.Equal(t, saved[0].ID, pi4.PaymentMethod.ID)
+	assert.Equal(t, stripe.PaymentIntentSetupFutureUsageOffSession, pi4.SetupFutureUsage)
+	var order []string
+	for _, ev := range b.events(nil) {
+		if ev.Data.Object["id"] == pi4.ID || ev.Data.Object["id"] == saved[0].ID {
+			order = append(order, string(ev.Type))
+		}
+	}
+	assert.Equal(t, []string{"payment_intent.created", "payment_intent.succeeded", "payment_method.attached"}, order)
+
 	// A recurring price has no place in payment mode.
 	monthly := b.price("Plan", 900, stripe.PriceRecurringIntervalMonth)
 	_, err = b.sc.V1CheckoutSessions.Create(t.Context(), &stripe.CheckoutSessionCreateParams{Mode: stripe.String("payment"),
@@ -352,6 +377,161 @@ func TestCheckoutSetupMode(t *testing.T) {
 	pg := postPage(t, cs2.URL, url.Values{"card": {"4000000000000069"}})
 	assert.Equal(t, http.StatusPaymentRequired, pg.Status)
 	assert.Contains(t, pg.Body, "Your card has expired.")
+}
+
+// Setup mode makes a SetupIntent when the session is made, as Stripe
+// does (the 2022-08-01 change that made payment mode wait for its
+// PaymentIntent left setup mode alone), with setup_intent_data's
+// description and metadata. Completing the session confirms it with the
+// card, through the same engine calls as POST /v1/setup_intents/{id}/confirm.
+func TestCheckoutSetupModeConfirmsItsSetupIntent(t *testing.T) {
+	b := startBilling(t, emulator.Config{})
+	ctx := t.Context()
+	clock := b.clockAt(frozen0)
+	cust := b.bareCustomer(clock.ID)
+	cs, err := b.sc.V1CheckoutSessions.Create(ctx, &stripe.CheckoutSessionCreateParams{Mode: stripe.String("setup"),
+		Customer: stripe.String(cust.ID), Currency: stripe.String("usd"), SuccessURL: stripe.String("https://example.com/saved"),
+		SetupIntentData: &stripe.CheckoutSessionCreateSetupIntentDataParams{Description: stripe.String("card for renewals"),
+			Metadata: map[string]string{"plan": "team"}}})
+	require.NoError(t, err)
+	require.NotNil(t, cs.SetupIntent, "a setup-mode session has its SetupIntent from the start")
+	assert.Regexp(t, `^seti_[0-9A-Za-z]{24}$`, cs.SetupIntent.ID)
+	assert.Nil(t, cs.PaymentIntent)
+	si := b.setupIntent(cs.SetupIntent.ID)
+	assert.Equal(t, stripe.SetupIntentStatusRequiresPaymentMethod, si.Status)
+	assert.Equal(t, cust.ID, si.Customer.ID)
+	assert.Equal(t, frozen0, si.Created, "made in the clock's time, with the session")
+	assert.Equal(t, "card for renewals", si.Description)
+	assert.Equal(t, map[string]string{"plan": "team"}, si.Metadata)
+	assert.Equal(t, []string{"card"}, si.PaymentMethodTypes)
+	assert.Equal(t, stripe.SetupIntentUsageOffSession, si.Usage)
+	assert.Equal(t, []string{"setup_intent.created"}, eventTypes(b.eventsAbout(si.ID)))
+
+	// Expanded, on create and retrieve.
+	got, err := b.sc.V1CheckoutSessions.Retrieve(ctx, cs.ID, &stripe.CheckoutSessionRetrieveParams{
+		Params: stripe.Params{Expand: []*string{stripe.String("setup_intent")}}})
+	require.NoError(t, err)
+	require.NotNil(t, got.SetupIntent)
+	assert.Equal(t, stripe.SetupIntentStatusRequiresPaymentMethod, got.SetupIntent.Status)
+
+	// As at Stripe, the session's SetupIntent is confirmed or canceled
+	// only through the session.
+	_, err = b.sc.V1SetupIntents.Confirm(ctx, si.ID, &stripe.SetupIntentConfirmParams{PaymentMethod: stripe.String("pm_card_visa")})
+	se := stripeError(t, err, http.StatusBadRequest)
+	assert.Contains(t, se.Msg, cs.ID)
+	_, err = b.sc.V1SetupIntents.Cancel(ctx, si.ID, nil)
+	se = stripeError(t, err, http.StatusBadRequest)
+	assert.Contains(t, se.Msg, "expire the Checkout Session")
+
+	// A declined card: Stripe's 402, the session still open, and the
+	// SetupIntent's failed confirmation kept as the API keeps it.
+	status, body := b.completeCheckout(cs.ID, url.Values{"card": {"4000000000000002"}})
+	require.Equal(t, http.StatusPaymentRequired, status, body)
+	errObj := body["error"].(map[string]any)
+	assert.Equal(t, "card_declined", errObj["code"])
+	assert.Equal(t, "Your card was declined.", errObj["message"])
+	assert.Equal(t, stripe.CheckoutSessionStatusOpen, b.checkoutSession(cs.ID).Status)
+	failed := b.setupIntent(si.ID)
+	assert.Equal(t, stripe.SetupIntentStatusRequiresPaymentMethod, failed.Status)
+	require.NotNil(t, failed.LastSetupError)
+	assert.Equal(t, stripe.ErrorCodeCardDeclined, failed.LastSetupError.Code)
+	assert.Equal(t, "Your card was declined.", failed.LastSetupError.Msg)
+	require.NotNil(t, failed.LastSetupError.PaymentMethod)
+	assert.Equal(t, "0002", failed.LastSetupError.PaymentMethod.Card.Last4)
+	assert.Empty(t, b.customerPaymentMethods(cust.ID))
+	assert.Equal(t, []string{"setup_intent.created", "setup_intent.setup_failed"}, eventTypes(b.eventsAbout(si.ID)))
+
+	// The control route with a good card, the answer expanded.
+	b.advance(clock.ID, frozen0+3600)
+	status, body = b.completeCheckout(cs.ID, url.Values{"card": {"4242424242424242"}, "expand[]": {"setup_intent"}})
+	require.Equal(t, http.StatusOK, status, body)
+	assert.Equal(t, "complete", body["status"])
+	assert.Equal(t, "no_payment_required", body["payment_status"])
+	expanded, ok := body["setup_intent"].(map[string]any)
+	require.True(t, ok, "setup_intent expanded: %v", body["setup_intent"])
+	assert.Equal(t, si.ID, expanded["id"])
+	assert.Equal(t, "succeeded", expanded["status"])
+
+	done := b.setupIntent(si.ID)
+	assert.Equal(t, stripe.SetupIntentStatusSucceeded, done.Status)
+	assert.Nil(t, done.LastSetupError)
+	require.NotNil(t, done.PaymentMethod)
+	saved := b.customerPaymentMethods(cust.ID)
+	require.Len(t, saved, 1)
+	assert.Equal(t, done.PaymentMethod.ID, saved[0].ID)
+	assert.Equal(t, "4242", saved[0].Card.Last4)
+	assert.Equal(t, []string{"setup_intent.created", "setup_intent.setup_failed", "setup_intent.succeeded"},
+		eventTypes(b.eventsAbout(si.ID)))
+	var order []string
+	for _, ev := range b.events(nil) {
+		switch ev.Type {
+		case "payment_method.attached", "setup_intent.succeeded", "checkout.session.completed":
+			order = append(order, string(ev.Type))
+			assert.Equal(t, frozen0+3600, ev.Created, "%s in the clock's time", ev.Type)
+		}
+		if ev.Type == "checkout.session.completed" {
+			assert.Equal(t, si.ID, ev.Data.Object["setup_intent"])
+		}
+	}
+	assert.Equal(t, []string{"payment_method.attached", "setup_intent.succeeded", "checkout.session.completed"}, order)
+	got, err = b.sc.V1CheckoutSessions.Retrieve(ctx, cs.ID, &stripe.CheckoutSessionRetrieveParams{
+		Params: stripe.Params{Expand: []*string{stripe.String("setup_intent")}}})
+	require.NoError(t, err)
+	require.NotNil(t, got.SetupIntent)
+	assert.Equal(t, stripe.SetupIntentStatusSucceeded, got.SetupIntent.Status)
+	assert.Equal(t, saved[0].ID, got.SetupIntent.PaymentMethod.ID)
+
+	// A session of no customer: a decline leaves no customer behind, only
+	// the SetupIntent's failure; the card that saves makes the customer,
+	// who owns the SetupIntent and the card.
+	cs2, err := b.sc.V1CheckoutSessions.Create(ctx, &stripe.CheckoutSessionCreateParams{Mode: stripe.String("setup"),
+		Currency: stripe.String("usd")})
+	require.NoError(t, err)
+	require.NotNil(t, cs2.SetupIntent)
+	assert.Nil(t, b.setupIntent(cs2.SetupIntent.ID).Customer)
+	pg := postPage(t, cs2.URL, url.Values{"card": {"4000000000009995"}, "email": {"saver@example.com"}})
+	assert.Equal(t, http.StatusPaymentRequired, pg.Status)
+	assert.Contains(t, pg.Body, "Your card has insufficient funds.")
+	assert.Len(t, b.events(&stripe.EventListParams{Type: stripe.String("customer.created")}), 1,
+		"no customer but the one made at the start")
+	failed = b.setupIntent(cs2.SetupIntent.ID)
+	require.NotNil(t, failed.LastSetupError)
+	assert.Equal(t, stripe.DeclineCode("insufficient_funds"), failed.LastSetupError.DeclineCode)
+	assert.Nil(t, failed.Customer)
+	// A card that asks for authentication: the page cannot authenticate,
+	// and the SetupIntent waits in requires_action, as the API leaves it.
+	pg = postPage(t, cs2.URL, url.Values{"card": {"4000002760003184"}, "email": {"saver@example.com"}})
+	assert.Equal(t, http.StatusPaymentRequired, pg.Status)
+	assert.Contains(t, pg.Body, "This transaction requires authentication.")
+	assert.Equal(t, stripe.SetupIntentStatusRequiresAction, b.setupIntent(cs2.SetupIntent.ID).Status)
+	assert.Equal(t, stripe.CheckoutSessionStatusOpen, b.checkoutSession(cs2.ID).Status)
+	pg = postPage(t, cs2.URL, url.Values{"card": {"5555555555554444"}, "email": {"saver@example.com"}})
+	require.Equal(t, http.StatusSeeOther, pg.Status, pg.Body)
+	done2 := b.checkoutSession(cs2.ID)
+	require.NotNil(t, done2.Customer)
+	require.NotNil(t, done2.SetupIntent)
+	saved2 := b.setupIntent(done2.SetupIntent.ID)
+	assert.Equal(t, stripe.SetupIntentStatusSucceeded, saved2.Status)
+	require.NotNil(t, saved2.Customer)
+	assert.Equal(t, done2.Customer.ID, saved2.Customer.ID)
+	pms := b.customerPaymentMethods(done2.Customer.ID)
+	require.Len(t, pms, 1)
+	assert.Equal(t, saved2.PaymentMethod.ID, pms[0].ID)
+
+	// Expiring a setup-mode session cancels its SetupIntent.
+	cs3, err := b.sc.V1CheckoutSessions.Create(ctx, &stripe.CheckoutSessionCreateParams{Mode: stripe.String("setup"),
+		Customer: stripe.String(cust.ID), Currency: stripe.String("usd")})
+	require.NoError(t, err)
+	_, err = b.sc.V1CheckoutSessions.Expire(ctx, cs3.ID, nil)
+	require.NoError(t, err)
+	canceled := b.setupIntent(cs3.SetupIntent.ID)
+	assert.Equal(t, stripe.SetupIntentStatusCanceled, canceled.Status)
+	assert.Equal(t, []string{"setup_intent.created", "setup_intent.canceled"}, eventTypes(b.eventsAbout(canceled.ID)))
+
+	// Subscription mode has no SetupIntent (since 2022-08-01).
+	price := b.price("Seat", 1500, stripe.PriceRecurringIntervalMonth)
+	sub := b.subscriptionSession(price.ID, 1, cust.ID, nil)
+	assert.Nil(t, sub.SetupIntent)
 }
 
 func TestCheckoutTrialsAndDiscounts(t *testing.T) {

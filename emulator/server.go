@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -60,6 +62,39 @@ type Config struct {
 	// stubs of customers are kept after they were recorded, in wall time;
 	// zero means clockwork.DefaultRetention (30 days).
 	Retention time.Duration
+	// PublicURL is the address the server's pages are linked at (a
+	// Checkout Session's url, a portal session's url, an invoice's
+	// hosted_invoice_url and invoice_pdf) when users reach the server by
+	// another address than the one it listens on: a container's mapped
+	// port, a proxy. It is an absolute http or https URL (see
+	// CheckPublicURL); a path in it prefixes the pages' paths, for a proxy
+	// to strip. Empty means the listening address.
+	PublicURL string
+}
+
+// CheckPublicURL checks a PublicURL: an absolute http:// or https:// URL
+// with a host, and no credentials, query, fragment or spaces. It returns it
+// without a trailing slash.
+func CheckPublicURL(s string) (string, error) {
+	u, err := url.Parse(s)
+	bad := func(why string) (string, error) {
+		return "", fmt.Errorf("public URL %q: %s; want an absolute http:// or https:// URL such as https://billclock.example.com", s, why)
+	}
+	switch {
+	case err != nil:
+		return bad("it does not parse")
+	case strings.ContainsAny(s, " \t"):
+		return bad("it must not contain spaces")
+	case u.Scheme != "http" && u.Scheme != "https":
+		return bad("the scheme must be http or https")
+	case u.Opaque != "" || u.Host == "" || u.Hostname() == "":
+		return bad("it names no host")
+	case u.User != nil:
+		return bad("it must not carry credentials")
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(s, "#"):
+		return bad("it must have no query or fragment")
+	}
+	return strings.TrimRight(s, "/"), nil
 }
 
 // ShutdownTimeout bounds how long a stopping server waits for requests in
@@ -84,6 +119,8 @@ type Server struct {
 	ln   net.Listener
 	http *http.Server
 	rt   *clockwork.Runtime
+	// public is the address the pages are linked at.
+	public string
 
 	closeOnce sync.Once
 	closeErr  error
@@ -97,21 +134,31 @@ func Open(cfg Config) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	var public string
+	if cfg.PublicURL != "" {
+		var err error
+		if public, err = CheckPublicURL(cfg.PublicURL); err != nil {
+			return nil, err
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	if public == "" {
+		public = publicURL(ln.Addr())
 	}
 	db, err := store.Open(cfg.DBPath, &store.Options{NoSync: cfg.NoSync, BeforeCommit: cfg.BeforeCommit})
 	if err != nil {
 		ln.Close()
 		return nil, err
 	}
-	s := &Server{log: log, db: db, ln: ln}
+	s := &Server{log: log, db: db, ln: ln, public: public}
 	s.rt = clockwork.New(clockwork.Options{DB: db, Now: cfg.Now, APIKeys: cfg.APIKeys, AdvanceDelay: cfg.AdvanceDelay,
 		Logger: log, Webhooks: cfg.Webhooks, Retention: cfg.Retention})
 	// The dialects, the first being the one that answers requests no
 	// dialect claims. Another provider is one more Register.
-	s.rt.Register(stripe.New(s.rt, stripe.Options{StripeLimits: cfg.StripeLimits, PublicURL: publicURL(ln.Addr())}))
+	s.rt.Register(stripe.New(s.rt, stripe.Options{StripeLimits: cfg.StripeLimits, PublicURL: public}))
 	s.rt.Register(chargebee.New(s.rt, chargebee.Options{}))
 	s.rt.Register(commet.New(s.rt))
 	if err := s.rt.Prepare(); err != nil {
@@ -125,8 +172,8 @@ func Open(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// publicURL is the address the server's pages are linked at: its
-// listening address, with a wildcard host (0.0.0.0, ::, as in a container)
+// publicURL is the address the server's pages are linked at when
+// Config.PublicURL does not say: its listening address, with a wildcard host (0.0.0.0, ::, as in a container)
 // named 127.0.0.1, where a browser on the same machine reaches it.
 func publicURL(addr net.Addr) string {
 	host, port, err := net.SplitHostPort(addr.String())
@@ -169,6 +216,10 @@ func (s *Server) handler() http.Handler {
 
 // Addr is the address the server listens on.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// PublicURL is the address the server's pages are linked at:
+// Config.PublicURL, or the listening address.
+func (s *Server) PublicURL() string { return s.public }
 
 // URL is the server's base URL.
 func (s *Server) URL() string { return "http://" + s.Addr() }

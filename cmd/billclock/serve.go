@@ -31,6 +31,9 @@ type serveOptions struct {
 	StripeLimits bool
 	Webhooks     clockwork.WebhookOptions
 	Retention    time.Duration
+	// PublicURL is where the pages are linked, checked and without a
+	// trailing slash once resolved; "" for the listening address.
+	PublicURL string
 }
 
 // AddFlags registers serve's flags, with the built-in defaults.
@@ -46,6 +49,7 @@ func (o *serveOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.Webhooks.MaxRetryDelay, "webhook-max-retry-delay", def.MaxRetryDelay, "cap on the wait between webhook retries (env BILLCLOCK_WEBHOOK_MAX_RETRY_DELAY)")
 	fs.DurationVar(&o.Webhooks.Timeout, "webhook-timeout", def.Timeout, "time limit of one webhook attempt (env BILLCLOCK_WEBHOOK_TIMEOUT)")
 	fs.DurationVar(&o.Retention, "retention", clockwork.DefaultRetention, "keep events, webhook attempts and deleted customers' stubs this long after they were recorded, in wall time (env BILLCLOCK_RETENTION)")
+	fs.StringVar(&o.PublicURL, "public-url", "", "address the pages (Checkout, portal, hosted invoices, invoice PDFs) are linked at, when users reach the server by another than --addr: a mapped port, a proxy; an absolute http(s) URL (env BILLCLOCK_PUBLIC_URL)")
 	fs.StringVar(&o.LogLevel, "log-level", defaultLogLevel, "debug, info, warn or error; debug logs every request (env BILLCLOCK_LOG_LEVEL)")
 }
 
@@ -128,6 +132,17 @@ func resolveServeOptions(flags serveOptions, changed func(flag string) bool, get
 	if o.Webhooks.Attempts < 1 {
 		return o, fmt.Errorf("--webhook-attempts must be at least 1")
 	}
+	publicSource := "--public-url"
+	if v := getenv("BILLCLOCK_PUBLIC_URL"); v != "" && !changed("public-url") {
+		o.PublicURL, publicSource = v, "BILLCLOCK_PUBLIC_URL"
+	}
+	if o.PublicURL != "" {
+		u, err := emulator.CheckPublicURL(o.PublicURL)
+		if err != nil {
+			return o, fmt.Errorf("%s: %w", publicSource, err)
+		}
+		o.PublicURL = u
+	}
 	if v := getenv("BILLCLOCK_LOG_LEVEL"); v != "" && !changed("log-level") {
 		o.LogLevel = v
 	}
@@ -162,11 +177,16 @@ func newServeCommand(getenv getenvFunc) *cobra.Command {
 			level, _ := parseLogLevel(o.LogLevel)
 			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
 			srv, err := emulator.Open(emulator.Config{Addr: o.Addr, DBPath: o.DB, AdvanceDelay: o.AdvanceDelay,
-				APIKeys: o.APIKeys, Logger: log, StripeLimits: o.StripeLimits, Webhooks: o.Webhooks, Retention: o.Retention})
+				APIKeys: o.APIKeys, Logger: log, StripeLimits: o.StripeLimits, Webhooks: o.Webhooks, Retention: o.Retention,
+				PublicURL: o.PublicURL})
 			if err != nil {
 				return err
 			}
-			log.Info("billclock serving", "url", srv.URL(), "db", o.DB)
+			attrs := []any{"url", srv.URL(), "db", o.DB}
+			if o.PublicURL != "" {
+				attrs = append(attrs, "public_url", srv.PublicURL())
+			}
+			log.Info("billclock serving", attrs...)
 			err = srv.Run(cmd.Context())
 			log.Info("billclock stopped")
 			return err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -122,6 +123,15 @@ func TestResolveServeOptions(t *testing.T) {
 		{name: "bad retention in the environment", env: map[string]string{"BILLCLOCK_RETENTION": "a month"}, wantErr: "BILLCLOCK_RETENTION"},
 		{name: "zero retention", args: []string{"--retention", "0s"}, wantErr: "--retention must be positive"},
 		{name: "negative retention", env: map[string]string{"BILLCLOCK_RETENTION": "-1h"}, wantErr: "--retention must be positive"},
+		{name: "public URL from the environment", env: map[string]string{"BILLCLOCK_PUBLIC_URL": "https://billing.example.test/"},
+			want: serveOptions{Addr: defaultAddr, DB: defaultDB, LogLevel: defaultLogLevel, PublicURL: "https://billing.example.test"}},
+		{name: "public URL flag beats the environment", args: []string{"--public-url", "http://localhost:8080"},
+			env:  map[string]string{"BILLCLOCK_PUBLIC_URL": "not a url"},
+			want: serveOptions{Addr: defaultAddr, DB: defaultDB, LogLevel: defaultLogLevel, PublicURL: "http://localhost:8080"}},
+		{name: "public URL without a scheme", args: []string{"--public-url", "localhost:8080"},
+			wantErr: `--public-url: public URL "localhost:8080": the scheme must be http or https`},
+		{name: "bad public URL in the environment", env: map[string]string{"BILLCLOCK_PUBLIC_URL": "ftp://billing.example.test"},
+			wantErr: `BILLCLOCK_PUBLIC_URL: public URL "ftp://billing.example.test"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -300,6 +310,63 @@ func TestServe(t *testing.T) {
 	}
 	if err := srv.stop(t); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestServePublicURL: serve --public-url links the pages there, while
+// serving them at its own address; a bad one stops serve before it
+// listens or makes its database.
+func TestServePublicURL(t *testing.T) {
+	t.Parallel()
+	const public = "https://billing.example.test:8443"
+	srv := startServe(t, nil, "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "public.db"), "--public-url", public+"/")
+	if !strings.Contains(srv.stderr.String(), `public_url=`+public) {
+		t.Errorf("the serving line does not name the public URL:\n%s", srv.stderr)
+	}
+	post := func(path string, form url.Values) map[string]any {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodPost, srv.url+path, strings.NewReader(form.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.SetBasicAuth("sk_test_billclock", "")
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&m); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("POST %s: %d %v %v", path, resp.StatusCode, m, err)
+		}
+		return m
+	}
+	price := post("/v1/prices", url.Values{"currency": {"usd"}, "unit_amount": {"900"}, "product_data[name]": {"Poster"}})
+	cs := post("/v1/checkout/sessions", url.Values{"mode": {"payment"}, "line_items[0][price]": {price["id"].(string)},
+		"line_items[0][quantity]": {"1"}})
+	link, _ := cs["url"].(string)
+	path, ok := strings.CutPrefix(link, public+"/c/pay/")
+	if !ok {
+		t.Fatalf("checkout url %q is not under %s", link, public)
+	}
+	resp, err := http.Get(srv.url + "/c/pay/" + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("the Checkout page at the server's own address: %d", resp.StatusCode)
+	}
+
+	db := filepath.Join(t.TempDir(), "never.db")
+	_, _, err = runCLI(t, nil, "serve", "--addr", "127.0.0.1:0", "--db", db, "--public-url", "billing.example.test")
+	if err == nil || !strings.Contains(err.Error(), `--public-url: public URL "billing.example.test"`) ||
+		!strings.Contains(err.Error(), "http:// or https://") {
+		t.Fatalf("err = %v, want it to name --public-url and say what is wanted", err)
+	}
+	if _, err := os.Stat(db); !os.IsNotExist(err) {
+		t.Errorf("serve made its database despite the bad public URL: %v", err)
 	}
 }
 

@@ -104,6 +104,9 @@ type checkoutSession struct {
 	PaymentIntent string `json:"payment_intent,omitempty"`
 	PaymentMethod string `json:"payment_method,omitempty"`
 	CompletedAt   int64  `json:"completed_at,omitempty"`
+	// SetupIntent is the SetupIntent of a session in setup mode, made with
+	// the session and confirmed when it completes.
+	SetupIntent string `json:"setup_intent,omitempty"`
 }
 
 // checkoutLine is one line item of a session.
@@ -380,8 +383,13 @@ type adjustableQuantityObject struct {
 	Minimum *int64 `json:"minimum"`
 }
 
-var checkoutExpansions = []string{"customer", "subscription", "invoice", "payment_intent", "line_items",
+var checkoutExpansions = []string{"customer", "subscription", "invoice", "payment_intent", "setup_intent", "line_items",
 	"discounts.coupon", "discounts.promotion_code"}
+
+// setupLookup finds a setup (a SetupIntent); the ledger is one.
+type setupLookup interface {
+	Setup(id string) (*billing.Setup, error)
+}
 
 // checkoutURL is the address of the session's Checkout page.
 func (l *ledger) checkoutURL(id string) string {
@@ -470,6 +478,16 @@ func renderCheckoutSession(cs *checkoutSession, lk renderLookup, ex expandSet) (
 			lookupAndRender(lk.Payment, cs.PaymentIntent, func(p *billing.Payment) (any, error) { return renderPaymentIntent(p, lk) }))
 		if err != nil {
 			return nil, err
+		}
+	}
+	if cs.SetupIntent != "" {
+		o.SetupIntent = cs.SetupIntent
+		if sl, ok := lk.(setupLookup); ok {
+			o.SetupIntent, err = expandable(ex, "setup_intent", cs.SetupIntent,
+				lookupAndRender(sl.Setup, cs.SetupIntent, func(si *billing.Setup) (any, error) { return renderSetupIntent(si, lk, nil) }))
+			if err != nil {
+				return nil, err
+			}
 		}
 	}
 	if ex["line_items"] {
@@ -746,9 +764,11 @@ func (s *Surface) createCheckoutSession(c *call, tx *store.Tx) (any, error) {
 		pid.str("payment_intent_data[statement_descriptor_suffix]")
 		c.p.fail(pid.check())
 	}
+	var setupDesc string
+	var setupMD map[string]string
 	if sid, ok := c.p.sub("setup_intent_data"); ok {
-		sid.str("setup_intent_data[description]")
-		sid.metadata("setup_intent_data[metadata]")
+		setupDesc, _ = sid.text("setup_intent_data[description]", maxSetupDescription)
+		setupMD, _ = sid.metadata("setup_intent_data[metadata]")
 		c.p.fail(sid.check())
 	}
 	ex, err := c.p.expansions(checkoutExpansions...)
@@ -882,6 +902,11 @@ func (s *Surface) createCheckoutSession(c *call, tx *store.Tx) (any, error) {
 			}
 		}
 	}
+	if mode == "setup" {
+		if _, err := l.makeCheckoutSetup(cs, setupDesc, setupMD, now); err != nil {
+			return nil, err
+		}
+	}
 	if err := l.putCheckoutSession(cs); err != nil {
 		return nil, err
 	}
@@ -1011,8 +1036,21 @@ func (s *Surface) expireCheckoutSession(c *call, tx *store.Tx) (any, error) {
 	return renderCheckoutSession(cs, l, expandSet(ex))
 }
 
-// expireCheckout expires an open session at now and announces it.
+// expireCheckout expires an open session at now and announces it. The
+// SetupIntent of a session in setup mode is canceled with it, as at
+// Stripe, where expiring the session is the way to cancel it.
 func (l *ledger) expireCheckout(cs *checkoutSession, now int64) error {
+	if cs.SetupIntent != "" {
+		si, err := l.Setup(cs.SetupIntent)
+		if err != nil && !isMissing(err) {
+			return err
+		}
+		if err == nil && si.Status != billing.SetupSucceeded && si.Status != billing.SetupCanceled {
+			if err := l.Engine().CancelSetup(si, "abandoned", now); err != nil {
+				return err
+			}
+		}
+	}
 	cs.Status = "expired"
 	if err := l.putCheckoutSession(cs); err != nil {
 		return err

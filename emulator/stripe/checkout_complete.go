@@ -14,12 +14,19 @@ import (
 // button does, and the control route
 // POST /_billclock/checkout/sessions/{id}/complete that does it for tests
 // without a browser. Each step is an engine call the API makes the same
-// way: the customer is created as POST /v1/customers creates one, the card
-// attached as POST /v1/payment_methods/{id}/attach attaches it, and the
-// subscription or PaymentIntent made as their create endpoints make them.
-// A card that is declined (at attach or at the first charge) leaves
-// nothing behind: the session stays open and the page shows Stripe's
-// decline message.
+// way: the customer is created as POST /v1/customers creates one; in
+// subscription mode the card is attached as POST
+// /v1/payment_methods/{id}/attach attaches it and the subscription made as
+// POST /v1/subscriptions makes it; in payment mode the PaymentIntent is
+// made and confirmed as POST /v1/payment_intents with confirm=true does
+// (which saves the card with setup_future_usage); in setup mode the
+// session's SetupIntent, made with the session, gets the new customer as
+// POST /v1/setup_intents/{id} gives it and is confirmed with the card as
+// POST /v1/setup_intents/{id}/confirm confirms it (which attaches the
+// card). A card that is declined (at attach, at the first charge or at
+// the SetupIntent's confirmation) leaves nothing behind but, in setup
+// mode, the SetupIntent's failed confirmation: the session stays open and
+// the page shows Stripe's decline message.
 
 // defaultCheckoutCard is the card the control route pays with when given
 // none: Stripe's 4242 4242 4242 4242.
@@ -136,8 +143,105 @@ func declined(err error) error {
 	return stripeError(err, opAttach)
 }
 
+// makeCheckoutSetup makes the SetupIntent of cs, a session in setup mode,
+// at now, as POST /v1/setup_intents makes one: for the session's customer
+// (or no one yet), taking cards, with setup_intent_data's description and
+// metadata. The caller stores cs.
+func (l *ledger) makeCheckoutSetup(cs *checkoutSession, description string, md map[string]string, now int64) (*billing.Setup, error) {
+	in := billing.NewSetup{ID: l.NewID("seti_"), Description: description, Metadata: applyMetadata(nil, md, false)}
+	if cs.Customer != "" {
+		cust, err := l.Customer(cs.Customer)
+		if err != nil {
+			return nil, err
+		}
+		in.Customer = cust
+	}
+	// The settings are stored first, so that setup_intent.created shows
+	// them.
+	opts := &setupOptions{PaymentMethodTypes: []string{"card"}, CheckoutSession: cs.ID}
+	if err := l.putSetupOptions(in.ID, now, opts); err != nil {
+		return nil, err
+	}
+	si, err := l.Engine().CreateSetup(in, now)
+	if err != nil {
+		return nil, stripeError(err, opUse)
+	}
+	cs.SetupIntent = si.ID
+	return si, nil
+}
+
+// checkoutSetup returns the SetupIntent of cs, a session in setup mode. A
+// session stored before billclock made them gets one at now (cs is then
+// stored too).
+func (l *ledger) checkoutSetup(cs *checkoutSession, now int64) (*billing.Setup, error) {
+	if cs.SetupIntent != "" {
+		return l.Setup(cs.SetupIntent)
+	}
+	si, err := l.makeCheckoutSetup(cs, "", nil, now)
+	if err != nil {
+		return nil, err
+	}
+	return si, l.putCheckoutSession(cs)
+}
+
+// setupFailed is completeCheckout's error when the card fails the
+// session's SetupIntent: declined, or asking for an authentication the
+// page cannot do. The completion is rolled back (no customer is made, no
+// card attached), then record keeps the SetupIntent's failed
+// confirmation, as the API's confirm keeps it.
+type setupFailed struct {
+	err     *Error
+	session string
+	in      checkoutInput
+	// now is when the completion was tried: the wall time of a session
+	// on no clock.
+	now int64
+}
+
+func (e *setupFailed) Error() string { return e.err.Error() }
+func (e *setupFailed) Unwrap() error { return e.err }
+
+// record confirms the session's SetupIntent with the card again, in the
+// transaction after the failed completion's: a test card fails the same
+// way each time, and this time the outcome is kept. A session completed or
+// expired in between is left alone.
+func (e *setupFailed) record(l *ledger) error {
+	cs, err := l.checkoutSession(e.session)
+	if err != nil || cs.Status != "open" {
+		return err
+	}
+	now, err := l.checkoutNow(cs, e.now)
+	if err != nil {
+		return err
+	}
+	si, err := l.checkoutSetup(cs, now)
+	if err != nil {
+		return err
+	}
+	pm, err := l.checkoutCard(e.in, cs.Customer, now)
+	if err != nil {
+		return err
+	}
+	decl, err := l.Engine().ConfirmSetup(si, pm, now)
+	var stateErr *billing.SetupStateError
+	switch {
+	case errors.As(err, &stateErr):
+		return nil
+	case err != nil:
+		return err
+	case decl == nil && si.Status != billing.SetupRequiresAction:
+		// Never kept: that would save the card without completing the
+		// session.
+		return fmt.Errorf("checkout session %s: the SetupIntent's second confirmation succeeded", cs.ID)
+	}
+	return nil
+}
+
+var _ rollbackThen = (*setupFailed)(nil)
+
 // completeCheckout completes cs with what the customer gave, at now. On
-// an error nothing of it may be kept: the caller's transaction must fail.
+// an error nothing of it may be kept: the caller's transaction must fail
+// (and a *setupFailed then records what it keeps).
 func (l *ledger) completeCheckout(cs *checkoutSession, in checkoutInput, now int64) error {
 	if cs.Status != "open" {
 		return errCheckoutClosed(cs)
@@ -189,7 +293,7 @@ func (l *ledger) completeCheckout(cs *checkoutSession, in checkoutInput, now int
 			return err
 		}
 	}
-	if cust != nil && (cs.Mode != "payment" || cs.SetupFutureUsage != "") {
+	if cust != nil && cs.Mode == "subscription" {
 		if err := l.Engine().AttachPaymentMethod(pm, cust, now); err != nil {
 			return declined(err)
 		}
@@ -244,11 +348,34 @@ func (l *ledger) completeCheckout(cs *checkoutSession, in checkoutInput, now int
 			if decl != nil {
 				return errCardDeclined(decl.Reason)
 			}
+			if err := l.saveForFutureUsage(p, now); err != nil {
+				return declined(err)
+			}
 			cs.PaymentIntent, cs.PaymentStatus = p.ID, "paid"
 		}
 	case "setup":
-		// Stripe makes a SetupIntent here; this billclock attaches the
-		// card to the customer through the engine's attach (above).
+		si, err := l.checkoutSetup(cs, now)
+		if err != nil {
+			return err
+		}
+		if cust != nil && si.Customer == "" {
+			if err := l.Engine().UpdateSetup(si, billing.SetupChange{Customer: cust}); err != nil {
+				return setupStateError(err, l, "customer")
+			}
+		}
+		decl, err := l.Engine().ConfirmSetup(si, pm, now)
+		if err != nil {
+			return setupStateError(err, l, "")
+		}
+		fail := &setupFailed{session: cs.ID, in: in, now: now}
+		switch {
+		case decl != nil:
+			fail.err = errCardDeclined(decl.Reason)
+			return fail
+		case si.Status == billing.SetupRequiresAction:
+			fail.err = errCardDeclined(billing.DeclineAuthenticationRequired)
+			return fail
+		}
 		cs.PaymentStatus = "no_payment_required"
 	}
 	cs.Status, cs.PaymentMethod, cs.CompletedAt = "complete", pm.ID, now

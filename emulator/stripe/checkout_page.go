@@ -216,9 +216,11 @@ func (s *Surface) checkoutSubmit(w http.ResponseWriter, r *http.Request) {
 	form, in, ferr := readCheckoutForm(r)
 	var redirect string
 	err := ferr
+	var account string
 	if err == nil {
 		err = s.db.Batch(func(tx *store.Tx) error {
 			key, id, err := s.openPage(tx, token, pageCheckout, "")
+			account = key
 			if err != nil {
 				return err
 			}
@@ -253,6 +255,7 @@ func (s *Surface) checkoutSubmit(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, err)
 		return
 	}
+	s.recordAfterRollback(account, nil, err)
 	e, known := apiError(err)
 	if !known {
 		s.pageError(w, err)

@@ -233,28 +233,37 @@ func (s *Surface) confirmIntent(l *ledger, p *billing.Payment, opts billing.Conf
 		}
 		return failAfterCommit(e), nil
 	}
-	if decl == nil && p.Customer != "" {
-		o, err := l.intentOptions(p.ID)
-		if err != nil {
+	if decl == nil {
+		if err := l.saveForFutureUsage(p, now); err != nil {
 			return nil, err
-		}
-		if o.SetupFutureUsage != "" {
-			pm, err := l.PaymentMethod(p.PaymentMethod)
-			if err != nil {
-				return nil, err
-			}
-			if pm.Customer == "" {
-				cust, err := l.Customer(p.Customer)
-				if err != nil {
-					return nil, err
-				}
-				if err := l.Engine().AttachPaymentMethod(pm, cust, now); err != nil {
-					return nil, stripeError(err, opAttach)
-				}
-			}
 		}
 	}
 	return renderPaymentIntentEx(p, l, ex)
+}
+
+// saveForFutureUsage attaches the payment method of p, a PaymentIntent
+// just confirmed without a decline, to its customer when p has
+// setup_future_usage, as Stripe saves it.
+func (l *ledger) saveForFutureUsage(p *billing.Payment, now int64) error {
+	if p.Customer == "" {
+		return nil
+	}
+	o, err := l.intentOptions(p.ID)
+	if err != nil || o.SetupFutureUsage == "" {
+		return err
+	}
+	pm, err := l.PaymentMethod(p.PaymentMethod)
+	if err != nil || pm.Customer != "" {
+		return err
+	}
+	cust, err := l.Customer(p.Customer)
+	if err != nil {
+		return err
+	}
+	if err := l.Engine().AttachPaymentMethod(pm, cust, now); err != nil {
+		return stripeError(err, opAttach)
+	}
+	return nil
 }
 
 // errorOnRequiresAction reads error_on_requires_action: a payment that

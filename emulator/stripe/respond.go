@@ -249,6 +249,7 @@ func (s *Surface) serveWrite(w http.ResponseWriter, c *call, h handler) {
 		return
 	}
 	if err != nil {
+		s.recordAfterRollback(c.account, c, err)
 		// The endpoint failed. Like Stripe, remember the outcome of a
 		// request that got past validation, errors and 500s included;
 		// validation failures, conflicts and idempotency errors are not
@@ -339,4 +340,37 @@ func (s *Surface) unrecognized(w http.ResponseWriter, r *http.Request) {
 		err = errUnrecognizedURL(r.Method, r.URL.Path)
 	}
 	s.writeError(w, c, err)
+}
+
+// rollbackThen is an error of a request whose changes are rolled back in
+// full, after which record runs in a transaction of its own: it keeps what
+// a refusal leaves at Stripe without what the request made before it
+// failed (a Checkout Session's SetupIntent keeps its failed confirmation,
+// not the customer the completion made for it).
+type rollbackThen interface {
+	error
+	record(l *ledger) error
+}
+
+// recordAfterRollback runs the record of err, if err is a rollbackThen, for
+// account in a transaction of its own. A failure to record is logged: the
+// request's answer is err all the same.
+func (s *Surface) recordAfterRollback(account string, c *call, err error) {
+	var rt rollbackThen
+	if account == "" || !errors.As(err, &rt) {
+		return
+	}
+	rerr := s.db.Batch(func(tx *store.Tx) error {
+		l, err := s.ledger(tx, account, c)
+		if err != nil {
+			return err
+		}
+		return rt.record(l)
+	})
+	if rerr != nil {
+		s.log.Error("keeping the outcome of a refused request", "account", clockwork.AccountLabel(account),
+			"err", strings.ReplaceAll(rerr.Error(), account, "[api key]"))
+		return
+	}
+	s.rt.WakeDeliverer()
 }

@@ -34,6 +34,26 @@ type setupOptions struct {
 	AutomaticPaymentMethods bool     `json:"automatic_payment_methods,omitempty"`
 	AllowRedirects          string   `json:"allow_redirects,omitempty"`
 	PaymentMethodTypes      []string `json:"payment_method_types,omitempty"`
+	// CheckoutSession is the Checkout Session in setup mode the
+	// SetupIntent belongs to: completing the session confirms it, and
+	// expiring it cancels it; the API does neither.
+	CheckoutSession string `json:"checkout_session,omitempty"`
+}
+
+// refuseCheckoutSetup refuses to take action (confirm or cancel) through
+// the API on a SetupIntent that belongs to a Checkout Session, as Stripe
+// does.
+func (l *ledger) refuseCheckoutSetup(si *billing.Setup, action string) error {
+	o, err := l.setupOptions(si.ID)
+	if err != nil || o.CheckoutSession == "" {
+		return err
+	}
+	if action == "confirm" {
+		return invalid("", "You cannot confirm this SetupIntent because it belongs to the Checkout Session %s: the session "+
+			"confirms it when the customer completes it.", o.CheckoutSession)
+	}
+	return invalid("", "You cannot cancel this SetupIntent because it belongs to the Checkout Session %s: to cancel it, "+
+		"expire the Checkout Session instead.", o.CheckoutSession)
 }
 
 // setupOptions returns SetupIntent id's Stripe-only settings (the zero
@@ -338,6 +358,9 @@ func (s *Surface) confirmSetupIntent(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := l.refuseCheckoutSetup(si, "confirm"); err != nil {
+		return nil, err
+	}
 	var pm *billing.PaymentMethod
 	if hasPM {
 		if pm, err = l.paymentMethodToPay(pmID, "payment_method", si.Customer, now); err != nil {
@@ -359,6 +382,9 @@ func (s *Surface) cancelSetupIntent(c *call, tx *store.Tx) (any, error) {
 	}
 	si, now, err := s.setupNow(l, c, c.vars["id"])
 	if err != nil {
+		return nil, err
+	}
+	if err := l.refuseCheckoutSetup(si, "cancel"); err != nil {
 		return nil, err
 	}
 	if err := l.Engine().CancelSetup(si, reason, now); err != nil {

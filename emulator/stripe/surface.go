@@ -28,7 +28,8 @@ type Options struct {
 	StripeLimits bool
 	// PublicURL is the address the pages billclock serves are linked at
 	// (a Checkout Session's url, an invoice's hosted_invoice_url): the
-	// server's own, such as http://127.0.0.1:12800.
+	// server's own, such as http://127.0.0.1:12800, or the one serve
+	// --public-url gives.
 	PublicURL string
 }
 
