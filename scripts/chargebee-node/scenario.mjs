@@ -29,7 +29,7 @@ import http from 'node:http';
 import Chargebee, { basicAuthValidator } from 'chargebee';
 
 const DAY = 86400;
-const WAIT_MS = 15_000;
+const WAIT_MS = 60_000; // generous: a liveness wait, never a speed check (CI machines are shared)
 const HOOK_USER = 'billclock-hooks';
 const HOOK_PASS = 'p4ss:w0rd';
 
