@@ -95,7 +95,7 @@ async function processBilling() {
   return (await commet.testClock.processBilling()).data;
 }
 
-async function waitFor(what, cond, ms = 20000) {
+async function waitFor(what, cond, ms = 60000) {
   const deadline = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > deadline) {
