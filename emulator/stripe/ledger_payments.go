@@ -27,6 +27,22 @@ func (s *Surface) ledger(tx *store.Tx, account string, c *call) (*ledger, error)
 	return s.wrap(l), nil
 }
 
+// onClock opens the account's ledger for an action on the object the
+// path's id names: load finds the object, and now is the time it lives
+// in, that of its clock (clock names it) or the wall clock. A clock in
+// the middle of an advance refuses the action.
+func onClock[T any](s *Surface, c *call, tx *store.Tx, load func(*ledger, string) (*T, error),
+	clock func(*T) string) (l *ledger, v *T, now int64, err error) {
+	if l, err = s.ledger(tx, c.account, c); err != nil {
+		return nil, nil, 0, err
+	}
+	if v, err = load(l, c.vars["id"]); err != nil {
+		return nil, nil, 0, err
+	}
+	now, err = l.TimeOn(clock(v), c.now.Unix())
+	return l, v, now, err
+}
+
 // intentOptionsCollection holds each direct PaymentIntent's Stripe-only
 // settings (intentOptions), by PaymentIntent id.
 const intentOptionsCollection = "payment_intent_options"
