@@ -102,18 +102,7 @@ func (s *Surface) createProduct(c *call, tx *store.Tx) (any, error) {
 }
 
 func (s *Surface) retrieveProduct(c *call, tx *store.Tx) (any, error) {
-	if err := c.p.expand(); err != nil {
-		return nil, err
-	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	prod, err := l.Product(c.vars["id"])
-	if err != nil {
-		return nil, err
-	}
-	return renderProduct(prod), nil
+	return retrieveByID(s, c, tx, (*ledger).Product, renderProduct)
 }
 
 func (s *Surface) updateProduct(c *call, tx *store.Tx) (any, error) {
@@ -384,18 +373,7 @@ func (s *Surface) createPrice(c *call, tx *store.Tx) (any, error) {
 }
 
 func (s *Surface) retrievePrice(c *call, tx *store.Tx) (any, error) {
-	if err := c.p.expand(); err != nil {
-		return nil, err
-	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	price, err := l.livePrice(c.vars["id"])
-	if err != nil {
-		return nil, err
-	}
-	return renderPrice(price), nil
+	return retrieveByID(s, c, tx, (*ledger).livePrice, renderPrice)
 }
 
 func (s *Surface) updatePrice(c *call, tx *store.Tx) (any, error) {

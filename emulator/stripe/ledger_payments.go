@@ -27,6 +27,25 @@ func (s *Surface) ledger(tx *store.Tx, account string, c *call) (*ledger, error)
 	return s.wrap(l), nil
 }
 
+// retrieveByID serves the retrieve of an object nothing of which expands
+// (expand[] may name only the paths in expandable): load finds the object
+// the path names and render gives its wire shape.
+func retrieveByID[T, W any](s *Surface, c *call, tx *store.Tx, load func(*ledger, string) (*T, error),
+	render func(*T) W, expandable ...string) (any, error) {
+	if err := c.p.expand(expandable...); err != nil {
+		return nil, err
+	}
+	l, err := s.ledger(tx, c.account, c)
+	if err != nil {
+		return nil, err
+	}
+	v, err := load(l, c.vars["id"])
+	if err != nil {
+		return nil, err
+	}
+	return render(v), nil
+}
+
 // onClock opens the account's ledger for an action on the object the
 // path's id names: load finds the object, and now is the time it lives
 // in, that of its clock (clock names it) or the wall clock. A clock in
