@@ -112,11 +112,7 @@ func (s *Surface) updateProduct(c *call, tx *store.Tx) (any, error) {
 	if err := c.p.expand(); err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	prod, err := l.Product(c.vars["id"])
+	l, prod, err := openByID(s, c, tx, (*ledger).Product)
 	if err != nil {
 		return nil, err
 	}
@@ -182,11 +178,7 @@ func (s *Surface) deleteProduct(c *call, tx *store.Tx) (any, error) {
 	if err := c.p.check(); err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	prod, err := l.Product(c.vars["id"])
+	l, prod, err := openByID(s, c, tx, (*ledger).Product)
 	if err != nil {
 		return nil, err
 	}
@@ -385,11 +377,7 @@ func (s *Surface) updatePrice(c *call, tx *store.Tx) (any, error) {
 	if err := c.p.expand(); err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	price, err := l.livePrice(c.vars["id"])
+	l, price, err := openByID(s, c, tx, (*ledger).livePrice)
 	if err != nil {
 		return nil, err
 	}

@@ -109,11 +109,7 @@ func (s *Surface) deleteClock(c *call, tx *store.Tx) (any, error) {
 	if err := c.p.check(); err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	clock, err := l.Clock(c.vars["id"])
+	l, clock, err := openByID(s, c, tx, (*ledger).Clock)
 	if err != nil {
 		return nil, err
 	}
@@ -128,11 +124,7 @@ func (s *Surface) advanceClock(c *call, tx *store.Tx) (any, error) {
 	if err := c.p.expand("status_details"); err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	clock, err := l.Clock(c.vars["id"])
+	l, clock, err := openByID(s, c, tx, (*ledger).Clock)
 	if err != nil {
 		return nil, err
 	}

@@ -186,11 +186,7 @@ func (s *Surface) retrieveCoupon(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	cp, err := liveCoupon(l, c.vars["id"])
+	_, cp, err := openByID(s, c, tx, liveCoupon)
 	if err != nil {
 		return nil, err
 	}
@@ -206,11 +202,7 @@ func (s *Surface) updateCoupon(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	cp, err := liveCoupon(l, c.vars["id"])
+	l, cp, err := openByID(s, c, tx, liveCoupon)
 	if err != nil {
 		return nil, err
 	}
@@ -461,11 +453,7 @@ func (s *Surface) retrievePromotionCode(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	p, err := l.PromotionCode(c.vars["id"])
+	l, p, err := openByID(s, c, tx, (*ledger).PromotionCode)
 	if err != nil {
 		return nil, err
 	}
@@ -486,11 +474,7 @@ func (s *Surface) updatePromotionCode(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	p, err := l.PromotionCode(c.vars["id"])
+	l, p, err := openByID(s, c, tx, (*ledger).PromotionCode)
 	if err != nil {
 		return nil, err
 	}

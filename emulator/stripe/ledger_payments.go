@@ -27,6 +27,20 @@ func (s *Surface) ledger(tx *store.Tx, account string, c *call) (*ledger, error)
 	return s.wrap(l), nil
 }
 
+// openByID opens the account's ledger and loads, with load, the object
+// the path's id names.
+func openByID[T any](s *Surface, c *call, tx *store.Tx, load func(*ledger, string) (*T, error)) (*ledger, *T, error) {
+	l, err := s.ledger(tx, c.account, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := load(l, c.vars["id"])
+	if err != nil {
+		return nil, nil, err
+	}
+	return l, v, nil
+}
+
 // retrieveByID serves the retrieve of an object nothing of which expands
 // (expand[] may name only the paths in expandable): load finds the object
 // the path names and render gives its wire shape.
@@ -35,30 +49,23 @@ func retrieveByID[T, W any](s *Surface, c *call, tx *store.Tx, load func(*ledger
 	if err := c.p.expand(expandable...); err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	v, err := load(l, c.vars["id"])
+	_, v, err := openByID(s, c, tx, load)
 	if err != nil {
 		return nil, err
 	}
 	return render(v), nil
 }
 
-// onClock opens the account's ledger for an action on the object the
-// path's id names: load finds the object, and now is the time it lives
-// in, that of its clock (clock names it) or the wall clock. A clock in
-// the middle of an advance refuses the action.
+// onClock is openByID for an action on the object, with now, the time the
+// object lives in: that of its clock (clock names it) or the wall clock.
+// A clock in the middle of an advance refuses the action.
 func onClock[T any](s *Surface, c *call, tx *store.Tx, load func(*ledger, string) (*T, error),
-	clock func(*T) string) (l *ledger, v *T, now int64, err error) {
-	if l, err = s.ledger(tx, c.account, c); err != nil {
+	clock func(*T) string) (*ledger, *T, int64, error) {
+	l, v, err := openByID(s, c, tx, load)
+	if err != nil {
 		return nil, nil, 0, err
 	}
-	if v, err = load(l, c.vars["id"]); err != nil {
-		return nil, nil, 0, err
-	}
-	now, err = l.TimeOn(clock(v), c.now.Unix())
+	now, err := l.TimeOn(clock(v), c.now.Unix())
 	return l, v, now, err
 }
 

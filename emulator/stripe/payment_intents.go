@@ -343,11 +343,7 @@ func (s *Surface) retrievePaymentIntent(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	p, err := l.Payment(c.vars["id"])
+	l, p, err := openByID(s, c, tx, (*ledger).Payment)
 	if err != nil {
 		return nil, err
 	}

@@ -119,11 +119,7 @@ func (s *Surface) retrieveRefund(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	r, err := l.Refund(c.vars["id"])
+	l, r, err := openByID(s, c, tx, (*ledger).Refund)
 	if err != nil {
 		return nil, err
 	}

@@ -233,11 +233,7 @@ func (s *Surface) retrieveSetupIntent(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	si, err := l.Setup(c.vars["id"])
+	l, si, err := openByID(s, c, tx, (*ledger).Setup)
 	if err != nil {
 		return nil, err
 	}

@@ -166,11 +166,7 @@ func (s *Surface) updateTaxRate(c *call, tx *store.Tx) (any, error) {
 	if err := c.p.expand(); err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	r, err := l.TaxRate(c.vars["id"])
+	l, r, err := openByID(s, c, tx, (*ledger).TaxRate)
 	if err != nil {
 		return nil, err
 	}
