@@ -209,11 +209,7 @@ func (s *Surface) listProducts(c *call, tx *store.Tx) (any, error) {
 	if err := c.p.expand(); err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	coll, err := l.Collection(clockwork.ProductsCollection)
+	_, coll, err := s.openCollection(c, tx, clockwork.ProductsCollection)
 	if err != nil {
 		return nil, err
 	}
@@ -438,11 +434,7 @@ func (s *Surface) listPrices(c *call, tx *store.Tx) (any, error) {
 	for _, k := range lookupKeys {
 		keys[k] = true
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	coll, err := l.Collection(clockwork.PricesCollection)
+	_, coll, err := s.openCollection(c, tx, clockwork.PricesCollection)
 	if err != nil {
 		return nil, err
 	}

@@ -253,11 +253,7 @@ func (s *Surface) listCoupons(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	coll, err := l.Collection(clockwork.CouponsCollection)
+	_, coll, err := s.openCollection(c, tx, clockwork.CouponsCollection)
 	if err != nil {
 		return nil, err
 	}
@@ -510,11 +506,7 @@ func (s *Surface) listPromotionCodes(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	coll, err := l.Collection(clockwork.PromotionCodesCollection)
+	l, coll, err := s.openCollection(c, tx, clockwork.PromotionCodesCollection)
 	if err != nil {
 		return nil, err
 	}

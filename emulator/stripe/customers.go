@@ -394,11 +394,7 @@ func (s *Surface) listCustomers(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	coll, err := l.Collection(clockwork.CustomersCollection)
+	l, coll, err := s.openCollection(c, tx, clockwork.CustomersCollection)
 	if err != nil {
 		return nil, err
 	}

@@ -40,11 +40,7 @@ func (s *Surface) listInvoicePayments(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	coll, err := l.Collection(clockwork.InvoicePaymentsCollection)
+	l, coll, err := s.openCollection(c, tx, clockwork.InvoicePaymentsCollection)
 	if err != nil {
 		return nil, err
 	}

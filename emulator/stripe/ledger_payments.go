@@ -41,6 +41,20 @@ func openByID[T any](s *Surface, c *call, tx *store.Tx, load func(*ledger, strin
 	return l, v, nil
 }
 
+// openCollection opens the account's ledger and its collection name, for
+// a list.
+func (s *Surface) openCollection(c *call, tx *store.Tx, name string) (*ledger, *store.Collection, error) {
+	l, err := s.ledger(tx, c.account, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	coll, err := l.Collection(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return l, coll, nil
+}
+
 // retrieveByID serves the retrieve of an object nothing of which expands
 // (expand[] may name only the paths in expandable): load finds the object
 // the path names and render gives its wire shape.

@@ -526,11 +526,7 @@ func (s *Surface) listPaymentIntents(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	coll, err := l.Collection(clockwork.PaymentsCollection)
+	l, coll, err := s.openCollection(c, tx, clockwork.PaymentsCollection)
 	if err != nil {
 		return nil, err
 	}

@@ -345,11 +345,7 @@ func (s *Surface) listSetupIntents(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	coll, err := l.Collection(clockwork.SetupsCollection)
+	l, coll, err := s.openCollection(c, tx, clockwork.SetupsCollection)
 	if err != nil {
 		return nil, err
 	}

@@ -209,11 +209,7 @@ func (s *Surface) listTaxRates(c *call, tx *store.Tx) (any, error) {
 	if err := c.p.expand(); err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	coll, err := l.Collection(clockwork.TaxRatesCollection)
+	_, coll, err := s.openCollection(c, tx, clockwork.TaxRatesCollection)
 	if err != nil {
 		return nil, err
 	}
