@@ -70,9 +70,9 @@ func retrieveByID[T, W any](s *Surface, c *call, tx *store.Tx, load func(*ledger
 	return render(v), nil
 }
 
-// onClock is openByID for an action on the object, with now, the time the
-// object lives in: that of its clock (clock names it) or the wall clock.
-// A clock in the middle of an advance refuses the action.
+// onClock is openByID for an action on the object, which also reads the
+// time the object lives in: that of its clock (clock names it) or the
+// wall clock. A clock in the middle of an advance refuses the action.
 func onClock[T any](s *Surface, c *call, tx *store.Tx, load func(*ledger, string) (*T, error),
 	clock func(*T) string) (*ledger, *T, int64, error) {
 	l, v, err := openByID(s, c, tx, load)
