@@ -31,23 +31,36 @@ const nodeScriptDir = "../scripts/webhook-node"
 // delivery. Node and npm are required, not optional: CI has them.
 func TestNodeSDKVerifiesWebhooks(t *testing.T) {
 	t.Parallel()
+	runNodeScript(t, nodeScriptDir, "verify.mjs", "stripe-node's webhook verification", 2*time.Minute,
+		"BILLCLOCK_API_KEY="+testKey)
+}
+
+// runNodeScript runs `node script` in dir (a folder of scripts/ with its
+// package.json and package-lock.json) against a server of its own, once
+// dir's locked dependencies are installed, with BILLCLOCK_URL and env
+// added to its environment, and fails the test unless it exits 0 after
+// printing "N passed, 0 failed" with N above 0. what names what the script
+// runs, for the failure when Node or npm is missing: they are required,
+// not optional (CI has them).
+func runNodeScript(t *testing.T, dir, script, what string, timeout time.Duration, env ...string) {
+	t.Helper()
 	for _, tool := range []string{"node", "npm"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s is not on PATH (%v): this test runs stripe-node's webhook verification and needs Node.js 20+ with npm", tool, err)
+			t.Fatalf("%s is not on PATH (%v): this test runs %s and needs Node.js 20+ with npm", tool, err, what)
 		}
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
 	defer cancel()
-	npmCI(t, ctx, nodeScriptDir)
+	npmCI(t, ctx, dir)
 
 	srv := emulatortest.Start(t, emulator.Config{})
-	cmd := exec.CommandContext(ctx, "node", "verify.mjs")
-	cmd.Dir = nodeScriptDir
-	cmd.Env = append(os.Environ(), "BILLCLOCK_URL="+srv.URL(), "BILLCLOCK_API_KEY="+testKey)
+	cmd := exec.CommandContext(ctx, "node", script)
+	cmd.Dir = dir
+	cmd.Env = append(append(os.Environ(), "BILLCLOCK_URL="+srv.URL()), env...)
 	out := runLogged(t, cmd)
 	summary := regexp.MustCompile(`(?m)^(\d+) passed, 0 failed$`).FindStringSubmatch(out)
-	require.NotNil(t, summary, "verify.mjs printed no \"N passed, 0 failed\" line")
-	assert.NotEqual(t, "0", summary[1], "verify.mjs checked nothing")
+	require.NotNil(t, summary, "%s printed no \"N passed, 0 failed\" line", script)
+	assert.NotEqual(t, "0", summary[1], "%s checked nothing", script)
 }
 
 // npmCI installs the locked dependencies of the script in dir unless

@@ -2,7 +2,6 @@ package main
 
 import (
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,12 +20,8 @@ func newTimeMachineStartAfreshCommand(client func(*cobra.Command) *chargebeeClie
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			params := url.Values{}
-			if genesis != "" {
-				t, err := parseTimestamp(genesis)
-				if err != nil {
-					return err
-				}
-				params.Set("genesis_time", strconv.FormatInt(t, 10))
+			if err := setTimestamp(params, "genesis_time", genesis); err != nil {
+				return err
 			}
 			return runTravel(cmd, client(cmd), timeMachinePath+"/start_afresh", params, wait, timeout)
 		},

@@ -189,6 +189,20 @@ func parseTimestamp(s string) (int64, error) {
 	return t.Unix(), nil
 }
 
+// setTimestamp sets params[name] to value, Unix seconds or RFC 3339, in
+// Unix seconds; an empty value sets nothing.
+func setTimestamp(params url.Values, name, value string) error {
+	if value == "" {
+		return nil
+	}
+	t, err := parseTimestamp(value)
+	if err != nil {
+		return err
+	}
+	params.Set(name, strconv.FormatInt(t, 10))
+	return nil
+}
+
 // addDataParams merges -d key=value pairs into params.
 func addDataParams(params url.Values, data []string) error {
 	for _, kv := range data {

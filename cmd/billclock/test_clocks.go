@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -55,12 +54,8 @@ func newClockCreateCommand(client clientFunc) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			params := url.Values{}
-			if frozen != "" {
-				t, err := parseTimestamp(frozen)
-				if err != nil {
-					return err
-				}
-				params.Set("frozen_time", strconv.FormatInt(t, 10))
+			if err := setTimestamp(params, "frozen_time", frozen); err != nil {
+				return err
 			}
 			if name != "" {
 				params.Set("name", name)
@@ -78,17 +73,23 @@ func newClockCreateCommand(client clientFunc) *cobra.Command {
 }
 
 func newClockRetrieveCommand(client clientFunc) *cobra.Command {
+	return newClockCallCommand(client, "retrieve ID", "Show a test clock", http.MethodGet)
+}
+
+// newClockCallCommand is a command that sends method, with the -d
+// parameters, to the clock its argument names, and prints the answer.
+func newClockCallCommand(client clientFunc, use, short, method string) *cobra.Command {
 	var data []string
 	cmd := &cobra.Command{
-		Use:   "retrieve ID",
-		Short: "Show a test clock",
+		Use:   use,
+		Short: short,
 		Args:  clockIDArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			params := url.Values{}
 			if err := addDataParams(params, data); err != nil {
 				return err
 			}
-			return callAndPrint(cmd, client(cmd), http.MethodGet, clocksPath+"/"+url.PathEscape(args[0]), params)
+			return callAndPrint(cmd, client(cmd), method, clocksPath+"/"+url.PathEscape(args[0]), params)
 		},
 	}
 	addDataFlag(cmd, &data)
@@ -120,21 +121,7 @@ func newClockListCommand(client clientFunc) *cobra.Command {
 }
 
 func newClockDeleteCommand(client clientFunc) *cobra.Command {
-	var data []string
-	cmd := &cobra.Command{
-		Use:   "delete ID",
-		Short: "Delete a test clock, with its customers",
-		Args:  clockIDArg,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			params := url.Values{}
-			if err := addDataParams(params, data); err != nil {
-				return err
-			}
-			return callAndPrint(cmd, client(cmd), http.MethodDelete, clocksPath+"/"+url.PathEscape(args[0]), params)
-		},
-	}
-	addDataFlag(cmd, &data)
-	return cmd
+	return newClockCallCommand(client, "delete ID", "Delete a test clock, with its customers", http.MethodDelete)
 }
 
 func newClockAdvanceCommand(client clientFunc) *cobra.Command {
@@ -148,12 +135,8 @@ func newClockAdvanceCommand(client clientFunc) *cobra.Command {
 		Args:  clockIDArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			params := url.Values{}
-			if frozen != "" {
-				t, err := parseTimestamp(frozen)
-				if err != nil {
-					return err
-				}
-				params.Set("frozen_time", strconv.FormatInt(t, 10))
+			if err := setTimestamp(params, "frozen_time", frozen); err != nil {
+				return err
 			}
 			if err := addDataParams(params, data); err != nil {
 				return err

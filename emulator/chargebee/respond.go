@@ -8,9 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
-	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -83,12 +81,7 @@ func (s *Surface) serve(w http.ResponseWriter, r *http.Request, h handler, writa
 	}
 	if !writable {
 		var body []byte
-		err := s.db.View(func(tx *store.Tx) (err error) {
-			defer func() {
-				if r := recover(); r != nil {
-					err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
-				}
-			}()
+		err := clockwork.View(s.db, func(tx *store.Tx) (err error) {
 			if c.l, err = s.rt.Ledger(tx, s, c.account, c.request()); err != nil {
 				return err
 			}
@@ -126,7 +119,7 @@ func (s *Surface) begin(w http.ResponseWriter, r *http.Request) (*call, error) {
 	if err != nil {
 		return c, errInvalid("", "The request body could not be read.")
 	}
-	if len(body) > 0 && isJSON(r.Header.Get("Content-Type")) {
+	if len(body) > 0 && clockwork.IsJSON(r.Header.Get("Content-Type")) {
 		return c, errInvalid("", "Chargebee's API takes form-encoded parameters (Content-Type: application/x-www-form-urlencoded), not JSON.")
 	}
 	if c.p, err = parseParams(r.URL.RawQuery, string(body)); err != nil {
@@ -142,11 +135,6 @@ func (s *Surface) begin(w http.ResponseWriter, r *http.Request) (*call, error) {
 		}
 	}
 	return c, nil
-}
-
-func isJSON(contentType string) bool {
-	mt, _, err := mime.ParseMediaType(contentType)
-	return err == nil && mt == "application/json"
 }
 
 // apiKey reads the API key from a Basic Authorization header: the key is
@@ -281,13 +269,7 @@ func (p *params) canonical() string {
 func (s *Surface) writeError(w http.ResponseWriter, c *call, err error) {
 	e, known := apiError(err)
 	if !known {
-		text := err.Error()
-		attrs := []any{"request_id", c.id, "method", c.r.Method, "path", c.r.URL.Path}
-		if c.account != "" {
-			text = strings.ReplaceAll(text, c.account, "[api key]")
-			attrs = append(attrs, "account", clockwork.AccountLabel(c.account))
-		}
-		s.log.Error("internal error", append(attrs, "err", text)...)
+		clockwork.LogInternal(s.log, c.r, c.id, c.account, err)
 	}
 	b, _ := json.Marshal(e)
 	writeJSON(w, e.Status, b)

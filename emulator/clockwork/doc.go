@@ -64,7 +64,10 @@
 // (Ledger.PutClock, QueueAdvance, DeleteClock, TimeOn, RunDue) and the
 // rest, then render what they got in their provider's shape. Once the
 // transaction has committed they call the start function QueueAdvance
-// returned, if any, and Runtime.WakeDeliverer.
+// returned, if any, and Runtime.WakeDeliverer. Their adapters read through
+// View (a panicking handler gets an error, answered as a 500), log the
+// errors they answer as a 500 with LogInternal (never with the key) and
+// tell a JSON body with IsJSON (respond.go).
 //
 // The runtime asks a dialect for: its name and routes; whether a request
 // carries its key (Claims) and its handler of each control route

@@ -5,10 +5,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -156,12 +154,7 @@ func (s *Surface) serve(w http.ResponseWriter, r *http.Request, h handler, writa
 	}
 	if !writable {
 		var body []byte
-		err := s.db.View(func(tx *store.Tx) (err error) {
-			defer func() {
-				if p := recover(); p != nil {
-					err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
-				}
-			}()
+		err := clockwork.View(s.db, func(tx *store.Tx) error {
 			l, err := s.ledger(tx, c)
 			if err != nil {
 				return err
@@ -309,16 +302,10 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-// logInternal logs an error the client sees only as a 500, with the
-// account's label and never its key.
+// logInternal logs an error the client of c sees only as a 500, without
+// the key (clockwork.LogInternal).
 func (s *Surface) logInternal(c *call, err error) {
-	text := err.Error()
-	attrs := []any{"request_id", c.requestID, "method", c.r.Method, "path", c.r.URL.Path}
-	if c.account != "" {
-		text = strings.ReplaceAll(text, c.account, "[api key]")
-		attrs = append(attrs, "account", clockwork.AccountLabel(c.account))
-	}
-	s.log.Error("internal error", append(attrs, "err", text)...)
+	clockwork.LogInternal(s.log, c.r, c.requestID, c.account, err)
 }
 
 // writeError renders err in Commet's envelope.

@@ -102,18 +102,7 @@ func (s *Surface) createProduct(c *call, tx *store.Tx) (any, error) {
 }
 
 func (s *Surface) retrieveProduct(c *call, tx *store.Tx) (any, error) {
-	if err := c.p.expand(); err != nil {
-		return nil, err
-	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	prod, err := l.Product(c.vars["id"])
-	if err != nil {
-		return nil, err
-	}
-	return renderProduct(prod), nil
+	return retrieveByID(s, c, tx, (*ledger).Product, renderProduct)
 }
 
 func (s *Surface) updateProduct(c *call, tx *store.Tx) (any, error) {
@@ -123,11 +112,7 @@ func (s *Surface) updateProduct(c *call, tx *store.Tx) (any, error) {
 	if err := c.p.expand(); err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	prod, err := l.Product(c.vars["id"])
+	l, prod, err := openByID(s, c, tx, (*ledger).Product)
 	if err != nil {
 		return nil, err
 	}
@@ -193,11 +178,7 @@ func (s *Surface) deleteProduct(c *call, tx *store.Tx) (any, error) {
 	if err := c.p.check(); err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	prod, err := l.Product(c.vars["id"])
+	l, prod, err := openByID(s, c, tx, (*ledger).Product)
 	if err != nil {
 		return nil, err
 	}
@@ -228,11 +209,7 @@ func (s *Surface) listProducts(c *call, tx *store.Tx) (any, error) {
 	if err := c.p.expand(); err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	coll, err := l.Collection(clockwork.ProductsCollection)
+	_, coll, err := s.openCollection(c, tx, clockwork.ProductsCollection)
 	if err != nil {
 		return nil, err
 	}
@@ -384,18 +361,7 @@ func (s *Surface) createPrice(c *call, tx *store.Tx) (any, error) {
 }
 
 func (s *Surface) retrievePrice(c *call, tx *store.Tx) (any, error) {
-	if err := c.p.expand(); err != nil {
-		return nil, err
-	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	price, err := l.livePrice(c.vars["id"])
-	if err != nil {
-		return nil, err
-	}
-	return renderPrice(price), nil
+	return retrieveByID(s, c, tx, (*ledger).livePrice, renderPrice)
 }
 
 func (s *Surface) updatePrice(c *call, tx *store.Tx) (any, error) {
@@ -407,11 +373,7 @@ func (s *Surface) updatePrice(c *call, tx *store.Tx) (any, error) {
 	if err := c.p.expand(); err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	price, err := l.livePrice(c.vars["id"])
+	l, price, err := openByID(s, c, tx, (*ledger).livePrice)
 	if err != nil {
 		return nil, err
 	}
@@ -472,11 +434,7 @@ func (s *Surface) listPrices(c *call, tx *store.Tx) (any, error) {
 	for _, k := range lookupKeys {
 		keys[k] = true
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	coll, err := l.Collection(clockwork.PricesCollection)
+	_, coll, err := s.openCollection(c, tx, clockwork.PricesCollection)
 	if err != nil {
 		return nil, err
 	}

@@ -15,11 +15,7 @@ func (s *Surface) retrieveCharge(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	ch, err := l.Charge(c.vars["id"])
+	l, ch, err := openByID(s, c, tx, (*ledger).Charge)
 	if err != nil {
 		return nil, err
 	}
@@ -36,11 +32,7 @@ func (s *Surface) listCharges(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	coll, err := l.Collection(clockwork.ChargesCollection)
+	l, coll, err := s.openCollection(c, tx, clockwork.ChargesCollection)
 	if err != nil {
 		return nil, err
 	}

@@ -79,18 +79,7 @@ func (s *Surface) createClock(c *call, tx *store.Tx) (any, error) {
 }
 
 func (s *Surface) retrieveClock(c *call, tx *store.Tx) (any, error) {
-	if err := c.p.expand("status_details"); err != nil {
-		return nil, err
-	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	clock, err := l.Clock(c.vars["id"])
-	if err != nil {
-		return nil, err
-	}
-	return renderClock(clock), nil
+	return retrieveByID(s, c, tx, (*ledger).Clock, renderClock, "status_details")
 }
 
 func (s *Surface) listClocks(c *call, tx *store.Tx) (any, error) {
@@ -120,11 +109,7 @@ func (s *Surface) deleteClock(c *call, tx *store.Tx) (any, error) {
 	if err := c.p.check(); err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	clock, err := l.Clock(c.vars["id"])
+	l, clock, err := openByID(s, c, tx, (*ledger).Clock)
 	if err != nil {
 		return nil, err
 	}
@@ -139,11 +124,7 @@ func (s *Surface) advanceClock(c *call, tx *store.Tx) (any, error) {
 	if err := c.p.expand("status_details"); err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	clock, err := l.Clock(c.vars["id"])
+	l, clock, err := openByID(s, c, tx, (*ledger).Clock)
 	if err != nil {
 		return nil, err
 	}

@@ -186,11 +186,7 @@ func (s *Surface) retrieveCoupon(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	cp, err := liveCoupon(l, c.vars["id"])
+	_, cp, err := openByID(s, c, tx, liveCoupon)
 	if err != nil {
 		return nil, err
 	}
@@ -206,11 +202,7 @@ func (s *Surface) updateCoupon(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	cp, err := liveCoupon(l, c.vars["id"])
+	l, cp, err := openByID(s, c, tx, liveCoupon)
 	if err != nil {
 		return nil, err
 	}
@@ -261,11 +253,7 @@ func (s *Surface) listCoupons(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	coll, err := l.Collection(clockwork.CouponsCollection)
+	_, coll, err := s.openCollection(c, tx, clockwork.CouponsCollection)
 	if err != nil {
 		return nil, err
 	}
@@ -461,11 +449,7 @@ func (s *Surface) retrievePromotionCode(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	p, err := l.PromotionCode(c.vars["id"])
+	l, p, err := openByID(s, c, tx, (*ledger).PromotionCode)
 	if err != nil {
 		return nil, err
 	}
@@ -486,11 +470,7 @@ func (s *Surface) updatePromotionCode(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	p, err := l.PromotionCode(c.vars["id"])
+	l, p, err := openByID(s, c, tx, (*ledger).PromotionCode)
 	if err != nil {
 		return nil, err
 	}
@@ -526,11 +506,7 @@ func (s *Surface) listPromotionCodes(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	coll, err := l.Collection(clockwork.PromotionCodesCollection)
+	l, coll, err := s.openCollection(c, tx, clockwork.PromotionCodesCollection)
 	if err != nil {
 		return nil, err
 	}

@@ -239,6 +239,23 @@ func (s *Surface) retrieveCustomer(c *call, tx *store.Tx) (any, error) {
 	return customerView(l, cust, ex)
 }
 
+// customerNow loads customer id, which parameter param named, and the
+// time it lives in: that of its test clock, or wall.
+func (l *ledger) customerNow(id, param string, wall int64) (*billing.Customer, int64, error) {
+	cust, err := l.Customer(id)
+	if err != nil {
+		return nil, 0, withParam(err, param)
+	}
+	now, err := l.TimeOn(cust.Clock, wall)
+	return cust, now, err
+}
+
+// openCustomer is onClock for the customer the path names, which lives
+// on its test clock, if it has one.
+func (s *Surface) openCustomer(c *call, tx *store.Tx) (*ledger, *billing.Customer, int64, error) {
+	return onClock(s, c, tx, (*ledger).Customer, func(cust *billing.Customer) string { return cust.Clock })
+}
+
 func (s *Surface) updateCustomer(c *call, tx *store.Tx) (any, error) {
 	f := readCustomerFields(c.p)
 	source, hasSource := c.p.str("source")
@@ -248,15 +265,7 @@ func (s *Surface) updateCustomer(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	cust, err := l.Customer(c.vars["id"])
-	if err != nil {
-		return nil, err
-	}
-	now, err := l.TimeOn(cust.Clock, c.now.Unix())
+	l, cust, now, err := s.openCustomer(c, tx)
 	if err != nil {
 		return nil, err
 	}
@@ -347,15 +356,7 @@ func (s *Surface) deleteCustomer(c *call, tx *store.Tx) (any, error) {
 	if err := c.p.check(); err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	cust, err := l.Customer(c.vars["id"])
-	if err != nil {
-		return nil, err
-	}
-	now, err := l.TimeOn(cust.Clock, c.now.Unix())
+	l, cust, now, err := s.openCustomer(c, tx)
 	if err != nil {
 		return nil, err
 	}
@@ -393,11 +394,7 @@ func (s *Surface) listCustomers(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	coll, err := l.Collection(clockwork.CustomersCollection)
+	l, coll, err := s.openCollection(c, tx, clockwork.CustomersCollection)
 	if err != nil {
 		return nil, err
 	}

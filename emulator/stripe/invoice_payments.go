@@ -17,11 +17,7 @@ func (s *Surface) retrieveInvoicePayment(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	ip, err := l.InvoicePayment(c.vars["id"])
+	l, ip, err := openByID(s, c, tx, (*ledger).InvoicePayment)
 	if err != nil {
 		return nil, err
 	}
@@ -44,11 +40,7 @@ func (s *Surface) listInvoicePayments(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	coll, err := l.Collection(clockwork.InvoicePaymentsCollection)
+	l, coll, err := s.openCollection(c, tx, clockwork.InvoicePaymentsCollection)
 	if err != nil {
 		return nil, err
 	}

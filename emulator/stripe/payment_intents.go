@@ -75,12 +75,7 @@ func readIntentParams(p *params, allowed ...string) intentParams {
 		case "statement_descriptor_suffix":
 			ip.descriptorSuffix = p.clearable("statement_descriptor_suffix")
 		case "payment_method_types":
-			ip.methodTypes = p.strings("payment_method_types")
-			for _, t := range ip.methodTypes {
-				if t != "card" {
-					p.fail(invalid("payment_method_types", "billclock emulates card payments only; the payment method type %s is not supported.", t))
-				}
-			}
+			ip.methodTypes = readMethodTypes(p)
 		default:
 			// Accepted and ignored: billclock has nothing they would
 			// change (payment_method_options, shipping, mandate_data, ...).
@@ -126,6 +121,16 @@ func readOffSession(p *params) bool {
 	return false
 }
 
+// statusList lists the statuses an action may be taken from, as Stripe's
+// errors do: "requires_payment_method, requires_confirmation".
+func statusList[S ~string](statuses []S) string {
+	out := make([]string, len(statuses))
+	for i, s := range statuses {
+		out[i] = string(s)
+	}
+	return strings.Join(out, ", ")
+}
+
 // intentStateError words the engine's refusal of a PaymentIntent action
 // as Stripe does, with the PaymentIntent in the error as Stripe sends it.
 // field names the field an update tried to change.
@@ -143,11 +148,7 @@ func intentStateError(err error, l *ledger, field string) error {
 	}
 	p := stateErr.Payment
 	var e *Error
-	allowed := make([]string, len(stateErr.Allowed))
-	for i, s := range stateErr.Allowed {
-		allowed[i] = string(s)
-	}
-	list := strings.Join(allowed, ", ")
+	list := statusList(stateErr.Allowed)
 	switch {
 	case stateErr.Invoice != "":
 		e = invalid("", "This PaymentIntent belongs to invoice %s, which collects it: billclock does not let you %s it directly. "+
@@ -206,15 +207,10 @@ func declineError(l *ledger, decl *billing.Declined) (*Error, error) {
 	return e, nil
 }
 
-// intentNow loads PaymentIntent id and the time it lives in: its
-// customer's clock, or the wall clock.
-func (s *Surface) intentNow(l *ledger, c *call, id string) (*billing.Payment, int64, error) {
-	p, err := l.Payment(id)
-	if err != nil {
-		return nil, 0, err
-	}
-	now, err := l.TimeOn(p.Clock, c.now.Unix())
-	return p, now, err
+// openIntent is onClock for the PaymentIntent the path names, which
+// lives on its customer's clock.
+func (s *Surface) openIntent(c *call, tx *store.Tx) (*ledger, *billing.Payment, int64, error) {
+	return onClock(s, c, tx, (*ledger).Payment, func(p *billing.Payment) string { return p.Clock })
 }
 
 // confirmIntent confirms p at now and answers: the PaymentIntent, or
@@ -283,14 +279,7 @@ func (s *Surface) createPaymentIntent(c *call, tx *store.Tx) (any, error) {
 	ip := readIntentParams(c.p, "payment_method", "capture_method", "receipt_email", "setup_future_usage",
 		"statement_descriptor", "statement_descriptor_suffix", "payment_method_types", "payment_method_options",
 		"shipping", "mandate_data", "transfer_group", "use_stripe_sdk", "return_url")
-	var apm *bool
-	var allowRedirects string
-	if sub, ok := c.p.sub("automatic_payment_methods"); ok {
-		v, _ := sub.bool("automatic_payment_methods[enabled]")
-		apm = &v
-		allowRedirects, _ = sub.enum("automatic_payment_methods[allow_redirects]", "always", "never")
-		c.p.fail(sub.check())
-	}
+	apm, allowRedirects := readAutomaticPaymentMethods(c.p)
 	confirmation, _ := c.p.enum("confirmation_method", "automatic", "manual")
 	description, _ := c.p.str("description")
 	md, _ := c.p.metadata("metadata")
@@ -319,10 +308,7 @@ func (s *Surface) createPaymentIntent(c *call, tx *store.Tx) (any, error) {
 		Description: description, Metadata: applyMetadata(nil, md, false)}
 	now := c.now.Unix()
 	if customer != "" {
-		if in.Customer, err = l.Customer(customer); err != nil {
-			return nil, withParam(err, "customer")
-		}
-		if now, err = l.TimeOn(in.Customer.Clock, now); err != nil {
+		if in.Customer, now, err = l.customerNow(customer, "customer", now); err != nil {
 			return nil, err
 		}
 	}
@@ -366,11 +352,7 @@ func (s *Surface) retrievePaymentIntent(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	p, err := l.Payment(c.vars["id"])
+	l, p, err := openByID(s, c, tx, (*ledger).Payment)
 	if err != nil {
 		return nil, err
 	}
@@ -402,11 +384,7 @@ func (s *Surface) updatePaymentIntent(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	p, now, err := s.intentNow(l, c, c.vars["id"])
+	l, p, now, err := s.openIntent(c, tx)
 	if err != nil {
 		return nil, err
 	}
@@ -415,14 +393,11 @@ func (s *Surface) updatePaymentIntent(c *call, tx *store.Tx) (any, error) {
 			return nil, invalid("customer", "You cannot modify `customer` on a PaymentIntent once it already has been set. "+
 				"To fulfill a payment with a different Customer, cancel this PaymentIntent and create a new one.")
 		}
-		if ch.Customer, err = l.Customer(customer); err != nil {
-			return nil, withParam(err, "customer")
+		if ch.Customer, now, err = l.customerNow(customer, "customer", c.now.Unix()); err != nil {
+			return nil, err
 		}
 		if changed == "" {
 			changed = "customer"
-		}
-		if now, err = l.TimeOn(ch.Customer.Clock, c.now.Unix()); err != nil {
-			return nil, err
 		}
 	}
 	if ip.captureMethod != "" {
@@ -480,11 +455,7 @@ func (s *Surface) confirmPaymentIntent(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	p, now, err := s.intentNow(l, c, c.vars["id"])
+	l, p, now, err := s.openIntent(c, tx)
 	if err != nil {
 		return nil, err
 	}
@@ -524,11 +495,7 @@ func (s *Surface) capturePaymentIntent(c *call, tx *store.Tx) (any, error) {
 	if hasAmount && amount <= 0 {
 		return nil, invalid("amount_to_capture", "This value must be greater than or equal to 1.")
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	p, now, err := s.intentNow(l, c, c.vars["id"])
+	l, p, now, err := s.openIntent(c, tx)
 	if err != nil {
 		return nil, err
 	}
@@ -549,11 +516,7 @@ func (s *Surface) cancelPaymentIntent(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	p, now, err := s.intentNow(l, c, c.vars["id"])
+	l, p, now, err := s.openIntent(c, tx)
 	if err != nil {
 		return nil, err
 	}
@@ -572,11 +535,7 @@ func (s *Surface) listPaymentIntents(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	coll, err := l.Collection(clockwork.PaymentsCollection)
+	l, coll, err := s.openCollection(c, tx, clockwork.PaymentsCollection)
 	if err != nil {
 		return nil, err
 	}

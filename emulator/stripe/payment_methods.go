@@ -197,10 +197,10 @@ func readCardParams(p *params) (cardParams, bool) {
 	return cp, true
 }
 
-// paymentMethodNow is the time of pm's customer (its clock), or wall time
-// for a payment method of no customer.
-func (l *ledger) paymentMethodNow(pm *billing.PaymentMethod, c *call) (int64, error) {
-	return l.TimeOn(pm.Clock, c.now.Unix())
+// openPaymentMethod is onClock for the payment method the path names,
+// which lives on its customer's clock (or none).
+func (s *Surface) openPaymentMethod(c *call, tx *store.Tx) (*ledger, *billing.PaymentMethod, int64, error) {
+	return onClock(s, c, tx, (*ledger).PaymentMethod, func(pm *billing.PaymentMethod) string { return pm.Clock })
 }
 
 func (s *Surface) createPaymentMethod(c *call, tx *store.Tx) (any, error) {
@@ -309,15 +309,7 @@ func (s *Surface) updatePaymentMethod(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	pm, err := l.PaymentMethod(c.vars["id"])
-	if err != nil {
-		return nil, err
-	}
-	now, err := l.paymentMethodNow(pm, c)
+	l, pm, now, err := s.openPaymentMethod(c, tx)
 	if err != nil {
 		return nil, err
 	}
@@ -342,11 +334,7 @@ func (s *Surface) attachPaymentMethod(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	cust, err := l.Customer(customer)
-	if err != nil {
-		return nil, withParam(err, "customer")
-	}
-	now, err := l.TimeOn(cust.Clock, c.now.Unix())
+	cust, now, err := l.customerNow(customer, "customer", c.now.Unix())
 	if err != nil {
 		return nil, err
 	}
@@ -365,15 +353,7 @@ func (s *Surface) detachPaymentMethod(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	pm, err := l.PaymentMethod(c.vars["id"])
-	if err != nil {
-		return nil, err
-	}
-	now, err := l.paymentMethodNow(pm, c)
+	l, pm, now, err := s.openPaymentMethod(c, tx)
 	if err != nil {
 		return nil, err
 	}

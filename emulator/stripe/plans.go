@@ -378,11 +378,7 @@ func (s *Surface) listPlans(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	coll, err := l.Collection(clockwork.PricesCollection)
+	l, coll, err := s.openCollection(c, tx, clockwork.PricesCollection)
 	if err != nil {
 		return nil, err
 	}

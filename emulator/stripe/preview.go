@@ -80,11 +80,7 @@ func (s *Surface) createPreview(c *call, tx *store.Tx) (any, error) {
 			return nil, previewError(err)
 		}
 	case len(ch.Items) > 0:
-		cust, err := l.Customer(customer)
-		if err != nil {
-			return nil, withParam(err, "customer")
-		}
-		now, err := l.TimeOn(cust.Clock, c.now.Unix())
+		cust, now, err := l.customerNow(customer, "customer", c.now.Unix())
 		if err != nil {
 			return nil, err
 		}

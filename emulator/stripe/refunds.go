@@ -45,6 +45,12 @@ func refundError(err error, param string) error {
 		"requires_action can be canceled.", re.Refund, re.Status)
 }
 
+// openRefund is onClock for the refund the path names, which lives on
+// its charge's clock.
+func (s *Surface) openRefund(c *call, tx *store.Tx) (*ledger, *billing.Refund, int64, error) {
+	return onClock(s, c, tx, (*ledger).Refund, func(r *billing.Refund) string { return r.Clock })
+}
+
 func (s *Surface) createRefund(c *call, tx *store.Tx) (any, error) {
 	chargeID, hasCharge := c.p.str("charge")
 	intentID, hasIntent := c.p.str("payment_intent")
@@ -113,11 +119,7 @@ func (s *Surface) retrieveRefund(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	r, err := l.Refund(c.vars["id"])
+	l, r, err := openByID(s, c, tx, (*ledger).Refund)
 	if err != nil {
 		return nil, err
 	}
@@ -130,15 +132,7 @@ func (s *Surface) updateRefund(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	r, err := l.Refund(c.vars["id"])
-	if err != nil {
-		return nil, err
-	}
-	now, err := l.TimeOn(r.Clock, c.now.Unix())
+	l, r, now, err := s.openRefund(c, tx)
 	if err != nil {
 		return nil, err
 	}
@@ -162,15 +156,7 @@ func (s *Surface) cancelRefund(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	r, err := l.Refund(c.vars["id"])
-	if err != nil {
-		return nil, err
-	}
-	now, err := l.TimeOn(r.Clock, c.now.Unix())
+	l, r, now, err := s.openRefund(c, tx)
 	if err != nil {
 		return nil, err
 	}

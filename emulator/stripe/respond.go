@@ -6,11 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
-	"mime"
 	"net/http"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -66,14 +63,7 @@ func (s *Surface) serve(w http.ResponseWriter, r *http.Request, h handler, writa
 	}
 	if !writable {
 		var body []byte
-		err := s.db.View(func(tx *store.Tx) (err error) {
-			// A panic becomes a 500 like any unknown error (writes get
-			// the same from the store's group commit).
-			defer func() {
-				if r := recover(); r != nil {
-					err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
-				}
-			}()
+		err := clockwork.View(s.db, func(tx *store.Tx) error {
 			v, err := h(c, tx)
 			if err != nil {
 				return err
@@ -116,7 +106,7 @@ func (s *Surface) begin(w http.ResponseWriter, r *http.Request) (*call, error) {
 	if err != nil {
 		return c, invalid("", "Invalid request: could not read the request body.")
 	}
-	if len(body) > 0 && isJSON(r.Header.Get("Content-Type")) {
+	if len(body) > 0 && clockwork.IsJSON(r.Header.Get("Content-Type")) {
 		return c, errJSONBody()
 	}
 	form, err := ParseForm(r.URL.RawQuery, string(body))
@@ -131,12 +121,6 @@ func (s *Surface) begin(w http.ResponseWriter, r *http.Request) (*call, error) {
 		}
 	}
 	return c, nil
-}
-
-// isJSON reports whether a Content-Type header names JSON.
-func isJSON(contentType string) bool {
-	mt, _, err := mime.ParseMediaType(contentType)
-	return err == nil && mt == "application/json"
 }
 
 // authenticate returns the account (the API key) the request acts for.
@@ -305,16 +289,10 @@ func (s *Surface) idemStore(l *ledger, c *call, fingerprint string, status int, 
 		Body: body, RequestID: c.requestID, Created: c.now.Unix()})
 }
 
-// logInternal logs an error the client sees only as a 500. The account is
-// named by its label, and its key is blanked out of the error's text.
+// logInternal logs an error the client of c sees only as a 500, without
+// the key (clockwork.LogInternal).
 func (s *Surface) logInternal(c *call, err error) {
-	text := err.Error()
-	attrs := []any{"request_id", c.requestID, "method", c.r.Method, "path", c.r.URL.Path}
-	if c.account != "" {
-		text = strings.ReplaceAll(text, c.account, "[api key]")
-		attrs = append(attrs, "account", clockwork.AccountLabel(c.account))
-	}
-	s.log.Error("internal error", append(attrs, "err", text)...)
+	clockwork.LogInternal(s.log, c.r, c.requestID, c.account, err)
 }
 
 // writeError renders err in Stripe's envelope.

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/billclock/billclock/emulator/billing"
 	"github.com/billclock/billclock/emulator/clockwork"
@@ -129,11 +128,7 @@ func setupStateError(err error, l *ledger, field string) error {
 		return stripeError(err, opUse)
 	}
 	si := stateErr.Setup
-	allowed := make([]string, len(stateErr.Allowed))
-	for i, s := range stateErr.Allowed {
-		allowed[i] = string(s)
-	}
-	list := strings.Join(allowed, ", ")
+	list := statusList(stateErr.Allowed)
 	var e *Error
 	switch {
 	case stateErr.MissingPaymentMethod:
@@ -160,15 +155,10 @@ func setupStateError(err error, l *ledger, field string) error {
 	return e
 }
 
-// setupNow loads SetupIntent id and the time it lives in: its customer's
-// clock, or the wall clock.
-func (s *Surface) setupNow(l *ledger, c *call, id string) (*billing.Setup, int64, error) {
-	si, err := l.Setup(id)
-	if err != nil {
-		return nil, 0, err
-	}
-	now, err := l.TimeOn(si.Clock, c.now.Unix())
-	return si, now, err
+// openSetup is onClock for the SetupIntent the path names, which lives
+// on its customer's clock.
+func (s *Surface) openSetup(c *call, tx *store.Tx) (*ledger, *billing.Setup, int64, error) {
+	return onClock(s, c, tx, (*ledger).Setup, func(si *billing.Setup) string { return si.Clock })
 }
 
 // confirmSetup confirms si at now with pm (nil: its own) and answers: the
@@ -221,10 +211,7 @@ func (s *Surface) createSetupIntent(c *call, tx *store.Tx) (any, error) {
 	in := billing.NewSetup{OnSession: usage == "on_session", Description: description, Metadata: applyMetadata(nil, md, false)}
 	now := c.now.Unix()
 	if customer != "" {
-		if in.Customer, err = l.Customer(customer); err != nil {
-			return nil, withParam(err, "customer")
-		}
-		if now, err = l.TimeOn(in.Customer.Clock, now); err != nil {
+		if in.Customer, now, err = l.customerNow(customer, "customer", now); err != nil {
 			return nil, err
 		}
 	}
@@ -266,11 +253,7 @@ func (s *Surface) retrieveSetupIntent(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	si, err := l.Setup(c.vars["id"])
+	l, si, err := openByID(s, c, tx, (*ledger).Setup)
 	if err != nil {
 		return nil, err
 	}
@@ -292,11 +275,7 @@ func (s *Surface) updateSetupIntent(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	si, now, err := s.setupNow(l, c, c.vars["id"])
+	l, si, now, err := s.openSetup(c, tx)
 	if err != nil {
 		return nil, err
 	}
@@ -307,10 +286,7 @@ func (s *Surface) updateSetupIntent(c *call, tx *store.Tx) (any, error) {
 			return nil, invalid("customer", "You cannot modify `customer` on a SetupIntent once it already has been set. "+
 				"To use a different Customer, cancel this SetupIntent and create a new one.")
 		}
-		if ch.Customer, err = l.Customer(customer); err != nil {
-			return nil, withParam(err, "customer")
-		}
-		if now, err = l.TimeOn(ch.Customer.Clock, c.now.Unix()); err != nil {
+		if ch.Customer, now, err = l.customerNow(customer, "customer", c.now.Unix()); err != nil {
 			return nil, err
 		}
 		changed = "customer"
@@ -350,11 +326,7 @@ func (s *Surface) confirmSetupIntent(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	si, now, err := s.setupNow(l, c, c.vars["id"])
+	l, si, now, err := s.openSetup(c, tx)
 	if err != nil {
 		return nil, err
 	}
@@ -376,11 +348,7 @@ func (s *Surface) cancelSetupIntent(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	si, now, err := s.setupNow(l, c, c.vars["id"])
+	l, si, now, err := s.openSetup(c, tx)
 	if err != nil {
 		return nil, err
 	}
@@ -403,11 +371,7 @@ func (s *Surface) listSetupIntents(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	coll, err := l.Collection(clockwork.SetupsCollection)
+	l, coll, err := s.openCollection(c, tx, clockwork.SetupsCollection)
 	if err != nil {
 		return nil, err
 	}

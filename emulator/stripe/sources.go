@@ -21,11 +21,7 @@ func (s *Surface) createCustomerSource(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	cust, err := l.Customer(c.vars["customer"])
-	if err != nil {
-		return nil, withParam(err, "customer")
-	}
-	now, err := l.TimeOn(cust.Clock, c.now.Unix())
+	cust, now, err := l.customerNow(c.vars["customer"], "customer", c.now.Unix())
 	if err != nil {
 		return nil, err
 	}

@@ -158,18 +158,7 @@ func (s *Surface) createTaxRate(c *call, tx *store.Tx) (any, error) {
 }
 
 func (s *Surface) retrieveTaxRate(c *call, tx *store.Tx) (any, error) {
-	if err := c.p.expand(); err != nil {
-		return nil, err
-	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	r, err := l.TaxRate(c.vars["id"])
-	if err != nil {
-		return nil, err
-	}
-	return renderTaxRate(r), nil
+	return retrieveByID(s, c, tx, (*ledger).TaxRate, renderTaxRate)
 }
 
 func (s *Surface) updateTaxRate(c *call, tx *store.Tx) (any, error) {
@@ -177,11 +166,7 @@ func (s *Surface) updateTaxRate(c *call, tx *store.Tx) (any, error) {
 	if err := c.p.expand(); err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	r, err := l.TaxRate(c.vars["id"])
+	l, r, err := openByID(s, c, tx, (*ledger).TaxRate)
 	if err != nil {
 		return nil, err
 	}
@@ -224,11 +209,7 @@ func (s *Surface) listTaxRates(c *call, tx *store.Tx) (any, error) {
 	if err := c.p.expand(); err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	coll, err := l.Collection(clockwork.TaxRatesCollection)
+	_, coll, err := s.openCollection(c, tx, clockwork.TaxRatesCollection)
 	if err != nil {
 		return nil, err
 	}

@@ -104,11 +104,7 @@ func (s *Surface) retrieveWebhookEndpoint(c *call, tx *store.Tx) (any, error) {
 	if _, err := c.p.expansions(); err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	we, err := l.Endpoint(c.vars["id"])
+	_, we, err := openByID(s, c, tx, (*ledger).Endpoint)
 	if err != nil {
 		return nil, err
 	}
@@ -165,11 +161,7 @@ func (s *Surface) listWebhookEndpoints(c *call, tx *store.Tx) (any, error) {
 	if _, err := c.p.expansions(); err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	coll, err := l.Collection(clockwork.EndpointsCollection)
+	_, coll, err := s.openCollection(c, tx, clockwork.EndpointsCollection)
 	if err != nil {
 		return nil, err
 	}

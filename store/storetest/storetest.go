@@ -9,10 +9,12 @@ package storetest
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
@@ -144,6 +146,25 @@ type Damage struct {
 	Name  string
 	Apply func(t testing.TB, path string)
 	Want  error
+}
+
+// CheckRefusal asserts that err, a refusal of the file at path, matches
+// want and is one line naming path, without a trace of a panic.
+func CheckRefusal(t testing.TB, err, want error, path string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error, want %v", want)
+	}
+	if !errors.Is(err, want) {
+		t.Errorf("err = %v, want %v", err, want)
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "\n") || !strings.Contains(msg, path) {
+		t.Errorf("error %q should be one line naming %s", msg, path)
+	}
+	if strings.Contains(msg, "panic") || strings.Contains(msg, "goroutine") {
+		t.Errorf("error %q shows a panic", msg)
+	}
 }
 
 // Damages are the damages every check of a database file must catch. Apply
