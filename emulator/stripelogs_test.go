@@ -290,3 +290,23 @@ func TestStripeLogsTailStalled(t *testing.T) {
 	}
 	assert.Equal(t, ids[:256], got, "the oldest clockwork.TailBuffer requests, in order")
 }
+
+// TestStripeLogsTailServerStops: when the server stops, a tail's
+// connection is closed (the CLI then asks the next server for a new
+// session), not left open; after a restart the session is unknown.
+func TestStripeLogsTailServerStops(t *testing.T) {
+	t.Parallel()
+	b := startBilling(t, emulator.Config{})
+	s := openLogsSession(t, b.env, testKey, nil)
+	conn, _, err := dialCLI(t, s, s.ID)
+	require.NoError(t, err)
+	cus := plainCustomer(t, b)
+	assert.Equal(t, cus.LastResponse.RequestID, readRequestLog(t, conn).RequestID)
+	b.srv.Restart()
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, _, err = conn.ReadMessage()
+	assert.True(t, websocket.IsCloseError(err, websocket.CloseGoingAway), "err = %v", err)
+	s.URL = "ws://" + b.srv.Addr() + "/v1/stripecli/websocket"
+	_, _, err = dialCLI(t, s, s.ID)
+	require.ErrorIs(t, err, websocket.ErrBadHandshake)
+}
