@@ -294,8 +294,8 @@ func TestStripeCLIUnknownID(t *testing.T) {
 }
 
 // TestStripeCLISessionErrors: the session route answers in Stripe's
-// envelope: a bad key, an unknown parameter, and `stripe logs tail`'s
-// request_logs, which billclock does not stream.
+// envelope: a bad key, an unknown parameter, a feature billclock does not
+// stream (thin events), and filters of `stripe logs tail` that are no JSON.
 func TestStripeCLISessionErrors(t *testing.T) {
 	t.Parallel()
 	b := startBilling(t, emulator.Config{})
@@ -306,8 +306,10 @@ func TestStripeCLISessionErrors(t *testing.T) {
 	}{
 		{name: "no key", key: "", form: string(cliFixture(t, "session_request.form")), status: 401, message: "You did not provide an API key"},
 		{name: "unknown param", key: testKey, form: "device_name=x&websocket_features[]=webhooks&bogus=1", status: 400, param: "bogus"},
-		{name: "logs tail", key: testKey, form: "device_name=x&websocket_features[]=request_logs&filters=%7B%7D", status: 400,
-			param: "websocket_features", message: "`stripe logs tail`"},
+		{name: "thin events", key: testKey, form: "device_name=x&websocket_features[]=v2_events", status: 400,
+			param: "websocket_features", message: "thin events"},
+		{name: "logs tail, filters not JSON", key: testKey, form: "device_name=x&websocket_features[]=request_logs&filters=GET", status: 400,
+			param: "filters", message: "Invalid filters"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -48,6 +48,7 @@ type Runtime struct {
 	advancer  *advancer
 	deliverer *deliverer
 	streams   streams
+	tails     tails
 	// dialects in the order they were registered; the first answers
 	// requests that no dialect claims, and owns accounts that recorded
 	// none.
@@ -167,6 +168,7 @@ func (rt *Runtime) Run(ctx context.Context) error {
 	// Last, after the work that records events: streams end with the
 	// runtime, so that nothing reads the database after it closes.
 	defer rt.streams.close()
+	defer rt.tails.close()
 	var wg sync.WaitGroup
 	for _, work := range []func(context.Context) error{rt.deliverer.run, func(ctx context.Context) error {
 		rt.janitor(ctx)

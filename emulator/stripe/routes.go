@@ -13,6 +13,9 @@ import (
 // runtime's (see Control).
 func (s *Surface) Routes(r *mux.Router) {
 	v1 := r.PathPrefix("/v1").Subrouter()
+	// Every request, once answered, to the `stripe logs tail` sessions of
+	// its key (see requestlogs.go).
+	v1.Use(s.tailRequests)
 
 	// Stripe routes billclock does not emulate yet, first so that
 	// /v1/invoices/upcoming is not taken for the invoice "upcoming".

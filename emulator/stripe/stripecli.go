@@ -39,6 +39,9 @@ import (
 //     with an event_ack and, once forwarded, a webhook_response
 //     (CLIMessage).
 //
+// The same session route and websocket serve `stripe logs tail`
+// (websocket_features[]=request_logs): see requestlogs.go.
+//
 // The session follows the account's event stream (clockwork's Subscribe),
 // so a reader that is slow or gone holds up nothing. At most
 // cliWindow events are sent and not yet acknowledged; they are sent again
@@ -177,10 +180,15 @@ type cliSessions struct {
 	byID map[string]*cliSession
 }
 
-// cliSession is one `stripe listen` session.
+// cliSession is one `stripe listen` session (stream set) or one `stripe
+// logs tail` session (tail set).
 type cliSession struct {
 	id, account, secret, webhookID string
-	stream                         *clockwork.Stream
+	// feature is the session's websocket feature (CLIWebhooksFeature or
+	// CLIRequestLogsFeature).
+	feature string
+	stream  *clockwork.Stream
+	tail    *clockwork.Tail
 
 	mu sync.Mutex
 	// conn is the current connection (nil: none), and connDone is closed
@@ -225,9 +233,13 @@ func (s *Surface) createCLISession(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, c, err)
 		return
 	}
+	if !slices.Contains(features, CLIWebhooksFeature) && slices.Contains(features, CLIRequestLogsFeature) {
+		s.createLogSession(w, r, c)
+		return
+	}
 	if !slices.Contains(features, CLIWebhooksFeature) {
-		s.writeError(w, c, invalid("websocket_features", "billclock streams webhook events only (websocket_features[]=%s): "+
-			"`stripe logs tail` and thin events (v2_events) are not emulated.", CLIWebhooksFeature))
+		s.writeError(w, c, invalid("websocket_features", "billclock streams webhook events (websocket_features[]=%s) and "+
+			"request logs (websocket_features[]=%s) only: thin events (v2_events) are not emulated.", CLIWebhooksFeature, CLIRequestLogsFeature))
 		return
 	}
 	secret, err := s.cliSecret(c)
@@ -247,7 +259,37 @@ func (s *Surface) createCLISession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sess := &cliSession{id: clockwork.NewSecret("wsid_", 32), account: c.account, secret: secret,
-		webhookID: clockwork.NewID("we_", 24), stream: stream, acked: make(chan struct{}, 1)}
+		webhookID: clockwork.NewID("we_", 24), feature: CLIWebhooksFeature, stream: stream, acked: make(chan struct{}, 1)}
+	s.openCLISession(w, r, c, sess, &CLISession{Secret: secret})
+}
+
+// createLogSession serves POST /v1/stripecli/sessions for `stripe logs
+// tail`: the session's tail starts now, with the filters the CLI sent.
+func (s *Surface) createLogSession(w http.ResponseWriter, r *http.Request, c *call) {
+	raw, _ := c.p.str("filters")
+	filters, err := decodeLogFilters(raw)
+	if err != nil {
+		s.writeError(w, c, err)
+		return
+	}
+	tail, err := s.rt.Tail(c.account, filters.match)
+	if errors.Is(err, clockwork.ErrTooManyTails) {
+		s.writeError(w, c, &Error{Status: http.StatusTooManyRequests, Type: typeInvalidRequest, Code: "rate_limit",
+			Message: fmt.Sprintf("Too many `stripe logs tail` sessions are open on this key (billclock allows %d): stop some, "+
+				"or wait two minutes for stopped ones to expire.", clockwork.MaxTailsPerAccount)})
+		return
+	}
+	if err != nil {
+		s.writeError(w, c, err)
+		return
+	}
+	sess := &cliSession{id: clockwork.NewSecret("wsid_", 32), account: c.account, feature: CLIRequestLogsFeature, tail: tail}
+	s.openCLISession(w, r, c, sess, &CLISession{DisplayConnectFilterWarning: len(filters.Account) > 0})
+}
+
+// openCLISession keeps sess until it has gone unconnected for
+// cliSessionIdle, and answers where to connect to it.
+func (s *Surface) openCLISession(w http.ResponseWriter, r *http.Request, c *call, sess *cliSession, answer *CLISession) {
 	sessions := s.cliSessions()
 	sess.idle = time.AfterFunc(cliSessionIdle, func() { sessions.end(sess) })
 	sessions.mu.Lock()
@@ -258,10 +300,11 @@ func (s *Surface) createCLISession(w http.ResponseWriter, r *http.Request) {
 	if r.TLS != nil {
 		scheme = "wss"
 	}
-	body, err := json.Marshal(&CLISession{ReconnectDelay: cliReconnectDelay, Secret: secret,
-		WebSocketAuthorizedFeature: CLIWebhooksFeature, WebSocketID: sess.id,
-		WebSocketURL:   scheme + "://" + r.Host + "/v1/stripecli/websocket",
-		DefaultVersion: DefaultAPIVersion, LatestVersion: DefaultAPIVersion})
+	answer.ReconnectDelay = cliReconnectDelay
+	answer.WebSocketAuthorizedFeature, answer.WebSocketID = sess.feature, sess.id
+	answer.WebSocketURL = scheme + "://" + r.Host + "/v1/stripecli/websocket"
+	answer.DefaultVersion, answer.LatestVersion = DefaultAPIVersion, DefaultAPIVersion
+	body, err := json.Marshal(answer)
 	if err != nil {
 		s.writeError(w, c, err)
 		return
@@ -299,7 +342,12 @@ func (cs *cliSessions) end(sess *cliSession) {
 	}
 	conn := sess.conn
 	sess.mu.Unlock()
-	sess.stream.Close()
+	if sess.stream != nil {
+		sess.stream.Close()
+	}
+	if sess.tail != nil {
+		sess.tail.Close()
+	}
 	if conn != nil {
 		conn.Close()
 	}
@@ -322,7 +370,7 @@ func (s *Surface) cliWebsocket(w http.ResponseWriter, r *http.Request) {
 	sessions.mu.Lock()
 	sess := sessions.byID[id]
 	sessions.mu.Unlock()
-	if sess == nil || id == "" || r.URL.Query().Get("websocket_feature") != CLIWebhooksFeature {
+	if sess == nil || id == "" || r.URL.Query().Get("websocket_feature") != sess.feature {
 		b, _ := json.Marshal(envelope{Error: errorBody{Error: invalid("", CLIUnknownID)}})
 		writeJSON(w, http.StatusBadRequest, b)
 		return
@@ -339,7 +387,11 @@ func (s *Surface) cliWebsocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer close(done)
-	err = s.serveCLIConn(sess, conn)
+	if sess.tail != nil {
+		err = s.serveLogConn(sess, conn)
+	} else {
+		err = s.serveCLIConn(sess, conn)
+	}
 	if errors.Is(err, clockwork.ErrStreamClosed) {
 		// The server is stopping (the CLI reconnects to the next one).
 		sessions.end(sess)
@@ -382,7 +434,7 @@ func (sess *cliSession) detach(conn *websocket.Conn, expire func()) {
 	}
 }
 
-// serveCLIConn streams the session's events on conn until either side
+// serveCLIConn streams the `stripe listen` session's events on conn until either side
 // fails or closes: the events still unacknowledged first, then the new
 // ones, never more than cliWindow unacknowledged. An event read from the
 // stream is in the window before it is sent, so one that could not be
@@ -476,16 +528,7 @@ func (s *Surface) sendCLIEvent(sess *cliSession, conn *websocket.Conn, in cliInf
 // closes: acknowledgements open the window again; pings (answered by a
 // pong) and messages keep the connection alive.
 func (s *Surface) readCLIConn(sess *cliSession, conn *websocket.Conn) error {
-	alive := func() { conn.SetReadDeadline(time.Now().Add(cliReadTimeout)) }
-	alive()
-	conn.SetPingHandler(func(data string) error {
-		alive()
-		err := conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(cliWriteTimeout))
-		if errors.Is(err, websocket.ErrCloseSent) {
-			return nil
-		}
-		return err
-	})
+	alive := keepCLIConnAlive(conn)
 	for {
 		_, r, err := conn.NextReader()
 		if err != nil {
@@ -511,6 +554,23 @@ func (s *Surface) readCLIConn(sess *cliSession, conn *websocket.Conn) error {
 			sess.ack(m.WebhookConversationID)
 		}
 	}
+}
+
+// keepCLIConnAlive answers the CLI's pings on conn and closes it after
+// cliReadTimeout without a ping or a message; the reader calls alive for
+// each message.
+func keepCLIConnAlive(conn *websocket.Conn) (alive func()) {
+	alive = func() { conn.SetReadDeadline(time.Now().Add(cliReadTimeout)) }
+	alive()
+	conn.SetPingHandler(func(data string) error {
+		alive()
+		err := conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(cliWriteTimeout))
+		if errors.Is(err, websocket.ErrCloseSent) {
+			return nil
+		}
+		return err
+	})
+	return alive
 }
 
 // ack takes an acknowledged event out of the window.
