@@ -19,9 +19,8 @@ type params struct {
 	// checked: the request passed validation, so the endpoint ran.
 	checked bool
 	// inline holds the prices items describe with price_data, by the
-	// placeholder their spec's Price holds until they are made
-	// (inline_prices.go).
-	inline map[string]*inlinePrice
+	// placeholder their Price holds until they are made (price_data.go).
+	inline map[string]*priceData
 }
 
 func newParams(f *Form) *params { return &params{form: f, seen: map[string]bool{}} }
@@ -374,4 +373,61 @@ func (p *params) clearableText(name string, max int) *string {
 		return nil
 	}
 	return v
+}
+
+// nestError names the parameter of err, an error of a hash's own
+// parameters ("price_data[currency]"), within the hash param
+// ("items[0]"): "items[0][price_data][currency]", in its message too.
+func nestError(param string, err error) error {
+	e, ok := err.(*Error)
+	if !ok || e.Param == "" {
+		return err
+	}
+	e2 := *e
+	e2.Param = nestName(param, e.Param)
+	e2.Message = replaceName(e.Message, e.Param, e2.Param)
+	return &e2
+}
+
+// nestName is the full name of the parameter name ("price_data[currency]")
+// within the hash param ("items[0]"): "items[0][price_data][currency]";
+// name itself when param is "".
+func nestName(param, name string) string {
+	if param == "" {
+		return name
+	}
+	head, rest, _ := strings.Cut(name, "[")
+	full := param + "[" + head + "]"
+	if rest != "" {
+		full += "[" + rest
+	}
+	return full
+}
+
+// replaceName replaces name in msg with full where it stands alone: "id"
+// is not to change in "Invalid", nor the second "id" of "idid". It works
+// on bytes, so names that are not UTF-8 are replaced too.
+func replaceName(msg, name, full string) string {
+	part := func(c byte) bool {
+		return c == '_' || c == '[' || c == ']' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+	}
+	var b strings.Builder
+	from := 0
+	for {
+		i := strings.Index(msg[from:], name)
+		if i < 0 || name == "" {
+			b.WriteString(msg[from:])
+			return b.String()
+		}
+		i += from
+		end := i + len(name)
+		alone := (i == 0 || !part(msg[i-1])) && (end == len(msg) || !part(msg[end]) || msg[end] == ']')
+		b.WriteString(msg[from:i])
+		if alone {
+			b.WriteString(full)
+		} else {
+			b.WriteString(name)
+		}
+		from = end
+	}
 }

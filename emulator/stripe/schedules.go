@@ -249,7 +249,7 @@ func (p *params) phaseSpecs(update bool) ([]phaseRead, bool) {
 		return nil, true
 	}
 	if p.inline == nil {
-		p.inline = map[string]*inlinePrice{}
+		p.inline = map[string]*priceData{}
 	}
 	out := make([]phaseRead, 0, len(elems))
 	for i, el := range elems {

@@ -101,7 +101,7 @@ func (p *params) itemSpecs(name string, allowed ...string) []billing.ItemSpec {
 					spec.Price = v
 				}
 			case "price_data":
-				if ip := sub.inlinePriceParam("price_data", true); ip != nil {
+				if ip := readPriceData(sub, "price_data", priceDataShape{recurring: mustRecur}); ip != nil {
 					if spec.Price != "" {
 						sub.fail(invalid("", "You may only specify one of these parameters: price, price_data."))
 					}
@@ -119,6 +119,54 @@ func (p *params) itemSpecs(name string, allowed ...string) []billing.ItemSpec {
 				sub.itemDiscounts()
 			default:
 				sub.seen[field] = true // accepted and ignored (e.g. clear_usage)
+			}
+		}
+		if err := sub.check(); err != nil {
+			p.fail(nestError(param, err))
+			return nil
+		}
+		specs = append(specs, spec)
+	}
+	return specs
+}
+
+// invoiceItemSpecs reads add_invoice_items[n][...]: price, price_data
+// (one-time), quantity and metadata. Discounts, tax rates and periods of
+// such items are refused: billclock does not apply them yet.
+func (p *params) invoiceItemSpecs(name string) []billing.InvoiceItemSpec {
+	p.seen[name] = true
+	n := p.form.lookup(name)
+	if n == nil {
+		return nil
+	}
+	elems, ok := n.list()
+	if !ok {
+		p.fail(invalid(name, "Invalid array"))
+		return nil
+	}
+	specs := make([]billing.InvoiceItemSpec, 0, len(elems))
+	for i, el := range elems {
+		param := fmt.Sprintf("%s[%d]", name, i)
+		if el.leaf {
+			p.fail(invalid(param, "Invalid %s: must be a hash.", param))
+			return nil
+		}
+		sub := newParams(&Form{root: el})
+		spec := billing.InvoiceItemSpec{Param: param}
+		spec.Price, _ = sub.str("price")
+		if ip := readPriceData(sub, "price_data", priceDataShape{}); ip != nil {
+			if spec.Price != "" {
+				sub.fail(invalid("", "You may only specify one of these parameters: price, price_data."))
+			}
+			spec.Price = p.addInline(ip)
+		}
+		spec.Quantity = sub.quantity("quantity")
+		spec.Metadata, _ = sub.metadata("metadata")
+		sub.bool("discountable")
+		for _, unsupported := range []string{"discounts", "tax_rates", "period"} {
+			sub.seen[unsupported] = true
+			if v, ok := sub.form.lookup(unsupported).leafValue(); sub.present(unsupported) && !(ok && v == "") {
+				sub.fail(invalid(unsupported, "billclock does not support %s on %s yet.", unsupported, name))
 			}
 		}
 		if err := sub.check(); err != nil {
