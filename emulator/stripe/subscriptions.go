@@ -130,10 +130,10 @@ func (p *params) itemSpecs(name string, allowed ...string) []billing.ItemSpec {
 	return specs
 }
 
-// invoiceItemSpecs reads add_invoice_items[n][...]: price, price_data
-// (one-time), quantity and metadata. Discounts, tax rates and periods of
-// such items are refused: billclock does not apply them yet.
-func (p *params) invoiceItemSpecs(name string) []billing.InvoiceItemSpec {
+// invoiceItemSpecs reads add_invoice_items[n][...]: price or price_data
+// (one-time), quantity, metadata, discountable, discounts, tax_rates and
+// period, whose rules inPhase says are a schedule phase's.
+func (p *params) invoiceItemSpecs(name string, inPhase bool) []billing.InvoiceItemSpec {
 	p.seen[name] = true
 	n := p.form.lookup(name)
 	if n == nil {
@@ -162,13 +162,16 @@ func (p *params) invoiceItemSpecs(name string) []billing.InvoiceItemSpec {
 		}
 		spec.Quantity = sub.quantity("quantity")
 		spec.Metadata, _ = sub.metadata("metadata")
-		sub.bool("discountable")
-		for _, unsupported := range []string{"discounts", "tax_rates", "period"} {
-			sub.seen[unsupported] = true
-			if v, ok := sub.form.lookup(unsupported).leafValue(); sub.present(unsupported) && !(ok && v == "") {
-				sub.fail(invalid(unsupported, "billclock does not support %s on %s yet.", unsupported, name))
-			}
+		if v, ok := sub.bool("discountable"); ok {
+			spec.Discountable = &v
 		}
+		if ds := sub.discountSpecs("discounts"); ds != nil {
+			spec.Discounts = *ds
+		}
+		if rates := sub.taxRateIDs("tax_rates"); rates != nil {
+			spec.TaxRates = *rates
+		}
+		spec.Period = readItemPeriod(sub, "period", inPhase)
 		if err := sub.check(); err != nil {
 			p.fail(nestError(param, err))
 			return nil
@@ -176,6 +179,47 @@ func (p *params) invoiceItemSpecs(name string) []billing.InvoiceItemSpec {
 		specs = append(specs, spec)
 	}
 	return specs
+}
+
+// readItemPeriod reads an add_invoice_items' period: each end's type and,
+// for a timestamp, its time. inPhase allows a schedule phase's rules.
+// nil when it was not sent.
+func readItemPeriod(p *params, name string, inPhase bool) *billing.ItemPeriod {
+	per, ok := p.sub(name)
+	if !ok {
+		return nil
+	}
+	starts := []string{billing.BoundMaxItemPeriodStart, billing.BoundNow, billing.BoundTimestamp}
+	ends := []string{billing.BoundMinItemPeriodEnd, billing.BoundTimestamp}
+	if inPhase {
+		starts = []string{billing.BoundMaxItemPeriodStart, billing.BoundPhaseStart, billing.BoundTimestamp}
+		ends = []string{billing.BoundMinItemPeriodEnd, billing.BoundPhaseEnd, billing.BoundTimestamp}
+	}
+	out := &billing.ItemPeriod{Start: readPeriodBound(per, name+"[start]", starts), End: readPeriodBound(per, name+"[end]", ends)}
+	p.fail(per.check())
+	return out
+}
+
+// readPeriodBound reads one end of an item period: name[type], one of
+// types, and name[timestamp] (required for a timestamp).
+func readPeriodBound(p *params, name string, types []string) billing.PeriodBound {
+	var b billing.PeriodBound
+	bp, ok := p.sub(name)
+	if !ok {
+		p.fail(errMissing(name))
+		return b
+	}
+	var has bool
+	if b.Type, has = bp.enum(name+"[type]", types...); !has {
+		bp.fail(errMissing(name + "[type]")) // unless it was refused: the first problem stands
+	}
+	if b.Type == billing.BoundTimestamp {
+		b.Timestamp = bp.requiredTimestamp(name + "[timestamp]")
+	} else {
+		bp.timestamp(name + "[timestamp]") // only a timestamp's is used
+	}
+	p.fail(bp.check())
+	return b
 }
 
 // collectionParams reads collection_method and days_until_due; nil when
@@ -208,7 +252,7 @@ func subscriptionView(l *ledger, sub *billing.Subscription, ex map[string]bool) 
 func (s *Surface) createSubscription(c *call, tx *store.Tx) (any, error) {
 	customer, _ := c.p.str("customer")
 	items := c.p.itemSpecs("items", "price", "plan", "price_data", "quantity", "metadata", "clear_usage", "tax_rates", "discounts")
-	addItems := c.p.invoiceItemSpecs("add_invoice_items")
+	addItems := c.p.invoiceItemSpecs("add_invoice_items", false)
 	backdate, _ := c.p.timestamp("backdate_start_date")
 	currency, _ := readCurrency(c.p, "currency")
 	anchorCfg := c.p.anchorConfigParam()
@@ -395,7 +439,7 @@ func (s *Surface) subscriptionNow(l *ledger, c *call, id, param string) (*billin
 
 func (s *Surface) updateSubscription(c *call, tx *store.Tx) (any, error) {
 	items := c.p.itemSpecs("items", "id", "price", "plan", "price_data", "quantity", "deleted", "metadata", "clear_usage", "tax_rates", "discounts")
-	addItems := c.p.invoiceItemSpecs("add_invoice_items")
+	addItems := c.p.invoiceItemSpecs("add_invoice_items", false)
 	behavior, date := c.p.prorationParams()
 	var ch billing.SubscriptionChange
 	anchorMode, _ := c.p.enum("billing_cycle_anchor", "now", "unchanged")
