@@ -31,6 +31,18 @@ func periodLines(inv *stripe.Invoice) []periodLine {
 	return out
 }
 
+// setupQuarterOffTaxed is the money of an invoice of a 4000 setup item
+// with a quarter off (discount di) and taxed 10% exclusive (rate), and a
+// 2000 seat.
+func setupQuarterOffTaxed(di, rate string) discounted {
+	tax := taxLine{Rate: rate, Amount: 300, Taxable: 3000, TaxabilityReason: "not_available", TaxRateDetailType: "tax_rate_details"}
+	return discounted{Subtotal: 5000, SubtotalExcludingTax: 5000, TotalExcludingTax: 5000, Total: 5300, AmountDue: 5300,
+		DiscountAmounts: map[string]int64{di: 1000}, Taxes: []taxLine{tax},
+		Lines: []moneyLine{
+			{Amount: 4000, Discountable: true, Off: map[string]int64{di: 1000}, Taxes: []taxLine{tax}},
+			{Amount: 2000, Discountable: true}}}
+}
+
 // TestAddInvoiceItemDiscountAndTaxRate: a one-time item with a 25% coupon
 // and a 10% exclusive tax rate on a subscription's first invoice. The
 // setup line is 4000 less 1000, taxed 10%: 300; the seat line is neither
@@ -58,15 +70,7 @@ func TestAddInvoiceItemDiscountAndTaxRate(t *testing.T) {
 	require.Len(t, inv.Lines.Data, 2)
 	require.Len(t, inv.Lines.Data[0].Discounts, 1)
 	di := inv.Lines.Data[0].Discounts[0].ID
-	gstOn := func(amount, taxable int64) taxLine {
-		return taxLine{Rate: gst.ID, Amount: amount, Taxable: taxable, TaxabilityReason: "not_available",
-			TaxRateDetailType: "tax_rate_details"}
-	}
-	assert.Equal(t, discounted{Subtotal: 5000, SubtotalExcludingTax: 5000, TotalExcludingTax: 5000, Total: 5300, AmountDue: 5300,
-		DiscountAmounts: map[string]int64{di: 1000}, Taxes: []taxLine{gstOn(300, 3000)},
-		Lines: []moneyLine{
-			{Amount: 4000, Discountable: true, Off: map[string]int64{di: 1000}, Taxes: []taxLine{gstOn(300, 3000)}},
-			{Amount: 2000, Discountable: true}}}, moneyOf(inv))
+	assert.Equal(t, setupQuarterOffTaxed(di, gst.ID), moneyOf(inv))
 	assert.EqualValues(t, 5300, inv.AmountPaid)
 	assert.Equal(t, "Setup", inv.Lines.Data[0].Description)
 
@@ -213,15 +217,7 @@ func TestScheduleAddInvoiceItemTerms(t *testing.T) {
 	assert.Equal(t, periodLine{"Setup", 4000, feb01y24, feb01y24 + 29*day}, lines[0], "the phase's period")
 	require.Len(t, inv.Lines.Data[0].Discounts, 1)
 	di := inv.Lines.Data[0].Discounts[0].ID
-	gstOn := func(amount, taxable int64) taxLine {
-		return taxLine{Rate: gst.ID, Amount: amount, Taxable: taxable, TaxabilityReason: "not_available",
-			TaxRateDetailType: "tax_rate_details"}
-	}
-	assert.Equal(t, discounted{Subtotal: 5000, SubtotalExcludingTax: 5000, TotalExcludingTax: 5000, Total: 5300, AmountDue: 5300,
-		DiscountAmounts: map[string]int64{di: 1000}, Taxes: []taxLine{gstOn(300, 3000)},
-		Lines: []moneyLine{
-			{Amount: 4000, Discountable: true, Off: map[string]int64{di: 1000}, Taxes: []taxLine{gstOn(300, 3000)}},
-			{Amount: 2000, Discountable: true}}}, moneyOf(inv))
+	assert.Equal(t, setupQuarterOffTaxed(di, gst.ID), moneyOf(inv))
 	assert.EqualValues(t, 5300, inv.AmountPaid)
 
 	// A coupon that does not exist is refused when the schedule is made,

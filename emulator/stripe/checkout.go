@@ -736,10 +736,8 @@ func (s *Surface) createCheckoutSession(c *call, tx *store.Tx) (any, error) {
 		}
 		cs.ExpiresAt = expiresAt
 	}
-	for i := range lines {
-		if lines[i].Price, err = c.p.makeInline(l, lines[i].Price, lines[i].param, now); err != nil {
-			return nil, err
-		}
+	if err := makeInlines(c.p, l, lines, func(lp *checkoutLineParam) (*string, string) { return &lp.Price, lp.param }, now); err != nil {
+		return nil, err
 	}
 	var interval *billing.Interval
 	recurring := false

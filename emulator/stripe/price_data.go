@@ -206,27 +206,23 @@ func (p *params) makeInline(l *ledger, ref, param string, now int64) (string, er
 	return id, nil
 }
 
-// makeInlineItems makes the inline prices of specs, at now (wall time:
-// prices belong to no clock).
-func (p *params) makeInlineItems(l *ledger, specs []billing.ItemSpec, now int64) error {
-	for i := range specs {
-		id, err := p.makeInline(l, specs[i].Price, specs[i].Param, now)
+// makeInlines makes the inline prices of items at now (wall time: prices
+// belong to no clock); ref gives an item's Price, which becomes the made
+// price's id, and its parameter.
+func makeInlines[T any](p *params, l *ledger, items []T, ref func(*T) (price *string, param string), now int64) error {
+	for i := range items {
+		price, param := ref(&items[i])
+		id, err := p.makeInline(l, *price, param, now)
 		if err != nil {
 			return err
 		}
-		specs[i].Price = id
+		*price = id
 	}
 	return nil
 }
 
-// makeInlineInvoiceItems makes the inline prices of add_invoice_items.
-func (p *params) makeInlineInvoiceItems(l *ledger, specs []billing.InvoiceItemSpec, now int64) error {
-	for i := range specs {
-		id, err := p.makeInline(l, specs[i].Price, specs[i].Param, now)
-		if err != nil {
-			return err
-		}
-		specs[i].Price = id
-	}
-	return nil
-}
+// specPrice is the Price and Param of a subscription item's spec.
+func specPrice(s *billing.ItemSpec) (*string, string) { return &s.Price, s.Param }
+
+// addedPrice is the Price and Param of an add_invoice_items spec.
+func addedPrice(s *billing.InvoiceItemSpec) (*string, string) { return &s.Price, s.Param }

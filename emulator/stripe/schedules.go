@@ -435,10 +435,10 @@ func (p *params) resolvePhases(l *ledger, cust *billing.Customer, reads []phaseR
 		if r.trialNow {
 			s.TrialEnd = now
 		}
-		if err := p.makeInlineItems(l, s.Items, wall); err != nil {
+		if err := makeInlines(p, l, s.Items, specPrice, wall); err != nil {
 			return nil, err
 		}
-		if err := p.makeInlineInvoiceItems(l, s.AddInvoiceItems, wall); err != nil {
+		if err := makeInlines(p, l, s.AddInvoiceItems, addedPrice, wall); err != nil {
 			return nil, err
 		}
 		if s.DefaultPaymentMethod != "" {

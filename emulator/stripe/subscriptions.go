@@ -322,10 +322,10 @@ func (s *Surface) createSubscription(c *call, tx *store.Tx) (any, error) {
 				"billclock lifts this limit unless started with --stripe-limits.")
 		}
 	}
-	if err := c.p.makeInlineItems(l, items, c.now.Unix()); err != nil {
+	if err := makeInlines(c.p, l, items, specPrice, c.now.Unix()); err != nil {
 		return nil, err
 	}
-	if err := c.p.makeInlineInvoiceItems(l, addItems, c.now.Unix()); err != nil {
+	if err := makeInlines(c.p, l, addItems, addedPrice, c.now.Unix()); err != nil {
 		return nil, err
 	}
 	if anchorCfg != nil {
@@ -476,10 +476,10 @@ func (s *Surface) updateSubscription(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.p.makeInlineItems(l, items, c.now.Unix()); err != nil {
+	if err := makeInlines(c.p, l, items, specPrice, c.now.Unix()); err != nil {
 		return nil, err
 	}
-	if err := c.p.makeInlineInvoiceItems(l, addItems, c.now.Unix()); err != nil {
+	if err := makeInlines(c.p, l, addItems, addedPrice, c.now.Unix()); err != nil {
 		return nil, err
 	}
 	ch.AddInvoiceItems = addItems
