@@ -527,28 +527,14 @@ type checkoutLineParam struct {
 }
 
 func (p *params) checkoutLines(name string) []checkoutLineParam {
-	p.seen[name] = true
-	n := p.form.lookup(name)
-	if n == nil {
-		return nil
-	}
-	elems, ok := n.list()
-	if !ok || n.leaf {
-		p.fail(invalid(name, "Invalid array"))
-		return nil
-	}
+	elems := p.hashes(name)
 	if len(elems) > checkoutMaxLineItems {
 		p.fail(invalid(name, "You may pass at most %d line items.", checkoutMaxLineItems))
 		return nil
 	}
 	out := make([]checkoutLineParam, 0, len(elems))
-	for i, el := range elems {
-		param := fmt.Sprintf("%s[%d]", name, i)
-		if el.leaf {
-			p.fail(invalid(param, "Invalid %s: must be a hash.", param))
-			return nil
-		}
-		sub := newParams(&Form{root: el})
+	for _, el := range elems {
+		param, sub := el.param, el.p
 		var lp checkoutLineParam
 		lp.param = param
 		lp.Price, _ = sub.str("price")

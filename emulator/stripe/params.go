@@ -1,6 +1,7 @@
 package stripe
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -373,6 +374,40 @@ func (p *params) clearableText(name string, max int) *string {
 		return nil
 	}
 	return v
+}
+
+// hashElem is one element of an array of hashes: its parameter
+// ("items[0]") and a reader of its own keys ("price"), whose errors
+// nestError names within param.
+type hashElem struct {
+	param string
+	p     *params
+}
+
+// hashes reads the array of hashes name (items[0][price]=...); nil when
+// it was not sent, or was refused: not an array, or an element not a
+// hash.
+func (p *params) hashes(name string) []hashElem {
+	p.seen[name] = true
+	n := p.form.lookup(name)
+	if n == nil {
+		return nil
+	}
+	elems, ok := n.list()
+	if !ok {
+		p.fail(invalid(name, "Invalid array"))
+		return nil
+	}
+	out := make([]hashElem, 0, len(elems))
+	for i, el := range elems {
+		param := fmt.Sprintf("%s[%d]", name, i)
+		if el.leaf {
+			p.fail(invalid(param, "Invalid %s: must be a hash.", param))
+			return nil
+		}
+		out = append(out, hashElem{param: param, p: newParams(&Form{root: el})})
+	}
+	return out
 }
 
 // nestError names the parameter of err, an error of a hash's own

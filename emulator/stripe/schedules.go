@@ -268,27 +268,16 @@ type phaseRead struct {
 // carry start_date and "now" (updates only).
 func (p *params) phaseSpecs(update bool) ([]phaseRead, bool) {
 	const name = "phases"
-	p.seen[name] = true
-	n := p.form.lookup(name)
-	if n == nil {
-		return nil, false
-	}
-	elems, ok := n.list()
-	if !ok {
-		p.fail(invalid(name, "Invalid array"))
-		return nil, true
+	elems := p.hashes(name)
+	if elems == nil {
+		return nil, p.present(name)
 	}
 	if p.inline == nil {
 		p.inline = map[string]*priceData{}
 	}
 	out := make([]phaseRead, 0, len(elems))
-	for i, el := range elems {
-		param := fmt.Sprintf("%s[%d]", name, i)
-		if el.leaf {
-			p.fail(invalid(param, "Invalid %s: must be a hash.", param))
-			return nil, true
-		}
-		ph := newParams(&Form{root: el})
+	for _, el := range elems {
+		param, ph := el.param, el.p
 		ph.inline = p.inline // inline prices are made with the others
 		r := phaseRead{spec: billing.PhaseSpec{Param: param}}
 		s := &r.spec

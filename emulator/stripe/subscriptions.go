@@ -2,7 +2,6 @@ package stripe
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 
 	"github.com/billclock/billclock/emulator/billing"
@@ -67,24 +66,10 @@ func (sp subscriptionPayment) resolveDefaultPM(l *ledger, cust *billing.Customer
 
 // itemSpecs reads items[n][...] into the engine's item specs.
 func (p *params) itemSpecs(name string, allowed ...string) []billing.ItemSpec {
-	p.seen[name] = true
-	n := p.form.lookup(name)
-	if n == nil {
-		return nil
-	}
-	elems, ok := n.list()
-	if !ok {
-		p.fail(invalid(name, "Invalid array"))
-		return nil
-	}
+	elems := p.hashes(name)
 	specs := make([]billing.ItemSpec, 0, len(elems))
-	for i, el := range elems {
-		param := fmt.Sprintf("%s[%d]", name, i)
-		if el.leaf {
-			p.fail(invalid(param, "Invalid %s: must be a hash.", param))
-			return nil
-		}
-		sub := newParams(&Form{root: el})
+	for _, el := range elems {
+		param, sub := el.param, el.p
 		spec := billing.ItemSpec{Param: param}
 		for _, field := range allowed {
 			switch field {
@@ -134,24 +119,10 @@ func (p *params) itemSpecs(name string, allowed ...string) []billing.ItemSpec {
 // (one-time), quantity, metadata, discountable, discounts, tax_rates and
 // period, whose rules inPhase says are a schedule phase's.
 func (p *params) invoiceItemSpecs(name string, inPhase bool) []billing.InvoiceItemSpec {
-	p.seen[name] = true
-	n := p.form.lookup(name)
-	if n == nil {
-		return nil
-	}
-	elems, ok := n.list()
-	if !ok {
-		p.fail(invalid(name, "Invalid array"))
-		return nil
-	}
+	elems := p.hashes(name)
 	specs := make([]billing.InvoiceItemSpec, 0, len(elems))
-	for i, el := range elems {
-		param := fmt.Sprintf("%s[%d]", name, i)
-		if el.leaf {
-			p.fail(invalid(param, "Invalid %s: must be a hash.", param))
-			return nil
-		}
-		sub := newParams(&Form{root: el})
+	for _, el := range elems {
+		param, sub := el.param, el.p
 		spec := billing.InvoiceItemSpec{Param: param}
 		spec.Price, _ = sub.str("price")
 		if ip := readPriceData(sub, "price_data", priceDataShape{}); ip != nil {
