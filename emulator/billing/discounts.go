@@ -574,15 +574,54 @@ func (e *Engine) RedeemDiscounts(specs []DiscountSpec, target DiscountTarget, no
 	return out, nil
 }
 
-func (e *Engine) redeem(spec DiscountSpec, target DiscountTarget, now int64) (Discount, error) {
+// checkDiscountSpec checks, without redeeming anything, what can be
+// known of spec before it is redeemed: that it names one thing, and the
+// coupon or promotion code it names (a discount to reuse is found only
+// when it is redeemed).
+func (e *Engine) checkDiscountSpec(spec DiscountSpec) error {
+	if err := spec.check(); err != nil || spec.Discount != "" {
+		return err
+	}
+	l, err := e.couponTax()
+	if err != nil {
+		return err
+	}
+	_, _, _, err = e.specCoupon(l, spec)
+	return err
+}
+
+// check refuses a spec that names more or less than one thing.
+func (s DiscountSpec) check() error {
 	set := 0
-	for _, s := range []string{spec.Coupon, spec.PromotionCode, spec.Discount} {
-		if s != "" {
+	for _, v := range []string{s.Coupon, s.PromotionCode, s.Discount} {
+		if v != "" {
 			set++
 		}
 	}
 	if set != 1 {
-		return Discount{}, refusal(CodeDiscountSpec, spec.Param, "", "")
+		return refusal(CodeDiscountSpec, s.Param, "", "")
+	}
+	return nil
+}
+
+// specCoupon finds the coupon spec names, directly or by its promotion
+// code (promo; nil for a coupon), and the parameter that names it.
+func (e *Engine) specCoupon(l CouponTaxLedger, spec DiscountSpec) (c *Coupon, promo *PromotionCode, param string, err error) {
+	couponID, param := spec.Coupon, spec.param("coupon")
+	if spec.PromotionCode != "" {
+		param = spec.param("promotion_code")
+		if promo, err = l.PromotionCode(spec.PromotionCode); err != nil {
+			return nil, nil, param, withParam(err, param)
+		}
+		couponID = promo.Coupon
+	}
+	c, err = e.coupon(l, couponID, param)
+	return c, promo, param, err
+}
+
+func (e *Engine) redeem(spec DiscountSpec, target DiscountTarget, now int64) (Discount, error) {
+	if err := spec.check(); err != nil {
+		return Discount{}, err
 	}
 	if spec.Discount != "" {
 		for _, d := range target.Reusable {
@@ -596,16 +635,7 @@ func (e *Engine) redeem(spec DiscountSpec, target DiscountTarget, now int64) (Di
 	if err != nil {
 		return Discount{}, err
 	}
-	var promo *PromotionCode
-	couponID, param := spec.Coupon, spec.param("coupon")
-	if spec.PromotionCode != "" {
-		param = spec.param("promotion_code")
-		if promo, err = l.PromotionCode(spec.PromotionCode); err != nil {
-			return Discount{}, withParam(err, param)
-		}
-		couponID = promo.Coupon
-	}
-	c, err := e.coupon(l, couponID, param)
+	c, promo, param, err := e.specCoupon(l, spec)
 	if err != nil {
 		return Discount{}, err
 	}

@@ -356,7 +356,7 @@ func (e *Engine) CreateSubscription(in NewSubscription, now int64) (*Subscriptio
 	if err := e.subscriptionTerms(sub, nil, cust, in.Items, in.Terms, now); err != nil {
 		return nil, err
 	}
-	if err := e.addInvoiceItems(sub, in.AddInvoiceItems, now); err != nil {
+	if err := e.addInvoiceItems(cust, sub, in.AddInvoiceItems, now); err != nil {
 		return nil, err
 	}
 	if err := setCollection(sub, &in.CollectionMethod, in.DaysUntilDue); err != nil {
@@ -728,7 +728,7 @@ func (e *Engine) UpdateSubscription(id string, ch SubscriptionChange, now int64)
 			return nil, err
 		}
 	}
-	if err := e.addInvoiceItems(sub, ch.AddInvoiceItems, now); err != nil {
+	if err := e.addInvoiceItems(cust, sub, ch.AddInvoiceItems, now); err != nil {
 		return nil, err
 	}
 

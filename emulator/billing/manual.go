@@ -88,6 +88,19 @@ type NewInvoiceItem struct {
 	// invoice's default tax rates).
 	Discounts []DiscountSpec
 	TaxRates  []string
+	// Param, if set, is the request parameter the item came from
+	// ("add_invoice_items[0]"), within which errors name its fields; its
+	// Currency is then its subscription's, which a price in another is
+	// refused for.
+	Param string
+}
+
+// param names field of the item in errors.
+func (in NewInvoiceItem) param(field string) string {
+	if in.Param == "" {
+		return field
+	}
+	return in.Param + "[" + field + "]"
 }
 
 // InvoiceItemChange changes an invoice item; nil fields stay as they are.
@@ -132,35 +145,17 @@ func (e *Engine) CreateInvoiceItem(in NewInvoiceItem, now int64) (*InvoiceItem, 
 	if inv != nil && inv.Customer != cust.ID {
 		return nil, mismatch("invoice", inv.ID, inv.Customer, cust.ID, "invoice")
 	}
+	var sub *Subscription
 	if in.Subscription != "" {
-		sub, err := e.L.Subscription(in.Subscription)
-		if err != nil {
+		if sub, err = e.L.Subscription(in.Subscription); err != nil {
 			return nil, withParam(err, "subscription")
 		}
 		if sub.Customer != cust.ID {
 			return nil, mismatch("subscription", sub.ID, sub.Customer, cust.ID, "subscription")
 		}
 	}
-	ii := &InvoiceItem{ID: e.L.NewID("ii_"), Customer: cust.ID, Clock: cust.Clock, Date: now,
-		Description: in.Description, Subscription: in.Subscription, Metadata: in.Metadata,
-		PeriodStart: now, PeriodEnd: now, Quantity: 1}
-	if in.PeriodStart != 0 || in.PeriodEnd != 0 {
-		ii.PeriodStart, ii.PeriodEnd = in.PeriodStart, in.PeriodEnd
-	}
-	if in.Quantity != nil {
-		ii.Quantity = *in.Quantity
-	}
-	if err := e.priceItem(ii, in.Price, in.PriceParam, in.Amount, in.Currency, in.Quantity != nil); err != nil {
-		return nil, err
-	}
-	if inv != nil && ii.Currency != inv.Currency {
-		return nil, currencyMismatch(inv, ii.Currency)
-	}
-	ii.Discountable = ii.Amount >= 0
-	if in.Discountable != nil {
-		ii.Discountable = *in.Discountable
-	}
-	if err := e.itemTerms(ii, inv, cust, &in.Discounts, &in.TaxRates, now); err != nil {
+	ii, err := e.newItem(in, cust, sub, inv, now)
+	if err != nil {
 		return nil, err
 	}
 	if inv != nil {
@@ -175,10 +170,53 @@ func (e *Engine) CreateInvoiceItem(in NewInvoiceItem, now int64) (*InvoiceItem, 
 	return ii, e.saveItem(ii, EventInvoiceItemCreated, now)
 }
 
+// newItem makes, without storing it, the invoice item in describes for
+// cust at now: priced, its discounts redeemed and its tax rates checked.
+// sub is its subscription (nil: none; it may not be stored yet), inv the
+// draft it goes on (nil: it is pending).
+func (e *Engine) newItem(in NewInvoiceItem, cust *Customer, sub *Subscription, inv *Invoice, now int64) (*InvoiceItem, error) {
+	ii := &InvoiceItem{ID: e.L.NewID("ii_"), Customer: cust.ID, Clock: cust.Clock, Date: now,
+		Description: in.Description, Subscription: in.Subscription, Metadata: in.Metadata,
+		PeriodStart: now, PeriodEnd: now, Quantity: 1}
+	if in.PeriodStart != 0 || in.PeriodEnd != 0 {
+		ii.PeriodStart, ii.PeriodEnd = in.PeriodStart, in.PeriodEnd
+	}
+	if ii.PeriodEnd < ii.PeriodStart {
+		e := invalid(CodeItemPeriodReversed, in.param("period")+"[end]")
+		e.Min, e.Max = ii.PeriodStart, ii.PeriodEnd
+		return nil, e
+	}
+	if in.Quantity != nil {
+		if *in.Quantity < 0 {
+			return nil, invalid(CodeNegativeQuantity, in.param("quantity"))
+		}
+		ii.Quantity = *in.Quantity
+	}
+	currencyParam := "currency"
+	if in.Param != "" {
+		currencyParam = in.PriceParam
+	}
+	if err := e.priceItem(ii, in.Price, in.PriceParam, in.Amount, in.Currency, currencyParam, in.Quantity != nil); err != nil {
+		return nil, err
+	}
+	if inv != nil && ii.Currency != inv.Currency {
+		return nil, currencyMismatch(inv, ii.Currency)
+	}
+	ii.Discountable = ii.Amount >= 0
+	if in.Discountable != nil {
+		ii.Discountable = *in.Discountable
+	}
+	if err := e.itemTerms(ii, inv, cust, sub, &in.Discounts, &in.TaxRates, in.param("tax_rates"), now); err != nil {
+		return nil, err
+	}
+	return ii, nil
+}
+
 // priceItem sets ii's amount, currency, price and what it bills: from the
-// one-time price given (quantity times), or else from amount in
-// currency.
-func (e *Engine) priceItem(ii *InvoiceItem, price, param string, amount int64, currency string, hasQuantity bool) error {
+// one-time price given in param (quantity times), or else from amount in
+// currency. A price in another currency than currency is refused, naming
+// currencyParam.
+func (e *Engine) priceItem(ii *InvoiceItem, price, param string, amount int64, currency, currencyParam string, hasQuantity bool) error {
 	if price == "" {
 		if currency == "" {
 			return invalid(CodeMissingParam, "currency")
@@ -198,11 +236,14 @@ func (e *Engine) priceItem(ii *InvoiceItem, price, param string, amount int64, c
 	if err != nil {
 		return withParam(err, param)
 	}
-	if p.Recurring != nil {
+	switch {
+	case p.Deleted:
+		return NotFoundError("price", p.ID, param)
+	case p.Recurring != nil:
 		return priceRefusal(CodePriceNotOneTime, param, p)
 	}
 	if currency != "" && currency != p.Currency {
-		e := priceRefusal(CodeCurrencyMismatch, "currency", p)
+		e := priceRefusal(CodeCurrencyMismatch, currencyParam, p)
 		e.Value, e.Want = p.Currency, currency
 		return e
 	}
@@ -219,10 +260,13 @@ func (e *Engine) priceItem(ii *InvoiceItem, price, param string, amount int64, c
 }
 
 // itemTerms redeems discounts for ii, on the draft inv (nil: pending),
-// and checks its tax rates; nil pointers leave them as they are.
-func (e *Engine) itemTerms(ii *InvoiceItem, inv *Invoice, cust *Customer, discounts *[]DiscountSpec, rates *[]string, now int64) error {
+// and checks its tax rates (given in ratesParam); nil pointers leave them
+// as they are. sub is ii's subscription when the caller has it (nil: it
+// is looked up, if ii has one).
+func (e *Engine) itemTerms(ii *InvoiceItem, inv *Invoice, cust *Customer, sub *Subscription, discounts *[]DiscountSpec,
+	rates *[]string, ratesParam string, now int64) error {
 	if rates != nil {
-		checked, err := e.checkTaxRates(*rates, ii.TaxRates, "tax_rates")
+		checked, err := e.checkTaxRates(*rates, ii.TaxRates, ratesParam)
 		if err != nil {
 			return err
 		}
@@ -231,10 +275,13 @@ func (e *Engine) itemTerms(ii *InvoiceItem, inv *Invoice, cust *Customer, discou
 	if discounts == nil || len(*discounts) == 0 && len(ii.Discounts) == 0 {
 		return nil
 	}
-	reusable, err := e.ancestorDiscounts(cust, ii.Subscription, inv)
-	if err != nil {
-		return err
+	if sub == nil && ii.Subscription != "" {
+		var err error
+		if sub, err = e.L.Subscription(ii.Subscription); err != nil {
+			return err
+		}
 	}
+	reusable := ancestors(cust, sub, inv)
 	ds, err := e.RedeemDiscounts(*discounts, DiscountTarget{Customer: cust, InvoiceItem: ii.ID, Currency: ii.Currency,
 		Reusable: append(slices.Clone(ii.Discounts), reusable...)}, now)
 	if err != nil {
@@ -248,21 +295,30 @@ func (e *Engine) itemTerms(ii *InvoiceItem, inv *Invoice, cust *Customer, discou
 // reuse besides the object's own: its customer's, its subscription's (sub;
 // "" for none) and its invoice's (inv; nil for none).
 func (e *Engine) ancestorDiscounts(cust *Customer, sub string, inv *Invoice) ([]Discount, error) {
+	var s *Subscription
+	if sub != "" {
+		var err error
+		if s, err = e.L.Subscription(sub); err != nil {
+			return nil, err
+		}
+	}
+	return ancestors(cust, s, inv), nil
+}
+
+// ancestors are the discounts of cust, sub and inv (each but cust may be
+// nil), as ancestorDiscounts.
+func ancestors(cust *Customer, sub *Subscription, inv *Invoice) []Discount {
 	var out []Discount
 	if cust.Discount != nil {
 		out = append(out, *cust.Discount)
 	}
-	if sub != "" {
-		s, err := e.L.Subscription(sub)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s.Discounts...)
+	if sub != nil {
+		out = append(out, sub.Discounts...)
 	}
 	if inv != nil {
 		out = append(out, inv.Discounts...)
 	}
-	return out, nil
+	return out
 }
 
 // useUpInherited uses up, as the invoice inv made by hand is finalized at
@@ -354,7 +410,7 @@ func (e *Engine) UpdateInvoiceItem(id string, ch InvoiceItemChange, now int64) (
 	}
 	switch {
 	case ch.Amount != nil:
-		if err := e.priceItem(ii, "", "", *ch.Amount, ii.Currency, ch.Quantity != nil); err != nil {
+		if err := e.priceItem(ii, "", "", *ch.Amount, ii.Currency, "currency", ch.Quantity != nil); err != nil {
 			return nil, err
 		}
 	case ch.Price != nil || ch.Quantity != nil && ii.Price != "":
@@ -365,7 +421,7 @@ func (e *Engine) UpdateInvoiceItem(id string, ch InvoiceItemChange, now int64) (
 		if ch.PriceParam != nil {
 			param = *ch.PriceParam
 		}
-		if err := e.priceItem(ii, price, param, 0, ii.Currency, true); err != nil {
+		if err := e.priceItem(ii, price, param, 0, ii.Currency, "currency", true); err != nil {
 			return nil, err
 		}
 	case ch.Quantity != nil && *ch.Quantity != 1:
@@ -381,7 +437,7 @@ func (e *Engine) UpdateInvoiceItem(id string, ch InvoiceItemChange, now int64) (
 		ii.Discountable = *ch.Discountable
 	}
 	ii.Metadata = MergeMetadata(ii.Metadata, ch.Metadata)
-	if err := e.itemTerms(ii, inv, cust, ch.Discounts, ch.TaxRates, now); err != nil {
+	if err := e.itemTerms(ii, inv, cust, nil, ch.Discounts, ch.TaxRates, "tax_rates", now); err != nil {
 		return nil, err
 	}
 	if err := e.L.PutInvoiceItem(ii); err != nil {

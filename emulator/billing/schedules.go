@@ -171,11 +171,33 @@ type PhaseItem struct {
 	Metadata map[string]string `json:"metadata,omitempty"`
 }
 
-// PhaseInvoiceItem is a one-time charge of a phase.
+// PhaseInvoiceItem is a one-time charge of a phase, with the terms of an
+// invoice item (see InvoiceItemSpec): its discounts are redeemed when the
+// phase begins.
 type PhaseInvoiceItem struct {
-	Price    string            `json:"price"`
-	Quantity int64             `json:"quantity"`
-	Metadata map[string]string `json:"metadata,omitempty"`
+	Price        string            `json:"price"`
+	Quantity     int64             `json:"quantity"`
+	Metadata     map[string]string `json:"metadata,omitempty"`
+	Discountable *bool             `json:"discountable,omitempty"`
+	Discounts    []DiscountSpec    `json:"discounts,omitempty"`
+	TaxRates     []string          `json:"tax_rates,omitempty"`
+	Period       *ItemPeriod       `json:"period,omitempty"`
+}
+
+// invoiceItemSpecs are the one-time charges p makes as it begins, a
+// phase's period rules turned into its times.
+func (p *Phase) invoiceItemSpecs() []InvoiceItemSpec {
+	var out []InvoiceItemSpec
+	for _, ii := range p.AddInvoiceItems {
+		q := ii.Quantity
+		spec := InvoiceItemSpec{Price: ii.Price, Quantity: &q, Metadata: maps.Clone(ii.Metadata), Discountable: ii.Discountable,
+			Discounts: slices.Clone(ii.Discounts), TaxRates: slices.Clone(ii.TaxRates)}
+		if ii.Period != nil {
+			spec.Period = &ItemPeriod{Start: ii.Period.Start.inPhase(p), End: ii.Period.End.inPhase(p)}
+		}
+		out = append(out, spec)
+	}
+	return out
 }
 
 // ScheduleLedger keeps subscription schedules. A Ledger that also
@@ -285,20 +307,6 @@ func (e *Engine) resolvePhases(specs []PhaseSpec, start int64, currency string) 
 			p.Items = append(p.Items, PhaseItem{Price: rp.ID, Quantity: qty, Metadata: it.Metadata})
 		}
 		p.Currency, p.Interval, currency = probe.Currency, probe.Interval, probe.Currency
-		for j, ii := range spec.AddInvoiceItems {
-			qty := int64(1)
-			if ii.Quantity != nil {
-				qty = *ii.Quantity
-			}
-			pr, err := e.L.Price(ii.Price)
-			if err != nil {
-				return nil, withParam(err, fmt.Sprintf("%s[add_invoice_items][%d][price]", param, j))
-			}
-			if pr.Recurring != nil {
-				return nil, priceRefusal(CodePriceRecurring, fmt.Sprintf("%s[add_invoice_items][%d][price]", param, j), pr)
-			}
-			p.AddInvoiceItems = append(p.AddInvoiceItems, PhaseInvoiceItem{Price: ii.Price, Quantity: qty, Metadata: ii.Metadata})
-		}
 		switch {
 		case spec.End != 0:
 			p.End = spec.End
@@ -319,6 +327,13 @@ func (e *Engine) resolvePhases(specs []PhaseSpec, start int64, currency string) 
 		if err := CheckTimestamp(param+"[end_date]", p.End); err != nil {
 			return nil, err
 		}
+		for j, ii := range spec.AddInvoiceItems {
+			pi, err := e.phaseInvoiceItem(&p, ii, fmt.Sprintf("%s[add_invoice_items][%d]", param, j))
+			if err != nil {
+				return nil, err
+			}
+			p.AddInvoiceItems = append(p.AddInvoiceItems, pi)
+		}
 		p.TrialEnd = spec.TrialEnd
 		if spec.Trial && p.TrialEnd == 0 {
 			p.TrialEnd = p.End
@@ -332,6 +347,50 @@ func (e *Engine) resolvePhases(specs []PhaseSpec, start int64, currency string) 
 		start = p.End
 	}
 	return phases, nil
+}
+
+// phaseInvoiceItem checks spec, a one-time charge of phase p given in
+// param, as far as it can before p begins (its discounts are redeemed
+// then), and returns it as p keeps it.
+func (e *Engine) phaseInvoiceItem(p *Phase, spec InvoiceItemSpec, param string) (PhaseInvoiceItem, error) {
+	pi := PhaseInvoiceItem{Price: spec.Price, Quantity: 1, Metadata: spec.Metadata, Discountable: spec.Discountable,
+		Discounts: nestDiscounts(spec.Discounts, param), Period: spec.Period}
+	if spec.Price == "" {
+		return pi, invalid(CodeMissingParam, param+"[price]")
+	}
+	pr, err := e.L.Price(spec.Price)
+	if err != nil {
+		return pi, withParam(err, param+"[price]")
+	}
+	switch {
+	case pr.Deleted:
+		return pi, NotFoundError("price", pr.ID, param+"[price]")
+	case pr.Recurring != nil:
+		return pi, priceRefusal(CodePriceNotOneTime, param+"[price]", pr)
+	}
+	if spec.Quantity != nil {
+		if *spec.Quantity < 0 {
+			return pi, invalid(CodeNegativeQuantity, param+"[quantity]")
+		}
+		pi.Quantity = *spec.Quantity
+	}
+	if pi.TaxRates, err = e.checkTaxRates(spec.TaxRates, nil, param+"[tax_rates]"); err != nil {
+		return pi, err
+	}
+	for _, d := range pi.Discounts {
+		if err := e.checkDiscountSpec(d); err != nil {
+			return pi, err
+		}
+	}
+	if spec.Period != nil {
+		start, end := spec.Period.Start.inPhase(p), spec.Period.End.inPhase(p)
+		if start.Type == BoundTimestamp && end.Type == BoundTimestamp && end.Timestamp < start.Timestamp {
+			e := invalid(CodeItemPeriodReversed, param+"[period][end]")
+			e.Min, e.Max = start.Timestamp, end.Timestamp
+			return pi, e
+		}
+	}
+	return pi, nil
 }
 
 // CreateSchedule creates a schedule at now, and starts it if its start has
@@ -412,10 +471,7 @@ func (e *Engine) startSchedule(sl ScheduleLedger, sched *SubscriptionSchedule, n
 		q := it.Quantity
 		in.Items = append(in.Items, ItemSpec{Price: it.Price, Quantity: &q, Metadata: maps.Clone(it.Metadata)})
 	}
-	for _, ii := range p.AddInvoiceItems {
-		q := ii.Quantity
-		in.AddInvoiceItems = append(in.AddInvoiceItems, InvoiceItemSpec{Price: ii.Price, Quantity: &q, Metadata: ii.Metadata})
-	}
+	in.AddInvoiceItems = p.invoiceItemSpecs()
 	if p.Start < now {
 		in.BackdateStart = p.Start
 	}
@@ -738,12 +794,7 @@ func (e *Engine) applyPhase(sub *Subscription, p Phase, anchor, defaultPM, behav
 	if defaultPM != "" {
 		sub.DefaultPaymentMethod = defaultPM
 	}
-	var adds []InvoiceItemSpec
-	for _, ii := range p.AddInvoiceItems {
-		q := ii.Quantity
-		adds = append(adds, InvoiceItemSpec{Price: ii.Price, Quantity: &q, Metadata: ii.Metadata})
-	}
-	if err := e.addInvoiceItems(sub, adds, at); err != nil {
+	if err := e.addInvoiceItems(cust, sub, p.invoiceItemSpecs(), at); err != nil {
 		return err
 	}
 	switch {

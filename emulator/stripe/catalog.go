@@ -242,26 +242,9 @@ func readRecurring(p *params) *billing.Interval {
 	if !ok {
 		return nil
 	}
-	defer func() { p.fail(rec.check()) }()
-	unit, hasUnit := rec.enum("recurring[interval]", "day", "week", "month", "year")
-	count, hasCount := rec.int64("recurring[interval_count]")
+	iv := readRecurringHash(rec, "recurring")
 	rec.enum("recurring[usage_type]", "licensed")
-	if !hasUnit {
-		rec.fail(errMissing("recurring[interval]")) // unless it was invalid
-		return nil
-	}
-	if !hasCount {
-		count = 1
-	}
-	iv := &billing.Interval{Unit: billing.IntervalUnit(unit), Count: int(count)}
-	switch {
-	case count < 1:
-		rec.fail(invalid("recurring[interval_count]", "Invalid recurring[interval_count]: must be at least 1."))
-	case count > int64(billing.MaxIntervalCount(iv.Unit)):
-		rec.fail(invalid("recurring[interval_count]",
-			"Invalid recurring[interval_count]: the longest billing period is 3 years (3 years, 36 months, 156 weeks or 1095 days); "+
-				"every %d %ss is longer.", count, unit))
-	}
+	p.fail(rec.check())
 	return iv
 }
 

@@ -535,47 +535,24 @@ func renderCheckoutLines(l *ledger, cs *checkoutSession, ids []string, pg store.
 // ---------------------------------------------------------------------------
 // Handlers.
 
-// checkoutLineParams reads line_items[n][...]: each a price or price_data,
-// a quantity and adjustable_quantity. Prices named by price_data are made
-// (inactive, as Stripe's are) once the request is known to be valid, by
-// makeInlinePrices.
+// checkoutLineParam is a line_items[n] as read: a price or price_data, a
+// quantity and adjustable_quantity. A price_data's Price is a placeholder
+// until the request is known to be valid, then its price is made
+// (inactive, as Stripe's are) by makeInline.
 type checkoutLineParam struct {
 	checkoutLine
 	param string
-	data  *checkoutPrice
-}
-
-type checkoutPrice struct {
-	currency    string
-	amount      int64
-	product     string
-	productData productFields
-	recurring   *billing.Interval
 }
 
 func (p *params) checkoutLines(name string) []checkoutLineParam {
-	p.seen[name] = true
-	n := p.form.lookup(name)
-	if n == nil {
-		return nil
-	}
-	elems, ok := n.list()
-	if !ok || n.leaf {
-		p.fail(invalid(name, "Invalid array"))
-		return nil
-	}
+	elems := p.hashes(name)
 	if len(elems) > checkoutMaxLineItems {
 		p.fail(invalid(name, "You may pass at most %d line items.", checkoutMaxLineItems))
 		return nil
 	}
 	out := make([]checkoutLineParam, 0, len(elems))
-	for i, el := range elems {
-		param := fmt.Sprintf("%s[%d]", name, i)
-		if el.leaf {
-			p.fail(invalid(param, "Invalid %s: must be a hash.", param))
-			return nil
-		}
-		sub := newParams(&Form{root: el})
+	for _, el := range elems {
+		param, sub := el.param, el.p
 		var lp checkoutLineParam
 		lp.param = param
 		lp.Price, _ = sub.str("price")
@@ -607,65 +584,17 @@ func (p *params) checkoutLines(name string) []checkoutLineParam {
 			}
 			sub.fail(aq.check())
 		}
-		if pd, ok := sub.sub("price_data"); ok {
-			ip := &checkoutPrice{}
-			cur, hasCur := readCurrency(pd, "price_data[currency]")
-			if !hasCur {
-				pd.fail(errMissing("price_data[currency]"))
-			}
-			ip.currency = cur
-			amount, hasAmount := pd.intIn("price_data[unit_amount]", 0, billing.MaxAmount)
-			if !hasAmount {
-				pd.fail(errMissing("price_data[unit_amount]"))
-			}
-			ip.amount = amount
-			ip.product, _ = pd.str("price_data[product]")
-			prodData, hasProdData := pd.sub("price_data[product_data]")
-			if hasProdData {
-				ip.productData = readProductFields(prodData, func(k string) string { return "price_data[product_data][" + k + "]" })
-				ip.productData.description = prodData.clearableText("price_data[product_data][description]", maxProductDescription)
-				prodData.strings("price_data[product_data][images]")
-				prodData.str("price_data[product_data][tax_code]")
-				prodData.str("price_data[product_data][unit_label]")
-				if ip.productData.name == nil {
-					prodData.fail(errMissing("price_data[product_data][name]"))
-				}
-				pd.fail(prodData.check())
-			}
-			switch {
-			case ip.product != "" && hasProdData:
-				pd.fail(invalid("price_data", "You may only specify one of these parameters: product, product_data."))
-			case ip.product == "" && !hasProdData:
-				pd.fail(errMissing("price_data[product]"))
-			}
-			if rec, ok := pd.sub("price_data[recurring]"); ok {
-				unit, hasUnit := rec.enum("price_data[recurring][interval]", "day", "week", "month", "year")
-				count, hasCount := rec.intIn("price_data[recurring][interval_count]", 1, 1095)
-				if !hasUnit {
-					rec.fail(errMissing("price_data[recurring][interval]"))
-				}
-				if !hasCount {
-					count = 1
-				}
-				iv := &billing.Interval{Unit: billing.IntervalUnit(unit), Count: int(count)}
-				if hasUnit && count > int64(billing.MaxIntervalCount(iv.Unit)) {
-					rec.fail(invalid("price_data[recurring][interval_count]", "Invalid price_data[recurring][interval_count]: "+
-						"the longest billing period is 3 years."))
-				}
-				ip.recurring = iv
-				pd.fail(rec.check())
-			}
-			pd.enum("price_data[tax_behavior]", "exclusive", "inclusive", "unspecified")
-			sub.fail(pd.check())
-			lp.data = ip
-		}
+		data := readPriceData(sub, "price_data", priceDataShape{recurring: mayRecur, productData: true})
 		switch {
-		case lp.Price != "" && lp.data != nil:
+		case lp.Price != "" && data != nil:
 			sub.fail(invalid("", "You may only specify one of these parameters: price, price_data."))
-		case lp.Price == "" && lp.data == nil:
+		case lp.Price == "" && data == nil:
 			sub.fail(invalid("price", "You must specify either `price` or `price_data` in `%s`.", param))
 		case lp.Quantity < 0 && sub.err == nil:
 			sub.fail(errMissing("quantity"))
+		}
+		if data != nil {
+			lp.Price = p.addInline(data)
 		}
 		if err := sub.check(); err != nil {
 			p.fail(nestError(param, err))
@@ -674,35 +603,6 @@ func (p *params) checkoutLines(name string) []checkoutLineParam {
 		out = append(out, lp)
 	}
 	return out
-}
-
-// makeInlinePrices makes the prices the lines give by price_data, at now.
-func makeInlinePrices(l *ledger, lines []checkoutLineParam, now int64) error {
-	for i := range lines {
-		ip := lines[i].data
-		if ip == nil {
-			continue
-		}
-		product := ip.product
-		if product != "" {
-			if _, err := l.Product(product); err != nil {
-				return withParam(err, lines[i].param+"[price_data][product]")
-			}
-		} else {
-			prod, err := newProduct(l, ip.productData, "", "", now)
-			if err != nil {
-				return err
-			}
-			product = prod.ID
-		}
-		price := &billing.Price{ID: l.NewID("price_"), Created: now, Product: product, Currency: ip.currency,
-			UnitAmount: ip.amount, Recurring: ip.recurring}
-		if err := l.PutPrice(price); err != nil {
-			return err
-		}
-		lines[i].Price = price.ID
-	}
-	return nil
 }
 
 // checkURL refuses a URL Stripe would not redirect to.
@@ -842,7 +742,7 @@ func (s *Surface) createCheckoutSession(c *call, tx *store.Tx) (any, error) {
 		}
 		cs.ExpiresAt = expiresAt
 	}
-	if err := makeInlinePrices(l, lines, now); err != nil {
+	if err := makeInlines(c.p, l, lines, func(lp *checkoutLineParam) (*string, string) { return &lp.Price, lp.param }, now); err != nil {
 		return nil, err
 	}
 	var interval *billing.Interval

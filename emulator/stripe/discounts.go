@@ -34,19 +34,13 @@ func (p *params) discountSpecs(name string) *[]billing.DiscountSpec {
 		}
 		return &[]billing.DiscountSpec{}
 	}
-	elems, ok := n.list()
-	if !ok {
-		p.fail(invalid(name, "Invalid array"))
+	elems := p.hashes(name)
+	if elems == nil {
 		return nil
 	}
 	specs := make([]billing.DiscountSpec, 0, len(elems))
-	for i, el := range elems {
-		param := fmt.Sprintf("%s[%d]", name, i)
-		if el.leaf {
-			p.fail(invalid(param, "Invalid %s: must be a hash.", param))
-			return nil
-		}
-		sub := newParams(&Form{root: el})
+	for _, el := range elems {
+		param, sub := el.param, el.p
 		spec := billing.DiscountSpec{Param: param}
 		spec.Coupon, _ = sub.str("coupon")
 		spec.PromotionCode, _ = sub.str("promotion_code")

@@ -187,6 +187,20 @@ func FuzzAPI(f *testing.F) {
 		{"POST", "/v1/invoices/create_preview", "customer=" + ids["customer"] + "&subscription_details[items][0][price]=" + ids["price"] +
 			"&subscription_details[trial_end]=now&preview_mode=recurring"},
 		{"POST", "/v1/customers/{customer}/sources", "source=tok_chargeDeclined&metadata[a]=b"},
+		{"POST", "/v1/subscriptions", "customer=" + ids["customer"] + "&items[0][price]=" + ids["price"] +
+			"&add_invoice_items[0][price_data][currency]=usd&add_invoice_items[0][price_data][product]=" + ids["product"] +
+			"&add_invoice_items[0][price_data][unit_amount_decimal]=250&add_invoice_items[0][discounts][0][coupon]=x" +
+			"&add_invoice_items[0][tax_rates][]=txr_1&add_invoice_items[0][discountable]=false"},
+		{"POST", "/v1/subscriptions/{subscription}", "add_invoice_items[0][price]=" + ids["price"] +
+			"&add_invoice_items[0][period][start][type]=now&add_invoice_items[0][period][end][type]=timestamp" +
+			"&add_invoice_items[0][period][end][timestamp]=1&add_invoice_items[1][period][start][type]=max_item_period_start"},
+		{"POST", "/v1/subscription_schedules", "customer=" + ids["customer"] + "&phases[0][items][0][price]=" + ids["price"] +
+			"&phases[0][add_invoice_items][0][price]=" + ids["price"] + "&phases[0][add_invoice_items][0][period][start][type]=phase_end" +
+			"&phases[0][add_invoice_items][0][period][end][type]=phase_start&phases[0][add_invoice_items][0][discounts][0][promotion_code]=p"},
+		{"POST", "/v1/checkout/sessions", "mode=subscription&success_url=https://x.example&line_items[0][quantity]=1" +
+			"&line_items[0][price_data][currency]=usd&line_items[0][price_data][product_data][name]=P" +
+			"&line_items[0][price_data][unit_amount_decimal]=1e3&line_items[0][price_data][recurring][interval]=year" +
+			"&line_items[0][price_data][recurring][interval_count]=4"},
 	} {
 		f.Add(route(seed.method, seed.path), "", seed.body)
 	}

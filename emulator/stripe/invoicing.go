@@ -2,7 +2,6 @@ package stripe
 
 import (
 	"fmt"
-	"math/big"
 
 	"github.com/billclock/billclock/emulator/billing"
 	"github.com/billclock/billclock/store"
@@ -67,17 +66,9 @@ type itemFields struct {
 	periodStart, periodEnd *int64
 	// price is pricing[price] (or price), priceParam its name.
 	price, priceParam string
-	priceData         *oneTimePrice
+	priceData         *priceData
 	quantity          *int64
 	taxRates          *[]string
-}
-
-// oneTimePrice is price_data: a one-time price made for the item.
-type oneTimePrice struct {
-	currency, product string
-	productData       *productFields
-	unitAmount        int64
-	param             string
 }
 
 func readItemFields(p *params, key func(string) string, withCurrency, withProductData bool) itemFields {
@@ -111,74 +102,11 @@ func readItemFields(p *params, key func(string) string, withCurrency, withProduc
 	if v, ok := p.str(key("price")); ok && f.price == "" {
 		f.price, f.priceParam = v, key("price")
 	}
-	if pd, ok := p.sub(key("price_data")); ok {
-		f.priceData = readOneTimePrice(pd, key("price_data"), withProductData)
-		p.fail(pd.check())
-	}
+	f.priceData = readPriceData(p, key("price_data"), priceDataShape{productData: withProductData})
 	f.quantity = p.quantity(key("quantity"))
 	f.taxRates = p.taxRateIDs(key("tax_rates"))
 	p.seen[key("tax_behavior")] = true // accepted: billclock does not tax by behavior
 	return f
-}
-
-func readOneTimePrice(p *params, name string, withProductData bool) *oneTimePrice {
-	ip := &oneTimePrice{param: name}
-	var ok bool
-	if ip.currency, ok = readCurrency(p, name+"[currency]"); !ok {
-		p.fail(errMissing(name + "[currency]"))
-	}
-	ip.product, _ = p.str(name + "[product]")
-	if withProductData {
-		if pd, ok := p.sub(name + "[product_data]"); ok {
-			pf := readProductFields(pd, func(k string) string { return name + "[product_data][" + k + "]" })
-			if pf.name == nil {
-				pd.fail(errMissing(name + "[product_data][name]"))
-			}
-			p.fail(pd.check())
-			ip.productData = &pf
-		}
-	}
-	if ip.product == "" && ip.productData == nil {
-		p.fail(errMissing(name + "[product]"))
-	}
-	amount, hasAmount := p.intIn(name+"[unit_amount]", 0, billing.MaxAmount)
-	if dec, ok := p.str(name + "[unit_amount_decimal]"); ok && !hasAmount {
-		r, good := new(big.Rat).SetString(dec)
-		switch {
-		case !good:
-			p.fail(invalid(name+"[unit_amount_decimal]", "Invalid decimal: %s", dec))
-		case !r.IsInt() || r.Sign() < 0 || r.Num().Cmp(big.NewInt(billing.MaxAmount)) > 0:
-			p.fail(invalid(name+"[unit_amount_decimal]",
-				"billclock bills whole amounts: unit_amount_decimal must be a whole number from 0 to %d.", billing.MaxAmount))
-		default:
-			amount, hasAmount = r.Num().Int64(), true
-		}
-	}
-	if !hasAmount {
-		p.fail(errMissing(name + "[unit_amount]"))
-	}
-	ip.unitAmount = amount
-	p.seen[name+"[tax_behavior]"] = true
-	return ip
-}
-
-// make stores the inline price (and its product, from product_data) at
-// now and returns its id. Stripe keeps such prices out of sight: it is
-// inactive.
-func (ip *oneTimePrice) make(l *ledger, now int64) (string, error) {
-	product := ip.product
-	if ip.productData != nil {
-		prod, err := newProduct(l, *ip.productData, "", ip.param+"[product_data][id]", now)
-		if err != nil {
-			return "", err
-		}
-		product = prod.ID
-	} else if _, err := l.Product(product); err != nil {
-		return "", withParam(err, ip.param+"[product]")
-	}
-	price := &billing.Price{ID: l.NewID("price_"), Created: now, Product: product, Currency: ip.currency,
-		UnitAmount: ip.unitAmount}
-	return price.ID, l.PutPrice(price)
 }
 
 // newItem turns f into the engine's new invoice item, making its inline
@@ -202,7 +130,7 @@ func (f itemFields) newItem(l *ledger, now int64) (billing.NewInvoiceItem, error
 		in.TaxRates = *f.taxRates
 	}
 	if f.priceData != nil {
-		id, err := f.priceData.make(l, now)
+		id, err := f.priceData.make(l, "", now)
 		if err != nil {
 			return in, err
 		}
@@ -313,7 +241,7 @@ func (s *Surface) updateInvoiceItem(c *call, tx *store.Tx) (any, error) {
 		ch.Price, ch.PriceParam = &f.price, &f.priceParam
 	}
 	if f.priceData != nil {
-		id, err := f.priceData.make(l, now)
+		id, err := f.priceData.make(l, "", now)
 		if err != nil {
 			return nil, err
 		}

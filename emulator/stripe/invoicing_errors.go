@@ -14,6 +14,9 @@ var invoicingMessages = map[billing.Code]func(e *billing.Error) string{
 	billing.CodePriceNotOneTime: func(*billing.Error) string {
 		return "The price specified is set to `type=recurring` but this field only accepts prices with `type=one_time`."
 	},
+	billing.CodeItemPeriodReversed: func(*billing.Error) string {
+		return "The period end must be at or after its start."
+	},
 	billing.CodeInvoiceNotEditable: func(e *billing.Error) string {
 		if e.Param == "invoice" {
 			return fmt.Sprintf("You can only add invoice items to draft invoices; the invoice %s is %s.", e.ID, e.Status)

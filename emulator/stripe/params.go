@@ -1,6 +1,7 @@
 package stripe
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,9 +20,8 @@ type params struct {
 	// checked: the request passed validation, so the endpoint ran.
 	checked bool
 	// inline holds the prices items describe with price_data, by the
-	// placeholder their spec's Price holds until they are made
-	// (inline_prices.go).
-	inline map[string]*inlinePrice
+	// placeholder their Price holds until they are made (price_data.go).
+	inline map[string]*priceData
 }
 
 func newParams(f *Form) *params { return &params{form: f, seen: map[string]bool{}} }
@@ -374,4 +374,95 @@ func (p *params) clearableText(name string, max int) *string {
 		return nil
 	}
 	return v
+}
+
+// hashElem is one element of an array of hashes: its parameter
+// ("items[0]") and a reader of its own keys ("price"), whose errors
+// nestError names within param.
+type hashElem struct {
+	param string
+	p     *params
+}
+
+// hashes reads the array of hashes name (items[0][price]=...); nil when
+// it was not sent, or was refused: not an array, or an element not a
+// hash.
+func (p *params) hashes(name string) []hashElem {
+	p.seen[name] = true
+	n := p.form.lookup(name)
+	if n == nil {
+		return nil
+	}
+	elems, ok := n.list()
+	if !ok {
+		p.fail(invalid(name, "Invalid array"))
+		return nil
+	}
+	out := make([]hashElem, 0, len(elems))
+	for i, el := range elems {
+		param := fmt.Sprintf("%s[%d]", name, i)
+		if el.leaf {
+			p.fail(invalid(param, "Invalid %s: must be a hash.", param))
+			return nil
+		}
+		out = append(out, hashElem{param: param, p: newParams(&Form{root: el})})
+	}
+	return out
+}
+
+// nestError names the parameter of err, an error of a hash's own
+// parameters ("price_data[currency]"), within the hash param
+// ("items[0]"): "items[0][price_data][currency]", in its message too.
+func nestError(param string, err error) error {
+	e, ok := err.(*Error)
+	if !ok || e.Param == "" {
+		return err
+	}
+	e2 := *e
+	e2.Param = nestName(param, e.Param)
+	e2.Message = replaceName(e.Message, e.Param, e2.Param)
+	return &e2
+}
+
+// nestName is the full name of the parameter name ("price_data[currency]")
+// within the hash param ("items[0]"): "items[0][price_data][currency]";
+// name itself when param is "".
+func nestName(param, name string) string {
+	if param == "" {
+		return name
+	}
+	head, rest, _ := strings.Cut(name, "[")
+	full := param + "[" + head + "]"
+	if rest != "" {
+		full += "[" + rest
+	}
+	return full
+}
+
+// replaceName replaces name in msg with full where it stands alone: "id"
+// is not to change in "Invalid", nor the second "id" of "idid". It works
+// on bytes, so names that are not UTF-8 are replaced too.
+func replaceName(msg, name, full string) string {
+	part := func(c byte) bool {
+		return c == '_' || c == '[' || c == ']' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+	}
+	var b strings.Builder
+	from := 0
+	for {
+		i := strings.Index(msg[from:], name)
+		if i < 0 || name == "" {
+			b.WriteString(msg[from:])
+			return b.String()
+		}
+		i += from
+		end := i + len(name)
+		alone := (i == 0 || !part(msg[i-1])) && (end == len(msg) || !part(msg[end]) || msg[end] == ']')
+		b.WriteString(msg[from:i])
+		if alone {
+			b.WriteString(full)
+		} else {
+			b.WriteString(name)
+		}
+		from = end
+	}
 }

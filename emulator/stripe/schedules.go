@@ -144,7 +144,36 @@ type phaseItemPeriod struct {
 }
 
 type periodBound struct {
-	Type string `json:"type"`
+	Type      string `json:"type"`
+	Timestamp int64  `json:"timestamp,omitempty"`
+}
+
+// phaseDiscount is discounts_resource_stackable_discount_with_discount_end:
+// a discount a phase's item redeems when the phase begins.
+type phaseDiscount struct {
+	Coupon        *string `json:"coupon"`
+	Discount      *string `json:"discount"`
+	PromotionCode *string `json:"promotion_code"`
+}
+
+// renderPhaseInvoiceItem renders a phase's one-time item. An item given
+// no period bills the time the phase begins; it shows as the phase's
+// start and end, as billclock has always shown it.
+func renderPhaseInvoiceItem(ii billing.PhaseInvoiceItem, lk renderLookup) (phaseInvoiceItemObject, error) {
+	q := ii.Quantity
+	o := phaseInvoiceItemObject{Discountable: ii.Discountable, Discounts: []any{}, Metadata: metadata(ii.Metadata),
+		Period: phaseItemPeriod{End: periodBound{Type: billing.BoundPhaseEnd}, Start: periodBound{Type: billing.BoundPhaseStart}},
+		Price:  ii.Price, Quantity: &q}
+	if ii.Period != nil {
+		o.Period = phaseItemPeriod{End: periodBound(ii.Period.End), Start: periodBound(ii.Period.Start)}
+	}
+	for _, d := range ii.Discounts {
+		o.Discounts = append(o.Discounts, phaseDiscount{Coupon: nullString(d.Coupon), Discount: nullString(d.Discount),
+			PromotionCode: nullString(d.PromotionCode)})
+	}
+	var err error
+	o.TaxRates, err = renderTaxRates(ii.TaxRates, lk)
+	return o, err
 }
 
 // renderSchedule renders a schedule; customer, subscription and
@@ -181,10 +210,11 @@ func renderSchedule(s *billing.SubscriptionSchedule, lk renderLookup, ex expandS
 				Quantity: it.Quantity, TaxRates: []any{}})
 		}
 		for _, ii := range p.AddInvoiceItems {
-			q := ii.Quantity
-			po.AddInvoiceItems = append(po.AddInvoiceItems, phaseInvoiceItemObject{Discounts: []any{}, Metadata: metadata(ii.Metadata),
-				Period: phaseItemPeriod{End: periodBound{Type: "phase_end"}, Start: periodBound{Type: "phase_start"}},
-				Price:  ii.Price, Quantity: &q, TaxRates: []any{}})
+			o, err := renderPhaseInvoiceItem(ii, lk)
+			if err != nil {
+				return nil, err
+			}
+			po.AddInvoiceItems = append(po.AddInvoiceItems, o)
 		}
 		o.Phases = append(o.Phases, po)
 	}
@@ -238,27 +268,16 @@ type phaseRead struct {
 // carry start_date and "now" (updates only).
 func (p *params) phaseSpecs(update bool) ([]phaseRead, bool) {
 	const name = "phases"
-	p.seen[name] = true
-	n := p.form.lookup(name)
-	if n == nil {
-		return nil, false
-	}
-	elems, ok := n.list()
-	if !ok {
-		p.fail(invalid(name, "Invalid array"))
-		return nil, true
+	elems := p.hashes(name)
+	if elems == nil {
+		return nil, p.present(name)
 	}
 	if p.inline == nil {
-		p.inline = map[string]*inlinePrice{}
+		p.inline = map[string]*priceData{}
 	}
 	out := make([]phaseRead, 0, len(elems))
-	for i, el := range elems {
-		param := fmt.Sprintf("%s[%d]", name, i)
-		if el.leaf {
-			p.fail(invalid(param, "Invalid %s: must be a hash.", param))
-			return nil, true
-		}
-		ph := newParams(&Form{root: el})
+	for _, el := range elems {
+		param, ph := el.param, el.p
 		ph.inline = p.inline // inline prices are made with the others
 		r := phaseRead{spec: billing.PhaseSpec{Param: param}}
 		s := &r.spec
@@ -273,7 +292,7 @@ func (p *params) phaseSpecs(update bool) ([]phaseRead, bool) {
 				ph.fail(nestError(fmt.Sprintf("items[%d]", j), err))
 			}
 		}
-		s.AddInvoiceItems = ph.invoiceItemSpecs("add_invoice_items")
+		s.AddInvoiceItems = ph.invoiceItemSpecs("add_invoice_items", true)
 		for j := range s.AddInvoiceItems {
 			s.AddInvoiceItems[j].Param = fmt.Sprintf("%s[add_invoice_items][%d]", param, j)
 		}
@@ -405,10 +424,10 @@ func (p *params) resolvePhases(l *ledger, cust *billing.Customer, reads []phaseR
 		if r.trialNow {
 			s.TrialEnd = now
 		}
-		if err := p.makeInlineItems(l, s.Items, wall); err != nil {
+		if err := makeInlines(p, l, s.Items, specPrice, wall); err != nil {
 			return nil, err
 		}
-		if err := p.makeInlineInvoiceItems(l, s.AddInvoiceItems, wall); err != nil {
+		if err := makeInlines(p, l, s.AddInvoiceItems, addedPrice, wall); err != nil {
 			return nil, err
 		}
 		if s.DefaultPaymentMethod != "" {

@@ -6,18 +6,15 @@ import (
 	"github.com/billclock/billclock/emulator/billing"
 )
 
-// subscriptionMessages words the engine's codes of backdating, pausing,
-// one-time items and subscription schedules (see engineMessages). Stripe
-// documents none of these texts; they are billclock's, in Stripe's manner.
+// subscriptionMessages words the engine's codes of backdating, pausing and
+// subscription schedules (see engineMessages). Stripe documents none of
+// these texts; they are billclock's, in Stripe's manner.
 var subscriptionMessages = map[billing.Code]func(e *billing.Error) string{
 	billing.CodeBackdateNotPast: func(e *billing.Error) string {
 		return fmt.Sprintf("backdate_start_date must be in the past (before %d).", e.Max)
 	},
 	billing.CodeBackdateTooManyLines: func(e *billing.Error) string {
 		return fmt.Sprintf("Backdating isn't supported when the invoice would have more than %d line items.", e.Max)
-	},
-	billing.CodePriceRecurring: func(*billing.Error) string {
-		return "The price specified is set to `type=recurring` but this field only accepts prices with `type=one_time`."
 	},
 	billing.CodePauseResumesAtNotFuture: func(*billing.Error) string {
 		return "pause_collection[resumes_at] must be in the future."

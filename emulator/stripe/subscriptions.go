@@ -2,7 +2,6 @@ package stripe
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 
 	"github.com/billclock/billclock/emulator/billing"
@@ -67,24 +66,10 @@ func (sp subscriptionPayment) resolveDefaultPM(l *ledger, cust *billing.Customer
 
 // itemSpecs reads items[n][...] into the engine's item specs.
 func (p *params) itemSpecs(name string, allowed ...string) []billing.ItemSpec {
-	p.seen[name] = true
-	n := p.form.lookup(name)
-	if n == nil {
-		return nil
-	}
-	elems, ok := n.list()
-	if !ok {
-		p.fail(invalid(name, "Invalid array"))
-		return nil
-	}
+	elems := p.hashes(name)
 	specs := make([]billing.ItemSpec, 0, len(elems))
-	for i, el := range elems {
-		param := fmt.Sprintf("%s[%d]", name, i)
-		if el.leaf {
-			p.fail(invalid(param, "Invalid %s: must be a hash.", param))
-			return nil
-		}
-		sub := newParams(&Form{root: el})
+	for _, el := range elems {
+		param, sub := el.param, el.p
 		spec := billing.ItemSpec{Param: param}
 		for _, field := range allowed {
 			switch field {
@@ -101,7 +86,7 @@ func (p *params) itemSpecs(name string, allowed ...string) []billing.ItemSpec {
 					spec.Price = v
 				}
 			case "price_data":
-				if ip := sub.inlinePriceParam("price_data", true); ip != nil {
+				if ip := readPriceData(sub, "price_data", priceDataShape{recurring: mustRecur}); ip != nil {
 					if spec.Price != "" {
 						sub.fail(invalid("", "You may only specify one of these parameters: price, price_data."))
 					}
@@ -128,6 +113,84 @@ func (p *params) itemSpecs(name string, allowed ...string) []billing.ItemSpec {
 		specs = append(specs, spec)
 	}
 	return specs
+}
+
+// invoiceItemSpecs reads add_invoice_items[n][...]: price or price_data
+// (one-time), quantity, metadata, discountable, discounts, tax_rates and
+// period, whose rules inPhase says are a schedule phase's.
+func (p *params) invoiceItemSpecs(name string, inPhase bool) []billing.InvoiceItemSpec {
+	elems := p.hashes(name)
+	specs := make([]billing.InvoiceItemSpec, 0, len(elems))
+	for _, el := range elems {
+		param, sub := el.param, el.p
+		spec := billing.InvoiceItemSpec{Param: param}
+		spec.Price, _ = sub.str("price")
+		if ip := readPriceData(sub, "price_data", priceDataShape{}); ip != nil {
+			if spec.Price != "" {
+				sub.fail(invalid("", "You may only specify one of these parameters: price, price_data."))
+			}
+			spec.Price = p.addInline(ip)
+		}
+		spec.Quantity = sub.quantity("quantity")
+		spec.Metadata, _ = sub.metadata("metadata")
+		if v, ok := sub.bool("discountable"); ok {
+			spec.Discountable = &v
+		}
+		if ds := sub.discountSpecs("discounts"); ds != nil {
+			spec.Discounts = *ds
+		}
+		if rates := sub.taxRateIDs("tax_rates"); rates != nil {
+			spec.TaxRates = *rates
+		}
+		spec.Period = readItemPeriod(sub, "period", inPhase)
+		if err := sub.check(); err != nil {
+			p.fail(nestError(param, err))
+			return nil
+		}
+		specs = append(specs, spec)
+	}
+	return specs
+}
+
+// readItemPeriod reads an add_invoice_items' period: each end's type and,
+// for a timestamp, its time. inPhase allows a schedule phase's rules.
+// nil when it was not sent.
+func readItemPeriod(p *params, name string, inPhase bool) *billing.ItemPeriod {
+	per, ok := p.sub(name)
+	if !ok {
+		return nil
+	}
+	starts := []string{billing.BoundMaxItemPeriodStart, billing.BoundNow, billing.BoundTimestamp}
+	ends := []string{billing.BoundMinItemPeriodEnd, billing.BoundTimestamp}
+	if inPhase {
+		starts = []string{billing.BoundMaxItemPeriodStart, billing.BoundPhaseStart, billing.BoundTimestamp}
+		ends = []string{billing.BoundMinItemPeriodEnd, billing.BoundPhaseEnd, billing.BoundTimestamp}
+	}
+	out := &billing.ItemPeriod{Start: readPeriodBound(per, name+"[start]", starts), End: readPeriodBound(per, name+"[end]", ends)}
+	p.fail(per.check())
+	return out
+}
+
+// readPeriodBound reads one end of an item period: name[type], one of
+// types, and name[timestamp] (required for a timestamp).
+func readPeriodBound(p *params, name string, types []string) billing.PeriodBound {
+	var b billing.PeriodBound
+	bp, ok := p.sub(name)
+	if !ok {
+		p.fail(errMissing(name))
+		return b
+	}
+	var has bool
+	if b.Type, has = bp.enum(name+"[type]", types...); !has {
+		bp.fail(errMissing(name + "[type]")) // unless it was refused: the first problem stands
+	}
+	if b.Type == billing.BoundTimestamp {
+		b.Timestamp = bp.requiredTimestamp(name + "[timestamp]")
+	} else {
+		bp.timestamp(name + "[timestamp]") // only a timestamp's is used
+	}
+	p.fail(bp.check())
+	return b
 }
 
 // collectionParams reads collection_method and days_until_due; nil when
@@ -160,7 +223,7 @@ func subscriptionView(l *ledger, sub *billing.Subscription, ex map[string]bool) 
 func (s *Surface) createSubscription(c *call, tx *store.Tx) (any, error) {
 	customer, _ := c.p.str("customer")
 	items := c.p.itemSpecs("items", "price", "plan", "price_data", "quantity", "metadata", "clear_usage", "tax_rates", "discounts")
-	addItems := c.p.invoiceItemSpecs("add_invoice_items")
+	addItems := c.p.invoiceItemSpecs("add_invoice_items", false)
 	backdate, _ := c.p.timestamp("backdate_start_date")
 	currency, _ := readCurrency(c.p, "currency")
 	anchorCfg := c.p.anchorConfigParam()
@@ -230,10 +293,10 @@ func (s *Surface) createSubscription(c *call, tx *store.Tx) (any, error) {
 				"billclock lifts this limit unless started with --stripe-limits.")
 		}
 	}
-	if err := c.p.makeInlineItems(l, items, c.now.Unix()); err != nil {
+	if err := makeInlines(c.p, l, items, specPrice, c.now.Unix()); err != nil {
 		return nil, err
 	}
-	if err := c.p.makeInlineInvoiceItems(l, addItems, c.now.Unix()); err != nil {
+	if err := makeInlines(c.p, l, addItems, addedPrice, c.now.Unix()); err != nil {
 		return nil, err
 	}
 	if anchorCfg != nil {
@@ -347,7 +410,7 @@ func (s *Surface) subscriptionNow(l *ledger, c *call, id, param string) (*billin
 
 func (s *Surface) updateSubscription(c *call, tx *store.Tx) (any, error) {
 	items := c.p.itemSpecs("items", "id", "price", "plan", "price_data", "quantity", "deleted", "metadata", "clear_usage", "tax_rates", "discounts")
-	addItems := c.p.invoiceItemSpecs("add_invoice_items")
+	addItems := c.p.invoiceItemSpecs("add_invoice_items", false)
 	behavior, date := c.p.prorationParams()
 	var ch billing.SubscriptionChange
 	anchorMode, _ := c.p.enum("billing_cycle_anchor", "now", "unchanged")
@@ -384,10 +447,10 @@ func (s *Surface) updateSubscription(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.p.makeInlineItems(l, items, c.now.Unix()); err != nil {
+	if err := makeInlines(c.p, l, items, specPrice, c.now.Unix()); err != nil {
 		return nil, err
 	}
-	if err := c.p.makeInlineInvoiceItems(l, addItems, c.now.Unix()); err != nil {
+	if err := makeInlines(c.p, l, addItems, addedPrice, c.now.Unix()); err != nil {
 		return nil, err
 	}
 	ch.AddInvoiceItems = addItems
