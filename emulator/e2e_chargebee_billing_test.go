@@ -382,7 +382,7 @@ func TestChargebeeEventsAndWebhooks(t *testing.T) {
 	assert.Len(t, list(t, rest, "event"), 2)
 	assert.Nil(t, rest["next_offset"])
 
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(livenessWait)
 	for {
 		mu.Lock()
 		n, m := len(got["/auth"]), len(got["/plain"])

@@ -155,7 +155,7 @@ func (e *cbEnv) machine(t *testing.T) map[string]any {
 // returns it.
 func (e *cbEnv) settled(t *testing.T) map[string]any {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(livenessWait)
 	for {
 		tm := e.machine(t)
 		if tm["time_travel_status"] != "in_progress" {

@@ -245,7 +245,7 @@ func TestClockExpires(t *testing.T) {
 	skew.Store(int64(30*24*time.Hour + time.Minute))
 	e.srv.Restart()
 	sc = e.client(testKey)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(livenessWait)
 	for {
 		_, err := sc.V1TestHelpersTestClocks.Retrieve(t.Context(), old.ID, nil)
 		if err != nil {

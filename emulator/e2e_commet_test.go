@@ -197,7 +197,7 @@ func TestCommetClockRunDunning(t *testing.T) {
 // returns it.
 func waitRun(t *testing.T, api commetAPI) map[string]any {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(livenessWait)
 	for {
 		clock := api.ok(http.MethodGet, "/test-clock", nil)
 		if run, ok := clock.Body["latestRun"].(map[string]any); ok && (run["status"] == "completed" || run["status"] == "failed") {

@@ -44,7 +44,7 @@ func TestEventRetention(t *testing.T) {
 	skew.Store(int64(49 * time.Hour))
 	e.srv.Restart()
 	sc = e.client(testKey)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(livenessWait)
 	for {
 		_, err := sc.V1Events.Retrieve(ctx, old[0], nil)
 		var se *stripe.Error

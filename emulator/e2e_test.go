@@ -257,7 +257,7 @@ func createClock(t *testing.T, sc *stripe.Client, name string) *stripe.TestHelpe
 // waitReady polls a clock until it is no longer advancing and returns it.
 func waitReady(t *testing.T, sc *stripe.Client, id string) *stripe.TestHelpersTestClock {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(livenessWait)
 	for {
 		c, err := sc.V1TestHelpersTestClocks.Retrieve(t.Context(), id, nil)
 		require.NoError(t, err)

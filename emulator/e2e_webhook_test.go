@@ -195,7 +195,7 @@ func (rc *receiver) types() []string {
 // waitFor waits until cond holds for what has arrived.
 func (rc *receiver) waitFor(within time.Duration, what string, cond func([]arrival) bool) {
 	rc.t.Helper()
-	timeout := time.After(within)
+	timeout := time.After(max(within, livenessWait)) // a liveness wait (see eventually)
 	for {
 		rc.mu.Lock()
 		changed := rc.changed
@@ -231,12 +231,19 @@ func (b *billingEnv) endpoint(rc *receiver, events ...string) *stripe.WebhookEnd
 // eventually polls cond until it holds.
 func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
 	t.Helper()
+	// A wait for something that must happen is a liveness check, never a
+	// speed check: on a loaded machine it may take far longer than usual,
+	// so no wait is shorter than livenessWait.
+	within = max(within, livenessWait)
 	deadline := time.Now().Add(within)
 	for !cond() {
 		require.True(t, time.Now().Before(deadline), "after %v still waiting for %s", within, what)
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// livenessWait is the least time eventually waits for its condition.
+const livenessWait = time.Minute
 
 // delivered waits until no event of the account has a webhook pending and
 // returns the events, oldest first.
