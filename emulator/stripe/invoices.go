@@ -10,14 +10,10 @@ import (
 
 var invoiceExpansions = []string{"customer", "test_clock", "payments", "discounts"}
 
-// invoiceNow loads an invoice and the time of its clock.
-func (s *Surface) invoiceNow(l *ledger, c *call) (*billing.Invoice, int64, error) {
-	inv, err := l.Invoice(c.vars["id"])
-	if err != nil {
-		return nil, 0, err
-	}
-	now, err := l.TimeOn(inv.Clock, c.now.Unix())
-	return inv, now, err
+// openInvoice opens the account's ledger and loads the invoice the path
+// names, with the time of its clock.
+func (s *Surface) openInvoice(c *call, tx *store.Tx) (*ledger, *billing.Invoice, int64, error) {
+	return onClock(s, c, tx, (*ledger).Invoice, func(inv *billing.Invoice) string { return inv.Clock })
 }
 
 func (s *Surface) retrieveInvoice(c *call, tx *store.Tx) (any, error) {
@@ -105,11 +101,7 @@ func (s *Surface) invoiceAction(act func(e *billing.Engine, inv *billing.Invoice
 		if err != nil {
 			return nil, err
 		}
-		l, err := s.ledger(tx, c.account, c)
-		if err != nil {
-			return nil, err
-		}
-		inv, now, err := s.invoiceNow(l, c)
+		l, inv, now, err := s.openInvoice(c, tx)
 		if err != nil {
 			return nil, err
 		}
@@ -138,11 +130,7 @@ func (s *Surface) payInvoice(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	inv, now, err := s.invoiceNow(l, c)
+	l, inv, now, err := s.openInvoice(c, tx)
 	if err != nil {
 		return nil, err
 	}

@@ -383,11 +383,7 @@ func (s *Surface) updateInvoice(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	inv, now, err := s.invoiceNow(l, c)
+	l, inv, now, err := s.openInvoice(c, tx)
 	if err != nil {
 		return nil, err
 	}
@@ -405,11 +401,7 @@ func (s *Surface) deleteInvoice(c *call, tx *store.Tx) (any, error) {
 	if err := c.p.check(); err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	inv, now, err := s.invoiceNow(l, c)
+	l, inv, now, err := s.openInvoice(c, tx)
 	if err != nil {
 		return nil, err
 	}
@@ -463,11 +455,7 @@ func (s *Surface) addLines(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	inv, now, err := s.invoiceNow(l, c)
+	l, inv, now, err := s.openInvoice(c, tx)
 	if err != nil {
 		return nil, err
 	}
@@ -517,11 +505,7 @@ func (s *Surface) removeLines(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	inv, now, err := s.invoiceNow(l, c)
+	l, inv, now, err := s.openInvoice(c, tx)
 	if err != nil {
 		return nil, err
 	}

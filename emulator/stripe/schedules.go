@@ -546,14 +546,11 @@ func (s *Surface) retrieveSchedule(c *call, tx *store.Tx) (any, error) {
 	return renderSchedule(sched, l, ex)
 }
 
-// scheduleNow loads a schedule and the time of its clock.
-func (s *Surface) scheduleNow(l *ledger, c *call) (*billing.SubscriptionSchedule, int64, error) {
-	sched, err := l.SubscriptionSchedule(c.vars["id"])
-	if err != nil {
-		return nil, 0, err
-	}
-	now, err := l.TimeOn(sched.Clock, c.now.Unix())
-	return sched, now, err
+// openSchedule opens the account's ledger and loads the schedule the path
+// names, with the time of its clock.
+func (s *Surface) openSchedule(c *call, tx *store.Tx) (*ledger, *billing.SubscriptionSchedule, int64, error) {
+	return onClock(s, c, tx, (*ledger).SubscriptionSchedule,
+		func(sched *billing.SubscriptionSchedule) string { return sched.Clock })
 }
 
 func (s *Surface) updateSchedule(c *call, tx *store.Tx) (any, error) {
@@ -569,11 +566,7 @@ func (s *Surface) updateSchedule(c *call, tx *store.Tx) (any, error) {
 	if hasPhases && len(reads) == 0 {
 		return nil, errMissing("phases")
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	sched, now, err := s.scheduleNow(l, c)
+	l, sched, now, err := s.openSchedule(c, tx)
 	if err != nil {
 		return nil, err
 	}
@@ -612,11 +605,7 @@ func (s *Surface) cancelSchedule(c *call, tx *store.Tx) (any, error) {
 	}
 	// Both default to true.
 	invoiceNow, prorate = invoiceNow || !hasInvoiceNow, prorate || !hasProrate
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	sched, now, err := s.scheduleNow(l, c)
+	l, sched, now, err := s.openSchedule(c, tx)
 	if err != nil {
 		return nil, err
 	}
@@ -632,11 +621,7 @@ func (s *Surface) releaseSchedule(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	sched, now, err := s.scheduleNow(l, c)
+	l, sched, now, err := s.openSchedule(c, tx)
 	if err != nil {
 		return nil, err
 	}
