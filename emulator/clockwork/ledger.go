@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"time"
 
@@ -107,12 +106,18 @@ type Ledger struct {
 	// every rendering: decoded once per transaction.
 	prices   map[string]*billing.Price
 	products map[string]*billing.Product
-	// Customers and subscriptions are read many times by one renewal (the
-	// rendering of each of its invoice's events looks both up): they are
-	// decoded once per transaction and kept in step with every put. Callers
-	// get copies, as from a decode.
-	custs map[string]*billing.Customer
-	subs  map[string]*billing.Subscription
+	// The objects a renewal reads again and again (the engine reads back
+	// what it has just stored, and dialects render what it changed): each
+	// is decoded once per transaction and kept in step with every put.
+	// Callers get copies, as from a decode (see copies.go).
+	custs    decoded[billing.Customer]
+	subs     decoded[billing.Subscription]
+	invs     decoded[billing.Invoice]
+	pms      decoded[billing.PaymentMethod]
+	payments decoded[billing.Payment]
+	charges  decoded[billing.Charge]
+	invPays  decoded[billing.InvoicePayment]
+	clocks   decoded[billing.Clock]
 	// policy caches the account's policy (nil: not read yet).
 	policy *billing.DunningPolicy
 	// rec renders the events of this transaction (nil: none yet).
@@ -149,7 +154,14 @@ func (rt *Runtime) Ledger(tx *store.Tx, d Dialect, account string, req *Request)
 func (rt *Runtime) newLedger(tx *store.Tx, acct *store.Account, d Dialect, account string, req *Request) *Ledger {
 	return &Ledger{rt: rt, d: d, tx: tx, acct: acct, account: account, req: req, colls: map[string]*store.Collection{},
 		prices: map[string]*billing.Price{}, products: map[string]*billing.Product{},
-		custs: map[string]*billing.Customer{}, subs: map[string]*billing.Subscription{}}
+		custs:    decoded[billing.Customer]{coll: CustomersCollection, kind: KindCustomer, copy: copyCustomer},
+		subs:     decoded[billing.Subscription]{coll: SubscriptionsCollection, kind: KindSubscription, copy: copySubscription},
+		invs:     decoded[billing.Invoice]{coll: InvoicesCollection, kind: KindInvoice, copy: copyInvoice},
+		pms:      decoded[billing.PaymentMethod]{coll: PaymentMethodsCollection, kind: KindPaymentMethod, copy: copyPaymentMethod},
+		payments: decoded[billing.Payment]{coll: PaymentsCollection, kind: KindPayment, copy: copyPayment},
+		charges:  decoded[billing.Charge]{coll: ChargesCollection, kind: KindCharge, copy: copyCharge},
+		invPays:  decoded[billing.InvoicePayment]{coll: InvoicePaymentsCollection, kind: KindInvoicePayment, copy: copyInvoicePayment},
+		clocks:   decoded[billing.Clock]{coll: ClocksCollection, kind: KindClock, copy: copyClock}}
 }
 
 // Engine is the billing engine over the ledger.
@@ -225,24 +237,14 @@ func (l *Ledger) NewID(kind string) string { return l.d.NewID(kind) }
 
 // Customer returns a customer (billing.Ledger), decoded once per
 // transaction.
-func (l *Ledger) Customer(id string) (*billing.Customer, error) {
-	if c, ok := l.custs[id]; ok {
-		return copyCustomer(c), nil
-	}
-	var c billing.Customer
-	if err := l.Get(CustomersCollection, KindCustomer, id, &c); err != nil {
-		return &c, err
-	}
-	l.custs[id] = copyCustomer(&c)
-	return &c, nil
-}
+func (l *Ledger) Customer(id string) (*billing.Customer, error) { return l.custs.get(l, id) }
 
 // PutCustomer stores a customer and files it under its clock.
 func (l *Ledger) PutCustomer(c *billing.Customer) error {
 	if err := l.Put(CustomersCollection, c.ID, c.Created, c); err != nil {
 		return err
 	}
-	l.custs[c.ID] = copyCustomer(c)
+	l.custs.keep(c.ID, c)
 	x, err := l.index(customersByClock)
 	if err != nil {
 		return err
@@ -264,7 +266,7 @@ func (l *Ledger) DeleteCustomer(id string) error {
 	if err := coll.Delete(id); err != nil {
 		return err
 	}
-	delete(l.custs, id)
+	l.custs.forget(id)
 	x, err := l.index(customersByClock)
 	if err != nil {
 		return err
@@ -380,41 +382,7 @@ func (l *Ledger) PutPrice(p *billing.Price) error {
 }
 
 // Subscription returns a subscription, decoded once per transaction.
-func (l *Ledger) Subscription(id string) (*billing.Subscription, error) {
-	if s, ok := l.subs[id]; ok {
-		return copySubscription(s), nil
-	}
-	var s billing.Subscription
-	if err := l.Get(SubscriptionsCollection, KindSubscription, id, &s); err != nil {
-		return &s, err
-	}
-	l.subs[id] = copySubscription(&s)
-	return &s, nil
-}
-
-func copyCustomer(c *billing.Customer) *billing.Customer {
-	out := *c
-	out.Metadata = maps.Clone(c.Metadata)
-	if c.Discount != nil {
-		d := *c.Discount
-		out.Discount = &d
-	}
-	return &out
-}
-
-func copySubscription(s *billing.Subscription) *billing.Subscription {
-	out := *s
-	out.Metadata = maps.Clone(s.Metadata)
-	if s.Items == nil {
-		return &out
-	}
-	out.Items = make([]billing.SubscriptionItem, len(s.Items))
-	for i, it := range s.Items {
-		it.Metadata = maps.Clone(it.Metadata)
-		out.Items[i] = it
-	}
-	return &out
-}
+func (l *Ledger) Subscription(id string) (*billing.Subscription, error) { return l.subs.get(l, id) }
 
 // PutSubscription stores a subscription, files it under its clock and
 // keeps the map of its items to it in step.
@@ -442,7 +410,7 @@ func (l *Ledger) PutSubscription(s *billing.Subscription) error {
 	if err := l.Put(SubscriptionsCollection, s.ID, s.Created, s); err != nil {
 		return err
 	}
-	l.subs[s.ID] = copySubscription(s)
+	l.subs.keep(s.ID, s)
 	x, err := l.index(subscriptionsByClock)
 	if err != nil {
 		return err
@@ -471,15 +439,16 @@ func (l *Ledger) SubscriptionsOnClock(clock string, fn func(*billing.Subscriptio
 	return eachIndexed(l, subscriptionsByClock, clock, l.Subscription, fn)
 }
 
-// Invoice returns an invoice.
-func (l *Ledger) Invoice(id string) (*billing.Invoice, error) {
-	var inv billing.Invoice
-	return &inv, l.Get(InvoicesCollection, KindInvoice, id, &inv)
-}
+// Invoice returns an invoice, decoded once per transaction.
+func (l *Ledger) Invoice(id string) (*billing.Invoice, error) { return l.invs.get(l, id) }
 
 // PutInvoice stores an invoice.
 func (l *Ledger) PutInvoice(inv *billing.Invoice) error {
-	return l.Put(InvoicesCollection, inv.ID, inv.Created, inv)
+	if err := l.Put(InvoicesCollection, inv.ID, inv.Created, inv); err != nil {
+		return err
+	}
+	l.invs.keep(inv.ID, inv)
+	return nil
 }
 
 // InvoiceItem returns an invoice item.
@@ -566,10 +535,7 @@ func (l *Ledger) Emit(ev billing.Event) error { return l.Record(ev) }
 // PaymentMethod returns a stored payment method. Test payment methods
 // named by a request (Stripe's pm_card_visa) are turned into stored ones
 // by the dialect, so the ledger only knows real ones.
-func (l *Ledger) PaymentMethod(id string) (*billing.PaymentMethod, error) {
-	var pm billing.PaymentMethod
-	return &pm, l.Get(PaymentMethodsCollection, KindPaymentMethod, id, &pm)
-}
+func (l *Ledger) PaymentMethod(id string) (*billing.PaymentMethod, error) { return l.pms.get(l, id) }
 
 // PutPaymentMethod stores pm and keeps the index of each customer's
 // payment methods in step with its attachment.
@@ -586,6 +552,7 @@ func (l *Ledger) PutPaymentMethod(pm *billing.PaymentMethod) error {
 	if err := l.Put(PaymentMethodsCollection, pm.ID, pm.Created, pm); err != nil {
 		return err
 	}
+	l.pms.keep(pm.ID, pm)
 	if pm.Customer == "" {
 		return nil
 	}
@@ -599,32 +566,31 @@ func (l *Ledger) PaymentMethodsOf(customer string, fn func(*billing.PaymentMetho
 }
 
 // Payment returns a payment (Stripe's PaymentIntent).
-func (l *Ledger) Payment(id string) (*billing.Payment, error) {
-	var p billing.Payment
-	return &p, l.Get(PaymentsCollection, KindPayment, id, &p)
-}
+func (l *Ledger) Payment(id string) (*billing.Payment, error) { return l.payments.get(l, id) }
 
 // PutPayment stores a payment.
 func (l *Ledger) PutPayment(p *billing.Payment) error {
-	return l.Put(PaymentsCollection, p.ID, p.Created, p)
+	if err := l.Put(PaymentsCollection, p.ID, p.Created, p); err != nil {
+		return err
+	}
+	l.payments.keep(p.ID, p)
+	return nil
 }
 
 // Charge returns a charge.
-func (l *Ledger) Charge(id string) (*billing.Charge, error) {
-	var ch billing.Charge
-	return &ch, l.Get(ChargesCollection, KindCharge, id, &ch)
-}
+func (l *Ledger) Charge(id string) (*billing.Charge, error) { return l.charges.get(l, id) }
 
 // PutCharge stores a charge.
 func (l *Ledger) PutCharge(ch *billing.Charge) error {
-	return l.Put(ChargesCollection, ch.ID, ch.Created, ch)
+	if err := l.Put(ChargesCollection, ch.ID, ch.Created, ch); err != nil {
+		return err
+	}
+	l.charges.keep(ch.ID, ch)
+	return nil
 }
 
 // InvoicePayment returns a stored invoice payment.
-func (l *Ledger) InvoicePayment(id string) (*billing.InvoicePayment, error) {
-	var ip billing.InvoicePayment
-	return &ip, l.Get(InvoicePaymentsCollection, KindInvoicePayment, id, &ip)
-}
+func (l *Ledger) InvoicePayment(id string) (*billing.InvoicePayment, error) { return l.invPays.get(l, id) }
 
 // InvoicePayments returns an invoice's payments, oldest first.
 func (l *Ledger) InvoicePayments(invoice string) ([]*billing.InvoicePayment, error) {
@@ -641,6 +607,7 @@ func (l *Ledger) PutInvoicePayment(ip *billing.InvoicePayment) error {
 	if err := l.Put(InvoicePaymentsCollection, ip.ID, ip.Created, ip); err != nil {
 		return err
 	}
+	l.invPays.keep(ip.ID, ip)
 	x, err := l.index(invoicePaymentsByInvoice)
 	if err != nil {
 		return err

@@ -1,0 +1,159 @@
+package clockwork
+
+import (
+	"maps"
+	"slices"
+
+	"github.com/billclock/billclock/emulator/billing"
+)
+
+// The ledger keeps the objects a transaction decoded or stored (see
+// decoded) and hands out copies, as a decode would: each copy shares no
+// slice, map or pointer with the kept object, so that a caller changing
+// its copy (as the engine does before it puts it back) cannot change what
+// the ledger keeps. TestCopiesShareNothing checks every field, so that a
+// field added to one of these types cannot be forgotten here.
+
+// decoded keeps one collection's objects that a transaction has decoded
+// or stored, so that reading one again costs a copy rather than a decode;
+// it is kept in step with every put and delete.
+type decoded[T any] struct {
+	coll, kind string
+	copy       func(*T) *T
+	m          map[string]*T
+}
+
+// get returns a copy of object id, decoding it on its first read.
+func (d *decoded[T]) get(l *Ledger, id string) (*T, error) {
+	if v, ok := d.m[id]; ok {
+		return d.copy(v), nil
+	}
+	v := new(T)
+	if err := l.Get(d.coll, d.kind, id, v); err != nil {
+		return v, err
+	}
+	d.keep(id, v)
+	return v, nil
+}
+
+// keep keeps a copy of v, the object id as stored.
+func (d *decoded[T]) keep(id string, v *T) {
+	if d.m == nil {
+		d.m = map[string]*T{}
+	}
+	d.m[id] = d.copy(v)
+}
+
+func (d *decoded[T]) forget(id string) { delete(d.m, id) }
+
+func (d *decoded[T]) clear() { clear(d.m) }
+
+func copyCustomer(c *billing.Customer) *billing.Customer {
+	out := *c
+	out.Metadata = maps.Clone(c.Metadata)
+	if c.Discount != nil {
+		out.Discount = copyDiscount(c.Discount)
+	}
+	return &out
+}
+
+func copySubscription(s *billing.Subscription) *billing.Subscription {
+	out := *s
+	out.Metadata = maps.Clone(s.Metadata)
+	out.Discounts = copyDiscounts(s.Discounts)
+	out.DefaultTaxRates = slices.Clone(s.DefaultTaxRates)
+	if s.Items == nil {
+		return &out
+	}
+	out.Items = make([]billing.SubscriptionItem, len(s.Items))
+	for i, it := range s.Items {
+		it.Metadata = maps.Clone(it.Metadata)
+		it.TaxRates = slices.Clone(it.TaxRates)
+		if it.Units != nil {
+			u := *it.Units
+			u.Changes = slices.Clone(u.Changes)
+			it.Units = &u
+		}
+		out.Items[i] = it
+	}
+	return &out
+}
+
+func copyInvoice(inv *billing.Invoice) *billing.Invoice {
+	out := *inv
+	out.Metadata = maps.Clone(inv.Metadata)
+	out.Discounts = copyDiscounts(inv.Discounts)
+	out.DefaultTaxRates = slices.Clone(inv.DefaultTaxRates)
+	if inv.Lines == nil {
+		return &out
+	}
+	out.Lines = make([]billing.InvoiceLine, len(inv.Lines))
+	for i, l := range inv.Lines {
+		l.Discounts = copyDiscounts(l.Discounts)
+		l.ProrationDiscounts = slices.Clone(l.ProrationDiscounts)
+		l.TaxRates = slices.Clone(l.TaxRates)
+		l.DiscountAmounts = slices.Clone(l.DiscountAmounts)
+		l.Taxes = slices.Clone(l.Taxes)
+		if l.Units != nil {
+			u := *l.Units
+			l.Units = &u
+		}
+		if l.Billed.Interval != nil {
+			iv := *l.Billed.Interval
+			l.Billed.Interval = &iv
+		}
+		out.Lines[i] = l
+	}
+	return &out
+}
+
+func copyDiscount(d *billing.Discount) *billing.Discount {
+	out := *d
+	out.Coupon.AppliesToProducts = slices.Clone(d.Coupon.AppliesToProducts)
+	out.Coupon.Metadata = maps.Clone(d.Coupon.Metadata)
+	return &out
+}
+
+func copyDiscounts(ds []billing.Discount) []billing.Discount {
+	if ds == nil {
+		return nil
+	}
+	out := make([]billing.Discount, len(ds))
+	for i := range ds {
+		out[i] = *copyDiscount(&ds[i])
+	}
+	return out
+}
+
+func copyPaymentMethod(pm *billing.PaymentMethod) *billing.PaymentMethod {
+	out := *pm
+	out.Metadata = maps.Clone(pm.Metadata)
+	out.BillingDetails.Address = maps.Clone(pm.BillingDetails.Address)
+	return &out
+}
+
+func copyPayment(p *billing.Payment) *billing.Payment {
+	out := *p
+	out.Metadata = maps.Clone(p.Metadata)
+	if p.LastError != nil {
+		e := *p.LastError
+		out.LastError = &e
+	}
+	return &out
+}
+
+func copyCharge(ch *billing.Charge) *billing.Charge {
+	out := *ch
+	out.Metadata = maps.Clone(ch.Metadata)
+	return &out
+}
+
+func copyInvoicePayment(ip *billing.InvoicePayment) *billing.InvoicePayment {
+	out := *ip
+	return &out
+}
+
+func copyClock(c *billing.Clock) *billing.Clock {
+	out := *c
+	return &out
+}
