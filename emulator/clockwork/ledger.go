@@ -590,7 +590,9 @@ func (l *Ledger) PutCharge(ch *billing.Charge) error {
 }
 
 // InvoicePayment returns a stored invoice payment.
-func (l *Ledger) InvoicePayment(id string) (*billing.InvoicePayment, error) { return l.invPays.get(l, id) }
+func (l *Ledger) InvoicePayment(id string) (*billing.InvoicePayment, error) {
+	return l.invPays.get(l, id)
+}
 
 // InvoicePayments returns an invoice's payments, oldest first.
 func (l *Ledger) InvoicePayments(invoice string) ([]*billing.InvoicePayment, error) {
