@@ -18,6 +18,13 @@
 // ends with each provider's median advance. With -cpuprofile and more than
 // one run, each run writes its own profile, named after the provider and
 // the run (cpu.prof: cpu.stripe.1.prof, ...); go tool pprof merges them.
+// -memprofile records every allocation (which slows everything down) and
+// writes, named the same way, the allocations profile as each advance ends
+// and, with ".base" before the extension, as it began, so that
+//
+//	go tool pprof -sample_index=alloc_space -diff_base mem.stripe.1.base.prof mem.stripe.1.prof
+//
+// shows the advance's own.
 //
 //	go run ./scripts/advancebench -n 1000,10000
 //	go run ./scripts/advancebench -n 1000 -months 1 -provider all -repeat 7
@@ -48,10 +55,16 @@ func main() {
 	sizes := flag.String("n", "1000,10000", "comma-separated customer counts")
 	clients := flag.Int("setup-clients", 16, "concurrent clients creating customers")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the advances to this file")
+	memprofile := flag.String("memprofile", "", "write heap profiles (every allocation) as the advances begin and end")
 	provider := flag.String("provider", "stripe", "stripe, chargebee, commet, both (stripe and chargebee) or all")
 	months := flag.Int("months", 2, "months to advance (monthly renewals per subscription)")
 	repeat := flag.Int("repeat", 1, "runs of each provider, interleaved; more than one prints the medians")
 	flag.Parse()
+	if *memprofile != "" {
+		// Every allocation, from the start: the advances are slower, and
+		// their allocations exact.
+		runtime.MemProfileRate = 1
+	}
 	var providers []string
 	switch *provider {
 	case "stripe", "chargebee", "commet":
@@ -82,12 +95,14 @@ func main() {
 		took := map[string][]time.Duration{}
 		for rep := 1; rep <= *repeat; rep++ {
 			for _, p := range providers {
-				profile := *cpuprofile
-				if profile != "" && (*repeat > 1 || len(providers) > 1) {
-					ext := filepath.Ext(profile)
-					profile = fmt.Sprintf("%s.%s.%d%s", strings.TrimSuffix(profile, ext), p, rep, ext)
+				name := func(profile string) string {
+					if profile != "" && (*repeat > 1 || len(providers) > 1) {
+						ext := filepath.Ext(profile)
+						profile = fmt.Sprintf("%s.%s.%d%s", strings.TrimSuffix(profile, ext), p, rep, ext)
+					}
+					return profile
 				}
-				d, err := run(p, n, *months, *clients, profile)
+				d, err := run(p, n, *months, *clients, name(*cpuprofile), name(*memprofile))
 				if err != nil {
 					fmt.Fprintln(os.Stderr, "advancebench:", err)
 					os.Exit(1)
@@ -125,7 +140,7 @@ type setup struct {
 
 // run measures one provider's advance of n subscriptions and returns how
 // long it took.
-func run(provider string, n, months, clients int, profile string) (time.Duration, error) {
+func run(provider string, n, months, clients int, profile, memprofile string) (time.Duration, error) {
 	dir, err := os.MkdirTemp("", "advancebench")
 	if err != nil {
 		return 0, err
@@ -183,9 +198,20 @@ func run(provider string, n, months, clients int, profile string) (time.Duration
 			return 0, err
 		}
 	}
+	if memprofile != "" {
+		ext := filepath.Ext(memprofile)
+		if err := writeHeap(strings.TrimSuffix(memprofile, ext) + ".base" + ext); err != nil {
+			return 0, err
+		}
+	}
 	advance, err := su.advance()
 	if profile != "" {
 		pprof.StopCPUProfile()
+	}
+	if memprofile != "" {
+		if err := writeHeap(memprofile); err != nil {
+			return 0, err
+		}
 	}
 	close(stop)
 	<-sampled
@@ -203,6 +229,20 @@ func run(provider string, n, months, clients int, profile string) (time.Duration
 		return 0, fmt.Errorf("expected %d invoices (a first one and %d renewals each), found %d", want, months, invoices)
 	}
 	return advance, nil
+}
+
+// writeHeap writes the profile of the allocations made so far to path.
+func writeHeap(path string) error {
+	runtime.GC()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // seedStripe makes a test clock of n subscriptions.
