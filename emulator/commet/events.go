@@ -2,6 +2,8 @@ package commet
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
 	"strconv"
 
 	"github.com/billclock/billclock/emulator/billing"
@@ -51,6 +53,8 @@ type recorder struct {
 	org string
 	// refs caches the id events show for each customer.
 	refs map[string]string
+	// run is the runSetting once read or written (see runState).
+	run *runPointer
 }
 
 // Render turns an engine event into a Commet event, or ok=false.
@@ -62,7 +66,7 @@ func (r *recorder) Render(ev billing.Event) (*clockwork.Event, bool, error) {
 	if err != nil || typ == "" {
 		return nil, false, err
 	}
-	raw, err := json.Marshal(data)
+	raw, err := encodeData(data)
 	if err != nil {
 		return nil, false, err
 	}
@@ -96,10 +100,53 @@ func encodeStored(id, typ string, at int64, org string, data json.RawMessage) []
 	return append(out, "}}"...)
 }
 
-// appendJSONString appends s as json.Marshal encodes it.
+// appendJSONString appends s as json.Marshal encodes it: as it is,
+// quoted, when it holds nothing json.Marshal escapes (the usual case).
 func appendJSONString(out []byte, s string) []byte {
-	raw, _ := json.Marshal(s) // a string always encodes
-	return append(out, raw...)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			raw, _ := json.Marshal(s) // a string always encodes
+			return append(out, raw...)
+		}
+	}
+	out = append(out, '"')
+	out = append(out, s...)
+	return append(out, '"')
+}
+
+// encodeData encodes an event's data as json.Marshal does (keys sorted),
+// without reflection for the values events carry: strings, integers,
+// booleans and null. Every event is encoded this way as it is recorded.
+func encodeData(data map[string]any) (json.RawMessage, error) {
+	keys := slices.Sorted(maps.Keys(data))
+	out := make([]byte, 0, 64*len(keys))
+	out = append(out, '{')
+	for i, k := range keys {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = appendJSONString(out, k)
+		out = append(out, ':')
+		switch v := data[k].(type) {
+		case nil:
+			out = append(out, "null"...)
+		case string:
+			out = appendJSONString(out, v)
+		case bool:
+			out = strconv.AppendBool(out, v)
+		case int:
+			out = strconv.AppendInt(out, int64(v), 10)
+		case int64:
+			out = strconv.AppendInt(out, v, 10)
+		default:
+			raw, err := json.Marshal(v)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, raw...)
+		}
+	}
+	return append(out, '}'), nil
 }
 
 // externalIDKey is the engine customer's metadata key holding its
