@@ -62,10 +62,7 @@ func (l *Ledger) StoreEvent(id, typ string, created int64, stored []byte) error 
 	// advancing and ready events must bracket the billing events between
 	// them in any listing. Append keeps that order and stamps each event
 	// with the wall time it was recorded at, which retention goes by.
-	if err := events.Append(id, l.Wall(), stored); err != nil {
-		return err
-	}
-	return events.SetGroups(id, created, eventGroups(typ)...)
+	return events.AppendGrouped(id, l.Wall(), stored, created, eventGroups(typ)...)
 }
 
 // Event returns an event as stored. The bytes are valid only in the
