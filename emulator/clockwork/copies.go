@@ -23,16 +23,28 @@ type decoded[T any] struct {
 	m          map[string]*T
 }
 
-// get returns a copy of object id, decoding it on its first read.
+// get returns a copy of object id, decoding it on its first read unless
+// the runtime's decodeCache holds it as stored.
 func (d *decoded[T]) get(l *Ledger, id string) (*T, error) {
 	if v, ok := d.m[id]; ok {
 		return d.copy(v), nil
 	}
+	raw, err := l.raw(d.coll, d.kind, id)
+	if err != nil {
+		return new(T), err
+	}
+	k := decodeKey{l.account, d.coll, id}
+	if kept, ok := l.rt.decoded().lookup(k, raw); ok {
+		v := d.copy(kept.(*T))
+		d.keep(id, v)
+		return v, nil
+	}
 	v := new(T)
-	if err := l.Get(d.coll, d.kind, id, v); err != nil {
+	if err := l.decode(d.kind, id, raw, v); err != nil {
 		return v, err
 	}
 	d.keep(id, v)
+	l.rt.decoded().keep(k, raw, d.copy(v))
 	return v, nil
 }
 

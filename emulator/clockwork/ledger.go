@@ -198,17 +198,29 @@ func (l *Ledger) Collection(name string) (*store.Collection, error) {
 // Get decodes object id of a collection; resource is its kind (Kind*, or
 // a dialect's own) for the not-found error.
 func (l *Ledger) Get(collection, resource, id string, v any) error {
-	c, err := l.Collection(collection)
+	raw, err := l.raw(collection, resource, id)
 	if err != nil {
 		return err
+	}
+	return l.decode(resource, id, raw, v)
+}
+
+// raw returns object id of a collection as stored, valid in the ledger's
+// transaction only, or Get's not-found error.
+func (l *Ledger) raw(collection, resource, id string) ([]byte, error) {
+	c, err := l.Collection(collection)
+	if err != nil {
+		return nil, err
 	}
 	raw, err := c.Get(id)
 	if errors.Is(err, store.ErrNotFound) {
-		return billing.NotFoundError(resource, id, "id")
+		return nil, billing.NotFoundError(resource, id, "id")
 	}
-	if err != nil {
-		return err
-	}
+	return raw, err
+}
+
+// decode decodes raw, object id of kind resource as stored, into v.
+func (l *Ledger) decode(resource, id string, raw []byte, v any) error {
 	if err := json.Unmarshal(raw, v); err != nil {
 		return fmt.Errorf("decode %s %s: %w", resource, id, err)
 	}
