@@ -1,10 +1,13 @@
 package clockwork
 
 import (
+	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
 
 	"github.com/billclock/billclock/emulator/billing"
+	"github.com/billclock/billclock/store"
 )
 
 // The ledger keeps the objects a transaction decoded or stored (see
@@ -16,11 +19,17 @@ import (
 
 // decoded keeps one collection's objects that a transaction has decoded
 // or stored, so that reading one again costs a copy rather than a decode;
-// it is kept in step with every put and delete.
+// it is kept in step with every put and delete. What is put is held back
+// (see txObjects) and written once, as it last stood.
 type decoded[T any] struct {
 	coll, kind string
 	copy       func(*T) *T
 	m          map[string]*T
+	// held are the objects put and not yet written, with the created
+	// time they are listed by, and order the order they were first put
+	// in, which is the order new ones are written in.
+	held  map[string]int64
+	order []string
 }
 
 // get returns a copy of object id, decoding it on its first read unless
@@ -29,7 +38,8 @@ func (d *decoded[T]) get(l *Ledger, id string) (*T, error) {
 	if v, ok := d.m[id]; ok {
 		return d.copy(v), nil
 	}
-	raw, err := l.raw(d.coll, d.kind, id)
+	// Not held (what is held is kept): the stored bytes are current.
+	raw, err := l.storedRaw(d.coll, d.kind, id)
 	if err != nil {
 		return new(T), err
 	}
@@ -56,9 +66,53 @@ func (d *decoded[T]) keep(id string, v *T) {
 	d.m[id] = d.copy(v)
 }
 
-func (d *decoded[T]) forget(id string) { delete(d.m, id) }
+// put keeps a copy of v, object id, and holds its write back until the
+// next write (see txObjects).
+func (d *decoded[T]) put(id string, created int64, v *T) {
+	d.keep(id, v)
+	if d.held == nil {
+		d.held = map[string]int64{}
+	}
+	if _, ok := d.held[id]; !ok {
+		d.held[id] = created
+		d.order = append(d.order, id)
+	}
+}
 
-func (d *decoded[T]) clear() { clear(d.m) }
+// write writes the objects held back to c, in the order they were first
+// put, each JSON-encoded as it stands.
+func (d *decoded[T]) write(c *store.Collection) error {
+	for _, id := range d.order {
+		created, ok := d.held[id]
+		if !ok {
+			continue // forgotten since
+		}
+		raw, err := json.Marshal(d.m[id])
+		if err != nil {
+			return fmt.Errorf("encode %s %s: %w", d.kind, id, err)
+		}
+		if err := c.Put(id, created, raw); err != nil {
+			return err
+		}
+	}
+	clear(d.held)
+	d.order = d.order[:0]
+	return nil
+}
+
+func (d *decoded[T]) holding() bool { return len(d.held) > 0 }
+
+// forget drops object id, deleted: nothing of it is kept or held.
+func (d *decoded[T]) forget(id string) {
+	delete(d.m, id)
+	delete(d.held, id)
+}
+
+func (d *decoded[T]) clear() {
+	clear(d.m)
+	clear(d.held)
+	d.order = d.order[:0]
+}
 
 func copyCustomer(c *billing.Customer) *billing.Customer {
 	out := *c

@@ -108,16 +108,11 @@ type Ledger struct {
 	products map[string]*billing.Product
 	// The objects a renewal reads again and again (the engine reads back
 	// what it has just stored, and dialects render what it changed): each
-	// is decoded once per transaction and kept in step with every put.
-	// Callers get copies, as from a decode (see copies.go).
-	custs    decoded[billing.Customer]
-	subs     decoded[billing.Subscription]
-	invs     decoded[billing.Invoice]
-	pms      decoded[billing.PaymentMethod]
-	payments decoded[billing.Payment]
-	charges  decoded[billing.Charge]
-	invPays  decoded[billing.InvoicePayment]
-	clocks   decoded[billing.Clock]
+	// is decoded once per transaction and kept in step with every put,
+	// shared by the account's ledgers in the transaction, which also hold
+	// back their writes (see txObjects). Callers get copies, as from a
+	// decode (see copies.go).
+	*txObjects
 	// policy caches the account's policy (nil: not read yet).
 	policy *billing.DunningPolicy
 	// rec renders the events of this transaction (nil: none yet).
@@ -154,14 +149,7 @@ func (rt *Runtime) Ledger(tx *store.Tx, d Dialect, account string, req *Request)
 func (rt *Runtime) newLedger(tx *store.Tx, acct *store.Account, d Dialect, account string, req *Request) *Ledger {
 	return &Ledger{rt: rt, d: d, tx: tx, acct: acct, account: account, req: req, colls: map[string]*store.Collection{},
 		prices: map[string]*billing.Price{}, products: map[string]*billing.Product{},
-		custs:    decoded[billing.Customer]{coll: CustomersCollection, kind: KindCustomer, copy: copyCustomer},
-		subs:     decoded[billing.Subscription]{coll: SubscriptionsCollection, kind: KindSubscription, copy: copySubscription},
-		invs:     decoded[billing.Invoice]{coll: InvoicesCollection, kind: KindInvoice, copy: copyInvoice},
-		pms:      decoded[billing.PaymentMethod]{coll: PaymentMethodsCollection, kind: KindPaymentMethod, copy: copyPaymentMethod},
-		payments: decoded[billing.Payment]{coll: PaymentsCollection, kind: KindPayment, copy: copyPayment},
-		charges:  decoded[billing.Charge]{coll: ChargesCollection, kind: KindCharge, copy: copyCharge},
-		invPays:  decoded[billing.InvoicePayment]{coll: InvoicePaymentsCollection, kind: KindInvoicePayment, copy: copyInvoicePayment},
-		clocks:   decoded[billing.Clock]{coll: ClocksCollection, kind: KindClock, copy: copyClock}}
+		txObjects: objectsOf(tx, acct, account)}
 }
 
 // Engine is the billing engine over the ledger.
@@ -184,6 +172,22 @@ func (l *Ledger) Tx() *store.Tx { return l.tx }
 // *Collection names for lists, or a dialect's own for what only it
 // stores.
 func (l *Ledger) Collection(name string) (*store.Collection, error) {
+	c, err := l.collection(name)
+	if err != nil {
+		return nil, err
+	}
+	// Whoever reads or writes the records as stored sees the writes held
+	// back (see txObjects).
+	if h := l.heldIn(name); h != nil && h.holding() {
+		if err := h.write(c); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// collection is Collection without writing what is held back.
+func (l *Ledger) collection(name string) (*store.Collection, error) {
 	if c, ok := l.colls[name]; ok {
 		return c, nil
 	}
@@ -212,6 +216,20 @@ func (l *Ledger) raw(collection, resource, id string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return rawOf(c, resource, id)
+}
+
+// storedRaw is raw for an object that is not held back (see decoded.get):
+// the other objects of its collection that are need not be written first.
+func (l *Ledger) storedRaw(collection, resource, id string) ([]byte, error) {
+	c, err := l.collection(collection)
+	if err != nil {
+		return nil, err
+	}
+	return rawOf(c, resource, id)
+}
+
+func rawOf(c *store.Collection, resource, id string) ([]byte, error) {
 	raw, err := c.Get(id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, billing.NotFoundError(resource, id, "id")
@@ -253,10 +271,9 @@ func (l *Ledger) Customer(id string) (*billing.Customer, error) { return l.custs
 
 // PutCustomer stores a customer and files it under its clock.
 func (l *Ledger) PutCustomer(c *billing.Customer) error {
-	if err := l.Put(CustomersCollection, c.ID, c.Created, c); err != nil {
+	if err := hold(l, &l.custs, c.ID, c.Created, c); err != nil {
 		return err
 	}
-	l.custs.keep(c.ID, c)
 	x, err := l.index(customersByClock)
 	if err != nil {
 		return err
@@ -419,10 +436,9 @@ func (l *Ledger) PutSubscription(s *billing.Subscription) error {
 			}
 		}
 	}
-	if err := l.Put(SubscriptionsCollection, s.ID, s.Created, s); err != nil {
+	if err := hold(l, &l.subs, s.ID, s.Created, s); err != nil {
 		return err
 	}
-	l.subs.keep(s.ID, s)
 	x, err := l.index(subscriptionsByClock)
 	if err != nil {
 		return err
@@ -456,10 +472,9 @@ func (l *Ledger) Invoice(id string) (*billing.Invoice, error) { return l.invs.ge
 
 // PutInvoice stores an invoice.
 func (l *Ledger) PutInvoice(inv *billing.Invoice) error {
-	if err := l.Put(InvoicesCollection, inv.ID, inv.Created, inv); err != nil {
+	if err := hold(l, &l.invs, inv.ID, inv.Created, inv); err != nil {
 		return err
 	}
-	l.invs.keep(inv.ID, inv)
 	return nil
 }
 
@@ -561,10 +576,9 @@ func (l *Ledger) PutPaymentMethod(pm *billing.PaymentMethod) error {
 			return err
 		}
 	}
-	if err := l.Put(PaymentMethodsCollection, pm.ID, pm.Created, pm); err != nil {
+	if err := hold(l, &l.pms, pm.ID, pm.Created, pm); err != nil {
 		return err
 	}
-	l.pms.keep(pm.ID, pm)
 	if pm.Customer == "" {
 		return nil
 	}
@@ -582,10 +596,9 @@ func (l *Ledger) Payment(id string) (*billing.Payment, error) { return l.payment
 
 // PutPayment stores a payment.
 func (l *Ledger) PutPayment(p *billing.Payment) error {
-	if err := l.Put(PaymentsCollection, p.ID, p.Created, p); err != nil {
+	if err := hold(l, &l.payments, p.ID, p.Created, p); err != nil {
 		return err
 	}
-	l.payments.keep(p.ID, p)
 	return nil
 }
 
@@ -594,10 +607,9 @@ func (l *Ledger) Charge(id string) (*billing.Charge, error) { return l.charges.g
 
 // PutCharge stores a charge.
 func (l *Ledger) PutCharge(ch *billing.Charge) error {
-	if err := l.Put(ChargesCollection, ch.ID, ch.Created, ch); err != nil {
+	if err := hold(l, &l.charges, ch.ID, ch.Created, ch); err != nil {
 		return err
 	}
-	l.charges.keep(ch.ID, ch)
 	return nil
 }
 
@@ -618,10 +630,9 @@ func (l *Ledger) InvoicePayments(invoice string) ([]*billing.InvoicePayment, err
 
 // PutInvoicePayment stores an invoice payment, filed under its invoice.
 func (l *Ledger) PutInvoicePayment(ip *billing.InvoicePayment) error {
-	if err := l.Put(InvoicePaymentsCollection, ip.ID, ip.Created, ip); err != nil {
+	if err := hold(l, &l.invPays, ip.ID, ip.Created, ip); err != nil {
 		return err
 	}
-	l.invPays.keep(ip.ID, ip)
 	x, err := l.index(invoicePaymentsByInvoice)
 	if err != nil {
 		return err

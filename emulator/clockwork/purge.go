@@ -51,9 +51,7 @@ func (l *Ledger) PurgeCustomerData() error {
 	// Collections opened before the drop, and the objects decoded from
 	// them, are gone.
 	clear(l.colls)
-	for _, d := range []interface{ clear() }{&l.custs, &l.subs, &l.invs, &l.pms, &l.payments, &l.charges, &l.invPays} {
-		d.clear()
-	}
+	l.forgetAll()
 	return nil
 }
 
