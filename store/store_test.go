@@ -520,3 +520,56 @@ func TestTxLocalsAndOnDone(t *testing.T) {
 	assert.NotContains(t, ids, "bad")
 	assert.NotContains(t, ids, "u3")
 }
+
+// A read transaction under way does not hold up a write that grows the
+// file (bbolt maps a growing file anew, which waits for every reader,
+// unless the file was mapped large enough from the start).
+func TestGrowingWriteDoesNotWaitForReaders(t *testing.T) {
+	db := openTemp(t)
+	reading, release := make(chan struct{}), make(chan struct{})
+	readDone := make(chan error, 1)
+	go func() {
+		readDone <- db.View(func(tx *store.Tx) error {
+			close(reading)
+			<-release
+			return nil
+		})
+	}()
+	<-reading
+	written := make(chan error, 1)
+	go func() {
+		value := make([]byte, 64<<10)
+		for i := range 8 { // about 32 MiB over 8 commits
+			if err := db.Update(func(tx *store.Tx) error {
+				a, err := tx.Account("acct")
+				if err != nil {
+					return err
+				}
+				c, err := a.Collection("big")
+				if err != nil {
+					return err
+				}
+				for j := range 64 {
+					if err := c.Put(fmt.Sprintf("r%d-%d", i, j), 1, value); err != nil {
+						return err
+					}
+				}
+				return nil
+			}); err != nil {
+				written <- err
+				return
+			}
+		}
+		written <- nil
+	}()
+	select {
+	case err := <-written:
+		close(release)
+		require.NoError(t, err)
+	case <-time.After(time.Minute):
+		t.Error("the writes waited for the read transaction to end")
+		close(release)
+		require.NoError(t, <-written)
+	}
+	require.NoError(t, <-readDone)
+}
