@@ -22,9 +22,14 @@ type index struct {
 	Object      string `json:"object"`
 	Description string `json:"description"`
 	StripeAPI   string `json:"stripe_api"`
-	Health      string `json:"health"`
-	Dashboard   string `json:"dashboard"`
-	Docs        []struct {
+	// The other providers' APIs, and the checkout pages of Commet's
+	// subscriptions.
+	ChargebeeAPI   string `json:"chargebee_api"`
+	CommetAPI      string `json:"commet_api"`
+	CommetCheckout string `json:"commet_checkout"`
+	Health         string `json:"health"`
+	Dashboard      string `json:"dashboard"`
+	Docs           []struct {
 		Title string `json:"title"`
 		URL   string `json:"url"`
 	} `json:"docs"`
@@ -135,4 +140,59 @@ func TestRootPointsToDocs(t *testing.T) {
 	require.NoError(t, err)
 	head.Body.Close()
 	assert.Equal(t, http.StatusOK, head.StatusCode)
+}
+
+// TestRootPointsToEveryProvider: GET / names Chargebee's and Commet's APIs
+// and Commet's checkout pages as it names Stripe's API, each of them
+// served there, and links their README sections.
+func TestRootPointsToEveryProvider(t *testing.T) {
+	t.Parallel()
+	e := start(t, emulator.Config{NoSync: true})
+	_, body := getRoot(t, e, "")
+	var ix index
+	require.NoError(t, json.Unmarshal([]byte(body), &ix), body)
+	assert.Contains(t, ix.Description, "Chargebee")
+	assert.Contains(t, ix.Description, "Commet")
+
+	// Chargebee's API answers there, in Chargebee's shape.
+	require.Equal(t, "/api/v2", ix.ChargebeeAPI)
+	cb := &cbEnv{srv: e.srv, key: "test_index"}
+	m := cb.do(t, http.MethodGet, ix.ChargebeeAPI+"/time_machines/delorean", nil).ok(t)
+	assert.Equal(t, "delorean", obj(t, m, "time_machine")["name"])
+
+	// So does Commet's; a subscription's checkout page is at the path named.
+	require.Equal(t, "/api/v1", ix.CommetAPI)
+	commet := commetAPI{t: t, base: e.srv.URL(), key: "ck_index"} // it calls /api/v1
+	assert.Equal(t, "test_clock", commet.ok(http.MethodGet, "/test-clock", nil).str("object"))
+	commet.ok(http.MethodPost, "/plans", map[string]any{"name": "Pro", "code": "pro"})
+	commet.ok(http.MethodPost, "/plans/pro/prices", map[string]any{"billingInterval": "monthly", "price": 9900})
+	commet.ok(http.MethodPost, "/customers", map[string]any{"email": "acme@example.test", "id": "acme"})
+	sub := commet.ok(http.MethodPost, "/subscriptions", map[string]any{"customerId": "acme", "planCode": "pro"})
+	checkout, err := url.Parse(sub.str("checkoutUrl"))
+	require.NoError(t, err)
+	prefix, ok := strings.CutSuffix(ix.CommetCheckout, "{token}")
+	require.True(t, ok, "the checkout path ends in its token: %s", ix.CommetCheckout)
+	assert.True(t, strings.HasPrefix(checkout.Path, prefix), "%s is not under %s", checkout.Path, ix.CommetCheckout)
+	resp, err := http.Get(e.srv.URL() + checkout.Path)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.True(t, strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html"), resp.Header.Get("Content-Type"))
+
+	// Their README sections are linked (TestRootPointsToDocs checks that
+	// every link is a section).
+	var fragments []string
+	for _, d := range ix.Docs {
+		u, err := url.Parse(d.URL)
+		require.NoError(t, err)
+		fragments = append(fragments, u.Fragment)
+	}
+	assert.Contains(t, fragments, "chargebee-time-machine")
+	assert.Contains(t, fragments, "commet")
+
+	// A browser's page names them too.
+	_, page := getRoot(t, e, "text/html")
+	for _, path := range []string{ix.ChargebeeAPI, ix.CommetAPI, ix.CommetCheckout} {
+		assert.Contains(t, page, "<code>"+path+"</code>")
+	}
 }

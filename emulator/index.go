@@ -6,6 +6,9 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+
+	"github.com/billclock/billclock/emulator/chargebee"
+	"github.com/billclock/billclock/emulator/commet"
 )
 
 // docsURL is billclock's README, where the index's links lead.
@@ -27,10 +30,15 @@ type indexRoute struct {
 // indexPage is the answer of GET /: what a person who opens the server's
 // address finds, instead of a 404.
 type indexPage struct {
-	Object      string `json:"object"`
-	Description string `json:"description"`
-	StripeAPI   string `json:"stripe_api"`
-	Health      string `json:"health"`
+	Object       string `json:"object"`
+	Description  string `json:"description"`
+	StripeAPI    string `json:"stripe_api"`
+	ChargebeeAPI string `json:"chargebee_api"`
+	CommetAPI    string `json:"commet_api"`
+	// CommetCheckout is where the checkout page of a Commet subscription
+	// is (its checkoutUrl).
+	CommetCheckout string `json:"commet_checkout"`
+	Health         string `json:"health"`
 	// Dashboard is billclock's dashboard: the clocks' timelines.
 	Dashboard     string       `json:"dashboard"`
 	Docs          []indexDoc   `json:"docs"`
@@ -43,10 +51,14 @@ func theIndex() indexPage {
 		Object: "billclock.index",
 		Description: "billclock, a local emulator of Stripe's test clocks, is running here. Point stripe-go, " +
 			"stripe-node, the Stripe CLI (--api-base) or curl at this address with any sk_test_ key; " +
-			"each key is its own account.",
-		StripeAPI: "/v1",
-		Health:    "/healthz",
-		Dashboard: "/_billclock/",
+			"each key is its own account. Chargebee's Time Machine (test_ keys) and Commet's test clock " +
+			"(ck_ keys) are served here too.",
+		StripeAPI:      "/v1",
+		ChargebeeAPI:   chargebee.APIPrefix,
+		CommetAPI:      commet.APIPrefix,
+		CommetCheckout: commet.CheckoutPath + "{token}",
+		Health:         "/healthz",
+		Dashboard:      "/_billclock/",
 		Docs: []indexDoc{
 			{"Pointing clients at billclock", docsURL + "#pointing-clients-at-billclock"},
 			{"In containers and CI", docsURL + "#in-containers-and-ci"},
@@ -54,6 +66,8 @@ func theIndex() indexPage {
 			{"The dashboard (clock timelines)", docsURL + "#the-dashboard-clock-timelines"},
 			{"serve flags and environment", docsURL + "#serve-flags-and-environment"},
 			{"What is emulated", docsURL + "#what-is-emulated"},
+			{"Chargebee (Time Machine)", docsURL + "#chargebee-time-machine"},
+			{"Commet", docsURL + "#commet"},
 		},
 		ControlRoutes: []indexRoute{
 			{http.MethodGet, "/_billclock/settings", "the account's dunning settings"},
@@ -74,6 +88,8 @@ var indexHTML = template.Must(template.New("index").Parse(`<!doctype html>
 <p>{{.Description}}</p>
 <p>Stripe's API: <code>{{.StripeAPI}}</code>. Health: <a href="{{.Health}}"><code>{{.Health}}</code></a>.</p>
 <p>The clocks' timelines: <a href="{{.Dashboard}}">the dashboard</a> (open on loopback, or with your API key).</p>
+<p>Chargebee's API: <code>{{.ChargebeeAPI}}</code>. Commet's API: <code>{{.CommetAPI}}</code>; its subscriptions'
+checkout pages: <code>{{.CommetCheckout}}</code>.</p>
 <h2>Documentation</h2>
 <ul>{{range .Docs}}
 <li><a href="{{.URL}}">{{.Title}}</a></li>{{end}}

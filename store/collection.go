@@ -35,25 +35,30 @@ func sortKey(created int64, seq uint64) []byte {
 // Put inserts or replaces the record id. created orders the record in
 // listings; on replace, the record keeps its original place.
 func (c *Collection) Put(id string, created int64, data []byte) error {
+	_, _, err := c.put(id, created, data)
+	return err
+}
+
+// put is Put, returning the record's sort key and whether it is new.
+func (c *Collection) put(id string, created int64, data []byte) (key []byte, added bool, err error) {
 	if c.records == nil {
-		return fmt.Errorf("store: put %s: read-only transaction", id)
+		return nil, false, fmt.Errorf("store: put %s: read-only transaction", id)
 	}
-	var key []byte
 	if old := c.records.Get([]byte(id)); old != nil {
 		key = append([]byte(nil), old[:sortKeyLen]...)
 	} else {
 		seq, err := c.seq.NextSequence()
 		if err != nil {
-			return err
+			return nil, false, err
 		}
-		key = sortKey(created, seq)
+		key, added = sortKey(created, seq), true
 		if err := c.index.Put(key, []byte(id)); err != nil {
-			return err
+			return nil, false, err
 		}
 	}
 	v := make([]byte, 0, sortKeyLen+len(data))
 	v = append(append(v, key...), data...)
-	return c.records.Put([]byte(id), v)
+	return key, added, c.records.Put([]byte(id), v)
 }
 
 // Get returns the record id, or ErrNotFound. The bytes are valid only inside
@@ -98,12 +103,35 @@ func stampOf(sk []byte) int64 { return int64(binary.BigEndian.Uint64(sk) ^ (1 <<
 // did, so Prune can stop at the first record young enough to keep. An id
 // that exists is replaced as by Put.
 func (c *Collection) Append(id string, at int64, data []byte) error {
+	_, _, err := c.put(id, c.appendStamp(at), data)
+	return err
+}
+
+// appendStamp is the stamp Append gives a record appended at at.
+func (c *Collection) appendStamp(at int64) int64 {
 	if c.index != nil {
 		if k, _ := c.index.Cursor().Last(); k != nil {
 			at = max(at, stampOf(k))
 		}
 	}
-	return c.Put(id, at, data)
+	return at
+}
+
+// AppendGrouped is Append, then SetGroups(id, tag, groups...), in one
+// pass: a new record is in no group yet, so nothing is looked up again or
+// left. It is the cost of every event recorded.
+func (c *Collection) AppendGrouped(id string, at int64, data []byte, tag int64, groups ...string) error {
+	if err := checkGroupNames(groups); err != nil {
+		return err
+	}
+	sk, added, err := c.put(id, c.appendStamp(at), data)
+	if err != nil {
+		return err
+	}
+	if !added {
+		return c.SetGroups(id, tag, groups...)
+	}
+	return c.joinGroups(id, sk, tag, groups)
 }
 
 // Oldest returns the created time (the stamp of Append) of the oldest

@@ -56,15 +56,28 @@ func (c *Collection) SetGroups(id string, tag int64, groups ...string) error {
 	if rec == nil {
 		return ErrNotFound
 	}
-	for _, g := range groups {
-		if strings.IndexByte(g, 0) >= 0 {
-			return fmt.Errorf("store: group name %q contains NUL", g)
-		}
+	if err := checkGroupNames(groups); err != nil {
+		return err
 	}
 	sk := bytes.Clone(rec[:sortKeyLen])
 	if err := c.leaveGroups(sk); err != nil {
 		return err
 	}
+	return c.joinGroups(id, sk, tag, groups)
+}
+
+func checkGroupNames(groups []string) error {
+	for _, g := range groups {
+		if strings.IndexByte(g, 0) >= 0 {
+			return fmt.Errorf("store: group name %q contains NUL", g)
+		}
+	}
+	return nil
+}
+
+// joinGroups makes the record id, whose sort key is sk and which is in no
+// group, a member of groups with tag.
+func (c *Collection) joinGroups(id string, sk []byte, tag int64, groups []string) error {
 	if len(groups) == 0 {
 		return nil
 	}

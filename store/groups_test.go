@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/billclock/billclock/store"
 )
@@ -484,4 +485,81 @@ func BenchmarkListGroupsRare(b *testing.B) {
 			return err
 		}))
 	}
+}
+
+// AppendGrouped leaves the database exactly as Append then SetGroups do,
+// byte for byte, for new records and for ones it replaces.
+func TestAppendGroupedIsAppendThenSetGroups(t *testing.T) {
+	type op struct {
+		id     string
+		at     int64
+		tag    int64
+		groups []string
+	}
+	ops := []op{
+		{"e1", 100, 7, []string{"all", "type:a"}},
+		{"e2", 90, 8, []string{"all", "type:b"}}, // the clock went back
+		{"e3", 300, 9, nil},
+		{"e1", 400, 10, []string{"all", "type:c"}}, // replaced: leaves type:a
+		{"e4", 500, 11, []string{"all", "type:a", "type:ab"}},
+		{"e2", 0, 12, nil}, // replaced: leaves every group
+	}
+	dump := func(grouped bool) string {
+		path := filepath.Join(t.TempDir(), "test.db")
+		db, err := store.Open(path, nil)
+		require.NoError(t, err)
+		for _, o := range ops {
+			things(t, db, func(c *store.Collection) error {
+				data := []byte(fmt.Sprintf("%s@%d", o.id, o.at))
+				if grouped {
+					return c.AppendGrouped(o.id, o.at, data, o.tag, o.groups...)
+				}
+				if err := c.Append(o.id, o.at, data); err != nil {
+					return err
+				}
+				return c.SetGroups(o.id, o.tag, o.groups...)
+			})
+		}
+		require.NoError(t, db.Close())
+		return dumpFile(t, path)
+	}
+	want := dump(false)
+	assert.Contains(t, want, "type:ab")
+	assert.Equal(t, want, dump(true))
+
+	db := openTemp(t)
+	things(t, db, func(c *store.Collection) error {
+		assert.ErrorContains(t, c.AppendGrouped("x", 1, []byte("x"), 0, "a\x00b"), "contains NUL")
+		assert.False(t, c.Grouped("x"), "a bad group name stores nothing")
+		return nil
+	})
+}
+
+// dumpFile lists every bucket, key and value of the bbolt file at path, in
+// order, with bucket sequences.
+func dumpFile(t *testing.T, path string) string {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	require.NoError(t, err)
+	defer db.Close()
+	var out strings.Builder
+	var walk func(prefix string, b *bolt.Bucket)
+	walk = func(prefix string, b *bolt.Bucket) {
+		fmt.Fprintf(&out, "%s seq=%d\n", prefix, b.Sequence())
+		require.NoError(t, b.ForEach(func(k, v []byte) error {
+			if v == nil {
+				walk(fmt.Sprintf("%s/%q", prefix, k), b.Bucket(k))
+				return nil
+			}
+			fmt.Fprintf(&out, "%s %q = %q\n", prefix, k, v)
+			return nil
+		}))
+	}
+	require.NoError(t, db.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+			walk(fmt.Sprintf("%q", name), b)
+			return nil
+		})
+	}))
+	return out.String()
 }

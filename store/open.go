@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -97,6 +98,21 @@ func openBolt(path string, opts *Options) (*bolt.DB, error) {
 	return b, nil
 }
 
+// initialMmapSize is the address space bbolt maps the file in from the
+// start: 1 GiB on 64-bit systems (the file grows only as data is written),
+// none on Windows, where mapping grows the file, or where address space is
+// short. Without it bbolt maps the file anew each time it outgrows the
+// mapping (at each doubling of the file), which waits for every read
+// transaction under way to end and copies every node the write
+// transaction has changed so far: a large advance paid for that in the
+// middle of its work, and a slow reader stalled it.
+func initialMmapSize() int {
+	if runtime.GOOS == "windows" || strconv.IntSize < 64 {
+		return 0
+	}
+	return 1 << 30
+}
+
 // openChecked opens path with bbolt, which runs checkStructure on the file
 // under bbolt's lock before it maps it, then runs bbolt's consistency check
 // and reads the header. A panic on the way (none is known once the
@@ -122,7 +138,7 @@ func openChecked(path string, opts *Options, readOnly bool) (b *bolt.DB, s Summa
 		}
 	}()
 	b, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, NoSync: opts.NoSync,
-		NoFreelistSync: noFreelistSync, ReadOnly: readOnly, OpenFile: o.open})
+		NoFreelistSync: noFreelistSync, ReadOnly: readOnly, OpenFile: o.open, InitialMmapSize: initialMmapSize()})
 	if err != nil {
 		return nil, s, fileError(path, err)
 	}

@@ -99,7 +99,11 @@ func (db *DB) View(fn func(*Tx) error) error {
 // Update runs fn in a read-write transaction committed on its own.
 func (db *DB) Update(fn func(*Tx) error) error {
 	return db.bolt.Update(func(tx *bolt.Tx) error {
-		if err := fn(&Tx{tx: tx}); err != nil {
+		t := &Tx{tx: tx}
+		if err := fn(t); err != nil {
+			return err
+		}
+		if err := t.done(); err != nil {
 			return err
 		}
 		return db.precommit()
@@ -183,20 +187,59 @@ func (db *DB) commit(batch []*batchCall) {
 	}
 }
 
-// safeCall runs fn, turning a panic into an error: a bug in one writer must
-// not take down the commit loop that every writer waits on.
+// safeCall runs fn, then the transaction's OnDone functions, turning a
+// panic into an error: a bug in one writer must not take down the commit
+// loop that every writer waits on.
 func safeCall(fn func(*Tx) error, t *Tx) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: %v\n%s", ErrPanicked, r, debug.Stack())
 		}
 	}()
-	return fn(t)
+	if err := fn(t); err != nil {
+		return err
+	}
+	return t.done()
 }
 
 // Tx is a transaction. Bytes read through it are valid only until it ends.
 type Tx struct {
-	tx *bolt.Tx
+	tx     *bolt.Tx
+	locals map[any]any
+	onDone []func() error
+}
+
+// Local returns the value the transaction holds under key, made by mk at
+// its first use: what the users of one transaction share for as long as
+// it lasts (every function a Batch runs in it sees the same values).
+func (tx *Tx) Local(key any, mk func() any) any {
+	if v, ok := tx.locals[key]; ok {
+		return v
+	}
+	if tx.locals == nil {
+		tx.locals = map[any]any{}
+	}
+	v := mk()
+	tx.locals[key] = v
+	return v
+}
+
+// OnDone registers fn to run, in a read-write transaction, each time a
+// function given the transaction (by Update or Batch) returns without
+// error, before the next one runs or the transaction commits: writes held
+// back meanwhile are made then. An error from fn fails that function, as
+// its own error would.
+func (tx *Tx) OnDone(fn func() error) {
+	tx.onDone = append(tx.onDone, fn)
+}
+
+func (tx *Tx) done() error {
+	for _, fn := range tx.onDone {
+		if err := fn(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Writable reports whether the transaction may write.

@@ -436,3 +436,140 @@ func TestBeforeCommitFailureRollsBackEveryWriter(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"c"}, ids)
 }
+
+// A transaction's locals are shared by everything that uses it, and its
+// OnDone functions run as each function given it returns without error,
+// before the commit; one that fails fails that function alone.
+func TestTxLocalsAndOnDone(t *testing.T) {
+	db := openTemp(t)
+	type key struct{}
+	// held writes the records a function held back, in its transaction.
+	held := func(tx *store.Tx) *[]string {
+		return tx.Local(key{}, func() any {
+			pending := &[]string{}
+			tx.OnDone(func() error {
+				defer func() { *pending = nil }()
+				a, err := tx.Account("acct")
+				if err != nil {
+					return err
+				}
+				c, err := a.Collection("things")
+				if err != nil {
+					return err
+				}
+				for _, id := range *pending {
+					if id == "bad" {
+						return fmt.Errorf("cannot write %s", id)
+					}
+					if err := c.Put(id, 1, []byte(id)); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			return pending
+		}).(*[]string)
+	}
+	require.NoError(t, db.Update(func(tx *store.Tx) error {
+		*held(tx) = append(*held(tx), "u1")
+		*held(tx) = append(*held(tx), "u2")
+		assert.Len(t, *held(tx), 2, "one value per key and transaction")
+		return nil
+	}))
+	assert.EqualError(t, db.Update(func(tx *store.Tx) error {
+		*held(tx) = append(*held(tx), "bad")
+		return nil
+	}), "cannot write bad")
+	assert.EqualError(t, db.Update(func(tx *store.Tx) error {
+		*held(tx) = append(*held(tx), "u3")
+		return errors.New("the function failed")
+	}), "the function failed")
+
+	// In a batch, each function's held writes are made before the next
+	// one runs; a function whose OnDone fails is rolled back alone.
+	var wg sync.WaitGroup
+	errs := make([]error, 20)
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = db.Batch(func(tx *store.Tx) error {
+				if i == 7 {
+					*held(tx) = append(*held(tx), "bad")
+					return nil
+				}
+				*held(tx) = append(*held(tx), fmt.Sprintf("b%02d", i))
+				if len(*held(tx)) != 1 {
+					return fmt.Errorf("an earlier function's writes are still held: %v", *held(tx))
+				}
+				return nil
+			})
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if i == 7 {
+			assert.EqualError(t, err, "cannot write bad")
+		} else {
+			assert.NoError(t, err, i)
+		}
+	}
+	ids, _, err := list(t, db, "acct", "things", store.Page{Limit: 100})
+	require.NoError(t, err)
+	assert.Len(t, ids, 21, "u1, u2 and 19 of the batch")
+	assert.NotContains(t, ids, "bad")
+	assert.NotContains(t, ids, "u3")
+}
+
+// A read transaction under way does not hold up a write that grows the
+// file (bbolt maps a growing file anew, which waits for every reader,
+// unless the file was mapped large enough from the start).
+func TestGrowingWriteDoesNotWaitForReaders(t *testing.T) {
+	db := openTemp(t)
+	reading, release := make(chan struct{}), make(chan struct{})
+	readDone := make(chan error, 1)
+	go func() {
+		readDone <- db.View(func(tx *store.Tx) error {
+			close(reading)
+			<-release
+			return nil
+		})
+	}()
+	<-reading
+	written := make(chan error, 1)
+	go func() {
+		value := make([]byte, 64<<10)
+		for i := range 8 { // about 32 MiB over 8 commits
+			if err := db.Update(func(tx *store.Tx) error {
+				a, err := tx.Account("acct")
+				if err != nil {
+					return err
+				}
+				c, err := a.Collection("big")
+				if err != nil {
+					return err
+				}
+				for j := range 64 {
+					if err := c.Put(fmt.Sprintf("r%d-%d", i, j), 1, value); err != nil {
+						return err
+					}
+				}
+				return nil
+			}); err != nil {
+				written <- err
+				return
+			}
+		}
+		written <- nil
+	}()
+	select {
+	case err := <-written:
+		close(release)
+		require.NoError(t, err)
+	case <-time.After(time.Minute):
+		t.Error("the writes waited for the read transaction to end")
+		close(release)
+		require.NoError(t, <-written)
+	}
+	require.NoError(t, <-readDone)
+}

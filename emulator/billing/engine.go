@@ -960,18 +960,14 @@ func (e *Engine) apply(t *Task) error {
 	switch t.Kind {
 	case TaskFinalize:
 		inv, err := e.L.Invoice(t.Subject)
-		if err != nil || inv.Status != InvoiceDraft || !inv.AutoAdvance {
+		if err != nil {
 			return ignoreNotFound(err)
 		}
 		// A draft whose finalization was moved waits for its own task.
 		if inv.AutomaticallyFinalizesAt != 0 && inv.AutomaticallyFinalizesAt != t.At {
 			return nil
 		}
-		cust, err := e.L.Customer(inv.Customer)
-		if err != nil {
-			return ignoreNotFound(err) // the customer was deleted: the draft stays a draft
-		}
-		return e.finalizeAndCollect(inv, cust, t.At)
+		return e.finalizeDue(inv, t.At)
 	case TaskRetryPayment:
 		return e.retry(t)
 	case TaskSubscriptionDiscountEnd, TaskCustomerDiscountEnd:
@@ -1020,6 +1016,20 @@ func (e *Engine) apply(t *Task) error {
 		return e.announceUpcoming(sub, t.At)
 	}
 	return fmt.Errorf("unknown task kind %q", t.Kind)
+}
+
+// finalizeDue finalizes and collects inv, a draft whose time to be
+// finalized has come (at), unless it is no longer to be finalized
+// automatically.
+func (e *Engine) finalizeDue(inv *Invoice, at int64) error {
+	if inv.Status != InvoiceDraft || !inv.AutoAdvance {
+		return nil
+	}
+	cust, err := e.L.Customer(inv.Customer)
+	if err != nil {
+		return ignoreNotFound(err) // the customer was deleted: the draft stays a draft
+	}
+	return e.finalizeAndCollect(inv, cust, at)
 }
 
 func ignoreNotFound(err error) error {
@@ -1110,6 +1120,19 @@ func (e *Engine) endPeriod(sub *Subscription, at int64) error {
 	}
 	if err := e.settlePausedRenewal(inv, sub, cust, at); err != nil {
 		return err
+	}
+	if inv.Status == InvoiceDraft && inv.AutoAdvance && policy.FinalizeDelay == 0 {
+		// Due now: finalized and collected at once, as a finalize task at
+		// this instant would, without the cost of a task of its own
+		// (Chargebee's and Commet's renewals: otherwise every renewal of
+		// a large advance would be two tasks).
+		if err := e.scheduleUpcoming(sub, at); err != nil {
+			return err
+		}
+		if err := e.L.Schedule(Task{Clock: sub.Clock, At: sub.PeriodEnd, Kind: TaskPeriodEnd, Subject: sub.ID, Expect: sub.PeriodEnd}); err != nil {
+			return err
+		}
+		return e.finalizeDue(inv, at)
 	}
 	if inv.Status == InvoiceDraft && inv.AutoAdvance {
 		if err := e.L.Schedule(Task{Clock: sub.Clock, At: inv.AutomaticallyFinalizesAt, Kind: TaskFinalize, Subject: inv.ID}); err != nil {

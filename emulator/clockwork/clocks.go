@@ -12,10 +12,7 @@ import (
 // under an id of its choosing, and puts every object on it.
 
 // Clock returns a clock of the account.
-func (l *Ledger) Clock(id string) (*billing.Clock, error) {
-	var c billing.Clock
-	return &c, l.Get(ClocksCollection, KindClock, id, &c)
-}
+func (l *Ledger) Clock(id string) (*billing.Clock, error) { return l.clocks.get(l, id) }
 
 // PutClock stores a clock. Moving a clock's time without running what
 // falls due on the way (Commet's 2026-07-11 advance, processed later with
@@ -24,7 +21,11 @@ func (l *Ledger) PutClock(c *billing.Clock) error {
 	if err := l.noteClockMove(c); err != nil {
 		return err
 	}
-	return l.Put(ClocksCollection, c.ID, c.Created, c)
+	if err := l.Put(ClocksCollection, c.ID, c.Created, c); err != nil {
+		return err
+	}
+	l.clocks.keep(c.ID, c)
+	return nil
 }
 
 // ClockBusyError refuses a change to an object on a clock that is
@@ -102,6 +103,7 @@ func (l *Ledger) DeleteClock(clock *billing.Clock, now int64) error {
 	if err := l.forgetClockMoves(clock.ID); err != nil {
 		return err
 	}
+	l.clocks.forget(clock.ID)
 	if err := l.rt.advancer.cancel(l.tx, l.account, clock.ID); err != nil {
 		return err
 	}

@@ -377,10 +377,7 @@ func (d *deliverer) recordAttempt(tx *store.Tx, account string, att *Attempt) er
 		return err
 	}
 	// Stamped with the wall time, which retention goes by.
-	if err := coll.Append(att.ID, att.Created, raw); err != nil {
-		return err
-	}
-	return coll.SetGroups(att.ID, 0, attemptGroups(att)...)
+	return coll.AppendGrouped(att.ID, att.Created, raw, 0, attemptGroups(att)...)
 }
 
 // attemptGroups are the groups of a webhook attempt, one per filter of

@@ -62,11 +62,11 @@ func (l *Ledger) StoreEvent(id, typ string, created int64, stored []byte) error 
 	// advancing and ready events must bracket the billing events between
 	// them in any listing. Append keeps that order and stamps each event
 	// with the wall time it was recorded at, which retention goes by.
-	if err := events.Append(id, l.Wall(), stored); err != nil {
+	if err := events.AppendGrouped(id, l.Wall(), stored, created, eventGroups(typ)...); err != nil {
 		return err
 	}
 	l.rt.streams.recorded(l.tx, l.account)
-	return events.SetGroups(id, created, eventGroups(typ)...)
+	return nil
 }
 
 // Event returns an event as stored. The bytes are valid only in the

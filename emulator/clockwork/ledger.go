@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"time"
 
@@ -107,12 +106,13 @@ type Ledger struct {
 	// every rendering: decoded once per transaction.
 	prices   map[string]*billing.Price
 	products map[string]*billing.Product
-	// Customers and subscriptions are read many times by one renewal (the
-	// rendering of each of its invoice's events looks both up): they are
-	// decoded once per transaction and kept in step with every put. Callers
-	// get copies, as from a decode.
-	custs map[string]*billing.Customer
-	subs  map[string]*billing.Subscription
+	// The objects a renewal reads again and again (the engine reads back
+	// what it has just stored, and dialects render what it changed): each
+	// is decoded once per transaction and kept in step with every put,
+	// shared by the account's ledgers in the transaction, which also hold
+	// back their writes (see txObjects). Callers get copies, as from a
+	// decode (see copies.go).
+	*txObjects
 	// policy caches the account's policy (nil: not read yet).
 	policy *billing.DunningPolicy
 	// rec renders the events of this transaction (nil: none yet).
@@ -149,7 +149,7 @@ func (rt *Runtime) Ledger(tx *store.Tx, d Dialect, account string, req *Request)
 func (rt *Runtime) newLedger(tx *store.Tx, acct *store.Account, d Dialect, account string, req *Request) *Ledger {
 	return &Ledger{rt: rt, d: d, tx: tx, acct: acct, account: account, req: req, colls: map[string]*store.Collection{},
 		prices: map[string]*billing.Price{}, products: map[string]*billing.Product{},
-		custs: map[string]*billing.Customer{}, subs: map[string]*billing.Subscription{}}
+		txObjects: objectsOf(tx, acct, account)}
 }
 
 // Engine is the billing engine over the ledger.
@@ -172,6 +172,22 @@ func (l *Ledger) Tx() *store.Tx { return l.tx }
 // *Collection names for lists, or a dialect's own for what only it
 // stores.
 func (l *Ledger) Collection(name string) (*store.Collection, error) {
+	c, err := l.collection(name)
+	if err != nil {
+		return nil, err
+	}
+	// Whoever reads or writes the records as stored sees the writes held
+	// back (see txObjects).
+	if h := l.heldIn(name); h != nil && h.holding() {
+		if err := h.write(c); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// collection is Collection without writing what is held back.
+func (l *Ledger) collection(name string) (*store.Collection, error) {
 	if c, ok := l.colls[name]; ok {
 		return c, nil
 	}
@@ -186,17 +202,43 @@ func (l *Ledger) Collection(name string) (*store.Collection, error) {
 // Get decodes object id of a collection; resource is its kind (Kind*, or
 // a dialect's own) for the not-found error.
 func (l *Ledger) Get(collection, resource, id string, v any) error {
+	raw, err := l.raw(collection, resource, id)
+	if err != nil {
+		return err
+	}
+	return l.decode(resource, id, raw, v)
+}
+
+// raw returns object id of a collection as stored, valid in the ledger's
+// transaction only, or Get's not-found error.
+func (l *Ledger) raw(collection, resource, id string) ([]byte, error) {
 	c, err := l.Collection(collection)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	return rawOf(c, resource, id)
+}
+
+// storedRaw is raw for an object that is not held back (see decoded.get):
+// the other objects of its collection that are need not be written first.
+func (l *Ledger) storedRaw(collection, resource, id string) ([]byte, error) {
+	c, err := l.collection(collection)
+	if err != nil {
+		return nil, err
+	}
+	return rawOf(c, resource, id)
+}
+
+func rawOf(c *store.Collection, resource, id string) ([]byte, error) {
 	raw, err := c.Get(id)
 	if errors.Is(err, store.ErrNotFound) {
-		return billing.NotFoundError(resource, id, "id")
+		return nil, billing.NotFoundError(resource, id, "id")
 	}
-	if err != nil {
-		return err
-	}
+	return raw, err
+}
+
+// decode decodes raw, object id of kind resource as stored, into v.
+func (l *Ledger) decode(resource, id string, raw []byte, v any) error {
 	if err := json.Unmarshal(raw, v); err != nil {
 		return fmt.Errorf("decode %s %s: %w", resource, id, err)
 	}
@@ -225,24 +267,13 @@ func (l *Ledger) NewID(kind string) string { return l.d.NewID(kind) }
 
 // Customer returns a customer (billing.Ledger), decoded once per
 // transaction.
-func (l *Ledger) Customer(id string) (*billing.Customer, error) {
-	if c, ok := l.custs[id]; ok {
-		return copyCustomer(c), nil
-	}
-	var c billing.Customer
-	if err := l.Get(CustomersCollection, KindCustomer, id, &c); err != nil {
-		return &c, err
-	}
-	l.custs[id] = copyCustomer(&c)
-	return &c, nil
-}
+func (l *Ledger) Customer(id string) (*billing.Customer, error) { return l.custs.get(l, id) }
 
 // PutCustomer stores a customer and files it under its clock.
 func (l *Ledger) PutCustomer(c *billing.Customer) error {
-	if err := l.Put(CustomersCollection, c.ID, c.Created, c); err != nil {
+	if err := hold(l, &l.custs, c.ID, c.Created, c); err != nil {
 		return err
 	}
-	l.custs[c.ID] = copyCustomer(c)
 	x, err := l.index(customersByClock)
 	if err != nil {
 		return err
@@ -264,7 +295,7 @@ func (l *Ledger) DeleteCustomer(id string) error {
 	if err := coll.Delete(id); err != nil {
 		return err
 	}
-	delete(l.custs, id)
+	l.custs.forget(id)
 	x, err := l.index(customersByClock)
 	if err != nil {
 		return err
@@ -380,41 +411,7 @@ func (l *Ledger) PutPrice(p *billing.Price) error {
 }
 
 // Subscription returns a subscription, decoded once per transaction.
-func (l *Ledger) Subscription(id string) (*billing.Subscription, error) {
-	if s, ok := l.subs[id]; ok {
-		return copySubscription(s), nil
-	}
-	var s billing.Subscription
-	if err := l.Get(SubscriptionsCollection, KindSubscription, id, &s); err != nil {
-		return &s, err
-	}
-	l.subs[id] = copySubscription(&s)
-	return &s, nil
-}
-
-func copyCustomer(c *billing.Customer) *billing.Customer {
-	out := *c
-	out.Metadata = maps.Clone(c.Metadata)
-	if c.Discount != nil {
-		d := *c.Discount
-		out.Discount = &d
-	}
-	return &out
-}
-
-func copySubscription(s *billing.Subscription) *billing.Subscription {
-	out := *s
-	out.Metadata = maps.Clone(s.Metadata)
-	if s.Items == nil {
-		return &out
-	}
-	out.Items = make([]billing.SubscriptionItem, len(s.Items))
-	for i, it := range s.Items {
-		it.Metadata = maps.Clone(it.Metadata)
-		out.Items[i] = it
-	}
-	return &out
-}
+func (l *Ledger) Subscription(id string) (*billing.Subscription, error) { return l.subs.get(l, id) }
 
 // PutSubscription stores a subscription, files it under its clock and
 // keeps the map of its items to it in step.
@@ -439,10 +436,9 @@ func (l *Ledger) PutSubscription(s *billing.Subscription) error {
 			}
 		}
 	}
-	if err := l.Put(SubscriptionsCollection, s.ID, s.Created, s); err != nil {
+	if err := hold(l, &l.subs, s.ID, s.Created, s); err != nil {
 		return err
 	}
-	l.subs[s.ID] = copySubscription(s)
 	x, err := l.index(subscriptionsByClock)
 	if err != nil {
 		return err
@@ -471,15 +467,15 @@ func (l *Ledger) SubscriptionsOnClock(clock string, fn func(*billing.Subscriptio
 	return eachIndexed(l, subscriptionsByClock, clock, l.Subscription, fn)
 }
 
-// Invoice returns an invoice.
-func (l *Ledger) Invoice(id string) (*billing.Invoice, error) {
-	var inv billing.Invoice
-	return &inv, l.Get(InvoicesCollection, KindInvoice, id, &inv)
-}
+// Invoice returns an invoice, decoded once per transaction.
+func (l *Ledger) Invoice(id string) (*billing.Invoice, error) { return l.invs.get(l, id) }
 
 // PutInvoice stores an invoice.
 func (l *Ledger) PutInvoice(inv *billing.Invoice) error {
-	return l.Put(InvoicesCollection, inv.ID, inv.Created, inv)
+	if err := hold(l, &l.invs, inv.ID, inv.Created, inv); err != nil {
+		return err
+	}
+	return nil
 }
 
 // InvoiceItem returns an invoice item.
@@ -593,10 +589,7 @@ func (l *Ledger) Emit(ev billing.Event) error { return l.Record(ev) }
 // PaymentMethod returns a stored payment method. Test payment methods
 // named by a request (Stripe's pm_card_visa) are turned into stored ones
 // by the dialect, so the ledger only knows real ones.
-func (l *Ledger) PaymentMethod(id string) (*billing.PaymentMethod, error) {
-	var pm billing.PaymentMethod
-	return &pm, l.Get(PaymentMethodsCollection, KindPaymentMethod, id, &pm)
-}
+func (l *Ledger) PaymentMethod(id string) (*billing.PaymentMethod, error) { return l.pms.get(l, id) }
 
 // PutPaymentMethod stores pm and keeps the index of each customer's
 // payment methods in step with its attachment.
@@ -610,7 +603,7 @@ func (l *Ledger) PutPaymentMethod(pm *billing.PaymentMethod) error {
 			return err
 		}
 	}
-	if err := l.Put(PaymentMethodsCollection, pm.ID, pm.Created, pm); err != nil {
+	if err := hold(l, &l.pms, pm.ID, pm.Created, pm); err != nil {
 		return err
 	}
 	if pm.Customer == "" {
@@ -626,31 +619,30 @@ func (l *Ledger) PaymentMethodsOf(customer string, fn func(*billing.PaymentMetho
 }
 
 // Payment returns a payment (Stripe's PaymentIntent).
-func (l *Ledger) Payment(id string) (*billing.Payment, error) {
-	var p billing.Payment
-	return &p, l.Get(PaymentsCollection, KindPayment, id, &p)
-}
+func (l *Ledger) Payment(id string) (*billing.Payment, error) { return l.payments.get(l, id) }
 
 // PutPayment stores a payment.
 func (l *Ledger) PutPayment(p *billing.Payment) error {
-	return l.Put(PaymentsCollection, p.ID, p.Created, p)
+	if err := hold(l, &l.payments, p.ID, p.Created, p); err != nil {
+		return err
+	}
+	return nil
 }
 
 // Charge returns a charge.
-func (l *Ledger) Charge(id string) (*billing.Charge, error) {
-	var ch billing.Charge
-	return &ch, l.Get(ChargesCollection, KindCharge, id, &ch)
-}
+func (l *Ledger) Charge(id string) (*billing.Charge, error) { return l.charges.get(l, id) }
 
 // PutCharge stores a charge.
 func (l *Ledger) PutCharge(ch *billing.Charge) error {
-	return l.Put(ChargesCollection, ch.ID, ch.Created, ch)
+	if err := hold(l, &l.charges, ch.ID, ch.Created, ch); err != nil {
+		return err
+	}
+	return nil
 }
 
 // InvoicePayment returns a stored invoice payment.
 func (l *Ledger) InvoicePayment(id string) (*billing.InvoicePayment, error) {
-	var ip billing.InvoicePayment
-	return &ip, l.Get(InvoicePaymentsCollection, KindInvoicePayment, id, &ip)
+	return l.invPays.get(l, id)
 }
 
 // InvoicePayments returns an invoice's payments, oldest first.
@@ -665,7 +657,7 @@ func (l *Ledger) InvoicePayments(invoice string) ([]*billing.InvoicePayment, err
 
 // PutInvoicePayment stores an invoice payment, filed under its invoice.
 func (l *Ledger) PutInvoicePayment(ip *billing.InvoicePayment) error {
-	if err := l.Put(InvoicePaymentsCollection, ip.ID, ip.Created, ip); err != nil {
+	if err := hold(l, &l.invPays, ip.ID, ip.Created, ip); err != nil {
 		return err
 	}
 	x, err := l.index(invoicePaymentsByInvoice)

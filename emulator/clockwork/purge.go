@@ -51,8 +51,7 @@ func (l *Ledger) PurgeCustomerData() error {
 	// Collections opened before the drop, and the objects decoded from
 	// them, are gone.
 	clear(l.colls)
-	clear(l.custs)
-	clear(l.subs)
+	l.forgetAll()
 	return nil
 }
 

@@ -28,8 +28,9 @@ import (
 // invoice: the first one of a pending_payment subscription (which becomes
 // active), or the failed renewal of a past_due one (recovery).
 
-// checkoutPath is where checkouts are served.
-const checkoutPath = "/_billclock/commet/checkout/"
+// CheckoutPath is where the checkout pages of subscriptions are served,
+// each under its token (a subscription's checkoutUrl).
+const CheckoutPath = "/_billclock/commet/checkout/"
 
 // checkoutQueue maps checkout tokens to their organization and
 // subscription, across accounts.
@@ -71,8 +72,8 @@ func findCheckout(tx *store.Tx, token string) (*checkoutRef, error) {
 
 // checkoutRoutes adds the checkout's routes.
 func (s *Surface) checkoutRoutes(r *mux.Router) {
-	r.HandleFunc(checkoutPath+"{token}", s.checkoutPage).Methods(http.MethodGet)
-	r.HandleFunc(checkoutPath+"{token}", s.completeCheckout).Methods(http.MethodPost)
+	r.HandleFunc(CheckoutPath+"{token}", s.checkoutPage).Methods(http.MethodGet)
+	r.HandleFunc(CheckoutPath+"{token}", s.completeCheckout).Methods(http.MethodPost)
 }
 
 // checkoutState is what the page shows.

@@ -2,6 +2,9 @@ package commet
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
+	"strconv"
 
 	"github.com/billclock/billclock/emulator/billing"
 	"github.com/billclock/billclock/emulator/clockwork"
@@ -50,6 +53,8 @@ type recorder struct {
 	org string
 	// refs caches the id events show for each customer.
 	refs map[string]string
+	// run is the runSetting once read or written (see runState).
+	run *runPointer
 }
 
 // Render turns an engine event into a Commet event, or ok=false.
@@ -61,18 +66,87 @@ func (r *recorder) Render(ev billing.Event) (*clockwork.Event, bool, error) {
 	if err != nil || typ == "" {
 		return nil, false, err
 	}
-	raw, err := json.Marshal(data)
+	raw, err := encodeData(data)
 	if err != nil {
 		return nil, false, err
 	}
-	body, err := json.Marshal(envelope{Event: typ, Timestamp: iso(ev.Time), OrganizationID: r.org, Mode: "sandbox",
-		APIVersion: CurrentVersion, Data: raw})
-	if err != nil {
-		return nil, false, err
+	id := clockwork.NewID("evt_", 20)
+	return &clockwork.Event{ID: id, Type: typ, Created: ev.Time,
+		Encode: func(int) ([]byte, error) { return encodeStored(id, typ, ev.Time, r.org, raw), nil }}, true, nil
+}
+
+// encodeStored is the stored form of an event (storedEvent) whose
+// envelope carries data, valid compact JSON. It is encoded by hand:
+// json.Marshal would check and compact data once for the envelope and
+// again for the stored event, several times the cost of encoding it.
+func encodeStored(id, typ string, at int64, org string, data json.RawMessage) []byte {
+	out := make([]byte, 0, len(data)+320)
+	out = append(out, `{"id":`...)
+	out = appendJSONString(out, id)
+	out = append(out, `,"type":`...)
+	out = appendJSONString(out, typ)
+	out = append(out, `,"created":`...)
+	out = strconv.AppendInt(out, at, 10)
+	out = append(out, `,"body":{"event":`...)
+	out = appendJSONString(out, typ)
+	out = append(out, `,"timestamp":`...)
+	out = appendJSONString(out, iso(at))
+	out = append(out, `,"organizationId":`...)
+	out = appendJSONString(out, org)
+	out = append(out, `,"mode":"sandbox","apiVersion":`...)
+	out = appendJSONString(out, CurrentVersion)
+	out = append(out, `,"data":`...)
+	out = append(out, data...)
+	return append(out, "}}"...)
+}
+
+// appendJSONString appends s as json.Marshal encodes it: as it is,
+// quoted, when it holds nothing json.Marshal escapes (the usual case).
+func appendJSONString(out []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			raw, _ := json.Marshal(s) // a string always encodes
+			return append(out, raw...)
+		}
 	}
-	e := storedEvent{ID: clockwork.NewID("evt_", 20), Type: typ, Created: ev.Time, Body: body}
-	return &clockwork.Event{ID: e.ID, Type: typ, Created: ev.Time,
-		Encode: func(int) ([]byte, error) { return json.Marshal(e) }}, true, nil
+	out = append(out, '"')
+	out = append(out, s...)
+	return append(out, '"')
+}
+
+// encodeData encodes an event's data as json.Marshal does (keys sorted),
+// without reflection for the values events carry: strings, integers,
+// booleans and null. Every event is encoded this way as it is recorded.
+func encodeData(data map[string]any) (json.RawMessage, error) {
+	keys := slices.Sorted(maps.Keys(data))
+	out := make([]byte, 0, 64*len(keys))
+	out = append(out, '{')
+	for i, k := range keys {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = appendJSONString(out, k)
+		out = append(out, ':')
+		switch v := data[k].(type) {
+		case nil:
+			out = append(out, "null"...)
+		case string:
+			out = appendJSONString(out, v)
+		case bool:
+			out = strconv.AppendBool(out, v)
+		case int:
+			out = strconv.AppendInt(out, int64(v), 10)
+		case int64:
+			out = strconv.AppendInt(out, v, 10)
+		default:
+			raw, err := json.Marshal(v)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, raw...)
+		}
+	}
+	return append(out, '}'), nil
 }
 
 // externalIDKey is the engine customer's metadata key holding its
@@ -115,7 +189,26 @@ func (r *recorder) translate(ev billing.Event) (string, map[string]any, error) {
 	return "", nil, nil
 }
 
+// updateShown reports whether Commet announces a subscription's change
+// from before to sub: its activation or reactivation, its fall into
+// past_due, or a cancellation at period end scheduled or withdrawn.
+func updateShown(before, sub *billing.Subscription) bool {
+	return sub.Status == billing.StatusActive && (before.Status == billing.StatusIncomplete || before.Status == billing.StatusCanceled) ||
+		before.Status != billing.StatusPastDue && sub.Status == billing.StatusPastDue ||
+		before.CancelAtPeriodEnd != sub.CancelAtPeriodEnd
+}
+
 func (r *recorder) subscriptionEvent(ev billing.Event, sub *billing.Subscription) (string, map[string]any, error) {
+	switch ev.Type {
+	case billing.EventSubscriptionCreated, billing.EventSubscriptionDeleted:
+	case billing.EventSubscriptionUpdated:
+		// Most updates (a renewal's) show nothing: nothing is read for them.
+		if before, _ := ev.Before.(*billing.Subscription); before == nil || !updateShown(before, sub) {
+			return "", nil, nil
+		}
+	default:
+		return "", nil, nil
+	}
 	cust, err := r.customerRef(sub.Customer)
 	if err != nil {
 		return "", nil, err
@@ -176,6 +269,20 @@ func (r *recorder) subscriptionEvent(ev billing.Event, sub *billing.Subscription
 }
 
 func (r *recorder) invoiceEvent(ev billing.Event, inv *billing.Invoice) (string, map[string]any, error) {
+	switch ev.Type {
+	case billing.EventInvoiceFinalized, billing.EventInvoiceVoided, billing.EventInvoicePaymentFailed,
+		billing.EventInvoicePaymentActionRequired:
+	case billing.EventInvoicePaid:
+		if inv.AmountPaid == 0 {
+			return "", nil, nil
+		}
+	case billing.EventInvoicePaymentSucceeded:
+		if inv.FirstFailureAt == 0 {
+			return "", nil, nil
+		}
+	default:
+		return "", nil, nil
+	}
 	cust, err := r.customerRef(inv.Customer)
 	if err != nil {
 		return "", nil, err

@@ -200,3 +200,25 @@ func waitIdle(t *testing.T, db *store.DB) {
 	}
 	t.Fatal("the clock run did not finish")
 }
+
+// FuzzEncodeData: an event's data, whatever its strings hold, encodes
+// exactly as json.Marshal encodes it.
+func FuzzEncodeData(f *testing.F) {
+	f.Add("ada@example.test", "Ada Lovelace", int64(1200))
+	f.Add("<a&b>", "\u2028\x00\"\\", int64(-1))
+	f.Add("\xff", "日本", int64(0))
+	f.Fuzz(func(t *testing.T, key, value string, n int64) {
+		data := map[string]any{key: value, "n": n, value: nil, "s": key}
+		want, err := json.Marshal(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := encodeData(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Fatalf("encodeData(%q)\n got %s\nwant %s", data, got, want)
+		}
+	})
+}

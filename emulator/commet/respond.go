@@ -215,7 +215,16 @@ func (c *call) render(v any) ([]byte, error) {
 			Data    any  `json:"data"`
 		}{true, v})
 	}
+	if e, ok := v.(selfEncoding); ok {
+		return e.encodeJSON()
+	}
 	return json.Marshal(v)
+}
+
+// selfEncoding is an answer that encodes itself, exactly as json.Marshal
+// would, only faster (a clock run and the clock showing it).
+type selfEncoding interface {
+	encodeJSON() ([]byte, error)
 }
 
 // fingerprint identifies a request for its idempotency key.

@@ -8,6 +8,9 @@ import (
 	"github.com/billclock/billclock/emulator/clockwork"
 )
 
+// APIPrefix is where Commet's API is served, as its SDK calls it.
+const APIPrefix = "/api/v1"
+
 // Routes registers every route of Commet's API that billclock serves,
 // under /api/v1, the checkout billclock serves for subscriptions, and
 // Commet's 404 for every other /api/v1 path. Where the two API versions
@@ -15,7 +18,7 @@ import (
 // /features/manage and /features, /plans/manage and /plans), both names
 // work under both versions; the answers take the request's version.
 func (s *Surface) Routes(r *mux.Router) {
-	v1 := r.PathPrefix("/api/v1").Subrouter()
+	v1 := r.PathPrefix(APIPrefix).Subrouter()
 
 	v1.HandleFunc("/test-clock", s.read(s.getClock)).Methods(http.MethodGet)
 	v1.HandleFunc("/test-clock", s.write(s.advanceClock)).Methods(http.MethodPost)

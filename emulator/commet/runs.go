@@ -1,6 +1,7 @@
 package commet
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -102,15 +103,45 @@ func getRun(l *clockwork.Ledger, id string) (*runRecord, error) {
 	return &r, l.Get(runsCollection, "test_clock_run", id, &r)
 }
 
-// putActiveRun stores r as the run under way.
-func putActiveRun(l *clockwork.Ledger, r *runRecord) error {
-	return l.PutSetting(runSetting, runPointer{Latest: r.ID, Active: r})
-}
-
-// activeRun is the run under way, or nil.
-func activeRun(l *clockwork.Ledger) (*runRecord, error) {
+// runState is the runSetting as a ledger's recorder keeps it: every task
+// an advance applies reads and writes the run under way, and decoding it
+// each time cost more than the rest of the task's run bookkeeping.
+func runState(l *clockwork.Ledger) (*runPointer, error) {
+	r, ok := l.Recorder().(*recorder)
+	if ok && r.run != nil {
+		return r.run, nil
+	}
 	var ptr runPointer
 	if _, err := l.Setting(runSetting, &ptr); err != nil {
+		return nil, err
+	}
+	if ok {
+		r.run = &ptr
+	}
+	return &ptr, nil
+}
+
+// putRunState stores ptr as the runSetting.
+func putRunState(l *clockwork.Ledger, ptr runPointer) error {
+	if err := l.PutSetting(runSetting, ptr); err != nil {
+		return err
+	}
+	if r, ok := l.Recorder().(*recorder); ok {
+		r.run = &ptr
+	}
+	return nil
+}
+
+// putActiveRun stores r as the run under way.
+func putActiveRun(l *clockwork.Ledger, r *runRecord) error {
+	return putRunState(l, runPointer{Latest: r.ID, Active: r})
+}
+
+// activeRun is the run under way, or nil. The caller may change it and
+// store it again with putActiveRun.
+func activeRun(l *clockwork.Ledger) (*runRecord, error) {
+	ptr, err := runState(l)
+	if err != nil {
 		return nil, err
 	}
 	return ptr.Active, nil
@@ -118,8 +149,8 @@ func activeRun(l *clockwork.Ledger) (*runRecord, error) {
 
 // latestRun is the latest run, or nil.
 func latestRun(l *clockwork.Ledger) (*runRecord, error) {
-	var ptr runPointer
-	if found, err := l.Setting(runSetting, &ptr); err != nil || !found || ptr.Latest == "" {
+	ptr, err := runState(l)
+	if err != nil || ptr.Latest == "" {
 		return nil, err
 	}
 	if ptr.Active != nil {
@@ -349,7 +380,7 @@ func (s *Surface) endRun(l *clockwork.Ledger, ev billing.Event) error {
 	if err := l.Put(runsCollection, run.ID, run.Created, run); err != nil {
 		return err
 	}
-	return l.PutSetting(runSetting, runPointer{Latest: run.ID})
+	return putRunState(l, runPointer{Latest: run.ID})
 }
 
 // runObject is a test_clock_run on the wire.
@@ -380,6 +411,41 @@ type itemObject struct {
 	Outcome        *string `json:"outcome"`
 	Detail         *string `json:"detail"`
 	Error          *string `json:"error"`
+}
+
+// itemsField is how json.Marshal encodes an empty items field of a
+// runObject, with the keys around it.
+const itemsField = `,"items":[],"createdAt":`
+
+// encodeJSON encodes the run as json.Marshal does, faster: its items,
+// thousands in a long run, are stored as json.Marshal encoded them, and
+// are copied in as they are instead of being checked and compacted again
+// (which was most of the cost of showing a finished run).
+func (o *runObject) encodeJSON() ([]byte, error) {
+	shell := *o
+	shell.Items = []json.RawMessage{}
+	raw, err := json.Marshal(&shell)
+	if err != nil {
+		return nil, err
+	}
+	at := bytes.Index(raw, []byte(itemsField))
+	if at < 0 {
+		return nil, fmt.Errorf("encode run %s: no items field", o.ID)
+	}
+	at += len(`,"items":[`)
+	size := len(raw)
+	for _, it := range o.Items {
+		size += len(it) + 1
+	}
+	out := make([]byte, 0, size)
+	out = append(out, raw[:at]...)
+	for i, it := range o.Items {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, it...)
+	}
+	return append(out, raw[at:]...), nil
 }
 
 func renderRun(l *clockwork.Ledger, r *runRecord) (*runObject, error) {

@@ -180,7 +180,7 @@ func (s *Surface) createSubscription(c *call, l *clockwork.Ledger) (any, error) 
 	}
 	token := clockwork.NewSecret("cs_", 32)
 	rec := &subscriptionRecord{ID: sub.ID, Customer: cust.ID, PlanID: p.ID, PriceID: pp.ID, Interval: pp.Interval,
-		Name: name, Seats: terms, CheckoutToken: token, CheckoutURL: baseURL(c.r) + checkoutPath + token,
+		Name: name, Seats: terms, CheckoutToken: token, CheckoutURL: baseURL(c.r) + CheckoutPath + token,
 		Created: at, Updated: at}
 	if err := putSubscriptionRecord(l, rec); err != nil {
 		return nil, err

@@ -8,10 +8,26 @@
 // -provider chargebee does the same on a Chargebee site: start afresh in
 // the past, N customers with a card and a 3-seat subscription, then a
 // travel_forward of -months months, timed from the call until the time
-// machine has succeeded. -provider both runs Stripe, then Chargebee.
+// machine has succeeded. -provider commet makes N seat subscriptions on a
+// Commet organization and times a clock run (API version 2026-07-31) of
+// -months months. -provider both runs Stripe, then Chargebee; all runs the
+// three.
+//
+// -repeat K runs every provider K times, interleaved (Stripe, Chargebee,
+// Commet, Stripe, ...) so that a noisy machine weighs on each alike, and
+// ends with each provider's median advance. With -cpuprofile and more than
+// one run, each run writes its own profile, named after the provider and
+// the run (cpu.prof: cpu.stripe.1.prof, ...); go tool pprof merges them.
+// -memprofile records every allocation (which slows everything down) and
+// writes, named the same way, the allocations profile as each advance ends
+// and, with ".base" before the extension, as it began, so that
+//
+//	go tool pprof -sample_index=alloc_space -diff_base mem.stripe.1.base.prof mem.stripe.1.prof
+//
+// shows the advance's own.
 //
 //	go run ./scripts/advancebench -n 1000,10000
-//	go run ./scripts/advancebench -n 1000 -months 1 -provider both
+//	go run ./scripts/advancebench -n 1000 -months 1 -provider all -repeat 7
 package main
 
 import (
@@ -23,6 +39,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -38,9 +55,16 @@ func main() {
 	sizes := flag.String("n", "1000,10000", "comma-separated customer counts")
 	clients := flag.Int("setup-clients", 16, "concurrent clients creating customers")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the advances to this file")
+	memprofile := flag.String("memprofile", "", "write heap profiles (every allocation) as the advances begin and end")
 	provider := flag.String("provider", "stripe", "stripe, chargebee, commet, both (stripe and chargebee) or all")
 	months := flag.Int("months", 2, "months to advance (monthly renewals per subscription)")
+	repeat := flag.Int("repeat", 1, "runs of each provider, interleaved; more than one prints the medians")
 	flag.Parse()
+	if *memprofile != "" {
+		// Every allocation, from the start: the advances are slower, and
+		// their allocations exact.
+		runtime.MemProfileRate = 1
+	}
 	var providers []string
 	switch *provider {
 	case "stripe", "chargebee", "commet":
@@ -57,6 +81,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bad -months:", *months)
 		os.Exit(2)
 	}
+	if *repeat < 1 {
+		fmt.Fprintln(os.Stderr, "bad -repeat:", *repeat)
+		os.Exit(2)
+	}
 	fmt.Printf("%-9s  %8s  %6s  %10s  %10s  %10s  %14s\n", "provider", "N", "months", "setup", "advance", "invoices", "peak heap (MB)")
 	for _, s := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -64,13 +92,43 @@ func main() {
 			fmt.Fprintln(os.Stderr, "bad -n:", s)
 			os.Exit(2)
 		}
-		for _, p := range providers {
-			if err := run(p, n, *months, *clients, *cpuprofile); err != nil {
-				fmt.Fprintln(os.Stderr, "advancebench:", err)
-				os.Exit(1)
+		took := map[string][]time.Duration{}
+		for rep := 1; rep <= *repeat; rep++ {
+			for _, p := range providers {
+				name := func(profile string) string {
+					if profile != "" && (*repeat > 1 || len(providers) > 1) {
+						ext := filepath.Ext(profile)
+						profile = fmt.Sprintf("%s.%s.%d%s", strings.TrimSuffix(profile, ext), p, rep, ext)
+					}
+					return profile
+				}
+				d, err := run(p, n, *months, *clients, name(*cpuprofile), name(*memprofile))
+				if err != nil {
+					fmt.Fprintln(os.Stderr, "advancebench:", err)
+					os.Exit(1)
+				}
+				took[p] = append(took[p], d)
 			}
 		}
+		if *repeat > 1 {
+			fmt.Printf("\nmedian advance of %d runs, N=%d, %d month(s):\n", *repeat, n, *months)
+			for _, p := range providers {
+				fmt.Printf("%-9s  %10s   (min %s, max %s)\n", p, median(took[p]).Round(time.Millisecond),
+					slices.Min(took[p]).Round(time.Millisecond), slices.Max(took[p]).Round(time.Millisecond))
+			}
+			fmt.Println()
+		}
 	}
+}
+
+// median is the middle of ds (the mean of the two middle ones for an even
+// count).
+func median(ds []time.Duration) time.Duration {
+	s := slices.Sorted(slices.Values(ds))
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // setup makes the provider's N subscriptions and returns the advance to
@@ -80,15 +138,17 @@ type setup struct {
 	invoices func() (int, error)
 }
 
-func run(provider string, n, months, clients int, profile string) error {
+// run measures one provider's advance of n subscriptions and returns how
+// long it took.
+func run(provider string, n, months, clients int, profile, memprofile string) (time.Duration, error) {
 	dir, err := os.MkdirTemp("", "advancebench")
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer os.RemoveAll(dir)
 	srv, err := emulator.Open(emulator.Config{Addr: "127.0.0.1:0", DBPath: filepath.Join(dir, "bench.db")})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -106,7 +166,7 @@ func run(provider string, n, months, clients int, profile string) error {
 		su, err = seedStripe(srv.URL(), n, months, clients)
 	}
 	if err != nil {
-		return err
+		return 0, err
 	}
 	setupTook := time.Since(setupStart)
 
@@ -131,33 +191,58 @@ func run(provider string, n, months, clients int, profile string) error {
 	if profile != "" {
 		f, err := os.Create(profile)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
+			return 0, err
+		}
+	}
+	if memprofile != "" {
+		ext := filepath.Ext(memprofile)
+		if err := writeHeap(strings.TrimSuffix(memprofile, ext) + ".base" + ext); err != nil {
+			return 0, err
 		}
 	}
 	advance, err := su.advance()
 	if profile != "" {
 		pprof.StopCPUProfile()
 	}
+	if memprofile != "" {
+		if err := writeHeap(memprofile); err != nil {
+			return 0, err
+		}
+	}
 	close(stop)
 	<-sampled
 	if err != nil {
-		return err
+		return 0, err
 	}
 
 	invoices, err := su.invoices()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	fmt.Printf("%-9s  %8d  %6d  %10s  %10s  %10d  %14.1f\n", provider, n, months, setupTook.Round(time.Millisecond),
 		advance.Round(time.Millisecond), invoices, float64(peak.Load())/(1<<20))
 	if want := (months + 1) * n; invoices != want {
-		return fmt.Errorf("expected %d invoices (a first one and %d renewals each), found %d", want, months, invoices)
+		return 0, fmt.Errorf("expected %d invoices (a first one and %d renewals each), found %d", want, months, invoices)
 	}
-	return nil
+	return advance, nil
+}
+
+// writeHeap writes the profile of the allocations made so far to path.
+func writeHeap(path string) error {
+	runtime.GC()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // seedStripe makes a test clock of n subscriptions.
