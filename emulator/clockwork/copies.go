@@ -120,7 +120,20 @@ func copyCustomer(c *billing.Customer) *billing.Customer {
 	if c.Discount != nil {
 		out.Discount = copyDiscount(c.Discount)
 	}
+	out.Address = clonePtr(c.Address)
+	out.Shipping = clonePtr(c.Shipping)
+	out.PreferredLocales = slices.Clone(c.PreferredLocales)
 	return &out
+}
+
+// clonePtr copies the value p points to, which holds no slice, map or
+// pointer; nil stays nil.
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }
 
 func copySubscription(s *billing.Subscription) *billing.Subscription {
@@ -128,6 +141,7 @@ func copySubscription(s *billing.Subscription) *billing.Subscription {
 	out.Metadata = maps.Clone(s.Metadata)
 	out.Discounts = copyDiscounts(s.Discounts)
 	out.DefaultTaxRates = slices.Clone(s.DefaultTaxRates)
+	out.PauseCollection = clonePtr(s.PauseCollection)
 	if s.Items == nil {
 		return &out
 	}
