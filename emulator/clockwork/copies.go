@@ -32,8 +32,7 @@ type decoded[T any] struct {
 	order []string
 }
 
-// get returns a copy of object id, decoding it on its first read unless
-// the runtime's decodeCache holds it as stored.
+// get returns a copy of object id, decoding it on its first read.
 func (d *decoded[T]) get(l *Ledger, id string) (*T, error) {
 	if v, ok := d.m[id]; ok {
 		return d.copy(v), nil
@@ -43,18 +42,11 @@ func (d *decoded[T]) get(l *Ledger, id string) (*T, error) {
 	if err != nil {
 		return new(T), err
 	}
-	k := decodeKey{l.account, d.coll, id}
-	if kept, ok := l.rt.decoded().lookup(k, raw); ok {
-		v := d.copy(kept.(*T))
-		d.keep(id, v)
-		return v, nil
-	}
 	v := new(T)
 	if err := l.decode(d.kind, id, raw, v); err != nil {
 		return v, err
 	}
 	d.keep(id, v)
-	l.rt.decoded().keep(k, raw, d.copy(v))
 	return v, nil
 }
 
