@@ -457,11 +457,14 @@ type contentField struct {
 	raw json.RawMessage
 }
 
-// content renders an event's content from the site as it stands, as the
-// JSON object of its fields.
-func (rc *renderCache) content(e pendingEvent) (json.RawMessage, error) {
+// eventContent is an event's content: the JSON object of its fields, in
+// order, each valid JSON.
+type eventContent []contentField
+
+// content renders an event's content from the site as it stands.
+func (rc *renderCache) content(e pendingEvent) (eventContent, error) {
 	l := rc.l
-	var fields []contentField
+	var fields eventContent
 	add := func(key string, raw json.RawMessage) { fields = append(fields, contentField{key, raw}) }
 	hasCustomer := false
 	addCustomer := func(id string) error {
@@ -557,29 +560,43 @@ func (rc *renderCache) content(e pendingEvent) (json.RawMessage, error) {
 		}
 		add("credit_note", raw)
 	}
-	out := append(make([]byte, 0, 4096), '{')
-	for i, f := range fields {
+	return fields, nil
+}
+
+// size is the length of the JSON object of the fields.
+func (fs eventContent) size() int {
+	n := 2
+	for _, f := range fs {
+		n += len(f.key) + len(f.raw) + 4
+	}
+	return n
+}
+
+// appendTo appends the JSON object of the fields to out.
+func (fs eventContent) appendTo(out []byte) []byte {
+	out = append(out, '{')
+	for i, f := range fs {
 		if i > 0 {
 			out = append(out, ',')
 		}
 		out = append(append(append(out, '"'), f.key...), `":`...)
 		out = append(out, f.raw...)
 	}
-	return append(out, '}'), nil
+	return append(out, '}')
 }
 
-// record stores an event of typ whose content (valid JSON, rendered
-// here) is content. The event is encoded by hand: json.Marshal would
-// check and compact the content again, which dominates the cost of the
-// many events of a long travel.
-func (s *Surface) record(l *clockwork.Ledger, typ string, at int64, source string, content json.RawMessage) error {
+// record stores an event of typ whose content is content. The event is
+// encoded by hand, in one buffer: json.Marshal would check and compact
+// the content again, which dominates the cost of the many events of a
+// long travel.
+func (s *Surface) record(l *clockwork.Ledger, typ string, at int64, source string, content eventContent) error {
 	id := s.NewID("ev_")
 	return l.RecordEvent(&clockwork.Event{ID: id, Type: typ, Created: at, Encode: func(pending int) ([]byte, error) {
 		status := "not_configured"
 		if pending > 0 {
 			status = "scheduled"
 		}
-		out := make([]byte, 0, len(content)+256)
+		out := make([]byte, 0, content.size()+len(id)+len(source)+len(typ)+160)
 		out = append(out, `{"id":`...)
 		out = strconv.AppendQuote(out, id)
 		out = append(out, `,"occurred_at":`...)
@@ -587,7 +604,7 @@ func (s *Surface) record(l *clockwork.Ledger, typ string, at int64, source strin
 		out = append(out, `,"source":`...)
 		out = strconv.AppendQuote(out, source)
 		out = append(out, `,"object":"event","api_version":"v2","content":`...)
-		out = append(out, content...)
+		out = content.appendTo(out)
 		out = append(out, `,"event_type":`...)
 		out = strconv.AppendQuote(out, typ)
 		out = append(out, `,"webhook_status":`...)

@@ -32,8 +32,7 @@ type decoded[T any] struct {
 	order []string
 }
 
-// get returns a copy of object id, decoding it on its first read unless
-// the runtime's decodeCache holds it as stored.
+// get returns a copy of object id, decoding it on its first read.
 func (d *decoded[T]) get(l *Ledger, id string) (*T, error) {
 	if v, ok := d.m[id]; ok {
 		return d.copy(v), nil
@@ -43,19 +42,40 @@ func (d *decoded[T]) get(l *Ledger, id string) (*T, error) {
 	if err != nil {
 		return new(T), err
 	}
-	k := decodeKey{l.account, d.coll, id}
-	if kept, ok := l.rt.decoded().lookup(k, raw); ok {
-		v := d.copy(kept.(*T))
-		d.keep(id, v)
-		return v, nil
-	}
 	v := new(T)
 	if err := l.decode(d.kind, id, raw, v); err != nil {
 		return v, err
 	}
+	if err := d.trim(l); err != nil {
+		return v, err
+	}
 	d.keep(id, v)
-	l.rt.decoded().keep(k, raw, d.copy(v))
 	return v, nil
+}
+
+// maxKept bounds the objects of one collection a transaction keeps: an
+// advance goes through thousands of subscriptions, each with its customer,
+// invoice and payment, and keeping every one until the end made the
+// garbage collector go over all of them again and again.
+const maxKept = 256
+
+// trim, when d keeps maxKept objects, writes those held back and forgets
+// them all: the next read of one decodes it again, as stored.
+func (d *decoded[T]) trim(l *Ledger) error {
+	if len(d.m) < maxKept {
+		return nil
+	}
+	if d.holding() {
+		c, err := l.collection(d.coll)
+		if err != nil {
+			return err
+		}
+		if err := d.write(c); err != nil {
+			return err
+		}
+	}
+	clear(d.m)
+	return nil
 }
 
 // keep keeps a copy of v, the object id as stored.

@@ -85,7 +85,8 @@ type PendingCounter interface {
 // without stopping between them.
 type TaskObserver interface {
 	// ObserveTask is called in the transaction that applied t, with the
-	// engine events the task caused.
+	// engine events the task caused; the slice is the runtime's again
+	// once ObserveTask returns.
 	ObserveTask(l *Ledger, t billing.Task, events []billing.Event) error
 }
 

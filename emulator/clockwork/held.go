@@ -121,6 +121,11 @@ func hold[T any](l *Ledger, d *decoded[T], id string, created int64, v *T) error
 	if !l.tx.Writable() {
 		return fmt.Errorf("store: put %s: read-only transaction", id)
 	}
+	if _, kept := d.m[id]; !kept {
+		if err := d.trim(l); err != nil {
+			return err
+		}
+	}
 	d.put(id, created, v)
 	return nil
 }

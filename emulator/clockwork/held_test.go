@@ -19,7 +19,7 @@ func storedInvoices(t testing.TB, l *Ledger) []billing.Invoice {
 	c, err := l.Collection(InvoicesCollection)
 	require.NoError(t, err)
 	var out []billing.Invoice
-	_, err = c.List(store.Page{Limit: 100}, nil, func(raw []byte) error {
+	_, err = c.List(store.Page{Limit: 1000}, nil, func(raw []byte) error {
 		var inv billing.Invoice
 		if err := json.Unmarshal(raw, &inv); err != nil {
 			return err
@@ -44,23 +44,38 @@ func TestHeldWritesReadAsWritten(t *testing.T) {
 	}
 	// Many invoices of one created time, put in no particular order: they
 	// list newest first, in the reverse of the order they were put in.
+	// There are more than a transaction keeps (maxKept): the first ones
+	// are written and forgotten on the way, and put again afterwards.
+	const n = 2*maxKept + 17
 	var many, manyListed []string
-	for i := range 40 {
-		id := fmt.Sprintf("in_%02d", (i*17)%40)
+	for i := range n {
+		id := fmt.Sprintf("in_%03d", (i*17)%n)
 		many, manyListed = append(many, id), append([]string{id}, manyListed...)
 	}
 	update(t, rt, d, key, func(l *Ledger) (func(), error) {
 		for _, id := range many {
 			require.NoError(t, l.PutInvoice(invoice(id, billing.InvoiceDraft)))
 		}
+		for _, id := range many[:10] {
+			inv, err := l.Invoice(id)
+			require.NoError(t, err)
+			assert.Equal(t, billing.InvoiceDraft, inv.Status)
+			inv.Status = billing.InvoiceOpen
+			require.NoError(t, l.PutInvoice(inv))
+		}
 		return nil, nil
 	})
 	view(t, rt, d, key, func(l *Ledger) error {
 		var ids []string
+		open := 0
 		for _, inv := range storedInvoices(t, l) {
 			ids = append(ids, inv.ID)
+			if inv.Status == billing.InvoiceOpen {
+				open++
+			}
 		}
 		assert.Equal(t, manyListed, ids)
+		assert.Equal(t, 10, open, "each as last put")
 		return nil
 	})
 	update(t, rt, d, key, func(l *Ledger) (func(), error) {

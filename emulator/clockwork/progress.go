@@ -64,8 +64,13 @@ func (l *Ledger) run(clock string, until int64, budget int) (done bool, err erro
 		return l.Engine().Run(clock, until, budget)
 	}
 	eng := l.Engine()
+	// One slice collects every task's events in turn: a renewal causes a
+	// dozen, and a slice grown anew for each task cost as much as the
+	// observing.
+	events := make([]billing.Event, 0, 16)
 	for n := 0; budget <= 0 || n < budget; n++ {
-		var events []billing.Event
+		clear(events)
+		events = events[:0]
 		l.observed, l.lastTask = &events, nil
 		done, err := eng.Run(clock, until, 1)
 		l.observed = nil

@@ -53,23 +53,11 @@ type Runtime struct {
 	// requests that no dialect claims, and owns accounts that recorded
 	// none.
 	dialects []Dialect
-	// objects keeps decoded objects across transactions (decodeCache).
-	objects *decodeCache
-}
-
-// decoded is the runtime's decodeCache; nil (no cache) for a ledger made
-// without a runtime.
-func (rt *Runtime) decoded() *decodeCache {
-	if rt == nil {
-		return nil
-	}
-	return rt.objects
 }
 
 // New returns a Runtime over opts.DB with no dialect yet.
 func New(opts Options) *Runtime {
-	rt := &Runtime{db: opts.DB, now: opts.Now, delay: opts.AdvanceDelay, log: opts.Logger,
-		objects: newDecodeCache(decodeCacheBudget)}
+	rt := &Runtime{db: opts.DB, now: opts.Now, delay: opts.AdvanceDelay, log: opts.Logger}
 	if rt.now == nil {
 		rt.now = time.Now
 	}

@@ -13,6 +13,10 @@
 // -months months. -provider both runs Stripe, then Chargebee; all runs the
 // three.
 //
+// -stripe-collect advances the Stripe clock an hour further, past the hour
+// its renewal invoices stay drafts: they are then finalized and paid, as
+// Chargebee's and Commet's are at the renewal itself.
+//
 // -repeat K runs every provider K times, interleaved (Stripe, Chargebee,
 // Commet, Stripe, ...) so that a noisy machine weighs on each alike, and
 // ends with each provider's median advance. With -cpuprofile and more than
@@ -59,6 +63,7 @@ func main() {
 	provider := flag.String("provider", "stripe", "stripe, chargebee, commet, both (stripe and chargebee) or all")
 	months := flag.Int("months", 2, "months to advance (monthly renewals per subscription)")
 	repeat := flag.Int("repeat", 1, "runs of each provider, interleaved; more than one prints the medians")
+	collect := flag.Bool("stripe-collect", false, "advance the Stripe clock an hour past the last renewal, so that its invoices are finalized and paid as Chargebee's and Commet's are at the renewal")
 	flag.Parse()
 	if *memprofile != "" {
 		// Every allocation, from the start: the advances are slower, and
@@ -102,7 +107,7 @@ func main() {
 					}
 					return profile
 				}
-				d, err := run(p, n, *months, *clients, name(*cpuprofile), name(*memprofile))
+				d, err := run(p, n, *months, *clients, *collect, name(*cpuprofile), name(*memprofile))
 				if err != nil {
 					fmt.Fprintln(os.Stderr, "advancebench:", err)
 					os.Exit(1)
@@ -140,7 +145,7 @@ type setup struct {
 
 // run measures one provider's advance of n subscriptions and returns how
 // long it took.
-func run(provider string, n, months, clients int, profile, memprofile string) (time.Duration, error) {
+func run(provider string, n, months, clients int, collect bool, profile, memprofile string) (time.Duration, error) {
 	dir, err := os.MkdirTemp("", "advancebench")
 	if err != nil {
 		return 0, err
@@ -163,7 +168,7 @@ func run(provider string, n, months, clients int, profile, memprofile string) (t
 	case "commet":
 		su, err = seedCommet(srv.URL(), n, months, clients)
 	default:
-		su, err = seedStripe(srv.URL(), n, months, clients)
+		su, err = seedStripe(srv.URL(), n, months, clients, collect)
 	}
 	if err != nil {
 		return 0, err
@@ -245,14 +250,19 @@ func writeHeap(path string) error {
 	return f.Close()
 }
 
-// seedStripe makes a test clock of n subscriptions.
-func seedStripe(base string, n, months, clients int) (setup, error) {
+// seedStripe makes a test clock of n subscriptions. Its advance ends at
+// the last renewal, whose invoices stay drafts for an hour as at Stripe,
+// or with collect an hour later, when they are finalized and paid.
+func seedStripe(base string, n, months, clients int, collect bool) (setup, error) {
 	c := emulatortest.NewClient(base, "sk_test_advancebench", clients)
 	clock, err := c.SeedSeats(start, n, clients)
 	if err != nil {
 		return setup{}, err
 	}
 	target := time.Unix(start, 0).UTC().AddDate(0, months, 0).Unix()
+	if collect {
+		target += 3600
+	}
 	return setup{
 		advance: func() (time.Duration, error) { return c.AdvanceAndWait(clock, target, 5*time.Millisecond) },
 		invoices: func() (int, error) {
