@@ -23,7 +23,11 @@
 //     (idempotency.go), settings and the dunning policy (ledger.go), and
 //     the listing primitives (ListEvents, ListAttempts, Collection for the
 //     rest). Not-found errors are billing.NotFoundError with a neutral Kind*
-//     that each dialect words.
+//     that each dialect words. The ledgers of an account in a transaction
+//     share the customers, subscriptions, invoices and payments they read
+//     or stored, and hold their writes back until the function given the
+//     transaction returns or the collection is read as stored (held.go):
+//     each object is written once, as it last stood.
 //   - The advance worker (advance.go) finishes queued clock advances in
 //     chunks of one transaction each, crash-safe and retried on storage
 //     errors; its progress is Ledger.Progress. A clock armed by
