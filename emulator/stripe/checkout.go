@@ -822,11 +822,7 @@ func (s *Surface) retrieveCheckoutSession(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	cs, err := l.checkoutSession(c.vars["id"])
+	l, cs, err := openByID(s, c, tx, (*ledger).checkoutSession)
 	if err != nil {
 		return nil, err
 	}
@@ -839,11 +835,7 @@ func (s *Surface) updateCheckoutSession(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	cs, err := l.checkoutSession(c.vars["id"])
+	l, cs, err := openByID(s, c, tx, (*ledger).checkoutSession)
 	if err != nil {
 		return nil, err
 	}
@@ -895,11 +887,7 @@ func (s *Surface) listCheckoutLineItems(c *call, tx *store.Tx) (any, error) {
 	if _, err := c.p.expansions("data.price.product", "data.discounts", "data.taxes"); err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	cs, err := l.checkoutSession(c.vars["id"])
+	l, cs, err := openByID(s, c, tx, (*ledger).checkoutSession)
 	if err != nil {
 		return nil, err
 	}
@@ -915,11 +903,7 @@ func (s *Surface) expireCheckoutSession(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	cs, err := l.checkoutSession(c.vars["id"])
+	l, cs, err := openByID(s, c, tx, (*ledger).checkoutSession)
 	if err != nil {
 		return nil, err
 	}

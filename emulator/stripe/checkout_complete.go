@@ -442,11 +442,7 @@ func (s *Surface) completeCheckoutRoute(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	cs, err := l.checkoutSession(c.vars["id"])
+	l, cs, err := openByID(s, c, tx, (*ledger).checkoutSession)
 	if err != nil {
 		return nil, err
 	}

@@ -21,11 +21,7 @@ func (s *Surface) retrieveInvoice(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	inv, err := l.Invoice(c.vars["id"])
+	l, inv, err := openByID(s, c, tx, (*ledger).Invoice)
 	if err != nil {
 		return nil, err
 	}
@@ -67,11 +63,7 @@ func (s *Surface) listInvoiceLines(c *call, tx *store.Tx) (any, error) {
 	if _, err := c.p.expansions(); err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	inv, err := l.Invoice(c.vars["id"])
+	l, inv, err := openByID(s, c, tx, (*ledger).Invoice)
 	if err != nil {
 		return nil, err
 	}
@@ -177,11 +169,7 @@ func (s *Surface) retrieveInvoiceItem(c *call, tx *store.Tx) (any, error) {
 	if _, err := c.p.expansions("customer", "invoice"); err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	ii, err := l.InvoiceItem(c.vars["id"])
+	l, ii, err := openByID(s, c, tx, (*ledger).InvoiceItem)
 	if err != nil {
 		return nil, err
 	}

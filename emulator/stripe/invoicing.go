@@ -222,11 +222,7 @@ func (s *Surface) updateInvoiceItem(c *call, tx *store.Tx) (any, error) {
 	if _, err := c.p.expansions(invoiceItemExpansions...); err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	ii, err := l.InvoiceItem(c.vars["id"])
+	l, ii, err := openByID(s, c, tx, (*ledger).InvoiceItem)
 	if err != nil {
 		return nil, err
 	}
@@ -258,11 +254,7 @@ func (s *Surface) deleteInvoiceItem(c *call, tx *store.Tx) (any, error) {
 	if err := c.p.check(); err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	ii, err := l.InvoiceItem(c.vars["id"])
+	l, ii, err := openByID(s, c, tx, (*ledger).InvoiceItem)
 	if err != nil {
 		return nil, err
 	}

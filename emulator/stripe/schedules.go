@@ -535,11 +535,7 @@ func (s *Surface) retrieveSchedule(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	sched, err := l.SubscriptionSchedule(c.vars["id"])
+	l, sched, err := openByID(s, c, tx, (*ledger).SubscriptionSchedule)
 	if err != nil {
 		return nil, err
 	}

@@ -387,11 +387,7 @@ func (s *Surface) retrieveSubscription(c *call, tx *store.Tx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.ledger(tx, c.account, c)
-	if err != nil {
-		return nil, err
-	}
-	sub, err := l.Subscription(c.vars["id"])
+	l, sub, err := openByID(s, c, tx, (*ledger).Subscription)
 	if err != nil {
 		return nil, err
 	}
